@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SiteconfigConfig(AppConfig):
+    name = "hongniang.siteconfig"
+    label = "siteconfig"

@@ -1,0 +1,35 @@
+from django import forms
+
+from hongniang.siteconfig.models import SiteImage, SiteSettings
+from hongniang.workbench.forms import StyledFormMixin
+from hongniang.workbench.uploads import CheckedImageField
+
+
+class SiteSettingsForm(StyledFormMixin, forms.ModelForm):
+    logo = CheckedImageField(max_px=600)
+
+    class Meta:
+        model = SiteSettings
+        fields = [
+            "crm_name", "version", "hotline", "contact_phone", "address", "email", "logo",
+            "member_page_size", "matchmaker_page_size", "crm_page_size", "about_us",
+        ]
+        widgets = {"about_us": forms.Textarea(attrs={"rows": 6})}
+
+    def clean_logo(self):
+        return self.cleaned_data.get("logo") or self.instance.logo
+
+
+class SiteImageForm(StyledFormMixin, forms.ModelForm):
+    image = CheckedImageField(max_px=1920)
+
+    class Meta:
+        model = SiteImage
+        fields = ["kind", "title", "image", "link", "sort_order", "is_active"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["image"].required = not self.instance.image
+
+    def clean_image(self):
+        return self.cleaned_data.get("image") or self.instance.image

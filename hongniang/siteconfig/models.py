@@ -1,0 +1,79 @@
+from django.core.cache import cache
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+PAGE_SIZE_VALIDATORS = [MinValueValidator(5), MaxValueValidator(200)]
+
+
+class SiteSettings(models.Model):
+    """System settings (whitepaper 2.1): one row, cached, read by every page."""
+
+    CACHE_KEY = "siteconfig:settings"
+
+    crm_name = models.CharField(_("CRM name"), max_length=60, default="红娘婚介服务中心")
+    version = models.CharField(_("version"), max_length=30, default="v1.0")
+    hotline = models.CharField(_("400 hotline"), max_length=30, blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=30, blank=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    logo = models.ImageField(_("logo"), upload_to="site/", blank=True)
+    about_us = models.TextField(_("about us"), max_length=5000, blank=True)
+    member_page_size = models.PositiveSmallIntegerField(
+        _("members per page"), default=20, validators=PAGE_SIZE_VALIDATORS
+    )
+    matchmaker_page_size = models.PositiveSmallIntegerField(
+        _("matchmakers per page"), default=20, validators=PAGE_SIZE_VALIDATORS
+    )
+    crm_page_size = models.PositiveSmallIntegerField(
+        _("CRM list rows per page"), default=30, validators=PAGE_SIZE_VALIDATORS
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("site settings")
+        verbose_name_plural = _("site settings")
+
+    def __str__(self):
+        return str(self.crm_name)
+
+    def save(self, *args, **kwargs):
+        self.pk = 1  # a singleton: there is only ever one settings row
+        super().save(*args, **kwargs)
+        cache.delete(self.CACHE_KEY)
+
+    @classmethod
+    def load(cls) -> "SiteSettings":
+        obj = cache.get(cls.CACHE_KEY)
+        if obj is None:
+            obj, _created = cls.objects.get_or_create(pk=1)
+            cache.set(cls.CACHE_KEY, obj, 300)
+        return obj
+
+
+class ImageSlot(models.TextChoices):
+    BANNER = "banner", _("Homepage banner")
+    ADVERT = "advert", _("Advertisement")
+
+
+class SiteImage(models.Model):
+    """A homepage banner or an advertisement image, shown in `sort_order`."""
+
+    kind = models.CharField(_("kind"), max_length=10, choices=ImageSlot.choices)
+    title = models.CharField(_("title"), max_length=60)
+    image = models.ImageField(_("image"), upload_to="site/")
+    link = models.CharField(_("link"), max_length=300, blank=True)
+    sort_order = models.IntegerField(_("sort order"), default=0)
+    is_active = models.BooleanField(_("shown"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["kind", "sort_order", "pk"]
+        verbose_name = _("site image")
+        verbose_name_plural = _("site images")
+
+    def __str__(self):
+        return self.title

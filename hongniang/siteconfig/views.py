@@ -1,0 +1,84 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from hongniang.siteconfig import services
+from hongniang.siteconfig.audit import AUDITED, audit_entries
+from hongniang.siteconfig.forms import SiteImageForm, SiteSettingsForm
+from hongniang.siteconfig.models import SiteImage, SiteSettings
+from hongniang.staff.models import Staff
+from hongniang.staff.permissions import can, require_perm
+from hongniang.workbench.listing import page_size
+
+
+@require_perm("settings")
+def settings_edit(request):
+    obj = SiteSettings.load()
+    obj.refresh_from_db()
+    may_edit = can(request.user, "settings", "edit")
+    form = SiteSettingsForm(request.POST or None, request.FILES or None, instance=obj)
+    if not may_edit:
+        for field in form.fields.values():
+            field.disabled = True
+    if request.method == "POST" and may_edit and form.is_valid():
+        try:
+            services.settings_update(actor=request.user, settings_obj=form.save(commit=False))
+        except ValidationError as exc:
+            form.add_error(None, exc.messages)
+        else:
+            messages.success(request, _("The settings were saved."))
+            return redirect("siteconfig:edit")
+    return render(request, "siteconfig/settings_form.html", {"form": form, "may_edit": may_edit})
+
+
+@require_perm("settings")
+def image_list(request):
+    images = SiteImage.objects.all()
+    return render(request, "siteconfig/image_list.html", {"images": images})
+
+
+@require_perm("settings", "edit")
+def image_edit(request, pk=None):
+    image = get_object_or_404(SiteImage, pk=pk) if pk else SiteImage()
+    form = SiteImageForm(request.POST or None, request.FILES or None, instance=image)
+    if request.method == "POST" and form.is_valid():
+        services.site_image_save(actor=request.user, image=form.save(commit=False))
+        messages.success(request, _("The image was saved."))
+        return redirect("siteconfig:images")
+    return render(request, "siteconfig/image_form.html", {"form": form, "image": image})
+
+
+@require_POST
+@require_perm("settings", "edit")
+def image_delete(request, pk):
+    image = get_object_or_404(SiteImage, pk=pk)
+    services.site_image_delete(actor=request.user, image=image)
+    messages.success(request, _("The image was deleted."))
+    return redirect("siteconfig:images")
+
+
+@require_perm("settings")
+def audit_log(request):
+    kind = request.GET.get("kind", "")
+    kind = kind if kind in AUDITED else ""
+    actor_id = request.GET.get("actor")
+    actor_id = int(actor_id) if actor_id and actor_id.isdigit() else None
+    page = Paginator(audit_entries(kind=kind, actor_id=actor_id), page_size()).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "siteconfig/audit_log.html", {
+        "page": page,
+        "kinds": [(k, _label(k)) for k in AUDITED],
+        "kind": kind,
+        "actors": Staff.objects.visible_to(request.user).only("pk", "name", "username"),
+        "actor_id": actor_id,
+    })
+
+
+def _label(kind: str) -> str:
+    from django.apps import apps
+
+    return apps.get_model(AUDITED[kind])._meta.verbose_name

@@ -1,0 +1,48 @@
+from django.db.models import Q
+from django.shortcuts import get_object_or_404
+
+from hongniang.staff.models import Role, Staff, Store
+
+
+def staff_list(*, viewer, filters: dict | None = None):
+    filters = filters or {}
+    qs = Staff.objects.visible_to(viewer).select_related("role", "store", "supervisor")
+    if q := filters.get("q"):
+        qs = qs.filter(
+            Q(name__icontains=q) | Q(username__icontains=q) | Q(mobile__icontains=q)
+            | Q(email__icontains=q)
+        )
+    if role := filters.get("role"):
+        qs = qs.filter(role=role)
+    if store := filters.get("store"):
+        qs = qs.filter(store=store)
+    if status := filters.get("status"):
+        qs = qs.filter(status=status)
+    if supervisor := filters.get("supervisor"):
+        qs = qs.filter(path__startswith=supervisor.path)
+    return qs
+
+
+def staff_get(*, viewer, pk: int) -> Staff:
+    """A staff row the viewer may see, or 404 (the same answer as for a missing one)."""
+    return get_object_or_404(Staff.objects.visible_to(viewer).select_related("role", "store"), pk=pk)
+
+
+def supervisor_choices(*, viewer, staff: Staff | None = None):
+    """People the viewer may put someone under: their team, never the person or those below."""
+    qs = Staff.objects.visible_to(viewer)
+    if staff is not None and staff.pk:
+        qs = qs.exclude(path__startswith=staff.path)
+    return qs.order_by("path")
+
+
+def role_list():
+    from django.db.models import Count
+
+    return Role.objects.annotate(user_count=Count("users")).order_by("pk")
+
+
+def store_list():
+    from django.db.models import Count
+
+    return Store.objects.annotate(staff_count=Count("staff"))

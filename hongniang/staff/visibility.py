@@ -1,0 +1,67 @@
+"""Record visibility (whitepaper 2.2.1), built once and used by every owned model.
+
+You see records owned by you and by everyone below you in the supervisor tree; a role's data scope
+can narrow that to yourself or widen it to your store or to everything. The tree is stored as a
+materialised path on the staff row ("/1/5/9/"), so "everyone below me" is one indexed prefix query.
+"""
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class DataScope(models.TextChoices):
+    SELF = "self", _("Only own records")
+    SUBTREE = "subtree", _("Own and subordinates' records")
+    STORE = "store", _("Whole store")
+    ALL = "all", _("All records")
+
+
+def user_scope(user) -> str:
+    if user.is_superuser:
+        return DataScope.ALL
+    role = user.role
+    return role.data_scope if role is not None else DataScope.SELF
+
+
+def visible_staff_q(user, prefix: str = "") -> Q:
+    """Q selecting staff rows (through `prefix`, e.g. "owner__") the user may see."""
+    if not getattr(user, "is_authenticated", False):
+        return Q(pk__in=[])
+    scope = user_scope(user)
+    if scope == DataScope.ALL:
+        return Q()
+    if scope == DataScope.SELF:
+        return Q(**{f"{prefix}pk": user.pk})
+    q = Q(**{f"{prefix}path__startswith": user.path})
+    if scope == DataScope.STORE and user.store_id:
+        q |= Q(**{f"{prefix}store_id": user.store_id})
+    return q
+
+
+def visible_staff_ids(user):
+    """A subquery of the staff ids the user may see; owned models filter `owner_id__in` on it."""
+    from hongniang.staff.models import Staff
+
+    return Staff.objects.filter(visible_staff_q(user)).values("pk")
+
+
+class VisibleQuerySet(models.QuerySet):
+    """Base queryset for any model with owner field(s): `Model.objects.visible_to(user)`.
+
+    Subclasses name their owner foreign keys in `owner_fields`; a row is visible when any of its
+    owners is visible (a member is visible through its pre-sales or its after-sales owner).
+    """
+
+    owner_fields: tuple[str, ...] = ("owner",)
+
+    def visible_to(self, user):
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        if user_scope(user) == DataScope.ALL:
+            return self
+        ids = visible_staff_ids(user)
+        q = Q()
+        for field in self.owner_fields:
+            q |= Q(**{f"{field}_id__in": ids})
+        return self.filter(q)

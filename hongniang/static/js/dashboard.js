@@ -1,0 +1,19 @@
+// Dashboard charts; the figures come from json_script blocks rendered by the server.
+(function () {
+  function bar(id, dataId) {
+    var el = document.getElementById(id);
+    var data = JSON.parse(document.getElementById(dataId).textContent);
+    if (!el || !window.echarts) { return; }
+    var chart = echarts.init(el);
+    chart.setOption({
+      grid: { left: 40, right: 16, top: 16, bottom: 40 },
+      tooltip: {},
+      xAxis: { type: "category", data: data.map(function (d) { return d.name; }), axisLabel: { interval: 0 } },
+      yAxis: { type: "value", minInterval: 1 },
+      series: [{ type: "bar", data: data.map(function (d) { return d.value; }), itemStyle: { color: "#d6336c" } }]
+    });
+    window.addEventListener("resize", function () { chart.resize(); });
+  }
+  bar("chart-role", "data-role");
+  bar("chart-store", "data-store");
+})();

@@ -1,0 +1,20 @@
+// Workbench behaviour: confirmation dialogs, date pickers and searchable selects.
+(function () {
+  function enhance(root) {
+    root.querySelectorAll("input[data-datepicker]").forEach(function (el) {
+      if (window.flatpickr && !el._flatpickr) {
+        flatpickr(el, { locale: document.documentElement.lang.startsWith("zh") ? "zh" : "default", allowInput: true });
+      }
+    });
+    root.querySelectorAll("select[data-searchable]").forEach(function (el) {
+      if (window.TomSelect && !el.tomselect) { new TomSelect(el, { maxOptions: 500 }); }
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { enhance(document); });
+  document.addEventListener("htmx:afterSwap", function (e) { enhance(e.target); });
+  // Any form or button with data-confirm asks before it submits.
+  document.addEventListener("submit", function (e) {
+    var msg = e.target.getAttribute("data-confirm");
+    if (msg && !window.confirm(msg)) { e.preventDefault(); }
+  }, true);
+})();

@@ -1,0 +1,77 @@
+"""The sidebar: the whitepaper's modules, each shown only to roles that may use it."""
+
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from hongniang.staff.permissions import can
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    module: str
+    action: str = "view"
+    icon: str = "point"
+
+
+@dataclass(frozen=True)
+class NavSection:
+    label: str
+    icon: str
+    items: tuple[NavItem, ...]
+
+
+SECTIONS = (
+    NavSection(
+        _("Members"),
+        "users",
+        (
+            NavItem(_("Member list"), "members:list", "members", icon="list"),
+            NavItem(_("Add member"), "members:create", "members", "add", icon="user-plus"),
+            NavItem(_("Allocate"), "members:pools", "members", "allocate", icon="arrows-split"),
+            NavItem(_("Reallocate"), "members:reallocate", "members", "allocate", icon="switch"),
+            NavItem(_("Import"), "members:import", "members", "add", icon="file-import"),
+        ),
+    ),
+    NavSection(
+        _("Matchmakers"),
+        "heart-handshake",
+        (
+            NavItem(_("Matchmaker list"), "staff:list", "staff", icon="id-badge"),
+            NavItem(_("Add matchmaker"), "staff:create", "staff", "add", icon="user-plus"),
+            NavItem(_("Roles"), "staff:roles", "staff", "edit", icon="shield-lock"),
+            NavItem(_("Stores"), "staff:stores", "staff", icon="building-store"),
+        ),
+    ),
+    NavSection(
+        _("System settings"),
+        "settings",
+        (
+            NavItem(_("Site settings"), "siteconfig:edit", "settings", icon="adjustments"),
+            NavItem(_("Banners and ads"), "siteconfig:images", "settings", icon="photo"),
+            NavItem(_("Audit trail"), "siteconfig:audit", "settings", icon="history"),
+        ),
+    ),
+)
+
+
+def sections_for(user, current_path: str) -> list[dict]:
+    result = []
+    for section in SECTIONS:
+        items = []
+        for item in section.items:
+            if not can(user, item.module, item.action):
+                continue
+            try:
+                url = reverse(item.url_name)
+            except NoReverseMatch:  # a module whose screens are not installed yet
+                continue
+            items.append({"label": item.label, "url": url, "icon": item.icon,
+                          "active": current_path == url})
+        if items:
+            result.append({"label": section.label, "icon": section.icon, "items": items,
+                           "active": any(i["active"] for i in items)})
+    return result
