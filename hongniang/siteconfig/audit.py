@@ -69,5 +69,5 @@ def audit_entries(*, kind: str = "", actor_id: int | None = None, limit: int = 2
         if actor_id:
             history = history.filter(history_user_id=actor_id)
         rows = history.order_by("-history_date")[:limit]
-        streams.append(AuditEntry(key, r) for r in rows)
+        streams.append([AuditEntry(key, r) for r in rows])
     return list(merge(*streams, key=lambda e: e.when, reverse=True))

@@ -11,8 +11,17 @@ class SiteSettingsForm(StyledFormMixin, forms.ModelForm):
     class Meta:
         model = SiteSettings
         fields = [
-            "crm_name", "version", "hotline", "contact_phone", "address", "email", "logo",
-            "member_page_size", "matchmaker_page_size", "crm_page_size", "about_us",
+            "crm_name",
+            "version",
+            "hotline",
+            "contact_phone",
+            "address",
+            "email",
+            "logo",
+            "member_page_size",
+            "matchmaker_page_size",
+            "crm_page_size",
+            "about_us",
         ]
         widgets = {"about_us": forms.Textarea(attrs={"rows": 6})}
 

@@ -69,13 +69,17 @@ def audit_log(request):
     page = Paginator(audit_entries(kind=kind, actor_id=actor_id), page_size()).get_page(
         request.GET.get("page")
     )
-    return render(request, "siteconfig/audit_log.html", {
-        "page": page,
-        "kinds": [(k, _label(k)) for k in AUDITED],
-        "kind": kind,
-        "actors": Staff.objects.visible_to(request.user).only("pk", "name", "username"),
-        "actor_id": actor_id,
-    })
+    return render(
+        request,
+        "siteconfig/audit_log.html",
+        {
+            "page": page,
+            "kinds": [(k, _label(k)) for k in AUDITED],
+            "kind": kind,
+            "actors": Staff.objects.visible_to(request.user).only("pk", "name", "username"),
+            "actor_id": actor_id,
+        },
+    )
 
 
 def _label(kind: str) -> str:

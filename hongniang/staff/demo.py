@@ -34,22 +34,53 @@ def _grants(*patterns: str) -> list[str]:
 ROLES = {
     "administrator": ("管理员", "机构管理员，拥有全部权限", DataScope.ALL, _grants(*ALL_GRANTS)),
     "manager": (
-        "红娘经理", "管理本团队的红娘与会员", DataScope.SUBTREE,
-        _grants("members.*", "presales.*", "aftersales.*", "matching.*", "staff.view",
-                "staff.add", "staff.edit", "reports.view"),
+        "红娘经理",
+        "管理本团队的红娘与会员",
+        DataScope.SUBTREE,
+        _grants(
+            "members.*",
+            "presales.*",
+            "aftersales.*",
+            "matching.*",
+            "staff.view",
+            "staff.add",
+            "staff.edit",
+            "reports.view",
+        ),
     ),
     "presales": (
-        "售前红娘", "跟进新会员直至签约", DataScope.SUBTREE,
-        _grants("members.view", "members.add", "members.edit", "presales.view", "presales.add",
-                "presales.edit", "matching.view"),
+        "售前红娘",
+        "跟进新会员直至签约",
+        DataScope.SUBTREE,
+        _grants(
+            "members.view",
+            "members.add",
+            "members.edit",
+            "presales.view",
+            "presales.add",
+            "presales.edit",
+            "matching.view",
+        ),
     ),
     "aftersales": (
-        "售后红娘", "为签约会员提供配对与约见服务", DataScope.SUBTREE,
-        _grants("members.view", "members.edit", "aftersales.view", "aftersales.add",
-                "aftersales.edit", "matching.view", "matching.add", "matching.edit"),
+        "售后红娘",
+        "为签约会员提供配对与约见服务",
+        DataScope.SUBTREE,
+        _grants(
+            "members.view",
+            "members.edit",
+            "aftersales.view",
+            "aftersales.add",
+            "aftersales.edit",
+            "matching.view",
+            "matching.add",
+            "matching.edit",
+        ),
     ),
     "finance": (
-        "财务", "审核合同、确认收款与退款", DataScope.ALL,
+        "财务",
+        "审核合同、确认收款与退款",
+        DataScope.ALL,
         _grants("finance.*", "members.view", "reports.view", "reports.export"),
     ),
 }
@@ -78,14 +109,29 @@ def _person(fake, rng, username, role, store, supervisor, title) -> tuple[Staff,
     female = rng.random() < 0.75  # most matchmakers in Chinese agencies are women
     name = fake.name_female() if female else fake.name_male()
     staff = Staff(
-        username=username, name=name, role=role, store=store, supervisor=supervisor,
-        mobile=fake.phone_number(), email=f"{username}@example.cn",
-        wechat=f"wx_{username}", qq=str(rng.randint(10_000_000, 999_999_999)),
-        address=store.address if store else "", public_title=f"{title}{name[0]}老师",
-        show_on_site=role.name != "财务", sort_order=rng.randint(0, 50),
+        username=username,
+        name=name,
+        role=role,
+        store=store,
+        supervisor=supervisor,
+        mobile=fake.phone_number(),
+        email=f"{username}@example.cn",
+        wechat=f"wx_{username}",
+        qq=str(rng.randint(10_000_000, 999_999_999)),
+        address=store.address if store else "",
+        public_title=f"{title}{name[0]}老师",
+        show_on_site=role.name != "财务",
+        sort_order=rng.randint(0, 50),
         experience=fake.paragraph(nb_sentences=3)[:500],
-        motto=rng.choice(["真诚服务，用心牵线", "让每一份缘分都被珍惜", "遇见对的人，从这里开始",
-                          "用专业成就幸福", "用心倾听，精准匹配"]),
+        motto=rng.choice(
+            [
+                "真诚服务，用心牵线",
+                "让每一份缘分都被珍惜",
+                "遇见对的人，从这里开始",
+                "用专业成就幸福",
+                "用心倾听，精准匹配",
+            ]
+        ),
         introduction=fake.paragraph(nb_sentences=4)[:500],
     )
     staff.set_password(DEMO_PASSWORD)
@@ -115,14 +161,16 @@ def seed_staff(seed: int = 2026) -> dict[str, list[Staff]]:
     people = {"admin": [admin], "managers": [], "matchmakers": [], "finance": []}
     for s_index, store in enumerate(stores, start=1):
         for m_index in (1, 2):
-            mgr, _ = _person(fake, rng, f"mgr{s_index}{m_index}", roles["manager"], store, admin,
-                             "红娘经理")
+            mgr, _ = _person(
+                fake, rng, f"mgr{s_index}{m_index}", roles["manager"], store, admin, "红娘经理"
+            )
             people["managers"].append(mgr)
             for k in range(1, 4 + (m_index + s_index) % 2):
                 kind = "presales" if k % 2 else "aftersales"
                 title = "售前红娘" if kind == "presales" else "资深红娘"
-                mm, _ = _person(fake, rng, f"hn{s_index}{m_index}{k}", roles[kind], store, mgr,
-                                title)
+                mm, _ = _person(
+                    fake, rng, f"hn{s_index}{m_index}{k}", roles[kind], store, mgr, title
+                )
                 people["matchmakers"].append(mm)
     fin, _ = _person(fake, rng, "finance", roles["finance"], stores[0], admin, "")
     people["finance"].append(fin)

@@ -12,21 +12,33 @@ from hongniang.workbench.uploads import CheckedImageField
 
 
 class StaffFilterForm(StyledFormMixin, forms.Form):
-    q = forms.CharField(label=_("Search"), required=False,
-                        widget=forms.TextInput(attrs={"placeholder": _("Name, account, mobile")}))
-    role = forms.ModelChoiceField(label=_("Role"), queryset=Role.objects.all(), required=False,
-                                  empty_label=_("All roles"))
-    store = forms.ModelChoiceField(label=_("Store"), queryset=Store.objects.all(), required=False,
-                                   empty_label=_("All stores"))
-    status = forms.ChoiceField(label=_("Status"), required=False,
-                               choices=[("", _("All statuses")), *StaffStatus.choices])
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": _("Name, account, mobile")}),
+    )
+    role = forms.ModelChoiceField(
+        label=_("Role"), queryset=Role.objects.all(), required=False, empty_label=_("All roles")
+    )
+    store = forms.ModelChoiceField(
+        label=_("Store"), queryset=Store.objects.all(), required=False, empty_label=_("All stores")
+    )
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("All statuses")), *StaffStatus.choices]
+    )
 
 
 class StaffForm(StyledFormMixin, forms.ModelForm):
-    password = forms.CharField(label=_("Login password"), required=False, strip=False,
-                               widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    password = forms.CharField(
+        label=_("Login password"),
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
     security_password = forms.CharField(
-        label=_("Security password"), required=False, strip=False,
+        label=_("Security password"),
+        required=False,
+        strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=_("Asked for before sensitive actions. Leave empty to keep it unchanged."),
     )
@@ -37,9 +49,25 @@ class StaffForm(StyledFormMixin, forms.ModelForm):
     class Meta:
         model = Staff
         fields = [
-            "username", "name", "mobile", "email", "wechat",
-            "qq", "address", "role", "store", "supervisor", "status", "avatar", "public_title",
-            "show_on_site", "sort_order", "experience", "motto", "introduction", "remarks",
+            "username",
+            "name",
+            "mobile",
+            "email",
+            "wechat",
+            "qq",
+            "address",
+            "role",
+            "store",
+            "supervisor",
+            "status",
+            "avatar",
+            "public_title",
+            "show_on_site",
+            "sort_order",
+            "experience",
+            "motto",
+            "introduction",
+            "remarks",
         ]
         widgets = {
             "experience": forms.Textarea(attrs={"rows": 3, "maxlength": 500}),
@@ -88,7 +116,8 @@ class StaffForm(StyledFormMixin, forms.ModelForm):
 
 class SecurityActionForm(StyledFormMixin, forms.Form):
     security_password = forms.CharField(
-        label=_("Security password"), strip=False,
+        label=_("Security password"),
+        strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
     )
 
@@ -96,12 +125,15 @@ class SecurityActionForm(StyledFormMixin, forms.Form):
 class SecurityPasswordForm(StyledFormMixin, forms.Form):
     """Set the second password; the login password proves it is really you."""
 
-    current_password = forms.CharField(label=_("Current login password"), strip=False,
-                                       widget=forms.PasswordInput)
-    security_password1 = forms.CharField(label=_("New security password"), strip=False,
-                                         min_length=6, widget=forms.PasswordInput)
-    security_password2 = forms.CharField(label=_("Repeat the security password"), strip=False,
-                                         widget=forms.PasswordInput)
+    current_password = forms.CharField(
+        label=_("Current login password"), strip=False, widget=forms.PasswordInput
+    )
+    security_password1 = forms.CharField(
+        label=_("New security password"), strip=False, min_length=6, widget=forms.PasswordInput
+    )
+    security_password2 = forms.CharField(
+        label=_("Repeat the security password"), strip=False, widget=forms.PasswordInput
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -119,8 +151,10 @@ class SecurityPasswordForm(StyledFormMixin, forms.Form):
         if one and two and one != two:
             self.add_error("security_password2", _("The two passwords differ."))
         if one and self.user.check_password(one):
-            self.add_error("security_password1",
-                           _("The security password must differ from the login password."))
+            self.add_error(
+                "security_password1",
+                _("The security password must differ from the login password."),
+            )
         return data
 
 
@@ -139,7 +173,8 @@ class RoleForm(StyledFormMixin, forms.ModelForm):
         for module, actions in MODULE_ACTIONS.items():
             for action in actions:
                 self.fields[grant_field_name(module, action)] = forms.BooleanField(
-                    required=False, initial=f"{module}.{action}" in current,
+                    required=False,
+                    initial=f"{module}.{action}" in current,
                     label=f"{Module(module).label} · {Action(action).label}",
                 )
 

@@ -106,15 +106,27 @@ class Staff(AbstractBaseUser):
     qq = models.CharField(_("QQ"), max_length=20, blank=True)
     address = models.CharField(_("address"), max_length=200, blank=True)
     role = models.ForeignKey(
-        Role, verbose_name=_("role"), on_delete=models.PROTECT, null=True, blank=True,
+        Role,
+        verbose_name=_("role"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="users",
     )
     store = models.ForeignKey(
-        Store, verbose_name=_("store"), on_delete=models.PROTECT, null=True, blank=True,
+        Store,
+        verbose_name=_("store"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="staff",
     )
     supervisor = models.ForeignKey(
-        "self", verbose_name=_("supervisor"), on_delete=models.PROTECT, null=True, blank=True,
+        "self",
+        verbose_name=_("supervisor"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="subordinates",
     )
     # Materialised path of pks from the root down to this row: "/1/5/9/".
@@ -182,9 +194,7 @@ class Staff(AbstractBaseUser):
             self.path = new_path
             if old_path:
                 # Moving a person moves their whole team with them.
-                moved = list(
-                    Staff.objects.filter(path__startswith=old_path).exclude(pk=self.pk)
-                )
+                moved = list(Staff.objects.filter(path__startswith=old_path).exclude(pk=self.pk))
                 for row in moved:
                     row.path = new_path + row.path[len(old_path) :]
                 Staff.objects.bulk_update(moved, ["path"])

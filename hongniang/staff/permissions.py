@@ -78,4 +78,3 @@ def require_perm(module: str, action: str = Action.VIEW):
         return wrapped
 
     return decorator
-

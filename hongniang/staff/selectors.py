@@ -9,7 +9,9 @@ def staff_list(*, viewer, filters: dict | None = None):
     qs = Staff.objects.visible_to(viewer).select_related("role", "store", "supervisor")
     if q := filters.get("q"):
         qs = qs.filter(
-            Q(name__icontains=q) | Q(username__icontains=q) | Q(mobile__icontains=q)
+            Q(name__icontains=q)
+            | Q(username__icontains=q)
+            | Q(mobile__icontains=q)
             | Q(email__icontains=q)
         )
     if role := filters.get("role"):
@@ -25,7 +27,9 @@ def staff_list(*, viewer, filters: dict | None = None):
 
 def staff_get(*, viewer, pk: int) -> Staff:
     """A staff row the viewer may see, or 404 (the same answer as for a missing one)."""
-    return get_object_or_404(Staff.objects.visible_to(viewer).select_related("role", "store"), pk=pk)
+    return get_object_or_404(
+        Staff.objects.visible_to(viewer).select_related("role", "store"), pk=pk
+    )
 
 
 def supervisor_choices(*, viewer, staff: Staff | None = None):

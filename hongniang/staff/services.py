@@ -21,9 +21,7 @@ def assignable_roles(actor):
     own = actor.role.grant_set if actor.role else frozenset()
     limit = SCOPE_ORDER.index(user_scope(actor))
     allowed = [
-        r.pk
-        for r in roles
-        if r.grant_set <= own and SCOPE_ORDER.index(r.data_scope) <= limit
+        r.pk for r in roles if r.grant_set <= own and SCOPE_ORDER.index(r.data_scope) <= limit
     ]
     return roles.filter(pk__in=allowed)
 
@@ -56,9 +54,7 @@ def staff_create(*, actor, staff: Staff, password: str, security_password: str =
 
 
 @transaction.atomic
-def staff_update(
-    *, actor, staff: Staff, password: str = "", security_password: str = ""
-) -> Staff:
+def staff_update(*, actor, staff: Staff, password: str = "", security_password: str = "") -> Staff:
     _require(actor, Action.EDIT)
     if not Staff.objects.visible_to(actor).filter(pk=staff.pk).exists():
         raise PermissionDenied

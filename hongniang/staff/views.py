@@ -22,8 +22,14 @@ from hongniang.staff.permissions import Action, require_perm
 from hongniang.workbench.listing import Sorting, paginate
 
 STAFF_SORTING = Sorting(
-    {"name": "name", "username": "username", "created": "created_at", "order": "sort_order",
-     "role": "role__name", "store": "store__name"},
+    {
+        "name": "name",
+        "username": "username",
+        "created": "created_at",
+        "order": "sort_order",
+        "role": "role__name",
+        "store": "store__name",
+    },
     default="order",
 )
 
@@ -47,19 +53,35 @@ def staff_list(request):
     filters = form.cleaned_data if form.is_valid() else {}
     qs = STAFF_SORTING.apply(selectors.staff_list(viewer=request.user, filters=filters), request)
     page = paginate(request, qs, "matchmaker")
-    return render(request, "staff/staff_list.html", {
-        "filter_form": form, "page": page, "default_sort": STAFF_SORTING.default,
-    })
+    return render(
+        request,
+        "staff/staff_list.html",
+        {
+            "filter_form": form,
+            "page": page,
+            "default_sort": STAFF_SORTING.default,
+        },
+    )
 
 
 @require_perm("staff")
 def staff_detail(request, pk):
     staff = selectors.staff_get(viewer=request.user, pk=pk)
-    team = selectors.staff_list(viewer=request.user).filter(path__startswith=staff.path).exclude(
-        pk=staff.pk).select_related("role")[:50]
-    return render(request, "staff/staff_detail.html", {
-        "staff": staff, "team": team, "action_form": SecurityActionForm(),
-    })
+    team = (
+        selectors.staff_list(viewer=request.user)
+        .filter(path__startswith=staff.path)
+        .exclude(pk=staff.pk)
+        .select_related("role")[:50]
+    )
+    return render(
+        request,
+        "staff/staff_detail.html",
+        {
+            "staff": staff,
+            "team": team,
+            "action_form": SecurityActionForm(),
+        },
+    )
 
 
 @require_perm("staff", "add")
@@ -69,7 +91,9 @@ def staff_create(request):
         staff = form.save(commit=False)
         try:
             services.staff_create(
-                actor=request.user, staff=staff, password=form.cleaned_data["password"],
+                actor=request.user,
+                staff=staff,
+                password=form.cleaned_data["password"],
                 security_password=form.cleaned_data.get("security_password", ""),
             )
         except ValidationError as exc:
@@ -83,13 +107,16 @@ def staff_create(request):
 @require_perm("staff", "edit")
 def staff_edit(request, pk):
     staff = selectors.staff_get(viewer=request.user, pk=pk)
-    form = StaffForm(request.POST or None, request.FILES or None, instance=staff,
-                     actor=request.user)
+    form = StaffForm(
+        request.POST or None, request.FILES or None, instance=staff, actor=request.user
+    )
     if request.method == "POST" and form.is_valid():
         staff = form.save(commit=False)
         try:
             services.staff_update(
-                actor=request.user, staff=staff, password=form.cleaned_data.get("password", ""),
+                actor=request.user,
+                staff=staff,
+                password=form.cleaned_data.get("password", ""),
                 security_password=form.cleaned_data.get("security_password", ""),
             )
         except ValidationError as exc:
@@ -110,13 +137,18 @@ def staff_set_status(request, pk):
         messages.error(request, _("Enter your security password to confirm."))
         return redirect("staff:detail", pk=pk)
     try:
-        services.staff_set_status(actor=request.user, staff=staff, status=status,
-                                  security_password=form.cleaned_data["security_password"])
+        services.staff_set_status(
+            actor=request.user,
+            staff=staff,
+            status=status,
+            security_password=form.cleaned_data["security_password"],
+        )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, _("The account is now %(status)s.") % {
-            "status": StaffStatus(status).label})
+        messages.success(
+            request, _("The account is now %(status)s.") % {"status": StaffStatus(status).label}
+        )
     return redirect("staff:detail", pk=pk)
 
 
@@ -129,8 +161,11 @@ def staff_delete(request, pk):
         messages.error(request, _("Enter your security password to confirm."))
         return redirect("staff:detail", pk=pk)
     try:
-        services.staff_delete(actor=request.user, staff=staff,
-                              security_password=form.cleaned_data["security_password"])
+        services.staff_delete(
+            actor=request.user,
+            staff=staff,
+            security_password=form.cleaned_data["security_password"],
+        )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("staff:detail", pk=pk)
@@ -157,9 +192,14 @@ def account(request):
             request.user.save(update_fields=["security_password"])
             messages.success(request, _("Your security password was set."))
             return redirect("staff:account")
-    return render(request, "staff/account.html", {
-        "password_form": password_form, "security_form": security_form,
-    })
+    return render(
+        request,
+        "staff/account.html",
+        {
+            "password_form": password_form,
+            "security_form": security_form,
+        },
+    )
 
 
 @require_perm("staff", "edit")
@@ -179,9 +219,15 @@ def role_edit(request, pk=None):
         else:
             messages.success(request, _("Role %(name)s was saved.") % {"name": role.name})
             return redirect("staff:roles")
-    return render(request, "staff/role_form.html", {
-        "form": form, "role": role, "actions": Action.choices,
-    })
+    return render(
+        request,
+        "staff/role_form.html",
+        {
+            "form": form,
+            "role": role,
+            "actions": Action.choices,
+        },
+    )
 
 
 @require_POST

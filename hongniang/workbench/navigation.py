@@ -69,9 +69,16 @@ def sections_for(user, current_path: str) -> list[dict]:
                 url = reverse(item.url_name)
             except NoReverseMatch:  # a module whose screens are not installed yet
                 continue
-            items.append({"label": item.label, "url": url, "icon": item.icon,
-                          "active": current_path == url})
+            items.append(
+                {"label": item.label, "url": url, "icon": item.icon, "active": current_path == url}
+            )
         if items:
-            result.append({"label": section.label, "icon": section.icon, "items": items,
-                           "active": any(i["active"] for i in items)})
+            result.append(
+                {
+                    "label": section.label,
+                    "icon": section.icon,
+                    "items": items,
+                    "active": any(i["active"] for i in items),
+                }
+            )
     return result

@@ -8,9 +8,7 @@ from hongniang.staff.models import Staff, StaffStatus
 def dashboard_figures(*, viewer) -> dict:
     team = Staff.objects.visible_to(viewer)
     by_status = dict(team.values_list("status").annotate(n=Count("pk")))
-    by_role = list(
-        team.values("role__name").annotate(n=Count("pk")).order_by("-n", "role__name")
-    )
+    by_role = list(team.values("role__name").annotate(n=Count("pk")).order_by("-n", "role__name"))
     by_store = list(
         team.values("store__name").annotate(n=Count("pk")).order_by("-n", "store__name")
     )

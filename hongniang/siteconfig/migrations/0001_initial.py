@@ -8,7 +8,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -17,97 +16,257 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='SiteImage',
+            name="SiteImage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('banner', 'Homepage banner'), ('advert', 'Advertisement')], max_length=10, verbose_name='kind')),
-                ('title', models.CharField(max_length=60, verbose_name='title')),
-                ('image', models.ImageField(upload_to='site/', verbose_name='image')),
-                ('link', models.CharField(blank=True, max_length=300, verbose_name='link')),
-                ('sort_order', models.IntegerField(default=0, verbose_name='sort order')),
-                ('is_active', models.BooleanField(default=True, verbose_name='shown')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("banner", "Homepage banner"), ("advert", "Advertisement")],
+                        max_length=10,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("title", models.CharField(max_length=60, verbose_name="title")),
+                ("image", models.ImageField(upload_to="site/", verbose_name="image")),
+                ("link", models.CharField(blank=True, max_length=300, verbose_name="link")),
+                ("sort_order", models.IntegerField(default=0, verbose_name="sort order")),
+                ("is_active", models.BooleanField(default=True, verbose_name="shown")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
             ],
             options={
-                'verbose_name': 'site image',
-                'verbose_name_plural': 'site images',
-                'ordering': ['kind', 'sort_order', 'pk'],
+                "verbose_name": "site image",
+                "verbose_name_plural": "site images",
+                "ordering": ["kind", "sort_order", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='SiteSettings',
+            name="SiteSettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('crm_name', models.CharField(default='红娘婚介服务中心', max_length=60, verbose_name='CRM name')),
-                ('version', models.CharField(default='v1.0', max_length=30, verbose_name='version')),
-                ('hotline', models.CharField(blank=True, max_length=30, verbose_name='400 hotline')),
-                ('contact_phone', models.CharField(blank=True, max_length=30, verbose_name='contact phone')),
-                ('address', models.CharField(blank=True, max_length=200, verbose_name='address')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='email')),
-                ('logo', models.ImageField(blank=True, upload_to='site/', verbose_name='logo')),
-                ('about_us', models.TextField(blank=True, max_length=5000, verbose_name='about us')),
-                ('member_page_size', models.PositiveSmallIntegerField(default=20, validators=[django.core.validators.MinValueValidator(5), django.core.validators.MaxValueValidator(200)], verbose_name='members per page')),
-                ('matchmaker_page_size', models.PositiveSmallIntegerField(default=20, validators=[django.core.validators.MinValueValidator(5), django.core.validators.MaxValueValidator(200)], verbose_name='matchmakers per page')),
-                ('crm_page_size', models.PositiveSmallIntegerField(default=30, validators=[django.core.validators.MinValueValidator(5), django.core.validators.MaxValueValidator(200)], verbose_name='CRM list rows per page')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "crm_name",
+                    models.CharField(
+                        default="红娘婚介服务中心", max_length=60, verbose_name="CRM name"
+                    ),
+                ),
+                (
+                    "version",
+                    models.CharField(default="v1.0", max_length=30, verbose_name="version"),
+                ),
+                (
+                    "hotline",
+                    models.CharField(blank=True, max_length=30, verbose_name="400 hotline"),
+                ),
+                (
+                    "contact_phone",
+                    models.CharField(blank=True, max_length=30, verbose_name="contact phone"),
+                ),
+                ("address", models.CharField(blank=True, max_length=200, verbose_name="address")),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="email")),
+                ("logo", models.ImageField(blank=True, upload_to="site/", verbose_name="logo")),
+                (
+                    "about_us",
+                    models.TextField(blank=True, max_length=5000, verbose_name="about us"),
+                ),
+                (
+                    "member_page_size",
+                    models.PositiveSmallIntegerField(
+                        default=20,
+                        validators=[
+                            django.core.validators.MinValueValidator(5),
+                            django.core.validators.MaxValueValidator(200),
+                        ],
+                        verbose_name="members per page",
+                    ),
+                ),
+                (
+                    "matchmaker_page_size",
+                    models.PositiveSmallIntegerField(
+                        default=20,
+                        validators=[
+                            django.core.validators.MinValueValidator(5),
+                            django.core.validators.MaxValueValidator(200),
+                        ],
+                        verbose_name="matchmakers per page",
+                    ),
+                ),
+                (
+                    "crm_page_size",
+                    models.PositiveSmallIntegerField(
+                        default=30,
+                        validators=[
+                            django.core.validators.MinValueValidator(5),
+                            django.core.validators.MaxValueValidator(200),
+                        ],
+                        verbose_name="CRM list rows per page",
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
             ],
             options={
-                'verbose_name': 'site settings',
-                'verbose_name_plural': 'site settings',
+                "verbose_name": "site settings",
+                "verbose_name_plural": "site settings",
             },
         ),
         migrations.CreateModel(
-            name='HistoricalSiteImage',
+            name="HistoricalSiteImage",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('banner', 'Homepage banner'), ('advert', 'Advertisement')], max_length=10, verbose_name='kind')),
-                ('title', models.CharField(max_length=60, verbose_name='title')),
-                ('image', models.TextField(max_length=100, verbose_name='image')),
-                ('link', models.CharField(blank=True, max_length=300, verbose_name='link')),
-                ('sort_order', models.IntegerField(default=0, verbose_name='sort order')),
-                ('is_active', models.BooleanField(default=True, verbose_name='shown')),
-                ('created_at', models.DateTimeField(blank=True, editable=False, verbose_name='created at')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("banner", "Homepage banner"), ("advert", "Advertisement")],
+                        max_length=10,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("title", models.CharField(max_length=60, verbose_name="title")),
+                ("image", models.TextField(max_length=100, verbose_name="image")),
+                ("link", models.CharField(blank=True, max_length=300, verbose_name="link")),
+                ("sort_order", models.IntegerField(default=0, verbose_name="sort order")),
+                ("is_active", models.BooleanField(default=True, verbose_name="shown")),
+                (
+                    "created_at",
+                    models.DateTimeField(blank=True, editable=False, verbose_name="created at"),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical site image',
-                'verbose_name_plural': 'historical site images',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical site image",
+                "verbose_name_plural": "historical site images",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalSiteSettings',
+            name="HistoricalSiteSettings",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('crm_name', models.CharField(default='红娘婚介服务中心', max_length=60, verbose_name='CRM name')),
-                ('version', models.CharField(default='v1.0', max_length=30, verbose_name='version')),
-                ('hotline', models.CharField(blank=True, max_length=30, verbose_name='400 hotline')),
-                ('contact_phone', models.CharField(blank=True, max_length=30, verbose_name='contact phone')),
-                ('address', models.CharField(blank=True, max_length=200, verbose_name='address')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='email')),
-                ('logo', models.TextField(blank=True, max_length=100, verbose_name='logo')),
-                ('about_us', models.TextField(blank=True, max_length=5000, verbose_name='about us')),
-                ('member_page_size', models.PositiveSmallIntegerField(default=20, validators=[django.core.validators.MinValueValidator(5), django.core.validators.MaxValueValidator(200)], verbose_name='members per page')),
-                ('matchmaker_page_size', models.PositiveSmallIntegerField(default=20, validators=[django.core.validators.MinValueValidator(5), django.core.validators.MaxValueValidator(200)], verbose_name='matchmakers per page')),
-                ('crm_page_size', models.PositiveSmallIntegerField(default=30, validators=[django.core.validators.MinValueValidator(5), django.core.validators.MaxValueValidator(200)], verbose_name='CRM list rows per page')),
-                ('updated_at', models.DateTimeField(blank=True, editable=False, verbose_name='updated at')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "crm_name",
+                    models.CharField(
+                        default="红娘婚介服务中心", max_length=60, verbose_name="CRM name"
+                    ),
+                ),
+                (
+                    "version",
+                    models.CharField(default="v1.0", max_length=30, verbose_name="version"),
+                ),
+                (
+                    "hotline",
+                    models.CharField(blank=True, max_length=30, verbose_name="400 hotline"),
+                ),
+                (
+                    "contact_phone",
+                    models.CharField(blank=True, max_length=30, verbose_name="contact phone"),
+                ),
+                ("address", models.CharField(blank=True, max_length=200, verbose_name="address")),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="email")),
+                ("logo", models.TextField(blank=True, max_length=100, verbose_name="logo")),
+                (
+                    "about_us",
+                    models.TextField(blank=True, max_length=5000, verbose_name="about us"),
+                ),
+                (
+                    "member_page_size",
+                    models.PositiveSmallIntegerField(
+                        default=20,
+                        validators=[
+                            django.core.validators.MinValueValidator(5),
+                            django.core.validators.MaxValueValidator(200),
+                        ],
+                        verbose_name="members per page",
+                    ),
+                ),
+                (
+                    "matchmaker_page_size",
+                    models.PositiveSmallIntegerField(
+                        default=20,
+                        validators=[
+                            django.core.validators.MinValueValidator(5),
+                            django.core.validators.MaxValueValidator(200),
+                        ],
+                        verbose_name="matchmakers per page",
+                    ),
+                ),
+                (
+                    "crm_page_size",
+                    models.PositiveSmallIntegerField(
+                        default=30,
+                        validators=[
+                            django.core.validators.MinValueValidator(5),
+                            django.core.validators.MaxValueValidator(200),
+                        ],
+                        verbose_name="CRM list rows per page",
+                    ),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(blank=True, editable=False, verbose_name="updated at"),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical site settings',
-                'verbose_name_plural': 'historical site settings',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical site settings",
+                "verbose_name_plural": "historical site settings",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),

@@ -9,169 +9,425 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Role',
+            name="Role",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=40, unique=True, verbose_name='name')),
-                ('description', models.CharField(blank=True, max_length=200, verbose_name='description')),
-                ('data_scope', models.CharField(choices=[('self', 'Only own records'), ('subtree', "Own and subordinates' records"), ('store', 'Whole store'), ('all', 'All records')], default='subtree', max_length=10, verbose_name='data scope')),
-                ('grants', models.JSONField(blank=True, default=list, verbose_name='permissions')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=40, unique=True, verbose_name="name")),
+                (
+                    "description",
+                    models.CharField(blank=True, max_length=200, verbose_name="description"),
+                ),
+                (
+                    "data_scope",
+                    models.CharField(
+                        choices=[
+                            ("self", "Only own records"),
+                            ("subtree", "Own and subordinates' records"),
+                            ("store", "Whole store"),
+                            ("all", "All records"),
+                        ],
+                        default="subtree",
+                        max_length=10,
+                        verbose_name="data scope",
+                    ),
+                ),
+                ("grants", models.JSONField(blank=True, default=list, verbose_name="permissions")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
             ],
             options={
-                'verbose_name': 'role',
-                'verbose_name_plural': 'roles',
-                'ordering': ['pk'],
+                "verbose_name": "role",
+                "verbose_name_plural": "roles",
+                "ordering": ["pk"],
             },
         ),
         migrations.CreateModel(
-            name='Store',
+            name="Store",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=60, unique=True, verbose_name='name')),
-                ('address', models.CharField(blank=True, max_length=200, verbose_name='address')),
-                ('phone', models.CharField(blank=True, max_length=30, verbose_name='phone')),
-                ('sort_order', models.IntegerField(default=0, verbose_name='sort order')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=60, unique=True, verbose_name="name")),
+                ("address", models.CharField(blank=True, max_length=200, verbose_name="address")),
+                ("phone", models.CharField(blank=True, max_length=30, verbose_name="phone")),
+                ("sort_order", models.IntegerField(default=0, verbose_name="sort order")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
             ],
             options={
-                'verbose_name': 'store',
-                'verbose_name_plural': 'stores',
-                'ordering': ['sort_order', 'pk'],
+                "verbose_name": "store",
+                "verbose_name_plural": "stores",
+                "ordering": ["sort_order", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Staff',
+            name="Staff",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('password', models.CharField(max_length=128, verbose_name='password')),
-                ('last_login', models.DateTimeField(blank=True, null=True, verbose_name='last login')),
-                ('username', models.CharField(max_length=30, unique=True, validators=[django.core.validators.RegexValidator('^[A-Za-z0-9_.@-]{3,30}$', '3 to 30 letters, digits or _ . @ -')], verbose_name='account')),
-                ('name', models.CharField(max_length=30, verbose_name='name')),
-                ('mobile', models.CharField(blank=True, max_length=20, verbose_name='mobile')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='email')),
-                ('wechat', models.CharField(blank=True, max_length=40, verbose_name='WeChat')),
-                ('qq', models.CharField(blank=True, max_length=20, verbose_name='QQ')),
-                ('address', models.CharField(blank=True, max_length=200, verbose_name='address')),
-                ('path', models.CharField(db_index=True, default='', editable=False, max_length=255)),
-                ('status', models.CharField(choices=[('normal', 'Normal'), ('locked', 'Locked')], default='normal', max_length=10, verbose_name='status')),
-                ('is_superuser', models.BooleanField(default=False, verbose_name='superuser')),
-                ('security_password', models.CharField(blank=True, editable=False, max_length=128)),
-                ('avatar', models.ImageField(blank=True, upload_to='avatars/staff/', verbose_name='avatar')),
-                ('public_title', models.CharField(blank=True, max_length=60, verbose_name='title on public site')),
-                ('show_on_site', models.BooleanField(default=False, verbose_name='shown on public site')),
-                ('sort_order', models.IntegerField(default=0, verbose_name='sort order')),
-                ('experience', models.TextField(blank=True, max_length=500, verbose_name='experience')),
-                ('motto', models.CharField(blank=True, max_length=100, verbose_name='motto')),
-                ('introduction', models.TextField(blank=True, max_length=500, verbose_name='introduction')),
-                ('remarks', models.TextField(blank=True, verbose_name='remarks')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('supervisor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='subordinates', to=settings.AUTH_USER_MODEL, verbose_name='supervisor')),
-                ('role', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='users', to='staff.role', verbose_name='role')),
-                ('store', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='staff', to='staff.store', verbose_name='store')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("password", models.CharField(max_length=128, verbose_name="password")),
+                (
+                    "last_login",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last login"),
+                ),
+                (
+                    "username",
+                    models.CharField(
+                        max_length=30,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Za-z0-9_.@-]{3,30}$", "3 to 30 letters, digits or _ . @ -"
+                            )
+                        ],
+                        verbose_name="account",
+                    ),
+                ),
+                ("name", models.CharField(max_length=30, verbose_name="name")),
+                ("mobile", models.CharField(blank=True, max_length=20, verbose_name="mobile")),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="email")),
+                ("wechat", models.CharField(blank=True, max_length=40, verbose_name="WeChat")),
+                ("qq", models.CharField(blank=True, max_length=20, verbose_name="QQ")),
+                ("address", models.CharField(blank=True, max_length=200, verbose_name="address")),
+                (
+                    "path",
+                    models.CharField(db_index=True, default="", editable=False, max_length=255),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("normal", "Normal"), ("locked", "Locked")],
+                        default="normal",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("is_superuser", models.BooleanField(default=False, verbose_name="superuser")),
+                ("security_password", models.CharField(blank=True, editable=False, max_length=128)),
+                (
+                    "avatar",
+                    models.ImageField(
+                        blank=True, upload_to="avatars/staff/", verbose_name="avatar"
+                    ),
+                ),
+                (
+                    "public_title",
+                    models.CharField(
+                        blank=True, max_length=60, verbose_name="title on public site"
+                    ),
+                ),
+                (
+                    "show_on_site",
+                    models.BooleanField(default=False, verbose_name="shown on public site"),
+                ),
+                ("sort_order", models.IntegerField(default=0, verbose_name="sort order")),
+                (
+                    "experience",
+                    models.TextField(blank=True, max_length=500, verbose_name="experience"),
+                ),
+                ("motto", models.CharField(blank=True, max_length=100, verbose_name="motto")),
+                (
+                    "introduction",
+                    models.TextField(blank=True, max_length=500, verbose_name="introduction"),
+                ),
+                ("remarks", models.TextField(blank=True, verbose_name="remarks")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                (
+                    "supervisor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="subordinates",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="supervisor",
+                    ),
+                ),
+                (
+                    "role",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="users",
+                        to="staff.role",
+                        verbose_name="role",
+                    ),
+                ),
+                (
+                    "store",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="staff",
+                        to="staff.store",
+                        verbose_name="store",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'matchmaker',
-                'verbose_name_plural': 'matchmakers',
-                'ordering': ['sort_order', 'pk'],
+                "verbose_name": "matchmaker",
+                "verbose_name_plural": "matchmakers",
+                "ordering": ["sort_order", "pk"],
             },
             managers=[
-                ('objects', hongniang.staff.models.StaffManager()),
+                ("objects", hongniang.staff.models.StaffManager()),
             ],
         ),
         migrations.CreateModel(
-            name='HistoricalRole',
+            name="HistoricalRole",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('name', models.CharField(db_index=True, max_length=40, verbose_name='name')),
-                ('description', models.CharField(blank=True, max_length=200, verbose_name='description')),
-                ('data_scope', models.CharField(choices=[('self', 'Only own records'), ('subtree', "Own and subordinates' records"), ('store', 'Whole store'), ('all', 'All records')], default='subtree', max_length=10, verbose_name='data scope')),
-                ('grants', models.JSONField(blank=True, default=list, verbose_name='permissions')),
-                ('created_at', models.DateTimeField(blank=True, editable=False, verbose_name='created at')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(db_index=True, max_length=40, verbose_name="name")),
+                (
+                    "description",
+                    models.CharField(blank=True, max_length=200, verbose_name="description"),
+                ),
+                (
+                    "data_scope",
+                    models.CharField(
+                        choices=[
+                            ("self", "Only own records"),
+                            ("subtree", "Own and subordinates' records"),
+                            ("store", "Whole store"),
+                            ("all", "All records"),
+                        ],
+                        default="subtree",
+                        max_length=10,
+                        verbose_name="data scope",
+                    ),
+                ),
+                ("grants", models.JSONField(blank=True, default=list, verbose_name="permissions")),
+                (
+                    "created_at",
+                    models.DateTimeField(blank=True, editable=False, verbose_name="created at"),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical role',
-                'verbose_name_plural': 'historical roles',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical role",
+                "verbose_name_plural": "historical roles",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalStore',
+            name="HistoricalStore",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('name', models.CharField(db_index=True, max_length=60, verbose_name='name')),
-                ('address', models.CharField(blank=True, max_length=200, verbose_name='address')),
-                ('phone', models.CharField(blank=True, max_length=30, verbose_name='phone')),
-                ('sort_order', models.IntegerField(default=0, verbose_name='sort order')),
-                ('created_at', models.DateTimeField(blank=True, editable=False, verbose_name='created at')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(db_index=True, max_length=60, verbose_name="name")),
+                ("address", models.CharField(blank=True, max_length=200, verbose_name="address")),
+                ("phone", models.CharField(blank=True, max_length=30, verbose_name="phone")),
+                ("sort_order", models.IntegerField(default=0, verbose_name="sort order")),
+                (
+                    "created_at",
+                    models.DateTimeField(blank=True, editable=False, verbose_name="created at"),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical store',
-                'verbose_name_plural': 'historical stores',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical store",
+                "verbose_name_plural": "historical stores",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalStaff',
+            name="HistoricalStaff",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('username', models.CharField(db_index=True, max_length=30, validators=[django.core.validators.RegexValidator('^[A-Za-z0-9_.@-]{3,30}$', '3 to 30 letters, digits or _ . @ -')], verbose_name='account')),
-                ('name', models.CharField(max_length=30, verbose_name='name')),
-                ('mobile', models.CharField(blank=True, max_length=20, verbose_name='mobile')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='email')),
-                ('wechat', models.CharField(blank=True, max_length=40, verbose_name='WeChat')),
-                ('qq', models.CharField(blank=True, max_length=20, verbose_name='QQ')),
-                ('address', models.CharField(blank=True, max_length=200, verbose_name='address')),
-                ('path', models.CharField(db_index=True, default='', editable=False, max_length=255)),
-                ('status', models.CharField(choices=[('normal', 'Normal'), ('locked', 'Locked')], default='normal', max_length=10, verbose_name='status')),
-                ('is_superuser', models.BooleanField(default=False, verbose_name='superuser')),
-                ('avatar', models.TextField(blank=True, max_length=100, verbose_name='avatar')),
-                ('public_title', models.CharField(blank=True, max_length=60, verbose_name='title on public site')),
-                ('show_on_site', models.BooleanField(default=False, verbose_name='shown on public site')),
-                ('sort_order', models.IntegerField(default=0, verbose_name='sort order')),
-                ('experience', models.TextField(blank=True, max_length=500, verbose_name='experience')),
-                ('motto', models.CharField(blank=True, max_length=100, verbose_name='motto')),
-                ('introduction', models.TextField(blank=True, max_length=500, verbose_name='introduction')),
-                ('remarks', models.TextField(blank=True, verbose_name='remarks')),
-                ('created_at', models.DateTimeField(blank=True, editable=False, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(blank=True, editable=False, verbose_name='updated at')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('supervisor', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='supervisor')),
-                ('role', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='staff.role', verbose_name='role')),
-                ('store', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='staff.store', verbose_name='store')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "username",
+                    models.CharField(
+                        db_index=True,
+                        max_length=30,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Za-z0-9_.@-]{3,30}$", "3 to 30 letters, digits or _ . @ -"
+                            )
+                        ],
+                        verbose_name="account",
+                    ),
+                ),
+                ("name", models.CharField(max_length=30, verbose_name="name")),
+                ("mobile", models.CharField(blank=True, max_length=20, verbose_name="mobile")),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="email")),
+                ("wechat", models.CharField(blank=True, max_length=40, verbose_name="WeChat")),
+                ("qq", models.CharField(blank=True, max_length=20, verbose_name="QQ")),
+                ("address", models.CharField(blank=True, max_length=200, verbose_name="address")),
+                (
+                    "path",
+                    models.CharField(db_index=True, default="", editable=False, max_length=255),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("normal", "Normal"), ("locked", "Locked")],
+                        default="normal",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("is_superuser", models.BooleanField(default=False, verbose_name="superuser")),
+                ("avatar", models.TextField(blank=True, max_length=100, verbose_name="avatar")),
+                (
+                    "public_title",
+                    models.CharField(
+                        blank=True, max_length=60, verbose_name="title on public site"
+                    ),
+                ),
+                (
+                    "show_on_site",
+                    models.BooleanField(default=False, verbose_name="shown on public site"),
+                ),
+                ("sort_order", models.IntegerField(default=0, verbose_name="sort order")),
+                (
+                    "experience",
+                    models.TextField(blank=True, max_length=500, verbose_name="experience"),
+                ),
+                ("motto", models.CharField(blank=True, max_length=100, verbose_name="motto")),
+                (
+                    "introduction",
+                    models.TextField(blank=True, max_length=500, verbose_name="introduction"),
+                ),
+                ("remarks", models.TextField(blank=True, verbose_name="remarks")),
+                (
+                    "created_at",
+                    models.DateTimeField(blank=True, editable=False, verbose_name="created at"),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(blank=True, editable=False, verbose_name="updated at"),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "supervisor",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="supervisor",
+                    ),
+                ),
+                (
+                    "role",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="staff.role",
+                        verbose_name="role",
+                    ),
+                ),
+                (
+                    "store",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="staff.store",
+                        verbose_name="store",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical matchmaker',
-                'verbose_name_plural': 'historical matchmakers',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical matchmaker",
+                "verbose_name_plural": "historical matchmakers",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),

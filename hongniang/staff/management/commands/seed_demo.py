@@ -9,8 +9,9 @@ class Command(BaseCommand):
     help = "Create the demo agency (idempotent): stores, roles, staff and members."
 
     def add_arguments(self, parser):
-        parser.add_argument("--members", type=int, default=300,
-                            help="number of demo members to reach (default 300)")
+        parser.add_argument(
+            "--members", type=int, default=300, help="number of demo members to reach (default 300)"
+        )
         parser.add_argument("--quiet", action="store_true")
 
     def handle(self, *args, members: int, quiet: bool, **options):
@@ -32,9 +33,13 @@ class Command(BaseCommand):
             seed_members(target=members, people=people, verbose=not quiet)
         if quiet:
             return
-        self.stdout.write(self.style.SUCCESS("Demo agency ready. Logins (password for all: "
-                                             f"{DEMO_PASSWORD}, security password: "
-                                             f"{DEMO_SECURITY_PASSWORD}):"))
+        self.stdout.write(
+            self.style.SUCCESS(
+                "Demo agency ready. Logins (password for all: "
+                f"{DEMO_PASSWORD}, security password: "
+                f"{DEMO_SECURITY_PASSWORD}):"
+            )
+        )
         rows = [("admin", "管理员 (administrator)")]
         rows += [(m.username, f"红娘经理 {m.name} · {m.store}") for m in people["managers"]]
         rows += [(m.username, f"{m.role} {m.name} · {m.store}") for m in people["matchmakers"][:4]]
