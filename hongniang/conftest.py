@@ -8,7 +8,7 @@ from hongniang.staff.visibility import DataScope
 def org(db):
     """A small agency: admin → two managers (one per store... both in store A) → matchmakers."""
     store_a, store_b = StoreFactory(name="A店"), StoreFactory(name="B店")
-    admin_role = role_with(scope=DataScope.ALL, name="管理员", *_all())
+    admin_role = role_with(*_all(), scope=DataScope.ALL, name="管理员")
     manager_role = role_with(
         "staff.view", "staff.add", "staff.edit", "staff.delete", "members.view", name="经理"
     )
@@ -38,3 +38,51 @@ def _all():
     from hongniang.staff.permissions import ALL_GRANTS
 
     return ALL_GRANTS
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright; no browser download, no network."""
+    import os
+
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls made by the test
+    # itself (fixtures, assertions) are still plain synchronous code.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    page.base_url = live_server.url
+    yield page
+    context.close()
+
+
+def shot(page, name: str):
+    """Save a screenshot under test-artifacts/ for a person to look at."""
+    from pathlib import Path
+
+    out = Path(__file__).resolve().parent.parent / "test-artifacts"
+    out.mkdir(exist_ok=True)
+    page.screenshot(path=str(out / f"{name}.png"), full_page=True)
+
+
+def login(page, username: str, password: str):
+    page.goto(f"{page.base_url}/staff/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{page.base_url}/")

@@ -99,7 +99,7 @@ class Staff(AbstractBaseUser):
     username = models.CharField(
         _("account"), max_length=30, unique=True, validators=[username_validator]
     )
-    name = models.CharField(_("name"), max_length=30)
+    name = models.CharField(_("full name"), max_length=30)
     mobile = models.CharField(_("mobile"), max_length=20, blank=True)
     email = models.EmailField(_("email"), blank=True)
     wechat = models.CharField(_("WeChat"), max_length=40, blank=True)
@@ -173,13 +173,18 @@ class Staff(AbstractBaseUser):
 
     def clean(self):
         super().clean()
-        if self.supervisor_id and self.pk:
-            if self.supervisor_id == self.pk or (
-                self.path and self.supervisor.path.startswith(self.path)
-            ):
-                raise ValidationError(
-                    {"supervisor": _("A supervisor cannot be this person or someone below them.")}
-                )
+        moves_under_self = (
+            self.supervisor_id
+            and self.pk
+            and (
+                self.supervisor_id == self.pk
+                or (self.path and self.supervisor.path.startswith(self.path))
+            )
+        )
+        if moves_under_self:
+            raise ValidationError(
+                {"supervisor": _("A supervisor cannot be this person or someone below them.")}
+            )
 
     def expected_path(self) -> str:
         parent = self.supervisor.path if self.supervisor_id else "/"

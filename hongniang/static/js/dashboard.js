@@ -8,6 +8,7 @@
     chart.setOption({
       grid: { left: 40, right: 16, top: 16, bottom: 40 },
       tooltip: {},
+      animation: false,
       xAxis: { type: "category", data: data.map(function (d) { return d.name; }), axisLabel: { interval: 0 } },
       yAxis: { type: "value", minInterval: 1 },
       series: [{ type: "bar", data: data.map(function (d) { return d.value; }), itemStyle: { color: "#d6336c" } }]

@@ -1,0 +1,163 @@
+"""Engine configuration: hard rules, component weights, partial-credit tolerances."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Final, Literal
+
+# Interaction kinds and how much each says about the actor liking the target.  A stopped
+# appointment is evidence against, so it is negative.
+INTERACTION_KINDS: Final = (
+    "view",
+    "like",
+    "message",
+    "reply",
+    "appointment_held",
+    "appointment_continue",
+    "appointment_stop",
+)
+DEFAULT_INTERACTION_WEIGHTS: Final[Mapping[str, float]] = MappingProxyType(
+    {
+        "view": 0.1,
+        "like": 1.0,
+        "message": 1.5,
+        "reply": 2.0,
+        "appointment_held": 3.0,
+        "appointment_continue": 4.0,
+        "appointment_stop": -3.0,
+    }
+)
+
+Pairing = Literal["opposite", "same", "any"]
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """Hard rules: a pair failing any of them is never recommended.
+
+    sex_pairing: 'opposite' (default), 'same' (same-sex agency) or 'any'.
+    min_age_male / min_age_female: legal marriage age per sex (PRC: 22 / 20).
+    exclude_married: members whose marital status is 'married' are never matched.
+    age_window: a candidate whose age earns zero credit under the other side's (soft) age
+        preference is not considered — this is what turns the age preference into a
+        contiguous slice of the birth-date index.  A matchmaker boost lifts it.
+    unknown_fails_must: an unknown attribute cannot satisfy a must-have preference.
+    Status (only 'active', not hidden) is always required on both sides.
+    """
+
+    sex_pairing: Pairing = "opposite"
+    min_age_male: int = 22
+    min_age_female: int = 20
+    exclude_married: bool = True
+    age_window: bool = True
+    unknown_fails_must: bool = True
+
+    def __post_init__(self) -> None:
+        if self.sex_pairing not in ("opposite", "same", "any"):
+            raise ValueError(f"sex_pairing {self.sex_pairing!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Weights:
+    """Points (of 100) each score component can contribute.
+
+    fit: reciprocal preference fit (harmonic mean of both directions) × fit.
+    text: self-description/hobby similarity × text.
+    collaborative: behaviour-based signal × collaborative (0 for a member without history).
+    like: bonus for resemblance to candidates the member liked.
+    penalty: maximum deduction from the member's own rejections (反选).
+    reciprocal_penalty: maximum deduction when the member resembles people the *candidate*
+        rejected (the candidate's learned dislikes).
+    """
+
+    fit: float = 80.0
+    text: float = 6.0
+    collaborative: float = 8.0
+    like: float = 6.0
+    penalty: float = 30.0
+    reciprocal_penalty: float = 15.0
+
+    def __post_init__(self) -> None:
+        for name in ("fit", "text", "collaborative", "like", "penalty", "reciprocal_penalty"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"weight {name} must be >= 0")
+
+
+@dataclass(frozen=True, slots=True)
+class Tolerances:
+    """How fast partial credit decays for a near miss (credit reaches 0 at the tolerance).
+
+    age_years / height_cm / weight_kg: distance outside a range at which credit is 0
+        (credit falls linearly: age 2 years outside with 5 → 0.6).
+    education_step / income_step / habit_step: credit lost per level below a minimum
+        (education, income) or above a maximum (smoking, drinking).
+    region_other_city: credit for the right province but another city.
+    children_elsewhere: credit for children living elsewhere when only 'none' is wanted.
+    unknown: credit for an attribute the other person left blank.
+    """
+
+    age_years: int = 5
+    height_cm: int = 10
+    weight_kg: int = 10
+    education_step: float = 0.5
+    income_step: float = 1 / 3
+    habit_step: float = 0.5
+    region_other_city: float = 0.5
+    children_elsewhere: float = 0.5
+    unknown: float = 0.5
+
+    def __post_init__(self) -> None:
+        if min(self.age_years, self.height_cm, self.weight_kg) < 1:
+            raise ValueError("range tolerances must be >= 1")
+        for name in ("region_other_city", "children_elsewhere", "unknown"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise ValueError(f"{name} must be in [0, 1)")
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackTuning:
+    """How rejections and likes are turned into penalties and bonuses.
+
+    margin_*: a rejection for 'too_old' at age x penalises ages >= x fully and fades out
+        over this many units below x (and symmetrically for the other bounds).
+    max_references: how many 'not_my_type'/'appearance' rejections are remembered as
+        look-alike repellers (the most recent ones).
+    """
+
+    margin_age: int = 2
+    margin_height: int = 4
+    margin_level: int = 1
+    max_references: int = 3
+    max_likes: int = 20
+
+
+@dataclass(frozen=True, slots=True)
+class EngineConfig:
+    """All tunables of the engine; the defaults are the product's defaults."""
+
+    rules: Rules = field(default_factory=Rules)
+    weights: Weights = field(default_factory=Weights)
+    tolerances: Tolerances = field(default_factory=Tolerances)
+    feedback: FeedbackTuning = field(default_factory=FeedbackTuning)
+    interaction_weights: Mapping[str, float] = DEFAULT_INTERACTION_WEIGHTS
+    # Tokens kept per member for text similarity (hobbies and personality tags first).
+    text_tokens: int = 16
+    # Collaborative: neighbours followed per hop, and the score at which the signal
+    # saturates to ~63% (1 - 1/e).
+    collab_fanout: int = 50
+    collab_scale: float = 2.0
+    # Changed rows are kept in a small unsorted buffer; past this many the sorted view of
+    # that sex is rebuilt (lazily, at the next recommend).
+    rebuild_threshold: int = 2048
+
+    def __post_init__(self) -> None:
+        missing = set(INTERACTION_KINDS) - set(self.interaction_weights)
+        if missing:
+            raise ValueError(f"interaction_weights lacks {sorted(missing)}")
+        if not 1 <= self.text_tokens <= 64:
+            raise ValueError("text_tokens must be in 1..64")
+        object.__setattr__(
+            self, "interaction_weights", MappingProxyType(dict(self.interaction_weights))
+        )

@@ -1,0 +1,410 @@
+"""Vectorised directional fit, hard-rule masks and feedback penalties over a block of rows.
+
+Every criterion is one function ``credit(P, X)``: how well the attributes in ``X`` meet the
+preference in ``P`` (1 = fully, partial credit for a near miss, 0 = not at all, -1 = the
+attribute is unknown).  ``P`` and ``X`` are row mappings holding either Python scalars (the
+member) or column arrays (the candidates), so the same code scores the member against all
+candidates (A→B: P scalar, X arrays) and all candidates against the member (B→A: P arrays,
+X scalar).  Only arithmetic is used: at ~20 µs per operation on 125k rows it is an order of
+magnitude cheaper than table look-ups or masks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Final
+
+import numpy as np
+
+from .config import EngineConfig, Tolerances
+from .encoding import CRITERIA, CRITERION_BIT, FB_NO_HIGH, FB_NO_LOW
+from .feedback import FeedbackState
+from .store import Block
+
+Value = np.ndarray | float | int
+Row = Mapping[str, Value]
+
+UNKNOWN_CREDIT: Final = -1.0
+
+
+def _f(v: Value) -> Value:
+    return v.astype(np.float32) if isinstance(v, np.ndarray) else float(v)
+
+
+def _clip01(v: Value) -> Value:
+    return np.clip(v, 0.0, 1.0) if isinstance(v, np.ndarray) else min(1.0, max(0.0, float(v)))
+
+
+def _with_unknown(credit: Value, known: Value) -> Value:
+    """credit where known, -1 where not (known is 1.0 / 0.0)."""
+    k = _f(known)
+    return credit * k + (k - 1.0)
+
+
+def _bit(mask: Value, code: Value) -> Value:
+    return _f(np.bitwise_and(np.right_shift(mask, code), 1))
+
+
+def _range(lo: Value, hi: Value, x: Value, tol: float) -> Value:
+    lo, hi, x = _f(lo), _f(hi), _f(x)
+    inv = 1.0 / tol
+    # At most one side is violated, so the two one-sided credits combine by sum - 1.
+    return _clip01(1.0 - (lo - x) * inv) + _clip01(1.0 - (x - hi) * inv) - 1.0
+
+
+def c_age(p: Row, x: Row, t: Tolerances) -> Value:
+    return _range(p["p_age_lo"], p["p_age_hi"], x["age"], t.age_years)
+
+
+def c_height(p: Row, x: Row, t: Tolerances) -> Value:
+    return _with_unknown(_range(p["p_h_lo"], p["p_h_hi"], x["height"], t.height_cm), x["height"] > 0)
+
+
+def c_weight(p: Row, x: Row, t: Tolerances) -> Value:
+    return _with_unknown(_range(p["p_w_lo"], p["p_w_hi"], x["weight"], t.weight_kg), x["weight"] > 0)
+
+
+def c_education(p: Row, x: Row, t: Tolerances) -> Value:
+    deficit = _f(p["p_edu"]) - _f(x["edu"])
+    return _with_unknown(_clip01(1.0 - deficit * t.education_step), x["edu"] >= 0)
+
+
+def c_income(p: Row, x: Row, t: Tolerances) -> Value:
+    deficit = _f(p["p_inc"]) - _f(x["income"])
+    return _with_unknown(_clip01(1.0 - deficit * t.income_step), x["income"] >= 0)
+
+
+def c_marital(p: Row, x: Row, t: Tolerances) -> Value:
+    return _bit(p["p_marital"], x["marital"])
+
+
+def c_children(p: Row, x: Row, t: Tolerances) -> Value:
+    code = np.maximum(x["children"], 0)
+    ok = _bit(p["p_children"], code)
+    # Children living elsewhere are a near miss for someone who wants none.
+    near = _f(code == 1) * _bit(p["p_children"], 0) * t.children_elsewhere
+    return _with_unknown(ok + (1.0 - ok) * near, x["children"] >= 0)
+
+
+def c_car(p: Row, x: Row, t: Tolerances) -> Value:
+    return _with_unknown(_f(x["car"] == 1), x["car"] >= 0)
+
+
+def c_house(p: Row, x: Row, t: Tolerances) -> Value:
+    return _with_unknown(_f(x["house"] == 1), x["house"] >= 0)
+
+
+def c_region(p: Row, x: Row, t: Tolerances) -> Value:
+    by_hukou = _f(p["p_hukou"])
+    same_prov = _f(x["prov"] == p["p_prov"])
+    wants_city = _f(p["p_city"] > 0)
+    other_city = _f(x["city"] != p["p_city"])
+    residence = same_prov * (1.0 - wants_city * other_city * (1.0 - t.region_other_city))
+    hukou = _f(x["hukou"] == p["p_prov"])
+    credit = by_hukou * hukou + (1.0 - by_hukou) * residence
+    known = by_hukou * _f(x["hukou"] > 0) + (1.0 - by_hukou) * _f(x["prov"] > 0)
+    return _with_unknown(credit, known)
+
+
+def c_smoking(p: Row, x: Row, t: Tolerances) -> Value:
+    excess = _f(x["smoke"]) - _f(p["p_smoke"])
+    return _with_unknown(_clip01(1.0 - excess * t.habit_step), x["smoke"] >= 0)
+
+
+def c_drinking(p: Row, x: Row, t: Tolerances) -> Value:
+    excess = _f(x["drink"]) - _f(p["p_drink"])
+    return _with_unknown(_clip01(1.0 - excess * t.habit_step), x["drink"] >= 0)
+
+
+def c_ethnicity(p: Row, x: Row, t: Tolerances) -> Value:
+    # "Same as mine": the preference owner's own ethnicity is in the P row.
+    return _with_unknown(_f(x["eth"] == p["eth"]), _f(x["eth"] > 0) * _f(p["eth"] > 0))
+
+
+def c_religion(p: Row, x: Row, t: Tolerances) -> Value:
+    return _with_unknown(_f(x["rel"] == p["rel"]), _f(x["rel"] >= 0) * _f(p["rel"] >= 0))
+
+
+CREDIT: Final[dict[str, Callable[[Row, Row, Tolerances], Value]]] = {
+    "age": c_age,
+    "height": c_height,
+    "weight": c_weight,
+    "education": c_education,
+    "income": c_income,
+    "marital": c_marital,
+    "children": c_children,
+    "car": c_car,
+    "house": c_house,
+    "region": c_region,
+    "smoking": c_smoking,
+    "drinking": c_drinking,
+    "ethnicity": c_ethnicity,
+    "religion": c_religion,
+}
+# Criteria whose attribute may be unknown (others never yield -1).
+MAY_BE_UNKNOWN: Final = frozenset(CRITERIA) - {"age", "marital"}
+
+# Learned bounds: (column, attribute, which side, margin attribute of FeedbackTuning).
+BOUNDS: Final = (
+    ("fb_age_lo", "age", "lo", "margin_age"),
+    ("fb_age_hi", "age", "hi", "margin_age"),
+    ("fb_h_lo", "height", "lo", "margin_height"),
+    ("fb_h_hi", "height", "hi", "margin_height"),
+    ("fb_edu_lo", "edu", "lo", "margin_level"),
+    ("fb_inc_lo", "income", "lo", "margin_level"),
+    ("fb_smoke_hi", "smoke", "hi", "margin_level"),
+    ("fb_drink_hi", "drink", "hi", "margin_level"),
+)
+
+# Look-alike features (attribute, scale): a difference of one scale unit is "noticeably
+# different".  Used for 'not_my_type' / 'appearance' repellers and the liked centroid.
+FEATURES: Final = (
+    ("age", 3.0),
+    ("height", 5.0),
+    ("weight", 5.0),
+    ("edu", 1.0),
+    ("income", 1.5),
+    ("smoke", 1.0),
+    ("drink", 1.0),
+)
+
+
+def known_attribute(attr: str, value: int) -> bool:
+    if attr in ("height", "weight"):
+        return value > 0
+    return value >= 0
+
+
+@dataclass(slots=True)
+class Member:
+    """The member being matched: their row as Python ints plus their age."""
+
+    slot: int
+    row: dict[str, int]
+
+    @property
+    def id(self) -> int:
+        return self.row["id"]
+
+    def has_pref(self, name: str) -> bool:
+        return self.row[f"imp_{name}"] > 0 or bool(self.row["must"] & CRITERION_BIT[name])
+
+    def must(self, name: str) -> bool:
+        return bool(self.row["must"] & CRITERION_BIT[name])
+
+
+@dataclass(slots=True)
+class BlockScores:
+    """Scores of the rows of a block that pass every hard rule."""
+
+    rows: np.ndarray  # row indices into the block
+    slots: np.ndarray
+    fit_ab: np.ndarray
+    fit_ba: np.ndarray
+    feedback: np.ndarray  # points
+    detail: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+class Scorer:
+    """Scores blocks of candidates against one member for a given day."""
+
+    def __init__(self, config: EngineConfig, today_key: int, any_bounds: bool) -> None:
+        self.config = config
+        self.today_key = today_key
+        self.any_bounds = any_bounds
+
+    def legal_age(self, sex: int) -> int:
+        r = self.config.rules
+        return r.min_age_male if sex == 0 else r.min_age_female
+
+    def evaluate(
+        self,
+        me: Member,
+        fb: FeedbackState | None,
+        block: Block,
+        sex: int,
+        *,
+        detail: bool = False,
+        window_exempt: np.ndarray | None = None,
+    ) -> BlockScores:
+        """Hard rules, fit in both directions and feedback points for every row of ``block``
+        (all of one ``sex``); returns only the rows passing the rules unless ``detail``."""
+        cfg = self.config
+        tol = cfg.tolerances
+        rules = cfg.rules
+        n = len(block)
+        cand: dict[str, Value] = dict(block.cols)
+        age = (self.today_key - block.cols["birth"]) // 10000
+        cand["age"] = age
+        mrow: dict[str, Value] = dict(me.row)
+        out: dict[str, np.ndarray] = {}
+
+        fail = age < self.legal_age(sex)
+        if detail:
+            out["fail:legal_age"] = fail.copy()
+        if block.valid is not None:
+            fail |= ~block.valid
+        window_fail = np.zeros(n, dtype=bool)
+
+        # --- A→B: the member's preferences (scalars) against candidate columns.
+        fit_ab = np.zeros(n, dtype=np.float32)
+        imp_sum = me.row["imp_sum"]
+        for name in CRITERIA:
+            if not me.has_pref(name):
+                continue
+            credit = CREDIT[name](mrow, cand, tol)
+            credit = np.broadcast_to(np.asarray(credit, dtype=np.float32), (n,))
+            if detail:
+                out[f"ab:{name}"] = credit
+            imp = me.row[f"imp_{name}"]
+            if me.must(name):
+                missed = credit < 1.0
+                if not rules.unknown_fails_must and name in MAY_BE_UNKNOWN:
+                    missed &= credit >= 0.0
+                fail |= missed
+                if detail:
+                    out[f"fail:must_ab:{name}"] = missed
+            elif name == "age" and imp > 0 and rules.age_window:
+                window_fail |= credit <= 0.0
+            if imp > 0:
+                soft = credit
+                if name in MAY_BE_UNKNOWN:
+                    soft = credit + (credit < 0.0) * np.float32(tol.unknown + 1.0)
+                fit_ab += np.float32(imp / imp_sum) * soft
+        if imp_sum == 0:
+            fit_ab += 1.0  # no preferences: everyone fits
+
+        # --- B→A: every candidate's preferences (columns) against the member (scalars).
+        acc = np.zeros(n, dtype=np.float32)
+        must = block.cols["must"]
+        for name in CRITERIA:
+            credit = CREDIT[name](cand, mrow, tol)
+            imp = block.cols[f"imp_{name}"]
+            bit = CRITERION_BIT[name]
+            has_must = (must & bit) != 0
+            if isinstance(credit, np.ndarray):
+                missed = credit < 1.0
+                if not rules.unknown_fails_must and name in MAY_BE_UNKNOWN:
+                    missed &= credit >= 0.0
+                must_fail = has_must & missed
+            else:
+                missed_scalar = credit < 1.0 and (rules.unknown_fails_must or credit >= 0.0)
+                must_fail = has_must if missed_scalar else np.zeros(n, dtype=bool)
+            fail |= must_fail
+            if detail:
+                out[f"ba:{name}"] = np.broadcast_to(np.asarray(credit, dtype=np.float32), (n,))
+                out[f"fail:must_ba:{name}"] = must_fail
+            if name == "age" and rules.age_window:
+                window_fail |= (imp > 0) & ~has_must & (credit <= 0.0)
+            soft = credit
+            if name in MAY_BE_UNKNOWN:
+                soft = credit + (credit < 0.0) * np.float32(tol.unknown + 1.0)
+            acc += imp * soft if isinstance(soft, np.ndarray) else imp * np.float32(soft)
+        cand_sum = block.cols["imp_sum"]
+        fit_ba = acc / np.maximum(cand_sum, 1).astype(np.float32) + (cand_sum == 0)
+
+        if window_exempt is not None:
+            window_fail &= ~window_exempt
+        if detail:
+            out["fail:age_window"] = window_fail
+            out["fit_ab"] = fit_ab
+            out["fit_ba"] = fit_ba.astype(np.float32)
+        fail |= window_fail
+
+        points = self._feedback(me, fb, cand, mrow, n, out if detail else None)
+
+        if detail:
+            rows = np.arange(n)
+            out["fail"] = fail
+        else:
+            rows = np.flatnonzero(~fail)
+        return BlockScores(
+            rows=rows,
+            slots=block.slots[rows],
+            fit_ab=fit_ab[rows],
+            fit_ba=fit_ba[rows].astype(np.float32),
+            feedback=points[rows],
+            detail=out,
+        )
+
+    def _feedback(
+        self,
+        me: Member,
+        fb: FeedbackState | None,
+        cand: dict[str, Value],
+        mrow: dict[str, Value],
+        n: int,
+        out: dict[str, np.ndarray] | None,
+    ) -> np.ndarray:
+        """Feedback points: like bonus minus penalties from the member's rejections (A→B)
+        and from the candidates' own learned dislikes of people like the member (B→A)."""
+        w = self.config.weights
+        tune = self.config.feedback
+        points = np.zeros(n, dtype=np.float32)
+        if fb is not None and fb.has_signal():
+            penalty = np.zeros(n, dtype=np.float32)
+            for col, attr, side, margin_name in BOUNDS:
+                bound = me.row[col]
+                if bound in (FB_NO_LOW, FB_NO_HIGH):
+                    continue
+                x = _f(cand[attr])
+                inv = 1.0 / getattr(tune, margin_name)
+                gap = (bound - x) if side == "lo" else (x - bound)
+                p = np.clip(gap * inv + 1.0, 0.0, 1.0)
+                if attr in ("height", "edu", "income", "smoke", "drink"):
+                    p = p * _f(cand[attr] >= (1 if attr == "height" else 0))
+                penalty += p
+                if out is not None:
+                    out[f"fb:{col}"] = p
+            for attr, strengths in fb.avoid.items():
+                for code, strength in strengths.items():
+                    p = _f(cand[attr] == code) * np.float32(strength)
+                    penalty += p
+                    if out is not None:
+                        key = f"fb:avoid:{attr}"
+                        out[key] = out[key] + p if key in out else p
+            for i, ref in enumerate(fb.repellers):
+                p = _similarity(cand, ref.values, ref.dims, 1.0)
+                penalty += p
+                if out is not None:
+                    out[f"fb:repeller:{i}"] = p
+            penalty = np.minimum(penalty, 1.0)
+            points -= np.float32(w.penalty) * penalty
+            centroid = fb.liked_centroid()
+            if centroid is not None:
+                bonus = _similarity(cand, centroid, tuple(centroid), 1.5)
+                points += np.float32(w.like) * bonus
+                if out is not None:
+                    out["fb:like"] = bonus
+        if self.any_bounds and w.reciprocal_penalty > 0:
+            penalty = np.zeros(n, dtype=np.float32)
+            for col, attr, side, margin_name in BOUNDS:
+                value = me.row[attr] if attr != "age" else mrow["age"]
+                if not known_attribute(attr, int(value)):
+                    continue
+                inv = 1.0 / getattr(tune, margin_name)
+                bound = _f(cand[col])
+                gap = (bound - float(value)) if side == "lo" else (float(value) - bound)
+                p = np.clip(gap * inv + 1.0, 0.0, 1.0)
+                penalty += p
+                if out is not None:
+                    out[f"fbr:{col}"] = p
+            points -= np.float32(w.reciprocal_penalty) * np.minimum(penalty, 1.0)
+        return points
+
+
+def _similarity(
+    cand: Mapping[str, Value], ref: Mapping[str, float], dims: tuple[str, ...], widen: float
+) -> np.ndarray:
+    """Gaussian look-alike similarity in [0, 1] of every candidate to one reference."""
+    d2: Value = 0.0
+    for attr, scale in FEATURES:
+        if attr not in dims or attr not in ref:
+            continue
+        z = (_f(cand[attr]) - np.float32(ref[attr])) * np.float32(1.0 / (scale * widen))
+        d2 = d2 + z * z
+    if not isinstance(d2, np.ndarray):
+        n = len(cand["birth"])
+        return np.full(n, np.exp(-0.5 * d2), dtype=np.float32)
+    return np.exp(-0.5 * d2)

@@ -1,0 +1,285 @@
+"""Column store of all members and the per-sex birth-date-sorted view used by recommend.
+
+Live data: one numpy array per column, a slot per member, an id→slot map, freed slots
+reused, capacity doubled on growth; an update writes one row.
+
+Recommend needs "eligible members of sex S born between two dates".  The sorted view keeps
+a physically sorted *copy* of every column of the eligible members of one sex, so that
+window is a contiguous slice (column views, no gather).  Rows changed since the copy was
+made are masked out of it (``valid``) and kept in a small unsorted ``delta`` set that
+recommend scores by gathering from the live columns; once the delta grows past a threshold
+the copy is rebuilt.  So an upsert is O(1) and recommend sees it immediately.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from .encoding import ALL_COLUMNS, FEEDBACK_EMPTY, PROFILE_COLUMN_NAMES
+
+
+class IdMap:
+    """Member id → slot.  Dense ids (database keys) use an array, outliers a dict."""
+
+    _DENSE_FLOOR = 1 << 20
+
+    def __init__(self) -> None:
+        self._dense = np.full(1024, -1, dtype=np.int32)
+        self._sparse: dict[int, int] = {}
+        self._limit = self._DENSE_FLOOR
+
+    def set_capacity(self, capacity: int) -> None:
+        # The dense array may cover ids up to a few times the member count; beyond that a
+        # dict is cheaper than a mostly empty array.
+        self._limit = max(self._DENSE_FLOOR, 8 * capacity)
+
+    def get(self, member_id: int) -> int:
+        if 0 <= member_id < len(self._dense):
+            slot = int(self._dense[member_id])
+            if slot >= 0:
+                return slot
+        return self._sparse.get(member_id, -1)
+
+    def set(self, member_id: int, slot: int) -> None:
+        if member_id < self._limit:
+            if member_id >= len(self._dense):
+                size = len(self._dense)
+                while size <= member_id:
+                    size *= 2
+                grown = np.full(size, -1, dtype=np.int32)
+                grown[: len(self._dense)] = self._dense
+                self._dense = grown
+            self._dense[member_id] = slot
+            self._sparse.pop(member_id, None)
+        else:
+            self._sparse[member_id] = slot
+
+    def set_many(self, ids: np.ndarray, slots: np.ndarray) -> None:
+        dense = ids < self._limit
+        if dense.any():
+            top = int(ids[dense].max())
+            if top >= len(self._dense):
+                size = len(self._dense)
+                while size <= top:
+                    size *= 2
+                grown = np.full(size, -1, dtype=np.int32)
+                grown[: len(self._dense)] = self._dense
+                self._dense = grown
+            self._dense[ids[dense]] = slots[dense]
+        for member_id, slot in zip(ids[~dense].tolist(), slots[~dense].tolist(), strict=True):
+            self._sparse[member_id] = slot
+
+    def delete(self, member_id: int) -> None:
+        if 0 <= member_id < len(self._dense):
+            self._dense[member_id] = -1
+        self._sparse.pop(member_id, None)
+
+    def lookup(self, ids: np.ndarray) -> np.ndarray:
+        """Slots of ``ids`` (int64 array); -1 where unknown."""
+        ids = np.asarray(ids, dtype=np.int64)
+        out = np.full(len(ids), -1, dtype=np.int32)
+        inside = (ids >= 0) & (ids < len(self._dense))
+        out[inside] = self._dense[ids[inside]]
+        if self._sparse:
+            for i in np.flatnonzero(out < 0).tolist():
+                out[i] = self._sparse.get(int(ids[i]), -1)
+        return out
+
+    @property
+    def nbytes(self) -> int:
+        return int(self._dense.nbytes)
+
+
+class ColumnStore:
+    """Live columns, a slot per member."""
+
+    def __init__(self, capacity: int, text_tokens: int) -> None:
+        capacity = max(int(capacity), 64)
+        self.capacity = capacity
+        self.text_tokens = text_tokens
+        self.cols: dict[str, np.ndarray] = {
+            name: np.zeros(capacity, dtype=dtype) for name, dtype in ALL_COLUMNS
+        }
+        for name, value in FEEDBACK_EMPTY.items():
+            self.cols[name].fill(value)
+        self.ids = np.full(capacity, -1, dtype=np.int64)
+        self.alive = np.zeros(capacity, dtype=bool)
+        self.eligible = np.zeros(capacity, dtype=bool)
+        self.tokens = np.zeros((capacity, text_tokens), dtype=np.int32)  # 0 = padding
+        self.tok_norm = np.zeros(capacity, dtype=np.float32)
+        self.view_pos = np.full(capacity, -1, dtype=np.int32)
+        self.high_water = 0
+        self.free: list[int] = []
+        self.count = 0
+        self.idmap = IdMap()
+        self.idmap.set_capacity(capacity)
+
+    # --- slots ---------------------------------------------------------------------------------
+
+    def slot_of(self, member_id: int) -> int:
+        return self.idmap.get(member_id)
+
+    def allocate(self, member_id: int) -> int:
+        """A slot for a new member (reusing a freed one, else growing)."""
+        if self.free:
+            slot = self.free.pop()
+        else:
+            if self.high_water == self.capacity:
+                self._grow(self.capacity * 2)
+            slot = self.high_water
+            self.high_water += 1
+        self.ids[slot] = member_id
+        self.alive[slot] = True
+        self.idmap.set(member_id, slot)
+        self.count += 1
+        return slot
+
+    def allocate_many(self, ids: np.ndarray) -> np.ndarray:
+        """Fresh consecutive slots for new members (bulk build)."""
+        n = len(ids)
+        if self.high_water + n > self.capacity:
+            capacity = self.capacity
+            while self.high_water + n > capacity:
+                capacity *= 2
+            self._grow(capacity)
+        slots = np.arange(self.high_water, self.high_water + n, dtype=np.int32)
+        self.high_water += n
+        self.ids[slots] = ids
+        self.alive[slots] = True
+        self.idmap.set_many(ids, slots)
+        self.count += n
+        return slots
+
+    def release(self, slot: int) -> None:
+        self.idmap.delete(int(self.ids[slot]))
+        self.ids[slot] = -1
+        self.alive[slot] = False
+        self.eligible[slot] = False
+        self.tokens[slot] = 0
+        self.tok_norm[slot] = 0.0
+        for name, value in FEEDBACK_EMPTY.items():
+            self.cols[name][slot] = value
+        self.free.append(slot)
+        self.count -= 1
+
+    def _grow(self, capacity: int) -> None:
+        def grown(arr: np.ndarray, fill: float | int) -> np.ndarray:
+            out = np.full((capacity, *arr.shape[1:]), fill, dtype=arr.dtype)
+            out[: len(arr)] = arr
+            return out
+
+        for name, arr in self.cols.items():
+            self.cols[name] = grown(arr, FEEDBACK_EMPTY.get(name, 0))
+        self.ids = grown(self.ids, -1)
+        self.alive = grown(self.alive, False)
+        self.eligible = grown(self.eligible, False)
+        self.tokens = grown(self.tokens, 0)
+        self.tok_norm = grown(self.tok_norm, 0.0)
+        self.view_pos = grown(self.view_pos, -1)
+        self.capacity = capacity
+        self.idmap.set_capacity(capacity)
+
+    # --- rows ----------------------------------------------------------------------------------
+
+    def write_row(self, slot: int, row: tuple[int, ...]) -> None:
+        cols = self.cols
+        for name, value in zip(PROFILE_COLUMN_NAMES, row, strict=True):
+            cols[name][slot] = value
+
+    def write_rows(self, slots: np.ndarray, rows: np.ndarray) -> None:
+        for j, name in enumerate(PROFILE_COLUMN_NAMES):
+            self.cols[name][slots] = rows[:, j]
+
+    def row(self, slot: int) -> dict[str, int]:
+        """One member's columns as Python ints."""
+        return {name: int(col[slot]) for name, col in self.cols.items()}
+
+    def gather(self, slots: np.ndarray) -> Block:
+        return Block({name: col[slots] for name, col in self.cols.items()}, slots, None)
+
+    @property
+    def nbytes(self) -> int:
+        arrays: Iterable[np.ndarray] = (
+            *self.cols.values(),
+            self.ids,
+            self.alive,
+            self.eligible,
+            self.tokens,
+            self.tok_norm,
+            self.view_pos,
+        )
+        return sum(int(a.nbytes) for a in arrays) + self.idmap.nbytes
+
+
+@dataclass(slots=True)
+class Block:
+    """Candidate rows to score: column arrays (views or gathered), their slots, and which
+    rows are current (None = all)."""
+
+    cols: Mapping[str, np.ndarray]
+    slots: np.ndarray
+    valid: np.ndarray | None
+
+    def __len__(self) -> int:
+        return len(self.slots)
+
+
+class SortedView:
+    """Eligible members of one sex, sorted by birth key, columns copied in that order."""
+
+    def __init__(self, sex: int) -> None:
+        self.sex = sex
+        self.keys = np.zeros(0, dtype=np.int32)
+        self.slots = np.zeros(0, dtype=np.int32)
+        self.cols: dict[str, np.ndarray] = {}
+        self.valid = np.zeros(0, dtype=bool)
+        self.delta: set[int] = set()
+        self.stale = 0
+
+    def rebuild(self, store: ColumnStore) -> None:
+        members = np.flatnonzero(store.eligible & (store.cols["sex"] == self.sex))
+        order = np.argsort(store.cols["birth"][members], kind="stable")
+        slots = members[order].astype(np.int32)
+        self.slots = slots
+        self.cols = {name: col[slots] for name, col in store.cols.items()}
+        self.keys = self.cols["birth"]
+        self.valid = np.ones(len(slots), dtype=bool)
+        store.view_pos[slots] = np.arange(len(slots), dtype=np.int32)
+        self.delta.clear()
+        self.stale = 0
+
+    def invalidate(self, pos: int) -> None:
+        if self.valid[pos]:
+            self.valid[pos] = False
+            self.stale += 1
+
+    def needs_rebuild(self, threshold: int) -> bool:
+        return len(self.delta) > threshold or self.stale > max(threshold, len(self.slots) // 4)
+
+    def window(self, lo_key: int, hi_key: int) -> Block:
+        """Rows with lo_key <= birth <= hi_key, as column views."""
+        start = int(np.searchsorted(self.keys, lo_key, side="left"))
+        stop = int(np.searchsorted(self.keys, hi_key, side="right"))
+        cols = {name: col[start:stop] for name, col in self.cols.items()}
+        valid = None if self.stale == 0 else self.valid[start:stop]
+        return Block(cols, self.slots[start:stop], valid)
+
+    def delta_block(self, store: ColumnStore, lo_key: int, hi_key: int) -> Block | None:
+        if not self.delta:
+            return None
+        slots = np.fromiter(self.delta, dtype=np.int32, count=len(self.delta))
+        births = store.cols["birth"][slots]
+        slots = slots[(births >= lo_key) & (births <= hi_key)]
+        if len(slots) == 0:
+            return None
+        slots.sort()
+        return store.gather(slots)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(int(c.nbytes) for c in self.cols.values()) + int(
+            self.slots.nbytes + self.valid.nbytes
+        )
