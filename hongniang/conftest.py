@@ -10,9 +10,11 @@ def org(db):
     store_a, store_b = StoreFactory(name="A店"), StoreFactory(name="B店")
     admin_role = role_with(*_all(), scope=DataScope.ALL, name="管理员")
     manager_role = role_with(
-        "staff.view", "staff.add", "staff.edit", "staff.delete", "members.view", name="经理"
+        "staff.view", "staff.add", "staff.edit", "staff.delete",
+        "members.view", "members.add", "members.edit", "members.export",
+        name="经理",
     )
-    mm_role = role_with("staff.view", "members.view", name="红娘")
+    mm_role = role_with("staff.view", "members.view", "members.add", "members.edit", name="红娘")
     admin = StaffFactory(username="admin", role=admin_role, store=store_a)
     m1 = StaffFactory(username="mgr1", role=manager_role, store=store_a, supervisor=admin)
     m2 = StaffFactory(username="mgr2", role=manager_role, store=store_a, supervisor=admin)

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("hongniang.workbench.urls")),
     path("staff/", include("hongniang.staff.urls")),
     path("settings/", include("hongniang.siteconfig.urls")),
+    path("members/", include("hongniang.members.urls")),
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -43,8 +43,8 @@ class Ordinal(models.IntegerChoices):
 class Sex(models.TextChoices):
     """性别."""
 
-    MALE = "male", _("Male")
-    FEMALE = "female", _("Female")
+    MALE = "M", _("Male")
+    FEMALE = "F", _("Female")
 
 
 class IdType(models.TextChoices):
@@ -78,7 +78,7 @@ class MaritalStatus(models.TextChoices):
 
 
 class Education(Ordinal):
-    """学历, highest completed. 高中 and 中专 are both upper secondary; 中专 is placed just above."""
+    """学历, highest completed. 高中 and 中专 are both upper secondary; 中专 is put just above."""
 
     PRIMARY = 10, _("Primary school")
     JUNIOR_HIGH = 20, _("Junior high school")

@@ -32,7 +32,15 @@ CODE_RE = re.compile(r"^\d{6}$")
 # Names of the "cities" that only group the counties of a municipality or a province.
 PLACEHOLDER_NAMES = frozenset({"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"})
 # Longest first: "广西壮族自治区" → "广西", "北京市" → "北京".
-_PROVINCE_SUFFIXES = ("壮族自治区", "回族自治区", "维吾尔自治区", "特别行政区", "自治区", "省", "市")
+_PROVINCE_SUFFIXES = (
+    "壮族自治区",
+    "回族自治区",
+    "维吾尔自治区",
+    "特别行政区",
+    "自治区",
+    "省",
+    "市",
+)
 
 
 def is_region_code(code) -> bool:
@@ -77,7 +85,7 @@ class Region(models.Model):
 
     @property
     def short_name(self) -> str:
-        """"广东" for 广东省, "广州" for 广州市; autonomous prefectures and counties unchanged."""
+        """Name without its suffix: 广东省 → 广东, 广州市 → 广州; others unchanged."""
         if self.level == RegionLevel.PROVINCE:
             for suffix in _PROVINCE_SUFFIXES:
                 if self.name.endswith(suffix) and len(self.name) > len(suffix) + 1:
@@ -105,6 +113,7 @@ def children(code) -> models.QuerySet:
 def region_path(code) -> list[Region]:
     """``[province, city, county]`` for a county code, shorter for a city or a province;
     ``[]`` for an empty or unknown code. One query."""
+    code = "" if code is None else str(code)
     if not is_region_code(code):
         return []
     region = Region.objects.select_related("parent__parent").filter(code=code).first()
@@ -126,7 +135,8 @@ def _label_of(region: Region, short: bool, sep: str) -> str:
 
 
 def region_label(code, *, short: bool = True, sep: str = " ") -> str:
-    """"广东 广州 天河区" for 440106 (``short=False``: "广东省 广州市 天河区").
+    """Label of a region with its ancestors: 440106 → "广东 广州 天河区" ("广东省 广州市 天河区"
+    with ``short=False``).
 
     Placeholder cities are left out ("北京 东城区"). An empty code gives ``""``; an unknown code
     is returned as it is, so that bad data stays visible.
@@ -138,7 +148,7 @@ def region_label(code, *, short: bool = True, sep: str = " ") -> str:
 
 
 def region_labels(codes: Iterable[str], *, short: bool = True, sep: str = " ") -> dict[str, str]:
-    """``{code: label}`` for many codes in one query (for lists); unknown codes map to themselves."""
+    """``{code: label}`` for many codes in one query (lists); unknown codes map to themselves."""
     wanted = {c for c in codes if c}
     found = Region.objects.select_related("parent__parent").filter(code__in=wanted)
     labels = {r.code: _label_of(r, short, sep) for r in found}
@@ -160,7 +170,7 @@ class LoadResult:
 
 
 def normalise_code(code: str) -> str:
-    """"11" → "110000", "1101" → "110100", "110101" unchanged."""
+    """Six-digit form of a code: "11" → "110000", "1101" → "110100", "110101" unchanged."""
     code = str(code).strip()
     if not code.isdigit() or len(code) not in (2, 4, 6):
         raise ValueError(f"Not a province, city or county code: {code!r}")

@@ -15,7 +15,7 @@ class StyledFormMixin:
             ):
                 css = "form-select"
             elif isinstance(widget, forms.CheckboxSelectMultiple | forms.RadioSelect):
-                continue
+                css = "form-check-input"
             else:
                 css = "form-control"
             existing = widget.attrs.get("class", "")

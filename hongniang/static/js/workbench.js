@@ -18,3 +18,9 @@
     if (msg && !window.confirm(msg)) { e.preventDefault(); }
   }, true);
 })();
+// Select-all checkbox in list headers.
+document.addEventListener("change", function (e) {
+  if (!e.target.matches("[data-select-all]")) { return; }
+  var table = e.target.closest("table");
+  table.querySelectorAll("tbody input[type=checkbox]").forEach(function (box) { box.checked = e.target.checked; });
+});

