@@ -10,8 +10,15 @@ def org(db):
     store_a, store_b = StoreFactory(name="A店"), StoreFactory(name="B店")
     admin_role = role_with(*_all(), scope=DataScope.ALL, name="管理员")
     manager_role = role_with(
-        "staff.view", "staff.add", "staff.edit", "staff.delete",
-        "members.view", "members.add", "members.edit", "members.export",
+        "staff.view",
+        "staff.add",
+        "staff.edit",
+        "staff.delete",
+        "members.view",
+        "members.add",
+        "members.edit",
+        "members.export",
+        "members.allocate",
         name="经理",
     )
     mm_role = role_with("staff.view", "members.view", "members.add", "members.edit", name="红娘")
@@ -56,8 +63,14 @@ def browser():
         browser = p.chromium.launch(
             executable_path="/usr/bin/chromium",
             headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
         )
         yield browser
         browser.close()

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "hongniang.siteconfig",
     "hongniang.members",
     "hongniang.matching",
+    "hongniang.messaging",
 ]
 
 MIDDLEWARE = [
@@ -92,6 +93,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "hongniang.siteconfig.context_processors.site",
                 "hongniang.workbench.context_processors.navigation",
+                "hongniang.messaging.context_processors.notices",
             ],
         },
     }

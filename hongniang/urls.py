@@ -9,6 +9,8 @@ urlpatterns = [
     path("staff/", include("hongniang.staff.urls")),
     path("settings/", include("hongniang.siteconfig.urls")),
     path("members/", include("hongniang.members.urls")),
+    path("notices/", include("hongniang.messaging.urls")),
+    path("matching/", include("hongniang.matching.urls")),
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

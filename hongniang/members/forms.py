@@ -76,6 +76,9 @@ PROFILE_GROUPS = (
 )
 
 
+SIBLINGS = ("older_brothers", "older_sisters", "younger_brothers", "younger_sisters")
+
+
 class MemberForm(StyledFormMixin, forms.ModelForm):
     mobile = forms.CharField(
         label=_("Mobile"),
@@ -113,8 +116,10 @@ class MemberForm(StyledFormMixin, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["ethnicity"].choices = [("", "---------"), *ethnic_group_choices()]
-        for name in ("sex", "marital_status", "education", "height"):
+        for name in ("sex", "marital_status", "education", "height", "id_type"):
             self.fields[name].required = True
+        for name in SIBLINGS:
+            self.fields[name].required = False
         if self.instance.pk:
             # Personal data is never sent back to the browser in clear; blank keeps it.
             self.fields["mobile"].required = False
@@ -133,6 +138,13 @@ class MemberForm(StyledFormMixin, forms.ModelForm):
                 "hx-vals": f'{{"member": "{self.instance.pk or ""}"}}',
             }
         )
+
+    def clean(self):
+        data = super().clean()
+        for name in SIBLINGS:
+            if data.get(name) is None:
+                data[name] = 0  # blank means none
+        return data
 
     def groups(self):
         return [(title, [self[n] for n in names]) for title, names in PROFILE_GROUPS]

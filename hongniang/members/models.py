@@ -173,12 +173,75 @@ class Member(models.Model):
                 name="member_id_number_unique",
             ),
         ]
+        # The lists (members, allocation pools) filter, count and page through these without
+        # reading the table: each index holds what those lists test, and its equality column is
+        # followed by the default order (registered_at, id), so a page stops after its rows.
+        # member_list, in that order, serves the lists the others don't and the sortable columns;
+        # member_birthday_list the sort by age.
         indexes = [
-            models.Index(fields=["presales_owner", "registered_at"], name="member_pre_reg"),
-            models.Index(fields=["aftersales_owner", "registered_at"], name="member_after_reg"),
-            models.Index(fields=["sales_stage", "registered_at"], name="member_stage_reg"),
-            models.Index(fields=["store", "registered_at"], name="member_store_reg"),
-            models.Index(fields=["sex", "birthday"], name="member_sex_birthday"),
+            models.Index(
+                fields=[
+                    "registered_at",
+                    "id",
+                    "presales_owner",
+                    "aftersales_owner",
+                    "store",
+                    "sales_stage",
+                    "service_status",
+                    "sex",
+                    "birthday",
+                    "education",
+                    "marital_status",
+                    "region",
+                    "followed_up_at",
+                    "name",
+                    "height",
+                    "allocated_at",
+                ],
+                name="member_list",
+            ),
+            models.Index(
+                fields=["presales_owner", "registered_at", "id", "sales_stage", "store"],
+                name="member_pre_list",
+            ),
+            models.Index(
+                fields=["aftersales_owner", "registered_at", "id", "sales_stage", "store"],
+                name="member_after_list",
+            ),
+            models.Index(
+                fields=[
+                    "sales_stage",
+                    "registered_at",
+                    "id",
+                    "presales_owner",
+                    "aftersales_owner",
+                    "store",
+                ],
+                name="member_stage_list",
+            ),
+            models.Index(
+                fields=[
+                    "store",
+                    "registered_at",
+                    "id",
+                    "sales_stage",
+                    "presales_owner",
+                    "aftersales_owner",
+                ],
+                name="member_store_list",
+            ),
+            models.Index(
+                fields=["sex", "birthday", "registered_at", "presales_owner", "aftersales_owner"],
+                name="member_sex_birthday_list",
+            ),
+            models.Index(
+                fields=["region", "registered_at", "presales_owner", "aftersales_owner"],
+                name="member_region_list",
+            ),
+            models.Index(
+                fields=["birthday", "id", "presales_owner", "aftersales_owner"],
+                name="member_birthday_list",
+            ),
         ]
 
     def __str__(self):
@@ -354,13 +417,14 @@ class Allocation(models.Model):
 
 
 class EventKind(models.TextChoices):
-    CREATED = "created", _("Created")
+    CREATED = "created", _("Member created")
     UPDATED = "updated", _("Profile changed")
     ALLOCATED = "allocated", _("Allocated")
     REALLOCATED = "reallocated", _("Reallocated")
     IMPORTED = "imported", _("Imported")
     REVEALED = "revealed", _("Personal data revealed")
     PHOTO = "photo", _("Photo reviewed")
+    MATCHING = "matching", _("Matching")
 
 
 class MemberEvent(models.Model):

@@ -1,7 +1,8 @@
 """Reads of members, always scoped to the viewer."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
@@ -36,6 +37,7 @@ REALLOCATION_GROUPS = {
     "signed": _("Signed"),
 }
 
+# What a row of the member lists shows; the list views load only these columns.
 LIST_COLUMNS = (
     "pk",
     "username",
@@ -88,6 +90,12 @@ def _years_before(day: date, years: int) -> date:
         return day.replace(year=day.year - years, day=28)
 
 
+def _day_start(day: date) -> datetime:
+    """Midnight at the start of `day` in the current time zone (where __date would cut it)."""
+    start = datetime.combine(day, time.min)
+    return timezone.make_aware(start) if settings.USE_TZ else start
+
+
 def region_q(field: str, code: str) -> Q:
     """Members in a province, city or county, as an index-friendly code range."""
     if code.endswith("0000"):
@@ -126,10 +134,11 @@ def apply_filters(qs: QuerySet, filters: dict) -> QuerySet:
         qs = qs.filter(region_q("region", f["region"]))
     if f.get("window") and (start := window_start(f["window"])):
         qs = qs.filter(registered_at__gte=start)
+    # Day bounds as instants (not registered_at__date), so that the registered_at indexes apply.
     if f.get("registered_from"):
-        qs = qs.filter(registered_at__date__gte=f["registered_from"])
+        qs = qs.filter(registered_at__gte=_day_start(f["registered_from"]))
     if f.get("registered_to"):
-        qs = qs.filter(registered_at__date__lte=f["registered_to"])
+        qs = qs.filter(registered_at__lt=_day_start(f["registered_to"] + timedelta(days=1)))
     if f.get("owner"):
         owner = f["owner"]
         qs = qs.filter(Q(presales_owner=owner) | Q(aftersales_owner=owner))

@@ -17,6 +17,7 @@ from hongniang.members.models import (
     MatePreference,
     Member,
     MemberEvent,
+    MemberPhoto,
     RevealLog,
 )
 from hongniang.staff.models import Staff
@@ -121,7 +122,8 @@ def member_create(
     member.created_by = actor
     member.store = member.store or actor.store
     member.registered_at = member.registered_at or now
-    if member.presales_owner_id is None:
+    self_assigned = member.presales_owner_id is None
+    if self_assigned:
         member.presales_owner = actor
         member.allocated_at = now
     apply_personal_data(member, mobile=mobile, id_number=id_number)
@@ -131,6 +133,14 @@ def member_create(
     preference.member = member
     preference.full_clean()
     preference.save()
+    if self_assigned:
+        Allocation.objects.create(
+            member=member,
+            kind=AllocationKind.PRESALES,
+            to_staff=actor,
+            by=actor,
+            remark=_("Entered by this matchmaker"),
+        )
     _event(member, actor, EventKind.CREATED, _("Member entered by %(name)s") % {"name": actor.name})
     return member
 
@@ -238,3 +248,51 @@ def member_reveal(*, actor: Staff, member: Member, field: str) -> str:
     RevealLog.objects.create(member=member, field=field, staff=actor)
     _event(member, actor, EventKind.REVEALED, field, field=field)
     return pd.decrypt(getattr(member, f"{field}_encrypted"))
+
+
+MAX_PHOTOS = 12
+
+
+def _require_visible(actor, member: Member, action: str):
+    _require(actor, action)
+    if not Member.objects.visible_to(actor).filter(pk=member.pk).exists():
+        raise PermissionDenied
+
+
+@transaction.atomic
+def photo_add(*, actor: Staff, member: Member, image) -> MemberPhoto:
+    """A new photo waits for review; the first one becomes the avatar."""
+    _require_visible(actor, member, "edit")
+    if member.photos.count() >= MAX_PHOTOS:
+        raise ValidationError(_("A member can have at most %(n)s photos.") % {"n": MAX_PHOTOS})
+    photo = MemberPhoto(member=member, is_avatar=not member.photos.exists())
+    photo.image.save(image.name, image, save=False)
+    photo.save()
+    return photo
+
+
+@transaction.atomic
+def photo_review(*, actor: Staff, photo: MemberPhoto, approve: bool) -> MemberPhoto:
+    _require_visible(actor, photo.member, "approve")
+    photo.status = c.PhotoStatus.APPROVED if approve else c.PhotoStatus.REJECTED
+    photo.reviewed_by, photo.reviewed_at = actor, timezone.now()
+    photo.save(update_fields=["status", "reviewed_by", "reviewed_at"])
+    _event(photo.member, actor, EventKind.PHOTO, photo.get_status_display(), photo=photo.pk)
+    return photo
+
+
+@transaction.atomic
+def photo_set_avatar(*, actor: Staff, photo: MemberPhoto) -> None:
+    _require_visible(actor, photo.member, "edit")
+    photo.member.photos.exclude(pk=photo.pk).update(is_avatar=False)
+    MemberPhoto.objects.filter(pk=photo.pk).update(is_avatar=True)
+
+
+@transaction.atomic
+def photo_delete(*, actor: Staff, photo: MemberPhoto) -> None:
+    _require_visible(actor, photo.member, "edit")
+    member, was_avatar = photo.member, photo.is_avatar
+    photo.image.delete(save=False)
+    photo.delete()
+    if was_avatar and (first := member.photos.first()):
+        MemberPhoto.objects.filter(pk=first.pk).update(is_avatar=True)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from hongniang.members import region_views, views
+from hongniang.members import import_views, region_views, views
 
 app_name = "members"
 urlpatterns = [
@@ -9,9 +9,17 @@ urlpatterns = [
     path("<int:pk>/", views.member_detail, name="detail"),
     path("<int:pk>/edit/", views.member_edit, name="edit"),
     path("<int:pk>/reveal/<str:field>/", views.reveal, name="reveal"),
+    path("<int:pk>/photos/", views.photo_add, name="photo_add"),
+    path("<int:pk>/photos/<int:photo_pk>/review/", views.photo_review, name="photo_review"),
+    path("<int:pk>/photos/<int:photo_pk>/avatar/", views.photo_avatar, name="photo_avatar"),
+    path("<int:pk>/photos/<int:photo_pk>/delete/", views.photo_delete, name="photo_delete"),
     path("check/mobile/", views.check_mobile, name="check_mobile"),
     path("allocate/", views.pools, name="pools"),
     path("reallocate/", views.reallocate, name="reallocate"),
     path("allocate/save/", views.allocate, name="allocate"),
     path("regions/children/", region_views.region_children, name="region_children"),
+    path("import/", import_views.import_members, name="import"),
+    path("import/confirm/", import_views.import_confirm, name="import_confirm"),
+    path("import/template/", import_views.import_template, name="import_template"),
+    path("export/", import_views.export_members, name="export"),
 ]

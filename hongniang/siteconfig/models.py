@@ -29,6 +29,23 @@ class SiteSettings(models.Model):
     crm_page_size = models.PositiveSmallIntegerField(
         _("CRM list rows per page"), default=30, validators=PAGE_SIZE_VALIDATORS
     )
+    # Hard rules of the matching engine, per agency.
+    match_sex_pairing = models.CharField(
+        _("match pairing"),
+        max_length=10,
+        default="opposite",
+        choices=[("opposite", _("Opposite sex")), ("same", _("Same sex")), ("any", _("Any sex"))],
+    )
+    match_min_age_male = models.PositiveSmallIntegerField(
+        _("minimum age for men"),
+        default=22,
+        validators=[MinValueValidator(18), MaxValueValidator(40)],
+    )
+    match_min_age_female = models.PositiveSmallIntegerField(
+        _("minimum age for women"),
+        default=20,
+        validators=[MinValueValidator(18), MaxValueValidator(40)],
+    )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     history = HistoricalRecords()
 

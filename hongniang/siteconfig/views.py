@@ -51,8 +51,8 @@ def image_edit(request, pk=None):
     return render(request, "siteconfig/image_form.html", {"form": form, "image": image})
 
 
-@require_POST
 @require_perm("settings", "edit")
+@require_POST
 def image_delete(request, pk):
     image = get_object_or_404(SiteImage, pk=pk)
     services.site_image_delete(actor=request.user, image=image)

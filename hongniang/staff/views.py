@@ -127,8 +127,8 @@ def staff_edit(request, pk):
     return render(request, "staff/staff_form.html", {"form": form, "staff": staff})
 
 
-@require_POST
 @require_perm("staff", "edit")
+@require_POST
 def staff_set_status(request, pk):
     staff = selectors.staff_get(viewer=request.user, pk=pk)
     form = SecurityActionForm(request.POST)
@@ -152,8 +152,8 @@ def staff_set_status(request, pk):
     return redirect("staff:detail", pk=pk)
 
 
-@require_POST
 @require_perm("staff", "delete")
+@require_POST
 def staff_delete(request, pk):
     staff = selectors.staff_get(viewer=request.user, pk=pk)
     form = SecurityActionForm(request.POST)
@@ -230,8 +230,8 @@ def role_edit(request, pk=None):
     )
 
 
-@require_POST
 @require_perm("staff", "delete")
+@require_POST
 def role_delete(request, pk):
     role = get_object_or_404(Role, pk=pk)
     try:
@@ -263,8 +263,8 @@ def store_edit(request, pk=None):
     return render(request, "staff/store_form.html", {"form": form, "store": store})
 
 
-@require_POST
 @require_perm("staff", "delete")
+@require_POST
 def store_delete(request, pk):
     store = get_object_or_404(Store, pk=pk)
     try:

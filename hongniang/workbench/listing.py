@@ -1,8 +1,10 @@
 """Lists in the workbench: sorting by whitelisted keys and pagination with the site's page size."""
 
+import copy
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
+from django.db import connections
 
 from hongniang.siteconfig.models import SiteSettings
 
@@ -33,6 +35,44 @@ def page_size(kind: str = "crm") -> int:
     }.get(kind, site.crm_page_size)
 
 
-def paginate(request, queryset, kind: str = "crm") -> Page:
-    paginator = Paginator(queryset, page_size(kind))
+class KeyedPaginator(Paginator):
+    """Reads a page in one query, in two steps: the keys of the page's rows, then those rows.
+
+    The inner step (`pk IN (SELECT pk … ORDER BY … LIMIT … OFFSET …)`) only needs the filter
+    and sort columns, so the database can answer it from an index without touching the table
+    and without carrying wide rows through a sort; the outer step reads just the page's rows
+    and their related objects. Any queryset that is not a plain list of model rows (values,
+    distinct, annotations, set operations), or a database that cannot slice a subquery, is
+    paginated the ordinary way.
+    """
+
+    def page(self, number):
+        qs = self.object_list
+        query = getattr(qs, "query", None)
+        if (
+            query is None
+            or not connections[qs.db].features.allow_sliced_subqueries_with_in
+            or query.values_select
+            or query.distinct
+            or query.annotations
+            or query.combinator
+            or query.extra
+        ):
+            return super().page(number)
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        rows = qs.model._base_manager.using(qs.db).filter(pk__in=qs.values("pk")[bottom:top])
+        rows.query.select_related = copy.deepcopy(query.select_related)
+        rows.query.deferred_loading = query.deferred_loading
+        rows._prefetch_related_lookups = qs._prefetch_related_lookups
+        ordering = query.order_by or (query.get_meta().ordering if query.default_ordering else ())
+        return self._get_page(rows.order_by(*ordering), number, self)
+
+
+def paginate(request, queryset, kind: str = "crm", *, keyed: bool = False) -> Page:
+    """One page of `queryset`; `keyed` reads it through its keys first (see KeyedPaginator)."""
+    paginator = (KeyedPaginator if keyed else Paginator)(queryset, page_size(kind))
     return paginator.get_page(request.GET.get("page"))

@@ -3,8 +3,11 @@ from django.utils import translation
 
 
 class DefaultLanguageMiddleware:
-    """Chinese unless the user chose otherwise: the language switch's cookie, not the browser's
-    Accept-Language, decides (an English-language browser in a Chinese agency still gets Chinese)."""
+    """Chinese unless the user chose otherwise.
+
+    The language switch's cookie decides, not the browser's Accept-Language: an English-language
+    browser in a Chinese agency still gets Chinese.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response

@@ -37,6 +37,20 @@ SECTIONS = (
         ),
     ),
     NavSection(
+        _("After-sales service"),
+        "heart",
+        (
+            NavItem(_("Match library"), "matching:library_index", "matching", icon="hearts"),
+            NavItem(_("Appointments"), "matching:appointments", "matching", icon="calendar-heart"),
+            NavItem(
+                _("Introduction requests"),
+                "matching:introductions",
+                "matching",
+                icon="message-heart",
+            ),
+        ),
+    ),
+    NavSection(
         _("Matchmakers"),
         "heart-handshake",
         (

@@ -141,13 +141,18 @@ class EngineConfig:
     weights: Weights = field(default_factory=Weights)
     tolerances: Tolerances = field(default_factory=Tolerances)
     feedback: FeedbackTuning = field(default_factory=FeedbackTuning)
-    interaction_weights: Mapping[str, float] = DEFAULT_INTERACTION_WEIGHTS
+    interaction_weights: Mapping[str, float] = field(
+        default_factory=lambda: dict(DEFAULT_INTERACTION_WEIGHTS)
+    )
     # Tokens kept per member for text similarity (hobbies and personality tags first).
     text_tokens: int = 16
     # Collaborative: neighbours followed per hop, and the score at which the signal
     # saturates to ~63% (1 - 1/e).
     collab_fanout: int = 50
     collab_scale: float = 2.0
+    # Most rows whose text similarity recommend computes (see Engine._text_points): text
+    # ranks exactly unless more near-ties than this compete for the top k.
+    text_budget: int = 8192
     # Changed rows are kept in a small unsorted buffer; past this many the sorted view of
     # that sex is rebuilt (lazily, at the next recommend).
     rebuild_threshold: int = 2048

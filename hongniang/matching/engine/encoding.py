@@ -8,6 +8,7 @@ end of 0 / 127 always passes).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Final
 
@@ -48,6 +49,48 @@ AGE_NO_HIGH: Final = 127
 BODY_NO_HIGH: Final = 999
 FB_NO_LOW: Final = -32768
 FB_NO_HIGH: Final = 32767
+
+TABLE_SCALE: Final = 60
+MUST_FAILS: Final = 255
+LEVELS: Final = {
+    "education": ("edu", (0, 1, 2, 3, 4, 5, 6, -1)),
+    "income": ("income", (0, 1, 2, 3, 4, 5, 6, 7, -1)),
+    "smoking": ("smoke", (0, 1, 2, -1)),
+    "drinking": ("drink", (0, 1, 2, -1)),
+    "marital": ("marital", (0, 1, 2, 3)),
+    "children": ("children", (0, 1, 2, -1)),
+    "car": ("car", (0, 1, -1)),
+    "house": ("house", (0, 1, -1)),
+    "religion": ("rel", (0, 1, 2, 3, 4, 5, 6, -1)),
+}
+CODE_GROUPS: Final = {
+    "code_a": ("education", "income", "smoking", "drinking"),
+    "code_b": ("marital", "children", "car", "house", "religion"),
+}
+TABLE_COLUMNS: Final = tuple(
+    f"t_{name}_{level}" for name, (_, values) in LEVELS.items() for level in range(len(values))
+)
+
+
+def level_of(name: str, value: np.ndarray | int) -> np.ndarray | int:
+    """Level index of an attribute value (the last level is 'unknown')."""
+    _, values = LEVELS[name]
+    if isinstance(value, np.ndarray):
+        return np.where(value < 0, len(values) - 1, value)
+    return len(values) - 1 if value < 0 else value
+
+
+def level_codes(cols: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The combined level codes of every row (candidate side of the A→B look-ups)."""
+    out = {}
+    for code_name, group in CODE_GROUPS.items():
+        code = np.zeros(len(cols["birth"]), dtype=np.int64)
+        for name in group:
+            attr, values = LEVELS[name]
+            code = code * len(values) + level_of(name, cols[attr].astype(np.int64))
+        out[code_name] = code.astype(np.uint16)
+    return out
+
 
 # (name, dtype) in row order of ``encode``.
 PROFILE_COLUMNS: Final = (
@@ -104,7 +147,46 @@ FEEDBACK_EMPTY: Final = {
     name: (FB_NO_LOW if name.endswith("_lo") else FB_NO_HIGH) for name, _ in FEEDBACK_COLUMNS
 }
 
-ALL_COLUMNS: Final = PROFILE_COLUMNS + FEEDBACK_COLUMNS
+# Derived from the profile columns by the engine (the tables depend on its configuration).
+DERIVED_COLUMNS: Final = (
+    ("code_a", np.uint16),
+    ("code_b", np.uint16),
+    *((name, np.uint8) for name in TABLE_COLUMNS),
+)
+
+ALL_COLUMNS: Final = PROFILE_COLUMNS + FEEDBACK_COLUMNS + DERIVED_COLUMNS
+
+# What the recommend fast path reads; the sorted views copy only these.
+FAST_COLUMNS: Final = (
+    "birth",
+    "height",
+    "weight",
+    "edu",
+    "income",
+    "marital",
+    "children",
+    "prov",
+    "city",
+    "hukou",
+    "smoke",
+    "drink",
+    "eth",
+    "code_a",
+    "code_b",
+    "p_age_lo",
+    "p_age_hi",
+    "p_h_lo",
+    "p_h_hi",
+    "p_w_lo",
+    "p_w_hi",
+    "p_prov",
+    "p_city",
+    "p_hukou",
+    *(f"imp_{name}" for name in CRITERIA),
+    "must",
+    "imp_sum",
+    *TABLE_COLUMNS,
+)
 COLUMN_DTYPES: Final = dict(ALL_COLUMNS)
 PROFILE_COLUMN_NAMES: Final = tuple(name for name, _ in PROFILE_COLUMNS)
 

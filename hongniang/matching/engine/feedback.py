@@ -109,6 +109,16 @@ class FeedbackState:
     origin: dict[str, tuple[int, str]] = field(default_factory=dict)
     bounds_set: bool = False
 
+    def snapshot(self) -> FeedbackState:
+        """A copy of what scoring and explanations read (not the answered sets)."""
+        return FeedbackState(
+            avoid={attr: dict(codes) for attr, codes in self.avoid.items()},
+            repellers=deque(self.repellers),
+            likes=deque(self.likes),
+            origin=dict(self.origin),
+            bounds_set=self.bounds_set,
+        )
+
     def has_signal(self) -> bool:
         return bool(self.bounds_set or self.avoid or self.repellers or self.likes)
 

@@ -360,7 +360,9 @@ class Profile:
         object.__setattr__(
             self, "province", None if province is None else province // 10000 * 10000
         )
-        object.__setattr__(self, "hukou_province", None if hukou is None else hukou // 10000 * 10000)
+        object.__setattr__(
+            self, "hukou_province", None if hukou is None else hukou // 10000 * 10000
+        )
         object.__setattr__(self, "hobbies", _tags(self.hobbies))
         object.__setattr__(self, "personality", _tags(self.personality))
         object.__setattr__(self, "about", self.about or "")

@@ -15,10 +15,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Final
 
 import numpy as np
 
-from .encoding import ALL_COLUMNS, FEEDBACK_EMPTY, PROFILE_COLUMN_NAMES
+from .encoding import (
+    ALL_COLUMNS,
+    FAST_COLUMNS,
+    FEEDBACK_COLUMNS,
+    FEEDBACK_EMPTY,
+    PROFILE_COLUMN_NAMES,
+)
+
+ROW_COLUMNS: Final = PROFILE_COLUMN_NAMES + tuple(name for name, _ in FEEDBACK_COLUMNS)
 
 
 class IdMap:
@@ -194,11 +203,13 @@ class ColumnStore:
             self.cols[name][slots] = rows[:, j]
 
     def row(self, slot: int) -> dict[str, int]:
-        """One member's columns as Python ints."""
-        return {name: int(col[slot]) for name, col in self.cols.items()}
+        """One member's profile and feedback columns as Python ints."""
+        cols = self.cols
+        return {name: int(cols[name][slot]) for name in ROW_COLUMNS}
 
-    def gather(self, slots: np.ndarray) -> Block:
-        return Block({name: col[slots] for name, col in self.cols.items()}, slots, None)
+    def gather(self, slots: np.ndarray, names: Iterable[str] | None = None) -> Block:
+        names = self.cols if names is None else names
+        return Block({name: self.cols[name][slots] for name in names}, slots, None)
 
     @property
     def nbytes(self) -> int:
@@ -217,18 +228,25 @@ class ColumnStore:
 @dataclass(slots=True)
 class Block:
     """Candidate rows to score: column arrays (views or gathered), their slots, and which
-    rows are current (None = all)."""
+    rows are current (None = all).
+
+    The first ``view_len`` rows may be a slice of a sorted view starting at ``view_start``
+    (so a slot's row is ``view_pos[slot] - view_start``); the remaining rows have sorted
+    slots.  This lets a few known slots be found without scanning the block."""
 
     cols: Mapping[str, np.ndarray]
     slots: np.ndarray
     valid: np.ndarray | None
+    view_start: int = -1
+    view_len: int = 0
 
     def __len__(self) -> int:
         return len(self.slots)
 
 
 class SortedView:
-    """Eligible members of one sex, sorted by birth key, columns copied in that order."""
+    """Eligible members of one sex, sorted by birth key, with the columns the fast path
+    reads copied in that order."""
 
     def __init__(self, sex: int) -> None:
         self.sex = sex
@@ -244,7 +262,7 @@ class SortedView:
         order = np.argsort(store.cols["birth"][members], kind="stable")
         slots = members[order].astype(np.int32)
         self.slots = slots
-        self.cols = {name: col[slots] for name, col in store.cols.items()}
+        self.cols = {name: store.cols[name][slots] for name in FAST_COLUMNS}
         self.keys = self.cols["birth"]
         self.valid = np.ones(len(slots), dtype=bool)
         store.view_pos[slots] = np.arange(len(slots), dtype=np.int32)
@@ -257,7 +275,10 @@ class SortedView:
             self.stale += 1
 
     def needs_rebuild(self, threshold: int) -> bool:
-        return len(self.delta) > threshold or self.stale > max(threshold, len(self.slots) // 4)
+        # Scoring the unsorted delta costs a gather per column; rebuilding costs a sort of
+        # the view.  Small views are cheap to rebuild, so their delta is kept short too.
+        limit = min(threshold, max(32, len(self.slots) // 16))
+        return len(self.delta) > limit or self.stale > max(limit, len(self.slots) // 4)
 
     def window(self, lo_key: int, hi_key: int) -> Block:
         """Rows with lo_key <= birth <= hi_key, as column views."""
@@ -265,7 +286,7 @@ class SortedView:
         stop = int(np.searchsorted(self.keys, hi_key, side="right"))
         cols = {name: col[start:stop] for name, col in self.cols.items()}
         valid = None if self.stale == 0 else self.valid[start:stop]
-        return Block(cols, self.slots[start:stop], valid)
+        return Block(cols, self.slots[start:stop], valid, start, stop - start)
 
     def delta_block(self, store: ColumnStore, lo_key: int, hi_key: int) -> Block | None:
         if not self.delta:
@@ -276,7 +297,7 @@ class SortedView:
         if len(slots) == 0:
             return None
         slots.sort()
-        return store.gather(slots)
+        return store.gather(slots, FAST_COLUMNS)
 
     @property
     def nbytes(self) -> int:

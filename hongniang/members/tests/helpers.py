@@ -28,12 +28,21 @@ def add_member(actor, **fields) -> Member:
     id_number = fields.pop("id_number", "")
     preference = fields.pop("preference", None)
     defaults = {
-        "username": f"m{mobile}", "name": "测试会员", "sex": c.Sex.FEMALE,
-        "birthday": date(1995, 5, 20), "height": 162, "region": "440106",
-        "marital_status": c.MaritalStatus.SINGLE, "education": c.Education.BACHELOR,
+        "username": f"m{mobile}",
+        "name": "测试会员",
+        "sex": c.Sex.FEMALE,
+        "birthday": date(1995, 5, 20),
+        "height": 162,
+        "region": "440106",
+        "marital_status": c.MaritalStatus.SINGLE,
+        "education": c.Education.BACHELOR,
     }
     defaults.update(fields)
     member = Member(**defaults)
-    return services.member_create(actor=actor, member=member, mobile=mobile,
-                                  id_number=id_number,
-                                  preference=MatePreference(**(preference or {})))
+    return services.member_create(
+        actor=actor,
+        member=member,
+        mobile=mobile,
+        id_number=id_number,
+        preference=MatePreference(**(preference or {})),
+    )

@@ -48,17 +48,20 @@ def test_peer_manager_gets_404_on_detail_and_edit(client, org):
     assert client.get(reverse("members:detail", args=[member.pk])).status_code == 200
 
 
-@pytest.mark.parametrize("raw,ok", [
-    ("11010519491231002X", True),
-    ("11010519491231002x", True),   # lower-case check letter is accepted
-    ("110105194912310021", False),  # wrong check digit
-    ("11010519491331002X", False),  # month 13
-    ("1101051949123100", False),    # too short
-    ("", False),
-    ("44010619840807001X", False),  # wrong check letter
-    ("440106198408070013", True),   # born before 天河区 existed: still a valid ID
-    ("440106209901010015", False),  # born in the future
-])
+@pytest.mark.parametrize(
+    "raw,ok",
+    [
+        ("11010519491231002X", True),
+        ("11010519491231002x", True),  # lower-case check letter is accepted
+        ("110105194912310021", False),  # wrong check digit
+        ("11010519491331002X", False),  # month 13
+        ("1101051949123100", False),  # too short
+        ("", False),
+        ("44010619840807001X", False),  # wrong check letter
+        ("440106198408070013", True),  # born before 天河区 existed: still a valid ID
+        ("440106209901010015", False),  # born in the future
+    ],
+)
 def test_resident_id_validation(raw, ok):
     if ok:
         assert pd.normalize_resident_id(raw) == raw.upper()
@@ -67,8 +70,11 @@ def test_resident_id_validation(raw, ok):
             pd.normalize_resident_id(raw)
 
 
-@given(st.dates(min_value=date(1940, 1, 1), max_value=date(2006, 12, 31)),
-       st.sampled_from([c.Sex.MALE, c.Sex.FEMALE]), st.integers(0, 99))
+@given(
+    st.dates(min_value=date(1940, 1, 1), max_value=date(2006, 12, 31)),
+    st.sampled_from([c.Sex.MALE, c.Sex.FEMALE]),
+    st.integers(0, 99),
+)
 @settings(max_examples=200)
 def test_resident_id_facts_round_trip(birthday, sex, seq):
     number = resident_id(birthday, sex, seq=seq)
@@ -84,12 +90,17 @@ def test_id_fills_birthday_and_must_agree_with_sex_and_birthday(org):
     assert pd.decrypt(member.id_number_encrypted) == number
     assert number not in member.id_number_encrypted
     with pytest.raises(ValidationError) as exc:
-        add_member(org["aa1"], sex=c.Sex.FEMALE, id_number=resident_id(date(1991, 1, 1),
-                                                                      c.Sex.MALE))
+        add_member(
+            org["aa1"], sex=c.Sex.FEMALE, id_number=resident_id(date(1991, 1, 1), c.Sex.MALE)
+        )
     assert "id_number" in exc.value.message_dict
     with pytest.raises(ValidationError) as exc:
-        add_member(org["aa1"], sex=c.Sex.MALE, birthday=date(1991, 1, 2),
-                   id_number=resident_id(date(1991, 1, 1), c.Sex.MALE, seq=5))
+        add_member(
+            org["aa1"],
+            sex=c.Sex.MALE,
+            birthday=date(1991, 1, 2),
+            id_number=resident_id(date(1991, 1, 1), c.Sex.MALE, seq=5),
+        )
     assert "id_number" in exc.value.message_dict
     assert Member.objects.count() == 1
 
@@ -134,13 +145,27 @@ def test_reveal_needs_permission_and_is_logged(client, org):
 
 def test_every_filter(org, regions):
     today = timezone.localdate()
-    a = add_member(org["aa1"], name="甲", sex=c.Sex.MALE, birthday=today.replace(year=today.year - 30),
-                   education=c.Education.MASTER, region="440106", email="a@x.cn",
-                   marital_status=c.MaritalStatus.DIVORCED, mobile="13812340001")
-    b = add_member(org["aa2"], name="乙", sex=c.Sex.FEMALE,
-                   birthday=today.replace(year=today.year - 25), education=c.Education.BACHELOR,
-                   region="310101", sales_stage=c.SalesStage.SIGNED,
-                   service_status=c.ServiceStatus.IN_SERVICE)
+    a = add_member(
+        org["aa1"],
+        name="甲",
+        sex=c.Sex.MALE,
+        birthday=today.replace(year=today.year - 30),
+        education=c.Education.MASTER,
+        region="440106",
+        email="a@x.cn",
+        marital_status=c.MaritalStatus.DIVORCED,
+        mobile="13812340001",
+    )
+    b = add_member(
+        org["aa2"],
+        name="乙",
+        sex=c.Sex.FEMALE,
+        birthday=today.replace(year=today.year - 25),
+        education=c.Education.BACHELOR,
+        region="310101",
+        sales_stage=c.SalesStage.SIGNED,
+        service_status=c.ServiceStatus.IN_SERVICE,
+    )
     Member.objects.filter(pk=b.pk).update(registered_at=timezone.now() - timedelta(days=100))
 
     def names(**filters):
@@ -194,17 +219,24 @@ def test_allocation_refused_without_permission_or_outside_team(org):
         services.members_allocate(actor=org["mgr1"], members=[pool_member], to=org["bb1"])
     other = add_member(org["bb1"])  # a member of the peer team
     with pytest.raises(PermissionDenied):
-        services.members_allocate(actor=org["mgr1"], members=[pool_member, other],
-                                  to=org["aa2"])
+        services.members_allocate(actor=org["mgr1"], members=[pool_member, other], to=org["aa2"])
     pool_member.refresh_from_db()
     assert pool_member.presales_owner is None  # all or nothing
-    assert services.members_allocate(actor=org["mgr1"], members=[pool_member], to=org["aa2"],
-                                     remark="新资源") == 1
+    assert (
+        services.members_allocate(
+            actor=org["mgr1"], members=[pool_member], to=org["aa2"], remark="新资源"
+        )
+        == 1
+    )
     pool_member.refresh_from_db()
     assert pool_member.presales_owner == org["aa2"] and pool_member.allocated_at
-    record = Allocation.objects.get(member=pool_member)
+    record = Allocation.objects.get(member=pool_member, by=org["mgr1"])
     assert (record.from_staff, record.to_staff, record.by, record.remark) == (
-        None, org["aa2"], org["mgr1"], "新资源")
+        None,
+        org["aa2"],
+        org["mgr1"],
+        "新资源",
+    )
 
 
 def test_pools_and_windows(org):
@@ -219,8 +251,9 @@ def test_pools_and_windows(org):
     Member.objects.filter(pk=unsigned.pk).update(registered_at=timezone.now() - timedelta(days=40))
 
     def pool(name, **filters):
-        return {m.name for m in selectors.pool_members(viewer=org["mgr1"], pool=name,
-                                                       filters=filters)}
+        return {
+            m.name for m in selectors.pool_members(viewer=org["mgr1"], pool=name, filters=filters)
+        }
 
     assert pool("unsigned") == {"未成交"}  # 别店 belongs to another store
     assert pool("signed") == {"已成交"}
@@ -228,7 +261,9 @@ def test_pools_and_windows(org):
     assert pool("unsigned", window="1m") == set()
     assert pool("unsigned", window="3m") == {"未成交"}
     assert {m.name for m in selectors.pool_members(viewer=org["admin"], pool="unsigned")} == {
-        "未成交", "别店"}
+        "未成交",
+        "别店",
+    }
     assert not selectors.pool_members(viewer=org["aa1"], pool="unsigned").exists()
     assert signed.pk and abandoned.pk
 
@@ -239,38 +274,72 @@ def test_allocate_view_assigns_several_and_reallocate_lists_them(client, org):
     client.force_login(org["admin"])
     page = client.get(reverse("members:pools"))
     assert {m.name for m in page.context["rows"]} >= {"批量0", "批量1", "批量2"}
-    response = client.post(reverse("members:allocate"), {
-        "members": [m.pk for m in members[:2]], "to": org["aa2"].pk, "remark": "批量分配",
-        "next": reverse("members:pools")})
+    response = client.post(
+        reverse("members:allocate"),
+        {
+            "members": [m.pk for m in members[:2]],
+            "to": org["aa2"].pk,
+            "remark": "批量分配",
+            "next": reverse("members:pools"),
+        },
+    )
     assert response.status_code == 302
-    assert set(Member.objects.filter(presales_owner=org["aa2"]).values_list("name", flat=True)) \
-        == {"批量0", "批量1"}
+    assert set(Member.objects.filter(presales_owner=org["aa2"]).values_list("name", flat=True)) == {
+        "批量0",
+        "批量1",
+    }
     page = client.get(reverse("members:reallocate"), {"group": "not_followed"})
     assert {"批量0", "批量1"} <= {m.name for m in page.context["rows"]}
     # Reallocate one of them to bb1 (another team; the admin sees everyone).
     client.post(reverse("members:allocate"), {"members": [members[0].pk], "to": org["bb1"].pk})
     members[0].refresh_from_db()
     assert members[0].presales_owner == org["bb1"]
-    assert list(members[0].allocations.values_list("from_staff__username", "to_staff__username")) \
-        == [("aabb"[:0] + org["aa2"].username, org["bb1"].username),
-            (None, org["aa2"].username)]
+    history = list(
+        members[0].allocations.values_list(
+            "from_staff__username", "to_staff__username", "by__username"
+        )
+    )
+    # Newest first: admin moved it aa2 → bb1, admin gave it from the pool to aa2, and at the
+    # start aa1 entered it (and owned it until the test emptied the owner).
+    assert history == [("aa2", "bb1", "admin"), (None, "aa2", "admin"), (None, "aa1", "aa1")]
 
 
 def test_member_form_create_and_edit_through_views(client, org, regions):
     client.force_login(org["aa1"])
     number = resident_id(date(1993, 8, 8), c.Sex.FEMALE)
     data = {
-        "username": "xiaomei", "name": "小美", "mobile": "13912345678", "id_type": "resident_id",
-        "id_number": number, "sex": c.Sex.FEMALE, "region_province": "440000",
-        "region_city": "440100", "region_county": "440106", "height": 165,
-        "marital_status": "single", "education": c.Education.MASTER, "hobbies": ["travel"],
-        "older_brothers": 0, "older_sisters": 0, "younger_brothers": 1, "younger_sisters": 0,
-        "pref-age_min": 28, "pref-age_max": 35, "pref-age_must": "on", "pref-age_importance": 3,
-        "pref-marital": ["single"], "pref-education_min": c.Education.BACHELOR,
-        "pref-height_importance": 1, "pref-weight_importance": 1,
-        "pref-children_importance": 1, "pref-education_importance": 2,
-        "pref-income_importance": 1, "pref-car_importance": 0, "pref-house_importance": 1,
-        "pref-marital_importance": 1, "pref-region_importance": 1,
+        "username": "xiaomei",
+        "name": "小美",
+        "mobile": "13912345678",
+        "id_type": "resident_id",
+        "id_number": number,
+        "sex": c.Sex.FEMALE,
+        "region_province": "440000",
+        "region_city": "440100",
+        "region_county": "440106",
+        "height": 165,
+        "marital_status": "single",
+        "education": c.Education.MASTER,
+        "hobbies": ["travel"],
+        "older_brothers": 0,
+        "older_sisters": 0,
+        "younger_brothers": 1,
+        "younger_sisters": 0,
+        "pref-age_min": 28,
+        "pref-age_max": 35,
+        "pref-age_must": "on",
+        "pref-age_importance": 3,
+        "pref-marital": ["single"],
+        "pref-education_min": c.Education.BACHELOR,
+        "pref-height_importance": 1,
+        "pref-weight_importance": 1,
+        "pref-children_importance": 1,
+        "pref-education_importance": 2,
+        "pref-income_importance": 1,
+        "pref-car_importance": 0,
+        "pref-house_importance": 1,
+        "pref-marital_importance": 1,
+        "pref-region_importance": 1,
     }
     response = client.post(reverse("members:create"), data)
     assert response.status_code == 302, response.context["form"].errors
@@ -302,6 +371,39 @@ def test_matchmaker_cannot_see_staff_only_pools(client, org):
 def test_store_scope_role_sees_store_members(org):
     add_member(org["aa1"], name="A店会员")
     add_member(org["bb1"], name="B店会员", store=org["store_b"])
-    store_viewer = StaffFactory(role=role_with("members.view", scope="store"),
-                                store=org["store_b"], supervisor=org["admin"])
+    store_viewer = StaffFactory(
+        role=role_with("members.view", scope="store"), store=org["store_b"], supervisor=org["admin"]
+    )
     assert visible_names(store_viewer) == {"B店会员"}
+
+
+def test_photos_upload_review_avatar_delete(client, org):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from hongniang.staff.tests.test_staff_views import png_bytes
+
+    member = add_member(org["aa1"])
+    client.force_login(org["aa1"])
+    url = reverse("members:photo_add", args=[member.pk])
+    client.post(url, {"image": SimpleUploadedFile("a.png", png_bytes(), "image/png")})
+    client.post(url, {"image": SimpleUploadedFile("b.png", png_bytes(), "image/png")})
+    client.post(url, {"image": SimpleUploadedFile("c.png", b"not an image", "image/png")})
+    first, second = member.photos.order_by("pk")
+    assert member.photos.count() == 2
+    assert first.is_avatar and first.status == c.PhotoStatus.PENDING
+    # The matchmaker's role cannot approve; the administrator can.
+    review = reverse("members:photo_review", args=[member.pk, first.pk])
+    assert client.post(review, {"decision": "approve"}).status_code == 403
+    client.force_login(org["admin"])
+    client.post(review, {"decision": "approve"})
+    first.refresh_from_db()
+    assert first.status == c.PhotoStatus.APPROVED and first.reviewed_by == org["admin"]
+    client.post(reverse("members:photo_avatar", args=[member.pk, second.pk]))
+    assert list(member.photos.filter(is_avatar=True)) == [second]
+    client.post(reverse("members:photo_delete", args=[member.pk, second.pk]))
+    assert list(member.photos.values_list("pk", "is_avatar")) == [(first.pk, True)]
+    # Another team's manager cannot touch them.
+    client.force_login(org["mgr2"])
+    assert (
+        client.post(reverse("members:photo_delete", args=[member.pk, first.pk])).status_code == 404
+    )

@@ -40,8 +40,9 @@ def test_admin_creates_role_and_matchmaker_then_visibility_holds(page, org):
     page.fill("#id_mobile", "13912345678")
     page.select_option("#id_role", str(role.pk))
     page.select_option("#id_store", str(org["store_a"].pk))
-    page.locator("#id_supervisor").evaluate("(el, v) => el.tomselect.setValue(v)",
-                                            str(org["mgr1"].pk))
+    page.locator("#id_supervisor").evaluate(
+        "(el, v) => el.tomselect.setValue(v)", str(org["mgr1"].pk)
+    )
     shot(page, "staff-form")
     page.click("button:has-text('保存')")
     page.wait_for_url(f"{base}/staff/*/")

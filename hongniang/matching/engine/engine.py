@@ -1,0 +1,1204 @@
+"""The matching engine: public API.
+
+    engine = Engine.build(profiles, config=EngineConfig(), today=date(2025, 6, 1))
+    engine.recommend(member_id, k=20)        -> list[Result]
+    engine.score(a_id, b_id)                 -> Result (eligible=False + failed_rules if any)
+    engine.upsert(profile) / engine.remove(member_id)
+    engine.feedback(member_id, candidate_id, liked, reasons)
+    engine.interaction(actor_id, target_id, kind)
+    engine.boost(member_id, candidate_id, pin=False, points=0) / engine.unboost(...)
+
+A recommend scores only the eligible members of the target sex inside the member's age
+window (a contiguous slice of a birth-date-sorted view) plus rows changed since that view
+was built; everything is vectorised over those rows.  Explanations are built for the
+returned top k only.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from functools import partial
+from typing import Final
+
+import numpy as np
+
+from . import explain as expl
+from . import messages as msg
+from .collab import CollabScores, InteractionGraph
+from .config import INTERACTION_KINDS, EngineConfig
+from .encoding import (
+    CRITERIA,
+    CRITERION_BIT,
+    FAST_COLUMNS,
+    FB_NO_HIGH,
+    FB_NO_LOW,
+    FEEDBACK_COLUMNS,
+    MARRIED,
+    PROFILE_COLUMN_NAMES,
+    PROFILE_COLUMNS,
+    SEX_OF_CODE,
+    STATUS_CODE,
+    birth_key,
+    encode,
+    level_codes,
+)
+from .feedback import FeedbackState, learn, validate_reasons
+from .profile import STATUSES, Profile
+from .results import A_TO_B, B_TO_A, Components, Direction, Explanation, Result, RuleFailure
+from .scoring import BlockScores, Member, Scorer, acceptance_tables, reciprocal_penalty
+from .store import Block, ColumnStore, SortedView
+from .textsim import TextIndex
+
+# Member ids are the agency's; dates are the agency's local (China Standard Time, no DST).
+CHINA_TZ: Final = timezone(timedelta(hours=8), "Asia/Shanghai")
+_PIN: Final = 1e4  # pinned first; keys are float32, exact enough at this offset
+_EXCLUDED: Final = -1e9
+_CHUNK: Final = 65_536
+_FEEDBACK_LIKE_WEIGHT: Final = 1.0
+_FEEDBACK_REJECT_WEIGHT: Final = -1.0
+_MERGE_ROWS: Final = 8192
+_TEXT_CHUNK: Final = 4096
+_CRITERION_KEYS: Final = tuple(
+    (name, f"imp_{name}", CRITERION_BIT[name], f"ab:{name}", f"ba:{name}") for name in CRITERIA
+)
+_CORE_YEARS: Final = 1  # the core age window reaches this far outside a soft preference
+_DERIVE_FROM: Final = (*PROFILE_COLUMN_NAMES,)
+_RECIPROCAL_COLUMNS: Final = ("birth", *(name for name, _ in FEEDBACK_COLUMNS))
+_FB_KEYS: Final = ("fb:", "fbr:")
+_ROW_COLUMNS: Final = tuple(name for name, _ in PROFILE_COLUMNS + FEEDBACK_COLUMNS)
+
+
+@dataclass(frozen=True, slots=True)
+class Boost:
+    pin: bool
+    points: float
+
+
+@dataclass(slots=True)
+class _Query:
+    """What one recommend needs about the member, computed once."""
+
+    me: Member
+    today_key: int
+    fb: FeedbackState | None
+    scorer: Scorer
+    boosts: dict[int, Boost]  # by candidate slot
+    excluded: set[int]  # slots
+    collab: CollabScores | None
+    reciprocal: tuple[np.ndarray, np.ndarray] | None = None  # (slots, points), when known
+
+
+@dataclass(slots=True)
+class _Snapshot:
+    """A group of results (one sex) as they were scored, for explaining them later."""
+
+    scorer: Scorer
+    member: Member
+    sex: int
+    block: Block
+    exempt: np.ndarray
+    ids: list[int]
+    today_key: int
+    mine: FeedbackState | None
+    theirs: list[FeedbackState | None]
+    text: list[float]
+    collab: list[float]
+    collab_flags: list[tuple[bool, bool, bool]]
+    boosts: list[Boost | None]
+    my_tokens: np.ndarray
+    their_tokens: np.ndarray
+    columns: dict[str, list[int]] | None = None
+    detail: dict[str, list[float]] | None = None
+
+
+@dataclass(slots=True)
+class _Ranked:
+    """Scored candidate rows of one recommend, parallel arrays (rows failing a rule or
+    excluded have key = _EXCLUDED).  After ranking, reduced to the contenders."""
+
+    slots: np.ndarray
+    fit_ab: np.ndarray
+    fit_ba: np.ndarray
+    fit: np.ndarray
+    feedback: np.ndarray
+    key: np.ndarray  # score without text (+ pin offset; _EXCLUDED when not recommendable)
+    collab: dict[int, float]  # by slot, points
+    collab_scores: CollabScores | None
+
+
+class Engine:
+    """In-memory matching engine; all methods are thread-safe (one re-entrant lock)."""
+
+    def __init__(
+        self,
+        config: EngineConfig | None = None,
+        *,
+        today: date | None = None,
+        capacity: int = 1024,
+        region_names: Mapping[int, str] | None = None,
+    ) -> None:
+        self.config = config or EngineConfig()
+        self._today = today
+        self._names = region_names
+        self._lock = threading.RLock()
+        self._store = ColumnStore(capacity, self.config.text_tokens)
+        self._text = TextIndex(self.config.text_tokens)
+        self._views = (SortedView(0), SortedView(1))
+        self._feedback: dict[int, FeedbackState] = {}
+        # Slots of members with learned bounds (their dislikes penalise look-alikes of
+        # the people they rejected when those ask for recommendations).
+        self._bounded: set[int] = set()
+        self._bounded_cache: tuple[np.ndarray, Mapping[str, np.ndarray]] | None = None
+        self._graph = InteractionGraph()
+        self._boosts: dict[int, dict[int, Boost]] = {}
+        self._height_sum = [0.0, 0.0]
+        self._height_n = [0, 0]
+        # How many members state each criterion (B→A scoring skips unused criteria).
+        self._pref_counts = np.zeros(len(CRITERIA), dtype=np.int64)
+        # Recently used rows as Python ints; an entry is dropped whenever its row changes.
+        self._row_cache: dict[int, dict[str, int]] = {}
+
+    # --- construction -----------------------------------------------------------------------------
+
+    @classmethod
+    def build(
+        cls,
+        profiles: Iterable[Profile],
+        config: EngineConfig | None = None,
+        *,
+        today: date | None = None,
+        capacity: int | None = None,
+        region_names: Mapping[int, str] | None = None,
+    ) -> Engine:
+        """An engine loaded with ``profiles`` (any iterable; streamed in chunks).
+
+        ``capacity`` pre-sizes the arrays (defaults to len(profiles) + 1/8 when known)."""
+        if capacity is None:
+            capacity = len(profiles) + len(profiles) // 8 if isinstance(profiles, Sequence) else 0
+        engine = cls(config, today=today, capacity=max(capacity, 1024), region_names=region_names)
+        engine._load(profiles)
+        return engine
+
+    def _load(self, profiles: Iterable[Profile]) -> None:
+        with self._lock:
+            start = self._store.high_water
+            rows: list[tuple[int, ...]] = []
+            ids: list[int] = []
+            tokens: list[list[int]] = []
+            for profile in profiles:
+                rows.append(encode(profile))
+                ids.append(profile.id)
+                tokens.append(self._text.select(*self._text.tokens_of(profile)))
+                if len(rows) == _CHUNK:
+                    self._load_chunk(rows, ids, tokens)
+                    rows, ids, tokens = [], [], []
+            if rows:
+                self._load_chunk(rows, ids, tokens)
+            store = self._store
+            slots = np.arange(start, store.high_water)
+            self._pref_counts += self._pref_flags(slots).sum(axis=0)
+            self._row_cache.clear()
+            for start in range(0, len(slots), _CHUNK):  # chunks bound the temporaries
+                part = slots[start : start + _CHUNK]
+                store.tok_norm[part] = self._text.norms(store.tokens[part])
+            sex, height = store.cols["sex"][slots], store.cols["height"][slots]
+            for g in (0, 1):
+                known = (sex == g) & (height > 0)
+                self._height_sum[g] += float(height[known].sum())
+                self._height_n[g] += int(known.sum())
+            for view in self._views:
+                view.rebuild(store)
+
+    def _load_chunk(
+        self, rows: list[tuple[int, ...]], ids: list[int], tokens: list[list[int]]
+    ) -> None:
+        store = self._store
+        id_arr = np.asarray(ids, dtype=np.int64)
+        if len(np.unique(id_arr)) != len(id_arr) or (store.idmap.lookup(id_arr) >= 0).any():
+            raise ValueError("duplicate member ids in build")
+        slots = store.allocate_many(id_arr)
+        store.write_rows(slots, np.asarray(rows, dtype=np.int32))
+        width = self._text.width
+        block = np.zeros((len(slots), width), dtype=np.int32)
+        for i, row in enumerate(tokens):
+            block[i, : len(row)] = row
+        store.tokens[slots] = block
+        present = block[block > 0]
+        if len(present):
+            counts = np.bincount(present, minlength=len(self._text.df))
+            self._text.df[: len(counts)] += counts.astype(np.int32)
+        self._text.docs += int((block > 0).any(axis=1).sum())
+        self._derive(slots)
+        cols = store.cols
+        store.eligible[slots] = self._eligible_mask(cols["status"][slots], cols["marital"][slots])
+
+    def _derive(self, slots: np.ndarray) -> None:
+        """Fill the derived columns (level codes, acceptance tables) of ``slots``."""
+        cols = self._store.cols
+        rows = {name: cols[name][slots] for name in _DERIVE_FROM}
+        for name, values in level_codes(rows).items():
+            cols[name][slots] = values
+        for name, values in acceptance_tables(rows, self.config).items():
+            cols[name][slots] = values
+
+    def _pref_flags(self, slots: np.ndarray | int) -> np.ndarray:
+        """Which criteria the members in ``slots`` state (importance > 0 or must)."""
+        cols = self._store.cols
+        must = cols["must"][slots]
+        return np.stack(
+            [
+                (cols[f"imp_{name}"][slots] > 0) | ((must & CRITERION_BIT[name]) != 0)
+                for name in CRITERIA
+            ],
+            axis=-1,
+        )
+
+    def _scorer(self, today_key: int) -> Scorer:
+        stated = frozenset(
+            n for n, c in zip(CRITERIA, self._pref_counts.tolist(), strict=True) if c
+        )
+        return Scorer(self.config, today_key, stated)
+
+    def _eligible_mask(self, status: np.ndarray, marital: np.ndarray) -> np.ndarray:
+        ok = status == STATUS_CODE["active"]
+        if self.config.rules.exclude_married:
+            ok &= marital != MARRIED
+        return ok
+
+    # --- members ----------------------------------------------------------------------------------
+
+    @property
+    def today(self) -> date:
+        return self._today or datetime.now(CHINA_TZ).date()
+
+    def __len__(self) -> int:
+        return self._store.count
+
+    def __contains__(self, member_id: object) -> bool:
+        return isinstance(member_id, int) and self._store.slot_of(member_id) >= 0
+
+    def upsert(self, profile: Profile) -> None:
+        """Add or replace a member; visible to the next recommend."""
+        row = encode(profile)
+        tags, words = self._text.tokens_of(profile)  # jieba outside the lock
+        with self._lock:
+            store, text = self._store, self._text
+            slot = store.slot_of(profile.id)
+            if slot < 0:
+                slot = store.allocate(profile.id)
+            else:
+                text.remove_doc(store.tokens[slot])
+                self._height_stat(slot, -1)
+                self._pref_counts -= self._pref_flags(slot)
+            store.write_row(slot, row)
+            self._derive(np.asarray([slot]))
+            self._pref_counts += self._pref_flags(slot)
+            token_row, _ = text.row(text.select(tags, words))
+            store.tokens[slot] = token_row
+            text.add_doc(token_row)
+            store.tok_norm[slot] = text.row(list(token_row[token_row > 0]))[1]
+            one = slice(slot, slot + 1)
+            mask = self._eligible_mask(store.cols["status"][one], store.cols["marital"][one])
+            store.eligible[slot] = bool(mask[0])
+            self._height_stat(slot, +1)
+            self._touch(slot)
+
+    def remove(self, member_id: int) -> bool:
+        """Forget a member; False if unknown.  They are never returned again."""
+        with self._lock:
+            store = self._store
+            slot = store.slot_of(member_id)
+            if slot < 0:
+                return False
+            self._text.remove_doc(store.tokens[slot])
+            self._height_stat(slot, -1)
+            self._pref_counts -= self._pref_flags(slot)
+            store.eligible[slot] = False
+            self._touch(slot)
+            store.release(slot)
+            self._feedback.pop(member_id, None)
+            self._bounded.discard(slot)
+            self._bounded_cache = None
+            self._boosts.pop(member_id, None)
+            return True
+
+    def _height_stat(self, slot: int, sign: int) -> None:
+        height = int(self._store.cols["height"][slot])
+        if height > 0:
+            g = int(self._store.cols["sex"][slot])
+            self._height_sum[g] += sign * height
+            self._height_n[g] += sign
+
+    def _touch(self, slot: int) -> None:
+        """Row ``slot`` changed: mask it out of the sorted views, queue it in the delta."""
+        store = self._store
+        self._row_cache.pop(slot, None)
+        if slot in self._bounded:
+            self._bounded_cache = None
+        pos = int(store.view_pos[slot])
+        if pos >= 0:
+            for view in self._views:
+                if pos < len(view.slots) and view.slots[pos] == slot:
+                    view.invalidate(pos)
+            store.view_pos[slot] = -1
+        for view in self._views:
+            view.delta.discard(slot)
+        if store.eligible[slot]:
+            self._views[int(store.cols["sex"][slot])].delta.add(slot)
+
+    def compact(self) -> None:
+        """Rebuild the sorted views and compact the interaction graph now (otherwise this
+        happens lazily)."""
+        with self._lock:
+            for view in self._views:
+                view.rebuild(self._store)
+            self._graph.compact()
+
+    def _member(self, member_id: int, today_key: int) -> Member:
+        slot = self._store.slot_of(member_id)
+        if slot < 0:
+            raise KeyError(f"unknown member {member_id}")
+        cached = self._row_cache.get(slot)
+        if cached is None:
+            if len(self._row_cache) >= 4096:
+                self._row_cache.clear()
+            cached = self._row_cache[slot] = self._store.row(slot)
+        row = dict(cached)
+        row["id"] = member_id
+        row["age"] = (today_key - row["birth"]) // 10000
+        return Member(slot, row)
+
+    # --- rules on one member ----------------------------------------------------------------------
+
+    def _legal_age(self, sex: int) -> int:
+        rules = self.config.rules
+        return rules.min_age_male if sex == 0 else rules.min_age_female
+
+    def _own_failures(
+        self, row: Mapping[str, int], direction: Direction, who: str
+    ) -> list[RuleFailure]:
+        """Rules one side fails on its own: status, marriage, legal age."""
+        out: list[RuleFailure] = []
+        if row["status"] != STATUS_CODE["active"]:
+            status = msg.STATUS_LABELS[STATUSES[row["status"]]]
+            text = expl.rule_text("status", who, status=status)
+            out.append(RuleFailure("status", direction, None, text))
+        if self.config.rules.exclude_married and row["marital"] == MARRIED:
+            text = expl.rule_text("married", who)
+            out.append(RuleFailure("married", direction, None, text))
+        minimum = self._legal_age(row["sex"])
+        if row["age"] < minimum:
+            sex = msg.SEX_LABELS[SEX_OF_CODE[row["sex"]]]
+            text = expl.rule_text("legal_age", who, age=row["age"], sex=sex, minimum=minimum)
+            out.append(RuleFailure("legal_age", direction, None, text))
+        return out
+
+    def _target_sexes(self, sex: int) -> tuple[int, ...]:
+        pairing = self.config.rules.sex_pairing
+        if pairing == "opposite":
+            return (1 - sex,)
+        if pairing == "same":
+            return (sex,)
+        return (0, 1)
+
+    def _windows(
+        self, row: Mapping[str, int], sex: int, today_key: int
+    ) -> tuple[tuple[int, int] | None, list[tuple[int, int]]]:
+        """Birth-key ranges of candidates of ``sex`` worth scoring for this member: the core
+        window, and the fringe of a soft age preference (scored only when needed)."""
+        legal = self._legal_age(sex)
+        rules, tol = self.config.rules, self.config.tolerances
+        lo_age, hi_age = legal, 150
+        fringe: list[tuple[int, int]] = []
+        if row["must"] & CRITERION_BIT["age"]:
+            lo_age, hi_age = max(lo_age, row["p_age_lo"]), min(hi_age, row["p_age_hi"])
+        elif row["imp_age"] > 0 and rules.age_window:
+            # credit = 1 - distance / tolerance: zero from `tolerance` years outside on
+            reach = tol.age_years - 1
+            lo_age = max(legal, row["p_age_lo"] - min(_CORE_YEARS, reach))
+            hi_age = min(150, row["p_age_hi"] + min(_CORE_YEARS, reach))
+            if reach > _CORE_YEARS:
+                fringe = [
+                    (max(legal, row["p_age_lo"] - reach), lo_age - 1),
+                    (hi_age + 1, min(150, row["p_age_hi"] + reach)),
+                ]
+
+        def keys(lo: int, hi: int) -> tuple[int, int]:
+            return today_key - (hi + 1) * 10000 + 1, today_key - lo * 10000
+
+        core = keys(lo_age, hi_age) if lo_age <= hi_age else None
+        return core, [keys(lo, hi) for lo, hi in fringe if lo <= hi]
+
+    def _bonus_bound(self, q: _Query, fringe: list[tuple[int, tuple[int, int]]]) -> float:
+        """Most points a fringe candidate can get beyond the fit: text, behaviour, likes."""
+        w = self.config.weights
+        bound = w.text
+        if q.collab is not None and len(q.collab.ids):
+            # the best behavioural evidence among fringe-aged candidates only
+            slots = self._store.idmap.lookup(q.collab.ids)
+            known = slots >= 0
+            births = self._store.cols["birth"][slots[known]]
+            sexes = self._store.cols["sex"][slots[known]]
+            inside = np.zeros(len(births), dtype=bool)
+            for sex, (lo_key, hi_key) in fringe:
+                inside |= (sexes == sex) & (births >= lo_key) & (births <= hi_key)
+            if inside.any():
+                bound += w.collaborative * float(q.collab.value[known][inside].max())
+        if q.fb is not None and q.fb.likes:
+            bound += w.like
+        return bound
+
+    def _fringe_bound(self, q: _Query, bonus: float) -> float:
+        """Highest score a candidate in the age fringe could reach (exact upper bound)."""
+        cfg, row = self.config, q.me.row
+        credit = 1.0 - (_CORE_YEARS + 1) / cfg.tolerances.age_years
+        fit_ab = 1.0 - row["imp_age"] / row["imp_sum"] * (1.0 - credit)
+        return cfg.weights.fit * 2.0 * fit_ab / (fit_ab + 1.0) + bonus
+
+    def _score_fringe(
+        self, q: _Query, fringe: list[tuple[int, tuple[int, int]]], tau: float, bonus: float
+    ) -> list[tuple[BlockScores, bool]]:
+        """Score the fringe rows whose own upper bound (their exact fit_a_to_b, a perfect
+        fit_b_to_a and every bonus) reaches ``tau``; the others cannot make the top k."""
+        parts = []
+        fit_weight = np.float32(self.config.weights.fit)
+        for sex, (lo_key, hi_key) in fringe:
+            block = self._views[sex].window(lo_key, hi_key)
+            if not len(block):
+                continue
+            fit_ab, ok = q.scorer.member_side(q.me, block, sex)
+            bound = fit_weight * np.float32(2.0) * fit_ab / (fit_ab + np.float32(1.0)) + bonus
+            keep = np.flatnonzero(ok & (bound >= tau))
+            if len(keep) > len(block) // 4:
+                parts.append((q.scorer.evaluate(q.me, q.fb, block, sex), False))
+            elif len(keep):
+                rows = keep[np.argsort(block.slots[keep])]  # sorted slots, as _locate expects
+                valid = None if block.valid is None else block.valid[rows]
+                cols = {name: col[rows] for name, col in block.cols.items()}
+                sub = Block(cols, block.slots[rows], valid)
+                parts.append((q.scorer.evaluate(q.me, q.fb, sub, sex), False))
+        return parts
+
+    # --- recommend --------------------------------------------------------------------------------
+
+    def recommend(
+        self,
+        member_id: int,
+        k: int = 20,
+        exclude: Iterable[int] = (),
+        *,
+        include_rejected: bool = False,
+        explain: bool = True,
+    ) -> list[Result]:
+        """The member's best ``k`` candidates, best first (pinned ones on top).
+
+        Candidates failing any hard rule are never returned; candidates the member rejected
+        are left out unless ``include_rejected``; ``exclude`` drops more ids.
+        """
+        if k <= 0:
+            return []
+        with self._lock:
+            today_key = birth_key(self.today)
+            me = self._member(member_id, today_key)
+            if self._own_failures(me.row, B_TO_A, ""):
+                return []
+            q = self._query(me, today_key, exclude, include_rejected)
+            core: list[tuple[int, tuple[int, int]]] = []
+            fringe: list[tuple[int, tuple[int, int]]] = []
+            whole: list[tuple[int, tuple[int, int]]] = []  # core and fringe together
+            for sex in self._target_sexes(me.row["sex"]):
+                window, outer = self._windows(me.row, sex, today_key)
+                if window is not None:
+                    core.append((sex, window))
+                fringe += [(sex, r) for r in outer]
+                keys = [k for r in ([window] if window else []) + outer for k in r]
+                if keys:
+                    whole.append((sex, (min(keys), max(keys))))
+            parts = self._score_ranges(q, core, whole) + self._score_boosted(q)
+            ranked, text, final, kk = self._ranking(q, parts, k)
+            if fringe:
+                # Fringe candidates get little age credit; score them only if one could
+                # still beat the k-th best of the core, and rank only those that can.
+                tau = -np.inf if kk < k else float(np.partition(final, len(final) - kk)[-kk])
+                bonus = self._bonus_bound(q, fringe)
+                if self._fringe_bound(q, bonus) >= tau:
+                    extra = self._ranking(q, self._score_fringe(q, fringe, tau, bonus), k, tau)
+                    ranked, text, final, kk = _merge_top((ranked, text, final, kk), extra, k)
+            if ranked is None or kk == 0:
+                return []
+            # Ties at the k-th place are all kept, then broken by id: deterministic.
+            kth = np.partition(final, len(final) - kk)[len(final) - kk]
+            top = np.flatnonzero(final >= kth)
+            ids = self._store.ids[ranked.slots[top]]
+            top = top[np.lexsort((ids, -final[top]))][:kk]
+            return self._results(me, ranked, text, top, today_key, explain)
+
+    def _query(
+        self, me: Member, today_key: int, exclude: Iterable[int], include_rejected: bool
+    ) -> _Query:
+        store = self._store
+        fb = self._feedback.get(me.id)
+        boosts = {
+            slot: b
+            for cid, b in self._boosts.get(me.id, {}).items()
+            if (slot := store.slot_of(cid)) >= 0
+        }
+        excluded = {me.slot}
+        excluded.update(s for cid in exclude if (s := store.slot_of(cid)) >= 0)
+        if fb is not None and not include_rejected:
+            excluded.update(s for cid in fb.rejected if (s := store.slot_of(cid)) >= 0)
+        scorer = self._scorer(today_key)
+        return _Query(me, today_key, fb, scorer, boosts, excluded, self._collab_scores(me.id))
+
+    def _score_ranges(
+        self,
+        q: _Query,
+        ranges: list[tuple[int, tuple[int, int]]],
+        delta_ranges: list[tuple[int, tuple[int, int]]] = (),
+    ) -> list[tuple[BlockScores, bool]]:
+        """Score the view slices of ``ranges`` and the changed rows inside ``delta_ranges``
+        (given once per sex for the whole window, so the delta is gathered once)."""
+        store = self._store
+        parts = []
+        deltas = dict(delta_ranges)
+        for sex, (lo_key, hi_key) in ranges:
+            view = self._views[sex]
+            if view.needs_rebuild(self.config.rebuild_threshold):
+                view.rebuild(store)
+            blocks = [view.window(lo_key, hi_key)]
+            if sex in deltas:
+                delta = view.delta_block(store, *deltas.pop(sex))
+                if delta is not None:
+                    # A small window is cheaper to copy than to score as a separate block.
+                    small = len(blocks[0]) <= _MERGE_ROWS
+                    blocks = [_concat(blocks[0], delta)] if small else [blocks[0], delta]
+            for block in blocks:
+                if len(block):
+                    parts.append((q.scorer.evaluate(q.me, q.fb, block, sex), False))
+        for sex, (lo_key, hi_key) in deltas.items():  # no slice of this sex was scored
+            delta = self._views[sex].delta_block(store, lo_key, hi_key)
+            if delta is not None:
+                parts.append((q.scorer.evaluate(q.me, q.fb, delta, sex), False))
+        return parts
+
+    def _score_boosted(self, q: _Query) -> list[tuple[BlockScores, bool]]:
+        """Boosted candidates are scored on their own, outside the age window."""
+        store = self._store
+        parts = []
+        for sex in self._target_sexes(q.me.row["sex"]):
+            boosted = sorted(
+                s for s in q.boosts if store.eligible[s] and store.cols["sex"][s] == sex
+            )
+            if boosted:
+                block = store.gather(np.asarray(boosted, dtype=np.int32), FAST_COLUMNS)
+                exempt = np.ones(len(block), dtype=bool)
+                scored = q.scorer.evaluate(q.me, q.fb, block, sex, window_exempt=exempt)
+                parts.append((scored, True))
+        return parts
+
+    def _ranking(
+        self,
+        q: _Query,
+        parts: list[tuple[BlockScores, bool]],
+        k: int,
+        floor: float = -np.inf,
+    ) -> tuple[_Ranked | None, np.ndarray, np.ndarray, int]:
+        """The rows that can make the top ``k`` (a superset of it), with their text points and
+        final keys, and how many can be returned.  Rows that cannot reach ``floor`` are
+        left out."""
+        empty = np.zeros(0, dtype=np.float32)
+        ranked = self._assemble(q, parts) if parts else None
+        if ranked is None:
+            return None, empty, empty, 0
+        valid = ranked.key > _EXCLUDED / 2
+        kk = min(k, int(np.count_nonzero(valid)))
+        if kk == 0:
+            return ranked, empty, empty, 0
+        rows, text = self._contenders(q.me, ranked, kk, floor)
+        ranked = _Ranked(
+            slots=ranked.slots[rows],
+            fit_ab=ranked.fit_ab[rows],
+            fit_ba=ranked.fit_ba[rows],
+            fit=ranked.fit[rows],
+            feedback=ranked.feedback[rows],
+            key=ranked.key[rows],
+            collab=ranked.collab,
+            collab_scores=ranked.collab_scores,
+        )
+        return ranked, text, ranked.key + text, kk
+
+    def _bounded_columns(self) -> tuple[np.ndarray, Mapping[str, np.ndarray]]:
+        """Slots and learned-bound columns of the members with learned bounds, cached
+        until one of them changes."""
+        if self._bounded_cache is None:
+            bounded = np.fromiter(self._bounded, dtype=np.int64, count=len(self._bounded))
+            bounded.sort()
+            self._bounded_cache = (bounded, self._store.gather(bounded, _RECIPROCAL_COLUMNS).cols)
+        return self._bounded_cache
+
+    def _locate(
+        self, parts: list[tuple[BlockScores, int]], slots: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Rows (in the concatenation of ``parts``, each with its offset) holding any of
+        ``slots``: (rows, index into slots).  Costs O(len(slots)), not O(rows)."""
+        rows, which = [], []
+        view_pos = self._store.view_pos[slots]
+        for scores, offset in parts:
+            block = scores.block
+            if block.view_len:
+                pos = view_pos.astype(np.int64) - block.view_start
+                hit = np.flatnonzero((pos >= 0) & (pos < block.view_len))
+                hit = hit[block.slots[pos[hit]] == slots[hit]]
+                rows.append(offset + pos[hit])
+                which.append(hit)
+            tail = block.slots[block.view_len :]
+            if len(tail):
+                i = np.minimum(np.searchsorted(tail, slots), len(tail) - 1)
+                hit = np.flatnonzero(tail[i] == slots)
+                rows.append(offset + block.view_len + i[hit])
+                which.append(hit)
+        if not rows:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        return np.concatenate(rows), np.concatenate(which)
+
+    def _assemble(self, q: _Query, parts: list[tuple[BlockScores, bool]]) -> _Ranked:
+        store = self._store
+        cfg = self.config
+        w = cfg.weights
+
+        def cat(name: str) -> np.ndarray:
+            arrays = [getattr(p, name) for p, _ in parts]
+            return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
+
+        slots, ok = cat("slots"), cat("ok")
+        fit_ab, fit_ba = cat("fit_ab"), cat("fit_ba")
+        feedback = cat("feedback").copy()
+        offsets = np.cumsum([0] + [len(p.slots) for p, _ in parts])[:-1].tolist()
+        window_parts = [
+            (p, o) for (p, boosted), o in zip(parts, offsets, strict=True) if not boosted
+        ]
+        boost_parts = [(p, o) for (p, boosted), o in zip(parts, offsets, strict=True) if boosted]
+        fit = np.float32(w.fit) * _harmonic(fit_ab, fit_ba)
+        key = fit + feedback
+        key += (~ok) * np.float32(_EXCLUDED)
+
+        # The few slots with per-member adjustments are located, never searched for.
+        if self._bounded and w.reciprocal_penalty > 0:
+            if q.reciprocal is None:
+                bounded, cols = self._bounded_columns()
+                penalty, _ = reciprocal_penalty(cols, q.me.row, cfg)
+                hit = penalty > 0
+                points = np.float32(-w.reciprocal_penalty) * penalty[hit]
+                q.reciprocal = (bounded[hit], points)
+            hit_slots, points = q.reciprocal
+            rows, which = self._locate(window_parts + boost_parts, hit_slots)
+            feedback[rows] += points[which]
+            key[rows] += points[which]
+        collab: dict[int, float] = {}
+        if q.collab is not None and len(q.collab.ids):
+            cslots = store.idmap.lookup(q.collab.ids).astype(np.int64)
+            known = cslots >= 0
+            points = np.float32(w.collaborative) * q.collab.value[known]
+            rows, which = self._locate(window_parts + boost_parts, cslots[known])
+            key[rows] += points[which]
+            collab = dict(zip(cslots[known].tolist(), points.tolist(), strict=True))
+        if q.boosts:
+            boosted = np.fromiter(q.boosts, dtype=np.int64, count=len(q.boosts))
+            rows, _ = self._locate(window_parts, boosted)  # scored again in their own block
+            key[rows] = _EXCLUDED
+            rows, which = self._locate(boost_parts, boosted)
+            for row, slot in zip(rows.tolist(), boosted[which].tolist(), strict=True):
+                b = q.boosts[slot]
+                key[row] += b.points + (_PIN if b.pin else 0.0)
+        if q.excluded:
+            excluded = np.fromiter(q.excluded, dtype=np.int64, count=len(q.excluded))
+            rows, _ = self._locate(window_parts + boost_parts, excluded)
+            key[rows] = _EXCLUDED
+        return _Ranked(slots, fit_ab, fit_ba, fit, feedback, key, collab, q.collab)
+
+    def _collab_scores(self, member_id: int) -> CollabScores | None:
+        cfg = self.config
+        if cfg.weights.collaborative <= 0:
+            return None
+        return self._graph.scores(member_id, cfg.collab_fanout, cfg.collab_scale)
+
+    def _contenders(
+        self, me: Member, ranked: _Ranked, k: int, floor: float = -np.inf
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Rows that can still reach the top ``k`` and their text points.
+
+        Text adds at most ``weight`` points.  Candidates are taken in descending order of
+        their score without text, in chunks, while the best remaining one plus ``weight``
+        can still beat the current k-th best total (or ``floor``); every other row's total
+        is below that, so the rows examined contain the top k.  At most
+        ``config.text_budget`` rows are examined: past that (only with many near-ties in a
+        large population) the remaining near-ties are left out."""
+        weight = np.float32(self.config.weights.text)
+        store = self._store
+        key = ranked.key
+        n = len(key)
+        my_norm = float(store.tok_norm[me.slot])
+        if weight <= 0 or my_norm <= 0:
+            kth = np.partition(key, n - k)[n - k]
+            rows = np.flatnonzero((key >= max(kth, floor)) & (key > _EXCLUDED / 2))
+            return rows, np.zeros(len(rows), dtype=np.float32)
+        mine = store.tokens[me.slot]
+
+        def similarity(rows: np.ndarray) -> np.ndarray:
+            s = ranked.slots[rows]
+            sim = self._text.similarity(mine, my_norm, store.tokens[s], store.tok_norm[s])
+            return weight * sim
+
+        if n <= _TEXT_CHUNK and floor == -np.inf:
+            rows = np.flatnonzero(key > _EXCLUDED / 2)
+            return rows, similarity(rows)
+        first = np.argpartition(-key, min(4 * k, n - 1))[: 4 * k]
+        first = first[(key[first] + weight >= floor) & (key[first] > _EXCLUDED / 2)]
+        rows, points = [first], [similarity(first)]
+        best = np.concatenate([np.full(k, floor, dtype=np.float32), key[first] + points[0]])
+        best = np.partition(best, len(best) - k)[len(best) - k :]
+        tau = best.min()
+        done = np.zeros(n, dtype=bool)
+        done[first] = True
+        rest = np.flatnonzero((key + weight >= tau) & ~done)
+        rest = rest[np.argsort(-key[rest], kind="stable")][: self.config.text_budget]
+        for start in range(0, len(rest), _TEXT_CHUNK):
+            chunk = rest[start : start + _TEXT_CHUNK]
+            if key[chunk[0]] + weight < tau:
+                break
+            chunk = chunk[key[chunk] + weight >= tau]
+            rows.append(chunk)
+            points.append(similarity(chunk))
+            best = np.concatenate([best, key[chunk] + points[-1]])
+            best = np.partition(best, len(best) - k)[len(best) - k :]
+            tau = best.min()
+        return np.concatenate(rows), np.concatenate(points)
+
+    def _results(
+        self,
+        me: Member,
+        ranked: _Ranked,
+        text: np.ndarray,
+        top: np.ndarray,
+        today_key: int,
+        with_explanations: bool,
+    ) -> list[Result]:
+        store = self._store
+        slots = ranked.slots[top]
+        slot_list = slots.tolist()
+        ids = store.ids[slots].tolist()
+        boosts = self._boosts.get(me.id, {})
+        collab = np.asarray([ranked.collab.get(s, 0.0) for s in slot_list], dtype=np.float64)
+        explanations: dict[int, Callable[[], tuple[Explanation, ...]]] = {}
+        if with_explanations:
+            boosted = {store.slot_of(cid) for cid in boosts}
+            explanations = self._explain(
+                me, slots, text[top], collab, today_key, boosted, ranked.collab_scores
+            )
+        results = []
+        for j, i in enumerate(top.tolist()):
+            b = boosts.get(ids[j])
+            comps = Components(
+                fit=float(ranked.fit[i]),
+                feedback=float(ranked.feedback[i]),
+                collaborative=float(collab[j]),
+                text=float(text[i]),
+                boost=b.points if b else 0.0,
+            )
+            results.append(
+                Result(
+                    member_id=me.id,
+                    candidate_id=ids[j],
+                    score=_clip_score(comps.total),
+                    fit_a_to_b=100.0 * float(ranked.fit_ab[i]),
+                    fit_b_to_a=100.0 * float(ranked.fit_ba[i]),
+                    components=comps,
+                    boosted=b is not None,
+                    pinned=bool(b and b.pin),
+                    build_explanations=explanations.get(slot_list[j], tuple),
+                )
+            )
+        return results
+
+    # --- explanations -----------------------------------------------------------------------------
+
+    def _explain(
+        self,
+        me: Member,
+        slots: np.ndarray,
+        text_points: np.ndarray,
+        collab_points: np.ndarray,
+        today_key: int,
+        boosted: set[int],
+        collab: CollabScores | None,
+    ) -> dict[int, Callable[[], tuple[Explanation, ...]]]:
+        """Explanations for a few candidates.  Their rows and the member's state are copied
+        now, so the explanations describe this moment; the detailed re-scoring and the
+        items are computed on first access."""
+        store = self._store
+        fb = self._feedback.get(me.id)
+        collab_flags: dict[int, tuple[bool, bool, bool]] = {}
+        if collab is not None and len(collab.ids):
+            ids_wanted = store.ids[slots]
+            at = np.minimum(np.searchsorted(collab.ids, ids_wanted), len(collab.ids) - 1)
+            for j in np.flatnonzero(collab.ids[at] == ids_wanted).tolist():
+                i = int(at[j])
+                collab_flags[int(ids_wanted[j])] = (
+                    bool(collab.direct[i]),
+                    bool(collab.taste[i] > 0.01),
+                    bool(collab.reciprocal[i] > 0.01),
+                )
+        out: dict[int, Callable[[], tuple[Explanation, ...]]] = {}
+        order = {int(s): j for j, s in enumerate(slots.tolist())}
+        member = Member(me.slot, dict(me.row))
+        mine = fb.snapshot() if fb is not None else None
+        sexes = store.cols["sex"][slots]
+        for sex in (0, 1):
+            group = slots[sexes == sex]
+            if len(group) == 0:
+                continue
+            ids = store.ids[group].tolist()
+            positions = [order[s] for s in group.tolist()]
+            theirs = [self._feedback.get(cid) for cid in ids]
+            snap = _Snapshot(
+                scorer=self._scorer(today_key),
+                member=member,
+                sex=sex,
+                block=store.gather(group, _ROW_COLUMNS),
+                exempt=np.array([int(s) in boosted for s in group.tolist()], dtype=bool),
+                ids=ids,
+                today_key=today_key,
+                mine=mine,
+                theirs=[t.snapshot() if t is not None else None for t in theirs],
+                text=[float(text_points[j]) for j in positions],
+                collab=[float(collab_points[j]) for j in positions],
+                collab_flags=[collab_flags.get(cid, (False, False, False)) for cid in ids],
+                boosts=[self._boosts.get(me.id, {}).get(cid) for cid in ids],
+                my_tokens=store.tokens[me.slot].copy(),
+                their_tokens=store.tokens[group],
+            )
+            for i, slot in enumerate(group.tolist()):
+                out[slot] = partial(self._items, snap, i)
+        return out
+
+    def _items(self, snap: _Snapshot, i: int) -> tuple[Explanation, ...]:
+        if snap.detail is None:
+            scored = snap.scorer.evaluate(
+                snap.member, snap.mine, snap.block, snap.sex, detail=True, window_exempt=snap.exempt
+            )
+            snap.columns = {name: col.tolist() for name, col in snap.block.cols.items()}
+            snap.detail = {key: arr.tolist() for key, arr in scored.detail.items()}
+        weights = self.config.weights
+        member = snap.member.row
+        cand = {name: values[i] for name, values in snap.columns.items()}
+        cand["age"] = (snap.today_key - cand["birth"]) // 10000
+        cand["id"] = snap.ids[i]
+        items = self._criteria_items(member, cand, snap.detail, i)
+        fb_detail = {
+            key: values[i] for key, values in snap.detail.items() if key.startswith(_FB_KEYS)
+        }
+        if fb_detail:
+            items += expl.feedback_items(
+                fb_detail,
+                member,
+                cand,
+                snap.mine,
+                snap.theirs[i],
+                weights.penalty,
+                weights.reciprocal_penalty,
+                weights.like,
+                self._names,
+            )
+        b = snap.boosts[i]
+        items += expl.component_items(
+            member,
+            snap.text[i],
+            partial(self._text.shared_words, snap.my_tokens, snap.their_tokens[i]),
+            snap.collab[i],
+            snap.collab_flags[i],
+            b.points if b else 0.0,
+            bool(b and b.pin),
+        )
+        return tuple(items)
+
+    def _criteria_items(
+        self,
+        member: Mapping[str, int],
+        cand: Mapping[str, int],
+        detail: Mapping[str, list[float]],
+        i: int,
+    ) -> list[Explanation]:
+        """Criterion items of row ``i`` of a detail evaluation, both directions."""
+        unknown = self.config.tolerances.unknown
+        names = self._names
+        items = []
+        item = expl.criterion_item
+        for name, imp_key, bit, ab_key, _ in _CRITERION_KEYS:
+            if member[imp_key] > 0 or member["must"] & bit:
+                items.append(item(name, A_TO_B, member, cand, detail[ab_key][i], unknown, names))
+        for name, imp_key, bit, _, ba_key in _CRITERION_KEYS:
+            if cand[imp_key] > 0 or cand["must"] & bit:
+                items.append(item(name, B_TO_A, cand, member, detail[ba_key][i], unknown, names))
+        return items
+
+    # --- score one pair ---------------------------------------------------------------------------
+
+    def score(self, a_id: int, b_id: int, *, explain: bool = True) -> Result:
+        """How ``b_id`` scores as a candidate for ``a_id``, or which hard rules fail."""
+        with self._lock:
+            cfg = self.config
+            today_key = birth_key(self.today)
+            me = self._member(a_id, today_key)
+            other = self._member(b_id, today_key)
+            sex = other.row["sex"]
+            boost = self._boosts.get(a_id, {}).get(b_id)
+            failures: list[RuleFailure] = []
+            if a_id == b_id:
+                failures.append(RuleFailure("self", A_TO_B, None, msg.render("rule.self")))
+            if sex not in self._target_sexes(me.row["sex"]):
+                failures.append(RuleFailure("sex", A_TO_B, None, msg.render("rule.sex")))
+            failures += self._own_failures(me.row, B_TO_A, msg.pronoun(me.row["sex"]))
+            failures += self._own_failures(other.row, A_TO_B, "对方")
+            fb = self._feedback.get(a_id)
+            scorer = self._scorer(today_key)
+            block = self._store.gather(np.asarray([other.slot], dtype=np.int32), _ROW_COLUMNS)
+            exempt = np.asarray([boost is not None])
+            scored = scorer.evaluate(me, fb, block, sex, detail=True, window_exempt=exempt)
+            detail = {key: float(arr[0]) for key, arr in scored.detail.items()}
+            cand = _rows(block, today_key, [b_id])[0]
+            for name in CRITERIA:
+                if detail.get(f"fail:must_ab:{name}", 0.0):
+                    failures.append(
+                        expl.must_failure(
+                            name, A_TO_B, me.row, cand, detail[f"ab:{name}"], self._names
+                        )
+                    )
+                if detail.get(f"fail:must_ba:{name}", 0.0):
+                    failures.append(
+                        expl.must_failure(
+                            name, B_TO_A, cand, me.row, detail[f"ba:{name}"], self._names
+                        )
+                    )
+            if detail["fail:age_window_ab"]:
+                failures.append(expl.window_failure(A_TO_B, me.row, cand))
+            if detail["fail:age_window_ba"]:
+                failures.append(expl.window_failure(B_TO_A, cand, me.row))
+            fit_ab, fit_ba = float(scored.fit_ab[0]), float(scored.fit_ba[0])
+            lists = {key: [value] for key, value in detail.items()}
+            items = tuple(self._criteria_items(me.row, cand, lists, 0)) if explain else ()
+            if failures:
+                return Result(
+                    member_id=a_id,
+                    candidate_id=b_id,
+                    score=0.0,
+                    fit_a_to_b=100.0 * fit_ab,
+                    fit_b_to_a=100.0 * fit_ba,
+                    components=Components(),
+                    eligible=False,
+                    failed_rules=tuple(failures),
+                    build_explanations=partial(_constant, items),
+                )
+            fit = cfg.weights.fit * float(_harmonic(scored.fit_ab, scored.fit_ba)[0])
+            collab = 0.0
+            scores = self._collab_scores(a_id)
+            if scores is not None:
+                hit = np.flatnonzero(scores.ids == b_id)
+                if len(hit):
+                    collab = cfg.weights.collaborative * float(scores.value[hit[0]])
+            text = 0.0
+            store = self._store
+            if cfg.weights.text > 0 and store.tok_norm[me.slot] > 0:
+                sim = self._text.similarity(
+                    store.tokens[me.slot],
+                    float(store.tok_norm[me.slot]),
+                    store.tokens[[other.slot]],
+                    store.tok_norm[[other.slot]],
+                )
+                text = cfg.weights.text * float(sim[0])
+            comps = Components(
+                fit=fit,
+                feedback=float(scored.feedback[0]),
+                collaborative=collab,
+                text=text,
+                boost=boost.points if boost else 0.0,
+            )
+            build: Callable[[], tuple[Explanation, ...]] = tuple
+            if explain:
+                extra = self._explain(
+                    me,
+                    np.asarray([other.slot], dtype=np.int32),
+                    np.asarray([text]),
+                    np.asarray([collab]),
+                    today_key,
+                    {other.slot} if boost else set(),
+                    scores,
+                )
+                build = extra[other.slot]
+            return Result(
+                member_id=a_id,
+                candidate_id=b_id,
+                score=_clip_score(comps.total),
+                fit_a_to_b=100.0 * fit_ab,
+                fit_b_to_a=100.0 * fit_ba,
+                components=comps,
+                boosted=boost is not None,
+                pinned=bool(boost and boost.pin),
+                build_explanations=build,
+            )
+
+    # --- feedback, behaviour, boosts --------------------------------------------------------------
+
+    def feedback(
+        self, member_id: int, candidate_id: int, liked: bool, reasons: Iterable[str] = ()
+    ) -> None:
+        """The member's answer to a candidate (反选).  A rejection hides the candidate from
+        later recommendations and, through its reasons, penalises similar candidates; a like
+        favours similar candidates.  Effective at the next recommend."""
+        reasons = tuple(reasons)
+        validate_reasons(reasons)
+        with self._lock:
+            today_key = birth_key(self.today)
+            me = self._member(member_id, today_key)
+            cand = self._member(candidate_id, today_key)
+            state = self._feedback.get(member_id)
+            if state is None:
+                state = self._feedback[member_id] = FeedbackState()
+            centre = self._height_centre(me.row, cand.row["sex"])
+            bounds = learn(state, me.row, cand.row, liked, reasons, self.config.feedback, centre)
+            if state.bounds_set and me.slot not in self._bounded:
+                self._bounded.add(me.slot)
+                self._bounded_cache = None
+            cols = self._store.cols
+            changed = False
+            for col, value in bounds.items():
+                value = max(FB_NO_LOW, min(FB_NO_HIGH, value))
+                if int(cols[col][me.slot]) != value:
+                    cols[col][me.slot] = value
+                    changed = True
+            if changed:
+                self._touch(me.slot)
+            weight = _FEEDBACK_LIKE_WEIGHT if liked else _FEEDBACK_REJECT_WEIGHT
+            self._graph.add(member_id, candidate_id, weight)
+
+    def _height_centre(self, row: Mapping[str, int], other_sex: int) -> float:
+        lo, hi = row["p_h_lo"], row["p_h_hi"]
+        if row["imp_height"] > 0 and lo > 0 and hi < 999:
+            return (lo + hi) / 2.0
+        if row["imp_height"] > 0 and lo > 0:
+            return float(lo)
+        n = self._height_n[other_sex]
+        return self._height_sum[other_sex] / n if n else 165.0
+
+    def interaction(self, actor_id: int, target_id: int, kind: str) -> None:
+        """Record behaviour (see INTERACTION_KINDS); feeds the collaborative component.
+        Ids need not be loaded (history can be replayed before members are)."""
+        if kind not in INTERACTION_KINDS:
+            raise ValueError(f"unknown interaction kind {kind!r}; expected {INTERACTION_KINDS}")
+        with self._lock:
+            self._graph.add(actor_id, target_id, float(self.config.interaction_weights[kind]))
+
+    def boost(
+        self, member_id: int, candidate_id: int, pin: bool = False, points: float = 0.0
+    ) -> None:
+        """Matchmaker override for one member: ``pin`` lists the candidate first, ``points``
+        raises (or lowers) the score.  Hard rules still apply; the age window does not."""
+        with self._lock:
+            for mid in (member_id, candidate_id):
+                if self._store.slot_of(mid) < 0:
+                    raise KeyError(f"unknown member {mid}")
+            self._boosts.setdefault(member_id, {})[candidate_id] = Boost(bool(pin), float(points))
+
+    def unboost(self, member_id: int, candidate_id: int) -> bool:
+        with self._lock:
+            boosts = self._boosts.get(member_id)
+            if not boosts or candidate_id not in boosts:
+                return False
+            del boosts[candidate_id]
+            if not boosts:
+                del self._boosts[member_id]
+            return True
+
+    # --- introspection ----------------------------------------------------------------------------
+
+    def stats(self) -> dict[str, int]:
+        """Sizes, for monitoring and the benchmark."""
+        with self._lock:
+            views = sum(v.nbytes for v in self._views)
+            return {
+                "members": self._store.count,
+                "capacity": self._store.capacity,
+                "store_bytes": self._store.nbytes,
+                "view_bytes": views,
+                "text_bytes": self._text.nbytes,
+                "graph_bytes": self._graph.nbytes,
+                "graph_edges": self._graph.edge_count(),
+                "vocabulary": len(self._text.words) - 1,
+                "delta_rows": sum(len(v.delta) for v in self._views),
+            }
+
+
+def _harmonic(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Reciprocal fit: a one-sided fit (one direction near 0) scores near 0."""
+    return np.float32(2.0) * a * b / np.maximum(a + b, np.float32(1e-9))
+
+
+def _clip_score(total: float) -> float:
+    return float(min(100.0, max(0.0, total)))
+
+
+def _concat(a: Block, b: Block) -> Block:
+    cols = {name: np.concatenate([col, b.cols[name]]) for name, col in a.cols.items()}
+    valid = None
+    if a.valid is not None or b.valid is not None:
+        valid = np.concatenate(
+            [
+                a.valid if a.valid is not None else np.ones(len(a), dtype=bool),
+                b.valid if b.valid is not None else np.ones(len(b), dtype=bool),
+            ]
+        )
+    return Block(cols, np.concatenate([a.slots, b.slots]), valid, a.view_start, a.view_len)
+
+
+def _merge_top(
+    a: tuple[_Ranked | None, np.ndarray, np.ndarray, int],
+    b: tuple[_Ranked | None, np.ndarray, np.ndarray, int],
+    k: int,
+) -> tuple[_Ranked | None, np.ndarray, np.ndarray, int]:
+    """Two rankings (each already reduced to its contenders) as one."""
+    if b[0] is None or b[3] == 0:
+        return a
+    if a[0] is None or a[3] == 0:
+        return b
+    ra, rb = a[0], b[0]
+    merged = _Ranked(
+        slots=np.concatenate([ra.slots, rb.slots]),
+        fit_ab=np.concatenate([ra.fit_ab, rb.fit_ab]),
+        fit_ba=np.concatenate([ra.fit_ba, rb.fit_ba]),
+        fit=np.concatenate([ra.fit, rb.fit]),
+        feedback=np.concatenate([ra.feedback, rb.feedback]),
+        key=np.concatenate([ra.key, rb.key]),
+        collab={**ra.collab, **rb.collab},
+        collab_scores=ra.collab_scores,
+    )
+    final = np.concatenate([a[2], b[2]])
+    valid = int(np.count_nonzero(final > _EXCLUDED / 2))
+    return merged, np.concatenate([a[1], b[1]]), final, min(k, valid)
+
+
+def _constant(items: tuple[Explanation, ...]) -> tuple[Explanation, ...]:
+    return items
+
+
+def _rows(block: Block, today_key: int, ids: list[int]) -> list[dict[str, int]]:
+    """Block rows as dicts of Python ints (plus 'age' and 'id') for explanation text."""
+    lists = {name: block.cols[name].tolist() for name in _ROW_COLUMNS}
+    rows = []
+    for i, member_id in enumerate(ids):
+        row = {name: values[i] for name, values in lists.items()}
+        row["age"] = (today_key - row["birth"]) // 10000
+        row["id"] = member_id
+        rows.append(row)
+    return rows

@@ -1,0 +1,128 @@
+"""The process's matching engine: built from the database on first use, then kept current.
+
+Members are upserted after every committed change (signals in `apps.py`), removed when deleted;
+recorded feedback, appointment outcomes and boosts are replayed at build time so a restart
+loses nothing. One engine per process; several web processes each keep their own copy.
+"""
+
+import contextlib
+import threading
+
+from django.db import transaction
+
+from hongniang.matching import adapter
+from hongniang.matching import engine as eng
+
+_lock = threading.Lock()
+_engine: eng.Engine | None = None
+
+
+def engine_config() -> eng.EngineConfig:
+    from hongniang.siteconfig.models import SiteSettings
+
+    site = SiteSettings.load()
+    return eng.EngineConfig(
+        rules=eng.Rules(
+            sex_pairing=site.match_sex_pairing,
+            min_age_male=site.match_min_age_male,
+            min_age_female=site.match_min_age_female,
+        )
+    )
+
+
+def _profiles():
+    from hongniang.members.models import MatePreference, Member
+
+    prefs = {p.member_id: p for p in MatePreference.objects.all().iterator(chunk_size=5000)}
+    for member in Member.objects.all().iterator(chunk_size=5000):
+        profile = adapter.profile(member, prefs.get(member.pk))
+        if profile is not None:
+            yield profile
+
+
+def _replay(engine: eng.Engine) -> None:
+    from hongniang.matching.models import Appointment, Boost, Recommendation
+
+    for rec in (
+        Recommendation.objects.filter(status__in=["accepted", "declined"])
+        .only("member_id", "candidate_id", "status", "decline_reasons")
+        .iterator()
+    ):
+        _safe(
+            engine.feedback,
+            rec.member_id,
+            rec.candidate_id,
+            rec.status == "accepted",
+            [r for r in rec.decline_reasons if r in eng.REASONS],
+        )
+    for appt in Appointment.objects.filter(status="held").iterator():
+        for kind in appointment_interactions(appt):
+            engine.interaction(appt.member_id, appt.partner_id, kind)
+            engine.interaction(appt.partner_id, appt.member_id, kind)
+    for boost in Boost.objects.all().iterator():
+        _safe(engine.boost, boost.member_id, boost.candidate_id, boost.pin, float(boost.points))
+
+
+def _safe(fn, *args):
+    # A member may no longer be matchable (no birthday yet, removed): nothing to apply then.
+    with contextlib.suppress(KeyError):
+        fn(*args)
+
+
+def appointment_interactions(appt) -> list[str]:
+    kinds = ["appointment_held"]
+    if appt.outcome == "continue":
+        kinds.append("appointment_continue")
+    elif appt.outcome == "stop":
+        kinds.append("appointment_stop")
+    return kinds
+
+
+def get_engine() -> eng.Engine:
+    global _engine
+    if _engine is None:
+        with _lock:
+            if _engine is None:
+                built = eng.Engine.build(_profiles(), engine_config())
+                _replay(built)
+                _engine = built
+    return _engine
+
+
+def reset() -> None:
+    """Drop the engine (tests; after the hard rules change); the next use rebuilds it."""
+    global _engine
+    with _lock:
+        _engine = None
+
+
+def _sync(member_id: int) -> None:
+    if _engine is None:
+        return  # not built yet: the build will read the row
+    from hongniang.members.models import MatePreference, Member
+
+    member = Member.objects.filter(pk=member_id).first()
+    profile = (
+        adapter.profile(member, MatePreference.objects.filter(member_id=member_id).first())
+        if member
+        else None
+    )
+    if profile is None:
+        _engine.remove(member_id)
+    else:
+        _engine.upsert(profile)
+
+
+def member_changed(member_id: int) -> None:
+    """Keep the engine current once the change is committed (a rollback changes nothing)."""
+    transaction.on_commit(lambda: _sync(member_id))
+
+
+def with_engine(fn, *args, **kwargs):
+    """Apply a change to the engine after commit, if it is built (else the build replays it)."""
+
+    def apply():
+        if _engine is not None:
+            _safe(lambda *a: fn(_engine, *a, **kwargs), *args)
+
+    transaction.on_commit(apply)

@@ -1,0 +1,257 @@
+"""The match library (配对库), appointments (约见) and introduction requests (委托红娘).
+
+Every row hangs off members and is scoped through them (`member__...`), never by a rule of its own.
+"""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+
+class RecommendationStatus(models.TextChoices):
+    SENT = "sent", _("Sent")
+    VIEWED = "viewed", _("Viewed")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+
+
+class DeclineReason(models.TextChoices):
+    """Why a member declined; the engine's feedback vocabulary (反选)."""
+
+    TOO_OLD = "too_old", _("Too old")
+    TOO_YOUNG = "too_young", _("Too young")
+    TOO_FAR = "too_far", _("Lives too far away")
+    EDUCATION = "education", _("Education")
+    INCOME = "income", _("Income")
+    HEIGHT_SHORT = "too_short", _("Too short")
+    HEIGHT_TALL = "too_tall", _("Too tall")
+    APPEARANCE = "appearance", _("Appearance")
+    MARITAL = "marital", _("Marital history")
+    CHILDREN = "children", _("Children")
+    NOT_MY_TYPE = "not_my_type", _("Not interested in this type")
+
+
+class Recommendation(models.Model):
+    """A matchmaker recommends `candidate` to `member`, with a written reason."""
+
+    member = models.ForeignKey(
+        "members.Member",
+        verbose_name=_("member"),
+        on_delete=models.CASCADE,
+        related_name="recommendations",
+    )
+    candidate = models.ForeignKey(
+        "members.Member",
+        verbose_name=_("candidate"),
+        on_delete=models.CASCADE,
+        related_name="recommended_as",
+    )
+    recommended_by = models.ForeignKey(
+        "staff.Staff",
+        verbose_name=_("recommended by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    reason = models.TextField(_("reason"), max_length=1000)
+    score = models.PositiveSmallIntegerField(_("match score"), null=True, blank=True)
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=RecommendationStatus.choices,
+        default=RecommendationStatus.SENT,
+    )
+    decline_reasons = models.JSONField(_("decline reasons"), default=list, blank=True)
+    answer_note = models.CharField(_("answer note"), max_length=300, blank=True)
+    answered_by = models.ForeignKey(
+        "staff.Staff", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("recommended at"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("recommendation")
+        verbose_name_plural = _("recommendations")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(member=F("candidate")), name="recommendation_not_self"
+            ),
+        ]
+        indexes = [models.Index(fields=["member", "candidate"], name="rec_pair")]
+
+    def __str__(self):
+        return f"{self.member_id} ← {self.candidate_id}"
+
+
+class Boost(models.Model):
+    """A matchmaker pins or raises a candidate for a member; shown as such in the library."""
+
+    member = models.ForeignKey("members.Member", on_delete=models.CASCADE, related_name="boosts")
+    candidate = models.ForeignKey("members.Member", on_delete=models.CASCADE, related_name="+")
+    pin = models.BooleanField(_("pinned"), default=False)
+    points = models.PositiveSmallIntegerField(_("extra points"), default=0)
+    by = models.ForeignKey("staff.Staff", on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["member", "candidate"], name="boost_unique_pair")
+        ]
+
+    def __str__(self):
+        return f"{self.member_id} ↑ {self.candidate_id}"
+
+
+class MatchStats(models.Model):
+    """Per-member counters (whitepaper 2.5.3 "系统自动记录会员被匹配的次数"), kept by services."""
+
+    member = models.OneToOneField(
+        "members.Member", on_delete=models.CASCADE, related_name="match_stats", primary_key=True
+    )
+    times_matched = models.PositiveIntegerField(_("times matched"), default=0)
+    times_recommended = models.PositiveIntegerField(_("times recommended to others"), default=0)
+    times_received = models.PositiveIntegerField(_("recommendations received"), default=0)
+
+    def __str__(self):
+        return str(self.member_id)
+
+
+class AppointmentStatus(models.TextChoices):
+    PLANNED = "planned", _("Planned")
+    HELD = "held", _("Held")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class AppointmentOutcome(models.TextChoices):
+    CONTINUE = "continue", _("Continue")
+    STOP = "stop", _("Stop")
+
+
+class Appointment(models.Model):
+    """A meeting (约见) between two members arranged by a matchmaker."""
+
+    member = models.ForeignKey(
+        "members.Member",
+        verbose_name=_("member"),
+        on_delete=models.CASCADE,
+        related_name="appointments",
+    )
+    partner = models.ForeignKey(
+        "members.Member",
+        verbose_name=_("partner"),
+        on_delete=models.CASCADE,
+        related_name="appointments_as_partner",
+    )
+    starts_at = models.DateTimeField(_("time"))
+    place = models.CharField(_("place"), max_length=200)
+    arranged_by = models.ForeignKey(
+        "staff.Staff",
+        verbose_name=_("arranged by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=AppointmentStatus.choices,
+        default=AppointmentStatus.PLANNED,
+    )
+    member_feedback = models.TextField(_("member's feedback"), max_length=1000, blank=True)
+    partner_feedback = models.TextField(_("partner's feedback"), max_length=1000, blank=True)
+    outcome = models.CharField(
+        _("outcome"), max_length=10, choices=AppointmentOutcome.choices, blank=True
+    )
+    notes = models.TextField(_("notes"), max_length=1000, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-starts_at", "-pk"]
+        verbose_name = _("appointment")
+        verbose_name_plural = _("appointments")
+        constraints = [
+            models.CheckConstraint(condition=~Q(member=F("partner")), name="appointment_not_self"),
+        ]
+
+    def __str__(self):
+        return f"{self.member_id} & {self.partner_id} {self.starts_at:%Y-%m-%d}"
+
+    def clean(self):
+        if self.outcome and self.status != AppointmentStatus.HELD:
+            raise ValidationError({"outcome": _("Only a held appointment has an outcome.")})
+
+
+class IntroductionStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    ARRANGED = "arranged", _("Arranged")
+    DECLINED = "declined", _("Declined")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class IntroductionRequest(models.Model):
+    """A member asks to be introduced to another member ("我要认识他/她")."""
+
+    member = models.ForeignKey(
+        "members.Member",
+        verbose_name=_("member"),
+        on_delete=models.CASCADE,
+        related_name="introduction_requests",
+    )
+    target = models.ForeignKey(
+        "members.Member",
+        verbose_name=_("wants to meet"),
+        on_delete=models.CASCADE,
+        related_name="introduction_requests_in",
+    )
+    message = models.TextField(_("message"), max_length=1000, blank=True)
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=IntroductionStatus.choices,
+        default=IntroductionStatus.OPEN,
+    )
+    entered_by = models.ForeignKey(
+        "staff.Staff", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    closed_by = models.ForeignKey(
+        "staff.Staff", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    close_note = models.CharField(_("note"), max_length=300, blank=True)
+    appointment = models.OneToOneField(
+        Appointment, on_delete=models.SET_NULL, null=True, blank=True, related_name="introduction"
+    )
+    created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("introduction request")
+        verbose_name_plural = _("introduction requests")
+        constraints = [
+            models.CheckConstraint(condition=~Q(member=F("target")), name="introduction_not_self"),
+        ]
+
+    def __str__(self):
+        return f"{self.member_id} → {self.target_id}"
+
+
+class MatchSeen(models.Model):
+    """A candidate first shown in a member's match list; counts "times matched" once per pair."""
+
+    member = models.ForeignKey("members.Member", on_delete=models.CASCADE, related_name="+")
+    candidate = models.ForeignKey("members.Member", on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["member", "candidate"], name="match_seen_unique_pair")
+        ]
+
+    def __str__(self):
+        return f"{self.member_id} saw {self.candidate_id}"

@@ -1,0 +1,264 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from hongniang.matching import selectors, services
+from hongniang.matching.forms import (
+    AnswerForm,
+    AppointmentForm,
+    AppointmentUpdateForm,
+    BoostForm,
+    IntroductionCloseForm,
+    IntroductionForm,
+    LibraryFilterForm,
+    RecommendForm,
+)
+from hongniang.matching.models import (
+    Appointment,
+    AppointmentStatus,
+    IntroductionStatus,
+    Recommendation,
+)
+from hongniang.members.models import Member
+from hongniang.members.regions import region_labels
+from hongniang.staff.permissions import can, require_perm
+from hongniang.workbench.listing import paginate
+
+
+def _errors(request, exc: ValidationError):
+    messages.error(request, " ".join(exc.messages))
+
+
+def _add_form_errors(form, exc: ValidationError):
+    if hasattr(exc, "error_dict"):
+        for field, errs in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errs)
+    else:
+        form.add_error(None, exc.messages)
+
+
+@require_perm("matching")
+def library_index(request):
+    form = LibraryFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    page = paginate(
+        request, selectors.library_members(viewer=request.user, filters=filters), "member"
+    )
+    return render(request, "matching/library_index.html", {"page": page, "filter_form": form})
+
+
+@require_perm("matching")
+def library(request, pk):
+    member = selectors.member_for_matching(viewer=request.user, pk=pk)
+    candidates = selectors.match_candidates(viewer=request.user, member=member, k=30)
+    services.record_shown(member, [c.member.pk for c in candidates])
+    labels = region_labels({c.member.region for c in candidates if c.member.region})
+    for cand in candidates:
+        cand.region_label = labels.get(cand.member.region, "")
+    return render(
+        request,
+        "matching/library.html",
+        {
+            "member": member,
+            "candidates": candidates,
+            "recommendations": selectors.recommendations_for(viewer=request.user, member=member),
+            "recommend_form": RecommendForm(),
+            "answer_form": AnswerForm(),
+            "boost_form": BoostForm(),
+            "may_recommend": can(request.user, "matching", "add"),
+            "may_answer": can(request.user, "matching", "edit"),
+            "matchable": candidates or member.birthday,
+        },
+    )
+
+
+@require_perm("matching", "add")
+@require_POST
+def recommend(request, pk, candidate_pk):
+    member = selectors.member_for_matching(viewer=request.user, pk=pk)
+    candidate = get_object_or_404(Member, pk=candidate_pk)
+    form = RecommendForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Write why you recommend this person."))
+        return redirect("matching:library", pk=pk)
+    try:
+        services.recommend(
+            actor=request.user,
+            member=member,
+            candidate=candidate,
+            reason=form.cleaned_data["reason"],
+        )
+    except ValidationError as exc:
+        _errors(request, exc)
+    else:
+        messages.success(request, _("%(name)s was recommended.") % {"name": candidate.name})
+    return redirect("matching:library", pk=pk)
+
+
+@require_perm("matching", "edit")
+@require_POST
+def answer(request, rec_pk):
+    visible = Member.objects.visible_to(request.user).values("pk")
+    rec = get_object_or_404(Recommendation.objects.filter(member__in=visible), pk=rec_pk)
+    form = AnswerForm(request.POST)
+    if form.is_valid():
+        try:
+            services.recommendation_answer(
+                actor=request.user,
+                recommendation=rec,
+                accepted=form.cleaned_data["accepted"],
+                reasons=form.cleaned_data["reasons"],
+                note=form.cleaned_data["note"],
+            )
+        except ValidationError as exc:
+            _errors(request, exc)
+        else:
+            messages.success(
+                request, _("The answer was saved; the next matches take it into account.")
+            )
+    else:
+        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+    return redirect("matching:library", pk=rec.member_id)
+
+
+@require_perm("matching", "edit")
+@require_POST
+def boost(request, pk, candidate_pk):
+    member = selectors.member_for_matching(viewer=request.user, pk=pk)
+    candidate = get_object_or_404(Member, pk=candidate_pk)
+    if request.POST.get("remove"):
+        services.boost_remove(actor=request.user, member=member, candidate=candidate)
+        messages.success(request, _("The boost was removed."))
+        return redirect("matching:library", pk=pk)
+    form = BoostForm(request.POST)
+    if form.is_valid():
+        services.boost_set(
+            actor=request.user,
+            member=member,
+            candidate=candidate,
+            pin=form.cleaned_data["pin"],
+            points=form.cleaned_data["points"],
+        )
+        messages.success(request, _("%(name)s was boosted.") % {"name": candidate.name})
+    else:
+        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+    return redirect("matching:library", pk=pk)
+
+
+@require_perm("matching")
+def appointments(request):
+    view = request.GET.get("view", "list")
+    context = {"view": view, "buckets": selectors.APPOINTMENT_BUCKETS}
+    if view in ("arranged", "not_arranged", "bucket"):
+        qs = selectors.members_by_appointments(
+            viewer=request.user,
+            arranged={"arranged": "yes", "not_arranged": "no"}.get(view, ""),
+            bucket=request.GET.get("bucket", ""),
+        )
+        context["page"] = paginate(request, qs.order_by("-registered_at"), "member")
+        context["member_rows"] = True
+    else:
+        status = request.GET.get("status", "")
+        qs = selectors.appointments(viewer=request.user, filters={"status": status})
+        context.update(
+            page=paginate(request, qs), status=status, statuses=AppointmentStatus.choices
+        )
+    return render(request, "matching/appointments.html", context)
+
+
+@require_perm("matching", "add")
+def appointment_create(request):
+    initial = {k: request.GET[k] for k in ("member", "partner") if request.GET.get(k)}
+    form = AppointmentForm(request.POST or None, viewer=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        appt = form.save(commit=False)
+        try:
+            services.appointment_create(
+                actor=request.user,
+                appointment=appt,
+                allow_double_booking=form.cleaned_data["allow_double_booking"],
+            )
+        except ValidationError as exc:
+            _add_form_errors(form, exc)
+        else:
+            messages.success(request, _("The appointment was arranged."))
+            return redirect("matching:appointments")
+    return render(request, "matching/appointment_form.html", {"form": form, "creating": True})
+
+
+@require_perm("matching", "edit")
+def appointment_edit(request, pk):
+    appt = selectors.appointment_get(viewer=request.user, pk=pk)
+    form = AppointmentUpdateForm(request.POST or None, instance=appt)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.appointment_update(actor=request.user, appointment=form.save(commit=False))
+        except ValidationError as exc:
+            _add_form_errors(form, exc)
+        else:
+            messages.success(request, _("The appointment was saved."))
+            return redirect("matching:appointments")
+    return render(request, "matching/appointment_form.html", {"form": form, "appointment": appt})
+
+
+@require_perm("matching")
+def introductions(request):
+    status = request.GET.get("status", IntroductionStatus.OPEN)
+    status = status if status in IntroductionStatus.values or status == "" else "open"
+    page = paginate(request, selectors.introductions(viewer=request.user, status=status))
+    return render(
+        request,
+        "matching/introductions.html",
+        {
+            "page": page,
+            "status": status,
+            "statuses": IntroductionStatus.choices,
+            "close_form": IntroductionCloseForm(),
+        },
+    )
+
+
+@require_perm("matching", "add")
+def introduction_create(request):
+    initial = {k: request.GET[k] for k in ("member", "target") if request.GET.get(k)}
+    form = IntroductionForm(request.POST or None, viewer=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.introduction_create(actor=request.user, request=form.save(commit=False))
+        except ValidationError as exc:
+            _add_form_errors(form, exc)
+        else:
+            messages.success(request, _("The introduction request was recorded."))
+            return redirect("matching:introductions")
+    return render(request, "matching/introduction_form.html", {"form": form})
+
+
+@require_perm("matching", "edit")
+@require_POST
+def introduction_close(request, pk):
+    intro = selectors.introduction_get(viewer=request.user, pk=pk)
+    form = IntroductionCloseForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+        return redirect("matching:introductions")
+    data = form.cleaned_data
+    appt = (
+        Appointment(starts_at=data["starts_at"], place=data["place"])
+        if data["status"] == IntroductionStatus.ARRANGED
+        else None
+    )
+    try:
+        services.introduction_close(
+            actor=request.user,
+            request=intro,
+            status=data["status"],
+            note=data["note"],
+            appointment=appt,
+        )
+    except ValidationError as exc:
+        _errors(request, exc)
+    else:
+        messages.success(request, _("The introduction request was closed."))
+    return redirect("matching:introductions")

@@ -1,0 +1,136 @@
+"""Excel import and export of members. The work is in ``members.excel``; these views parse the
+request, keep track of uploads waiting for confirmation and render."""
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from hongniang.members import excel, selectors
+from hongniang.members.forms import MemberFilterForm
+from hongniang.members.views import MEMBER_SORTING
+from hongniang.staff.permissions import require_perm
+from hongniang.workbench.forms import StyledFormMixin
+
+# request.session[SESSION_KEY] = {token: {"owner": staff pk, "name": file name}}
+SESSION_KEY = "member_imports"
+MAX_PENDING = 10
+
+
+class ImportUploadForm(StyledFormMixin, forms.Form):
+    file = forms.FileField(
+        label=gettext_lazy("Excel file (.xlsx)"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx," + excel.XLSX_CONTENT_TYPE}),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        excel.check_file(upload.name, upload.size)
+        return upload
+
+
+def _xlsx_response(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=excel.XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response
+
+
+def _remember(request, token: str, name: str) -> None:
+    pending = request.session.get(SESSION_KEY, {})
+    pending[token] = {"owner": request.user.pk, "name": name[:200]}
+    for old in list(pending)[:-MAX_PENDING]:
+        pending.pop(old)
+        excel.discard_upload(old)
+    request.session[SESSION_KEY] = pending
+
+
+def _forget(request, token: str) -> None:
+    pending = request.session.get(SESSION_KEY, {})
+    pending.pop(token, None)
+    request.session[SESSION_KEY] = pending
+    excel.discard_upload(token)
+
+
+@require_perm("members", "add")
+def import_members(request):
+    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    context = {"form": form, "max_rows": excel.MAX_ROWS, "max_mb": excel.MAX_FILE_MB}
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        token = excel.store_upload(upload)
+        try:
+            rows = excel.read_rows(excel.upload_path(token))
+        except ValidationError as exc:
+            excel.discard_upload(token)
+            form.add_error("file", exc)
+        else:
+            _remember(request, token, upload.name)
+            results = excel.validate_rows(rows, request.user)
+            valid = [r for r in results if r.valid]
+            context |= {
+                "token": token,
+                "file_name": upload.name,
+                "ignored_columns": rows.ignored,
+                "valid_count": len(valid),
+                "invalid_count": len(results) - len(valid),
+                "preview_rows": valid[: excel.PREVIEW_ROWS],
+                "preview_limit": excel.PREVIEW_ROWS,
+                "error_rows": [r for r in results if not r.valid],
+            }
+    return render(request, "members/import.html", context)
+
+
+@require_perm("members", "add")
+@require_POST
+def import_confirm(request):
+    token = request.POST.get("token", "")
+    if not excel.TOKEN_RE.fullmatch(token):
+        raise Http404
+    entry = request.session.get(SESSION_KEY, {}).get(token)
+    if not entry or entry.get("owner") != request.user.pk:
+        raise Http404
+    path = excel.upload_path(token)
+    if not path.exists():
+        _forget(request, token)
+        messages.error(request, _("This upload has expired. Please upload the file again."))
+        return redirect("members:import")
+    try:
+        # Read and check again: members may have been added since the preview.
+        results = excel.validate_rows(excel.read_rows(path), request.user)
+        created = excel.import_rows(results, request.user, file_name=entry.get("name", ""))
+    except (ValidationError, DatabaseError) as exc:
+        detail = " ".join(exc.messages) if isinstance(exc, ValidationError) else ""
+        messages.error(
+            request,
+            _("The import failed and no member was saved. %(detail)s") % {"detail": detail},
+        )
+        return redirect("members:import")
+    finally:
+        _forget(request, token)
+    invalid = sum(not r.valid for r in results)
+    text = _(
+        "Imported %(created)s member(s); %(invalid)s row(s) had errors and were not imported."
+    ) % {"created": created, "invalid": invalid}
+    (messages.success if created else messages.warning)(request, text)
+    return redirect("members:list")
+
+
+@require_perm("members", "add")
+def import_template(request):
+    return _xlsx_response(excel.template_workbook(), "member-import-template.xlsx")
+
+
+@require_perm("members", "export")
+def export_members(request):
+    form = MemberFilterForm(request.GET or None, viewer=request.user)
+    filters = form.cleaned_data if form.is_valid() else {}
+    qs = MEMBER_SORTING.apply(selectors.member_list(viewer=request.user, filters=filters), request)
+    content = excel.export_workbook(qs, request.user)
+    return _xlsx_response(content, f"members-{timezone.localdate():%Y%m%d}.xlsx")

@@ -1,0 +1,505 @@
+"""Excel import (template, preview, confirm) and export of members."""
+
+import io
+from datetime import date
+
+import pytest
+from django.contrib.messages import get_messages
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from openpyxl import Workbook, load_workbook
+
+from hongniang.members import choices as c
+from hongniang.members import excel, import_views, services
+from hongniang.members import personal_data as pd
+from hongniang.members.models import EventKind, MatePreference, Member, MemberEvent, RevealLog
+from hongniang.members.regions import load_regions
+from hongniang.staff.tests.factories import StaffFactory, role_with
+
+pytestmark = pytest.mark.django_db
+
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def resident_id(born: date, female: bool = True, seq: int = 1, area: str = "440106") -> str:
+    """A valid resident ID: ISO 7064 MOD 11-2 check digit; the 17th digit is odd for men."""
+    body = f"{area}{born:%Y%m%d}{seq:02d}{2 * (seq % 5) + (0 if female else 1)}"
+    total = sum(int(d) * w for d, w in zip(body, _WEIGHTS, strict=True))
+    return body + "10X98765432"[total % 11]
+
+
+def bad_check_digit(number: str) -> str:
+    last = number[-1]
+    return number[:-1] + ("0" if last != "0" else "1")
+
+
+def header(key: str) -> str:
+    return str(excel.HEADERS[key])
+
+
+def xlsx(rows: list[dict], keys=None, name: str = "members.xlsx") -> SimpleUploadedFile:
+    keys = keys or [k for _h, k in excel.COLUMNS]
+    wb = Workbook()
+    ws = wb.active
+    ws.append([header(k) for k in keys])
+    for row in rows:
+        ws.append([row.get(k) for k in keys])
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type=excel.XLSX_CONTENT_TYPE)
+
+
+def good_row(n: int, **over) -> dict:
+    born = date(1990, 1, n)
+    row = {
+        "name": f"导入会员{n}",
+        "sex": "女",
+        "birthday": born,
+        "mobile": f"1391234{n:04d}",
+        "id_number": resident_id(born, female=True, seq=n),
+        "region": "广东 广州 天河区",
+        "height": 160 + n,
+        "marital_status": "未婚",
+        "education": "本科",
+    }
+    row.update(over)
+    return row
+
+
+def add_member(actor, name: str, mobile: str, **fields) -> Member:
+    member = Member(
+        username=f"u{mobile}",
+        name=name,
+        sex=c.Sex.MALE,
+        birthday=date(1988, 8, 8),
+        height=175,
+        region="440106",
+        marital_status=c.MaritalStatus.SINGLE,
+        education=c.Education.BACHELOR,
+        **fields,
+    )
+    return services.member_create(actor=actor, member=member, mobile=mobile)
+
+
+def sheet_rows(content: bytes) -> list[tuple]:
+    wb = load_workbook(io.BytesIO(content), read_only=True)
+    rows = list(wb.worksheets[0].iter_rows(values_only=True))
+    wb.close()
+    width = len(excel.COLUMNS)  # read-only mode drops empty cells at the end of a row
+    return [tuple(row) + (None,) * (width - len(row)) for row in rows]
+
+
+def messages_of(response) -> list[str]:
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+@pytest.fixture(autouse=True)
+def regions(db):
+    load_regions()
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path
+
+
+def uploads(media) -> list:
+    folder = media / "imports"
+    return sorted(folder.iterdir()) if folder.exists() else []
+
+
+# --- Template ---------------------------------------------------------------------------------
+
+
+def test_template_downloads_and_parses_back(client, org):
+    client.force_login(org["aa1"])
+    response = client.get(reverse("members:import_template"))
+    assert response.status_code == 200
+    assert response["Content-Type"] == excel.XLSX_CONTENT_TYPE
+    assert "attachment" in response["Content-Disposition"]
+
+    wb = load_workbook(io.BytesIO(response.content))
+    members_sheet, notes = wb.worksheets[0], wb.worksheets[1]
+    assert notes.title == _("Instructions")
+    assert [cell.value for cell in members_sheet[1]] == [str(h) for h, _k in excel.COLUMNS]
+    notes_text = "\n".join(
+        str(v) for row in notes.iter_rows(values_only=True) for v in row if v is not None
+    )
+    # Every choice column is listed with its allowed values, and the region format is explained.
+    assert str(c.Education.BACHELOR.label) in notes_text
+    assert str(c.MaritalStatus.DIVORCED.label) in notes_text
+    assert header("marital_status") in notes_text and "广东 广州 天河区" in notes_text
+
+    rows = excel.read_rows(SimpleUploadedFile("template.xlsx", response.content))
+    assert len(rows) == 1 and rows[0][excel.ROW] == 2 and not rows.ignored
+    (result,) = excel.validate_rows(rows, org["aa1"])
+    assert result.valid, result.errors  # the example row is a valid member
+    assert result.member.region == "440106" and result.member.hukou_region == "440100"
+    assert result.member.education == c.Education.BACHELOR
+    assert result.preference.marital == [c.MaritalStatus.SINGLE, c.MaritalStatus.DIVORCED]
+    assert Member.objects.count() == 0
+
+
+# --- Preview ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def mixed_file(org):
+    """3 good rows (2-4), then a bad ID check digit (5), a mobile already in the database (6),
+    one mobile twice in the file (7, 8) and an unknown region (9)."""
+    add_member(org["bb1"], "老会员", "13912340099")
+    return xlsx(
+        [
+            good_row(1, **{"pref-age_min": 30, "pref-age_max": 40, "pref-marital": "未婚、离异"}),
+            good_row(2, region="北京 东城区", hukou_region="广东 广州 天河区", sex="F"),
+            good_row(3, education="60", marital_status="single", birthday="1990-01-03"),
+            good_row(4, id_number=bad_check_digit(resident_id(date(1990, 1, 4), seq=4))),
+            good_row(5, mobile="13912340099"),
+            good_row(6, mobile="13800138000"),
+            good_row(7, mobile="13800138000"),
+            good_row(8, region="火星 奥林匹斯山"),
+        ]
+    )
+
+
+def errors_by_row(results) -> dict[int, list[tuple[str, str]]]:
+    return {r.row: [(e.column, e.message) for e in r.errors] for r in results if r.errors}
+
+
+def test_preview_lists_each_error_with_row_and_column_and_saves_nothing(client, org, mixed_file):
+    client.force_login(org["aa1"])
+    response = client.post(reverse("members:import"), {"file": mixed_file})
+    assert response.status_code == 200
+    ctx = response.context
+    assert (ctx["valid_count"], ctx["invalid_count"]) == (3, 5)
+    assert [r.row for r in ctx["preview_rows"]] == [2, 3, 4]
+
+    errors = errors_by_row(ctx["error_rows"])
+    assert errors[5] == [
+        (
+            header("id_number"),
+            _("This resident ID number is not valid (check digit or birth date)."),
+        )
+    ]
+    assert errors[6] == [(header("mobile"), _("This mobile number is already registered."))]
+    for row, other in ((7, "8"), (8, "7")):
+        ((column, message),) = errors[row]
+        assert column == header("mobile") and other in message
+    ((column, message),) = errors[9]
+    assert column == header("region") and "火星 奥林匹斯山" in message
+    assert set(errors) == {5, 6, 7, 8, 9}
+
+    html = response.content.decode()
+    for row in ("5", "6", "7", "8", "9"):
+        assert f'<th scope="row" rowspan="1" class="align-top">{row}</th>' in html
+    assert "火星 奥林匹斯山" in html
+    assert "139****0001" in html  # preview shows masked mobiles only
+    assert "13912340001" not in html
+
+    # Nothing saved; the upload waits under MEDIA_ROOT/imports/<token>.xlsx.
+    assert Member.objects.count() == 1
+    token = ctx["token"]
+    assert excel.TOKEN_RE.fullmatch(token)
+    assert (excel.upload_dir() / f"{token}.xlsx").exists()
+
+
+def test_values_by_label_or_stored_value_and_regions_by_name_or_code(org):
+    hobbies = f"{c.Hobby.TRAVEL.label}、{c.Hobby.READING.label}"
+    rows = excel.read_rows(
+        xlsx(
+            [
+                good_row(1, region="440106", education="硕士", smoking="不吸烟", ethnicity="汉族"),
+                good_row(2, region="广州 天河区", education="70", smoking="0", ethnicity="01"),
+                good_row(3, region="鼓楼区", hobbies=hobbies, birthday="1990/01/03"),
+                good_row(4, education="大学", birthday="3.1.1990", height="一米六"),
+            ]
+        )
+    )
+    results = excel.validate_rows(rows, org["aa1"])
+    first, second, third, fourth = results
+    for r in (first, second):
+        assert r.valid, r.errors
+        assert r.member.region == "440106"
+        assert r.member.education == c.Education.MASTER
+        assert r.member.smoking == c.Smoking.NEVER
+        assert r.member.ethnicity == "01"
+    # 鼓楼区 exists in several cities: the message asks for the province and city.
+    assert [e.column for e in third.errors] == [header("region")]
+    columns = {e.column for e in fourth.errors}
+    assert columns == {header("education"), header("birthday"), header("height")}
+
+
+def test_rows_do_not_share_state_and_unreadable_cells_say_why(org):
+    rows = excel.read_rows(
+        xlsx(
+            [
+                good_row(1, education="大学", sex=""),
+                good_row(2),
+                good_row(3, id_number=440106199001030363),  # typed as a number: digits lost
+            ]
+        )
+    )
+    bad, good, number = excel.validate_rows(rows, org["aa1"])
+    assert {e.column for e in bad.errors} == {header("education"), header("sex")}
+    assert good.valid and good.member.name == "导入会员2" and good.member.sex == c.Sex.FEMALE
+    assert [(e.column, e.message) for e in number.errors] == [
+        (
+            header("id_number"),
+            _(
+                "Excel stored this ID number as a number and lost its last digits: format "
+                "the column as text and enter the number again."
+            ),
+        )
+    ]
+
+
+def test_every_profile_field_has_a_column():
+    from hongniang.members.forms import MemberForm
+
+    assert set(MemberForm.base_fields) <= {key for _h, key in excel.COLUMNS}
+
+
+# --- Confirm ----------------------------------------------------------------------------------
+
+
+def preview(client, upload) -> str:
+    response = client.post(reverse("members:import"), {"file": upload})
+    assert response.status_code == 200
+    return response.context["token"]
+
+
+def test_confirm_saves_exactly_the_valid_rows_owned_by_the_importer(client, org, mixed_file):
+    client.force_login(org["aa1"])
+    token = preview(client, mixed_file)
+    response = client.post(reverse("members:import_confirm"), {"token": token})
+    assert response.status_code == 302 and response["Location"] == reverse("members:list")
+    assert messages_of(response) == [
+        _("Imported %(created)s member(s); %(invalid)s row(s) had errors and were not imported.")
+        % {"created": 3, "invalid": 5}
+    ]
+
+    imported = Member.objects.filter(source=c.Source.IMPORT).order_by("name")
+    assert [m.name for m in imported] == ["导入会员1", "导入会员2", "导入会员3"]
+    for n, m in enumerate(imported, start=1):
+        mobile = f"1391234{n:04d}"
+        assert m.presales_owner == org["aa1"] and m.created_by == org["aa1"]
+        assert m.store == org["aa1"].store
+        assert m.mobile_masked == f"139****{mobile[-4:]}"
+        assert mobile not in m.mobile_encrypted and pd.decrypt(m.mobile_encrypted) == mobile
+        assert m.mobile_hash == pd.lookup_hash(mobile)
+        assert m.id_number_masked.startswith("4401") and "**********" in m.id_number_masked
+        # No username given: one is made up, which does not give the mobile away.
+        assert m.username.startswith("m") and len(m.username) == 11 and mobile not in m.username
+        assert m.events.filter(kind=EventKind.IMPORTED, actor=org["aa1"]).count() == 1
+    first, second, _third = imported
+    assert second.region == "110101" and second.hukou_region == "440100"
+    pref = MatePreference.objects.get(member=first)
+    assert (pref.age_min, pref.age_max) == (30, 40)
+    assert pref.marital == [c.MaritalStatus.SINGLE, c.MaritalStatus.DIVORCED]
+
+    assert not (excel.upload_dir() / f"{token}.xlsx").exists()
+    again = client.post(reverse("members:import_confirm"), {"token": token})
+    assert again.status_code == 404  # a token is used once
+    assert Member.objects.filter(source=c.Source.IMPORT).count() == 3
+
+
+def test_confirm_checks_again_what_changed_since_the_preview(client, org):
+    client.force_login(org["aa1"])
+    token = preview(client, xlsx([good_row(1), good_row(2)]))
+    add_member(org["bb1"], "抢先登记", "13912340001")  # row 2's mobile, registered meanwhile
+    response = client.post(reverse("members:import_confirm"), {"token": token})
+    assert response.status_code == 302
+    assert list(Member.objects.filter(source=c.Source.IMPORT).values_list("name", flat=True)) == [
+        "导入会员2"
+    ]
+    assert messages_of(response) == [
+        _("Imported %(created)s member(s); %(invalid)s row(s) had errors and were not imported.")
+        % {"created": 1, "invalid": 1}
+    ]
+
+
+def test_a_failure_half_way_saves_nothing(org, monkeypatch):
+    rows = excel.read_rows(xlsx([good_row(1), good_row(2), good_row(3)]))
+    results = excel.validate_rows(rows, org["aa1"])
+    assert all(r.valid for r in results)
+    real, calls = services.member_create, []
+
+    def flaky(**kwargs):
+        calls.append(kwargs)
+        if len(calls) == 2:
+            raise RuntimeError("disk full")
+        return real(**kwargs)
+
+    monkeypatch.setattr(services, "member_create", flaky)
+    with pytest.raises(RuntimeError):
+        excel.import_rows(results, org["aa1"])
+    assert len(calls) == 2
+    assert Member.objects.count() == 0 and MemberEvent.objects.count() == 0
+
+
+def test_a_failure_during_confirm_is_reported_and_saves_nothing(client, org, monkeypatch):
+    client.force_login(org["aa1"])
+    token = preview(client, xlsx([good_row(1), good_row(2), good_row(3)]))
+    real, calls = services.member_create, []
+
+    def flaky(**kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise ValidationError({"mobile": ["taken meanwhile"]})
+        return real(**kwargs)
+
+    monkeypatch.setattr(services, "member_create", flaky)
+    response = client.post(reverse("members:import_confirm"), {"token": token})
+    assert response.status_code == 302 and response["Location"] == reverse("members:import")
+    (message,) = messages_of(response)
+    assert "taken meanwhile" in message
+    assert Member.objects.count() == 0
+
+
+# --- Refusals ---------------------------------------------------------------------------------
+
+
+def test_a_file_that_is_not_xlsx_gets_a_clear_error(client, org, media):
+    client.force_login(org["aa1"])
+    csv = SimpleUploadedFile("members.csv", "姓名,手机\n张三,13800138000\n".encode())
+    response = client.post(reverse("members:import"), {"file": csv})
+    assert response.status_code == 200
+    assert "token" not in response.context
+    assert response.context["form"].errors["file"] == [
+        _(
+            "Only .xlsx files can be imported. In Excel, save the file as "
+            "“Excel Workbook (*.xlsx)” and upload it again."
+        )
+    ]
+    fake = SimpleUploadedFile("members.xlsx", b"this is not a workbook")
+    response = client.post(reverse("members:import"), {"file": fake})
+    assert response.context["form"].errors["file"] == [
+        _("The file could not be read as an Excel workbook. Is it damaged or password-protected?")
+    ]
+    assert uploads(media) == []  # a refused file is not kept
+
+
+def test_a_file_without_required_columns_is_refused(org):
+    upload = xlsx([{"name": "张三"}], keys=["name", "sex"])
+    with pytest.raises(ValidationError) as exc:
+        excel.read_rows(upload)
+    assert exc.value.code == "missing_columns"
+    assert header("mobile") in exc.value.messages[0]
+
+
+def test_too_many_rows_and_too_large_files_are_refused(org):
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet()
+    ws.append([header("name"), *(header(k) for k in excel._Forms().required() if k != "name")])
+    for n in range(excel.MAX_ROWS + 1):
+        ws.append([f"会员{n}"])
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    with pytest.raises(ValidationError) as exc:
+        excel.read_rows(SimpleUploadedFile("big.xlsx", buffer.getvalue()))
+    assert exc.value.code == "too_many_rows"
+
+    huge = SimpleUploadedFile("huge.xlsx", b"PK" + b"0" * (excel.MAX_FILE_MB * 1024 * 1024))
+    with pytest.raises(ValidationError) as exc:
+        excel.read_rows(huge)
+    assert exc.value.code == "too_large"
+
+
+def test_nobody_else_can_confirm_an_upload(client, org, media):
+    client.force_login(org["aa1"])
+    token = preview(client, xlsx([good_row(1)]))
+    client.force_login(org["aa2"])  # a peer with members.add, in a session of their own
+    response = client.post(reverse("members:import_confirm"), {"token": token})
+    assert response.status_code == 404
+    for bad in ("../../settings", "0" * 31, token.upper(), ""):
+        assert client.post(reverse("members:import_confirm"), {"token": bad}).status_code == 404
+    assert Member.objects.count() == 0 and len(uploads(media)) == 1
+
+    client.force_login(org["aa1"])
+    session = client.session
+    session[import_views.SESSION_KEY] = {token: {"owner": org["aa2"].pk, "name": "x.xlsx"}}
+    session.save()
+    assert client.post(reverse("members:import_confirm"), {"token": token}).status_code == 404
+
+
+def test_import_needs_members_add(client, org):
+    viewer = StaffFactory(role=role_with("members.view"), store=org["store_a"])
+    client.force_login(viewer)
+    assert client.get(reverse("members:import")).status_code == 403
+    assert client.get(reverse("members:import_template")).status_code == 403
+    assert client.post(reverse("members:import_confirm"), {"token": "0" * 32}).status_code == 403
+
+
+# --- Export -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def two_teams(org):
+    a = add_member(org["aa1"], "甲队会员", "13800138001")
+    b = add_member(
+        org["bb1"], "乙队会员", "13800138002", hukou_region="110101", about="=HYPERLINK(1)"
+    )
+    return a, b
+
+
+def export(client, user, query=""):
+    client.force_login(user)
+    return client.get(reverse("members:export") + query)
+
+
+def test_export_is_scoped_to_the_viewer_and_masked_without_reveal(client, org, two_teams):
+    response = export(client, org["mgr2"])
+    assert response.status_code == 200
+    assert response["Content-Type"] == excel.XLSX_CONTENT_TYPE
+    assert "members-" in response["Content-Disposition"]
+    assert ".xlsx" in response["Content-Disposition"]
+    rows = sheet_rows(response.content)
+    columns = [str(h) for h, _k in excel.COLUMNS]
+    assert list(rows[0]) == columns
+    data = [dict(zip(columns, row, strict=True)) for row in rows[1:]]
+    assert [d[header("name")] for d in data] == ["乙队会员"]  # not the other team's member
+    (member,) = data
+    assert member[header("mobile")] == "138****8002"
+    assert "****" in member[header("mobile")]
+    assert member[header("region")] == "广东 广州 天河区"
+    assert member[header("hukou_region")] == "北京 东城区"
+    assert member[header("sex")] == str(c.Sex.MALE.label)
+    assert member[header("about")] == "=HYPERLINK(1)"  # text, never a formula
+    assert RevealLog.objects.count() == 0
+
+    mgr1 = [r[1] for r in sheet_rows(export(client, org["mgr1"]).content)[1:]]
+    assert mgr1 == ["甲队会员"]
+
+
+def test_export_follows_the_list_filters(client, org, two_teams):
+    rows = sheet_rows(export(client, org["admin"], "?name=甲队").content)
+    assert [r[1] for r in rows[1:]] == ["甲队会员"]
+
+
+def test_export_in_full_for_a_role_that_may_reveal_and_it_is_logged(client, org, two_teams):
+    revealer = StaffFactory(
+        role=role_with("members.view", "members.export", "members.reveal"),
+        store=org["store_a"],
+        supervisor=org["mgr2"],
+    )
+    member_b = two_teams[1]
+    member_b.presales_owner = revealer
+    member_b.save()
+    number = resident_id(date(1988, 8, 8), female=False, seq=3)
+    services.apply_personal_data(member_b, mobile=None, id_number=number)
+    member_b.save()
+
+    response = export(client, revealer)
+    rows = sheet_rows(response.content)
+    mobile_col = [str(h) for h, _k in excel.COLUMNS].index(header("mobile"))
+    id_col = [str(h) for h, _k in excel.COLUMNS].index(header("id_number"))
+    assert [(r[mobile_col], r[id_col]) for r in rows[1:]] == [("13800138002", number)]
+    logs = list(RevealLog.objects.values_list("member_id", "field", "staff_id"))
+    assert logs == [(member_b.pk, "export", revealer.pk)]
+
+
+def test_export_refused_without_members_export(client, org, two_teams):
+    assert export(client, org["aa1"]).status_code == 403
