@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 
@@ -20,8 +21,9 @@ class MatchingConfig(AppConfig):
         def member_deleted(sender, instance, **kwargs):
             index.member_changed(instance.pk)
 
-        def settings_saved(sender, instance, **kwargs):
-            index.reset()  # the hard rules may have changed
+        def settings_saved(sender, instance, created, **kwargs):
+            if not created:  # the hard rules may have changed
+                transaction.on_commit(index.reset)
 
         post_save.connect(member_saved, sender=Member, dispatch_uid="matching_member_saved")
         post_save.connect(

@@ -13,7 +13,7 @@ from django.db import transaction
 from hongniang.matching import adapter
 from hongniang.matching import engine as eng
 
-_lock = threading.Lock()
+_lock = threading.RLock()
 _engine: eng.Engine | None = None
 
 
@@ -81,9 +81,10 @@ def appointment_interactions(appt) -> list[str]:
 def get_engine() -> eng.Engine:
     global _engine
     if _engine is None:
+        config = engine_config()  # outside the lock: loading settings may save (and reset)
         with _lock:
             if _engine is None:
-                built = eng.Engine.build(_profiles(), engine_config())
+                built = eng.Engine.build(_profiles(), config)
                 _replay(built)
                 _engine = built
     return _engine

@@ -86,6 +86,11 @@ class Recommendation(models.Model):
     def __str__(self):
         return f"{self.member_id} ← {self.candidate_id}"
 
+    @property
+    def decline_reason_labels(self) -> list[str]:
+        labels = dict(DeclineReason.choices)
+        return [str(labels.get(r, r)) for r in self.decline_reasons]
+
 
 class Boost(models.Model):
     """A matchmaker pins or raises a candidate for a member; shown as such in the library."""

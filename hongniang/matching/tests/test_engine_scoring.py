@@ -358,7 +358,7 @@ def window_population(draw):
     return her, men, likes, draw(st.integers(1, 5))
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(window_population())
 def test_scoring_the_age_fringe_lazily_never_changes_the_top_k(monkeypatch_module, case):
     from hongniang.matching.engine import engine as engine_module

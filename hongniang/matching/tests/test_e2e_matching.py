@@ -1,0 +1,88 @@
+"""The match library as a matchmaker uses it, in a real browser."""
+
+from datetime import date
+
+import pytest
+from django.utils import timezone
+
+from hongniang.conftest import login, shot
+from hongniang.matching import index
+from hongniang.matching.models import Appointment, Recommendation
+from hongniang.members import choices as c
+from hongniang.members.tests.helpers import add_member
+from hongniang.staff.tests.factories import PASSWORD, role_with
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_recommend_decline_reranks_then_arrange_appointment(page, org):
+    index.reset()
+    role = role_with(
+        "members.view",
+        "members.add",
+        "members.edit",
+        "matching.view",
+        "matching.add",
+        "matching.edit",
+        "staff.view",
+    )
+    org["aa1"].role = role
+    org["aa1"].save()
+    her = add_member(
+        org["aa1"],
+        name="小芳",
+        sex=c.Sex.FEMALE,
+        birthday=date(1995, 3, 1),
+        preference={"age_min": 28, "age_max": 36, "age_importance": 3},
+    )
+    this_year = timezone.localdate().year
+    for name, age, height in (("阿强", 30, 178), ("阿明", 34, 172), ("阿伟", 36, 170)):
+        add_member(
+            org["aa1"],
+            name=name,
+            sex=c.Sex.MALE,
+            height=height,
+            birthday=date(this_year - age, 6, 1),
+            preference={"age_min": 24, "age_max": 33},
+        )
+    base = page.base_url
+    login(page, "aa1", PASSWORD)
+    page.goto(f"{base}/matching/member/{her.pk}/")
+    shot(page, "match-library")
+    names = page.locator(".candidate .fw-bold a").all_inner_texts()
+    assert names[0] == "阿强"
+    top = page.locator(".candidate").first
+    top.locator("input[name=reason]").fill("年龄相仿，都在广州工作")
+    top.locator("button:has-text('推荐')").click()
+    page.wait_for_selector(".alert-success")
+    rec = Recommendation.objects.get(member=her)
+    assert rec.candidate.name == "阿强" and rec.reason == "年龄相仿，都在广州工作"
+
+    # Her answer: declined, he is too old for her taste.
+    form = page.locator(f"tr[data-rec='{rec.pk}'] form.answer-form")
+    form.locator("input[name=accepted][value=no]").check()
+    form.locator("input[name=reasons][value=too_old]").check()
+    form.locator("input[name=note]").fill("她更喜欢年纪小一点的")
+    form.locator("button:has-text('保存')").click()
+    page.wait_for_selector(".alert-success")
+    rec.refresh_from_db()
+    assert rec.status == "declined" and rec.decline_reasons == ["too_old"]
+    shot(page, "match-library-after-decline")
+    after = page.locator(".candidate .fw-bold a").all_inner_texts()
+    assert "阿强" not in after and after != names
+
+    # Then she meets the next candidate.
+    nxt = after[0]
+    page.goto(f"{base}/matching/appointments/new/?member={her.pk}")
+    from hongniang.members.models import Member
+
+    partner = Member.objects.get(name=nxt)
+    page.fill("#id_partner", str(partner.pk))
+    page.fill("#id_starts_at", f"{this_year + 1}-01-10T15:00")
+    page.fill("#id_place", "天河区咖啡馆")
+    shot(page, "appointment-form")
+    page.click("button:has-text('保存')")
+    page.wait_for_url(f"{base}/matching/appointments/")
+    appt = Appointment.objects.get()
+    assert (appt.member, appt.partner, appt.place) == (her, partner, "天河区咖啡馆")
+    shot(page, "appointments")
