@@ -138,6 +138,15 @@ class MemberForm(StyledFormMixin, forms.ModelForm):
                 "hx-vals": f'{{"member": "{self.instance.pk or ""}"}}',
             }
         )
+        self.fields["id_number"].widget.attrs.update(
+            {
+                "hx-get": reverse("members:check_id_number"),
+                "hx-trigger": "change, keyup changed delay:500ms",
+                "hx-target": "#id-number-check",
+                "hx-include": "this, [name=id_type]",
+                "hx-vals": f'{{"member": "{self.instance.pk or ""}"}}',
+            }
+        )
 
     def clean(self):
         data = super().clean()

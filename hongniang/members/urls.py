@@ -14,6 +14,7 @@ urlpatterns = [
     path("<int:pk>/photos/<int:photo_pk>/avatar/", views.photo_avatar, name="photo_avatar"),
     path("<int:pk>/photos/<int:photo_pk>/delete/", views.photo_delete, name="photo_delete"),
     path("check/mobile/", views.check_mobile, name="check_mobile"),
+    path("check/id-number/", views.check_id_number, name="check_id_number"),
     path("allocate/", views.pools, name="pools"),
     path("reallocate/", views.reallocate, name="reallocate"),
     path("allocate/save/", views.allocate, name="allocate"),

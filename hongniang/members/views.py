@@ -8,6 +8,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from hongniang.members import choices as c
 from hongniang.members import personal_data as pd
 from hongniang.members import selectors, services
 from hongniang.members.forms import AllocateForm, MemberFilterForm, MemberForm, PreferenceForm
@@ -163,26 +164,44 @@ def member_detail(request, pk):
     )
 
 
+def _check_result(ok: bool, message) -> HttpResponse:
+    css = "text-success" if ok else "text-danger"
+    return HttpResponse(format_html('<span class="{}">{}</span>', css, message))
+
+
+def _exclude_pk(request) -> int | None:
+    raw = request.GET.get("member", "")
+    return int(raw) if raw.isdigit() else None
+
+
 @require_perm("members")
 def check_mobile(request):
     """Live check on the form: is this a valid mobile, and is it free?"""
-    raw = request.GET.get("mobile", "")
-    exclude = request.GET.get("member")
     try:
-        mobile = pd.normalize_mobile(raw)
+        mobile = pd.normalize_mobile(request.GET.get("mobile", ""))
     except ValidationError as exc:
-        return HttpResponse(format_html('<span class="text-danger">{}</span>', exc.messages[0]))
-    if services.mobile_in_use(
-        mobile, exclude_pk=int(exclude) if exclude and exclude.isdigit() else None
-    ):
-        return HttpResponse(
-            format_html(
-                '<span class="text-danger">{}</span>',
-                _("This mobile number is already registered."),
-            )
-        )
-    return HttpResponse(
-        format_html('<span class="text-success">{}</span>', _("This mobile number is available."))
+        return _check_result(False, exc.messages[0])
+    if services.mobile_in_use(mobile, exclude_pk=_exclude_pk(request)):
+        return _check_result(False, _("This mobile number is already registered."))
+    return _check_result(True, _("This mobile number is available."))
+
+
+@require_perm("members")
+def check_id_number(request):
+    """Live check of a resident ID: checksum and birth date, and whether it is free."""
+    if request.GET.get("id_type", "resident_id") != "resident_id":
+        return HttpResponse("")
+    try:
+        number = pd.normalize_resident_id(request.GET.get("id_number", ""))
+    except ValidationError as exc:
+        return _check_result(False, exc.messages[0])
+    if services.id_number_in_use(number, exclude_pk=_exclude_pk(request)):
+        return _check_result(False, _("This ID number is already registered."))
+    birth, sex = pd.resident_id_facts(number)
+    return _check_result(
+        True,
+        _("This ID number is available (born %(date)s, %(sex)s).")
+        % {"date": birth.isoformat(), "sex": c.Sex(sex).label},
     )
 
 

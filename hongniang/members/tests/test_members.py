@@ -407,3 +407,17 @@ def test_photos_upload_review_avatar_delete(client, org):
     assert (
         client.post(reverse("members:photo_delete", args=[member.pk, first.pk])).status_code == 404
     )
+
+
+def test_live_id_number_check(client, org):
+    number = resident_id(date(1990, 3, 4), c.Sex.MALE)
+    client.force_login(org["aa1"])
+    url = reverse("members:check_id_number")
+    page = client.get(url, {"id_number": number}).content.decode()
+    assert "1990-03-04" in page and "text-success" in page
+    add_member(org["aa1"], sex=c.Sex.MALE, birthday=None, id_number=number)
+    assert "已" in client.get(url, {"id_number": number}).content.decode()
+    assert "text-danger" in client.get(
+        url, {"id_number": number[:-1] + "0"}
+    ).content.decode() or number.endswith("0")
+    assert client.get(url, {"id_number": "x", "id_type": "passport"}).content == b""
