@@ -40,6 +40,16 @@ def _profiles():
             yield profile
 
 
+def _region_names() -> dict[int, str]:
+    """City and province names for the engine's explanations ("广州市", not "440100")."""
+    from hongniang.members.regions import Region
+
+    return {
+        int(code): name
+        for code, name in Region.objects.filter(level__lte=2).values_list("code", "name")
+    }
+
+
 def _replay(engine: eng.Engine) -> None:
     from hongniang.matching.models import Appointment, Boost, Recommendation
 
@@ -84,7 +94,7 @@ def get_engine() -> eng.Engine:
         config = engine_config()  # outside the lock: loading settings may save (and reset)
         with _lock:
             if _engine is None:
-                built = eng.Engine.build(_profiles(), config)
+                built = eng.Engine.build(_profiles(), config, region_names=_region_names())
                 _replay(built)
                 _engine = built
     return _engine
