@@ -17,6 +17,10 @@ AUDITED: dict[str, str] = {
     "store": "staff.Store",
     "settings": "siteconfig.SiteSettings",
     "site_image": "siteconfig.SiteImage",
+    "member": "members.Member",
+    "preference": "members.MatePreference",
+    "recommendation": "matching.Recommendation",
+    "appointment": "matching.Appointment",
 }
 CHANGE_LABELS = {"+": _("created"), "~": _("changed"), "-": _("deleted")}
 

@@ -154,3 +154,17 @@ def test_production_refuses_to_start_without_secrets():
     )
     assert result.returncode != 0
     assert "SECRET_KEY and FIELD_ENCRYPTION_KEY must be set" in result.stderr
+
+
+@pytest.mark.django_db
+def test_audit_trail_includes_member_changes(client, org):
+    from hongniang.members.tests.helpers import add_member
+
+    member = add_member(org["aa1"], name="原名")
+    member.name = "新名"
+    member.save()
+    client.force_login(org["admin"])
+    page = client.get(reverse("siteconfig:audit"), {"kind": "member"})
+    entries = page.context["page"].object_list
+    change = next(e for e in entries if e.record.history_type == "~")
+    assert any(new == "新名" for _label, _old, new in change.changes())
