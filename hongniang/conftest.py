@@ -101,3 +101,11 @@ def login(page, username: str, password: str):
     page.fill("#id_password", password)
     page.click("button[type=submit]")
     page.wait_for_url(f"{page.base_url}/")
+
+
+@pytest.fixture
+def regions(db):
+    """China's administrative divisions, loaded from the packaged table."""
+    from hongniang.members.regions import load_regions
+
+    load_regions()

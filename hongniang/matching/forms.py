@@ -8,7 +8,10 @@ from hongniang.matching.models import (
     IntroductionRequest,
     IntroductionStatus,
 )
+from hongniang.members.choices import Education
 from hongniang.members.models import Member
+from hongniang.members.regions import RegionLevel
+from hongniang.members.widgets import RegionField
 from hongniang.workbench.forms import StyledFormMixin
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -64,6 +67,29 @@ class LibraryFilterForm(StyledFormMixin, forms.Form):
     )
     times_received_min = forms.IntegerField(
         label=_("Received at least"), required=False, min_value=0
+    )
+
+
+class CandidateFilterForm(StyledFormMixin, forms.Form):
+    min_score = forms.IntegerField(
+        label=_("Score at least"), required=False, min_value=0, max_value=100
+    )
+    education = forms.TypedChoiceField(
+        label=_("Education at least"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", _("Any education")), *Education.choices],
+    )
+    region = RegionField(label=_("Region"), required=False, max_level=RegionLevel.CITY)
+    team = forms.ChoiceField(
+        label=_("Whose members"),
+        required=False,
+        choices=[
+            ("", _("Everyone's")),
+            ("mine", _("My team's only")),
+            ("others", _("Other teams' only")),
+        ],
     )
 
 

@@ -50,7 +50,8 @@ def match_candidates(*, viewer, member: Member, k: int = 30, filters: dict | Non
     engine = index.get_engine()
     if member.pk not in engine:
         return []
-    results = engine.recommend(member.pk, k=max(k * 3, 60) if filters else k)
+    narrowing = any(v not in (None, "") for v in filters.values())
+    results = engine.recommend(member.pk, k=max(k * 5, 100) if narrowing else k)
     ids = [r.candidate_id for r in results]
     rows = Member.objects.filter(pk__in=ids).select_related(
         "presales_owner", "aftersales_owner", "store"
@@ -63,9 +64,13 @@ def match_candidates(*, viewer, member: Member, k: int = 30, filters: dict | Non
     for rec in Recommendation.objects.filter(member=member, candidate_id__in=ids):
         recs.setdefault(rec.candidate_id, rec)
     out = []
+    min_score = filters.get("min_score")
+    team = filters.get("team")
     for result in results:
         cand = by_id.get(result.candidate_id)
-        if cand is None:
+        if cand is None or (min_score is not None and result.score < min_score):
+            continue
+        if (team == "mine" and cand.pk not in visible) or (team == "others" and cand.pk in visible):
             continue
         out.append(
             Candidate(
@@ -89,8 +94,6 @@ def _filter_candidates(qs, filters):
         qs = qs.filter(region_q("region", filters["region"]))
     if filters.get("education") is not None:
         qs = qs.filter(education__gte=filters["education"])
-    if filters.get("store"):
-        qs = qs.filter(store=filters["store"])
     return qs
 
 

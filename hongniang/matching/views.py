@@ -10,6 +10,7 @@ from hongniang.matching.forms import (
     AppointmentForm,
     AppointmentUpdateForm,
     BoostForm,
+    CandidateFilterForm,
     IntroductionCloseForm,
     IntroductionForm,
     LibraryFilterForm,
@@ -52,7 +53,11 @@ def library_index(request):
 @require_perm("matching")
 def library(request, pk):
     member = selectors.member_for_matching(viewer=request.user, pk=pk)
-    candidates = selectors.match_candidates(viewer=request.user, member=member, k=30)
+    filter_form = CandidateFilterForm(request.GET or None)
+    filters = filter_form.cleaned_data if filter_form.is_valid() else {}
+    candidates = selectors.match_candidates(
+        viewer=request.user, member=member, k=30, filters=filters
+    )
     services.record_shown(member, [c.member.pk for c in candidates])
     labels = region_labels({c.member.region for c in candidates if c.member.region})
     for cand in candidates:

@@ -274,3 +274,21 @@ def test_introduction_request_is_arranged_into_an_appointment(client, people):
         reverse("matching:introduction_create"), {"member": her.pk, "target": him.pk}
     )
     assert response.status_code == 200 and "member" in response.context["form"].errors
+
+
+def test_library_filters(client, people, regions):
+    her = people["her"]
+    client.force_login(people["aa1"])
+    url = reverse("matching:library", args=[her.pk])
+
+    def names(**params):
+        response = client.get(url, params)
+        return [cand.member.name for cand in response.context["candidates"]]
+
+    everyone = names()
+    assert everyone and names(team="mine") == []  # all candidates belong to the peer team
+    assert names(team="others") == everyone
+    top_score = client.get(url).context["candidates"][0].result.score
+    assert names(min_score=int(top_score) + 1) == []
+    assert names(region_province="310000") == []  # nobody lives in Shanghai
+    assert names(region_province="440000", region_city="440100") == everyone
