@@ -1,4 +1,4 @@
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
 
 from hongniang.staff.models import Role, Staff, Store
@@ -40,13 +40,11 @@ def supervisor_choices(*, viewer, staff: Staff | None = None):
     return qs.order_by("path")
 
 
-def role_list():
-    from django.db.models import Count
+def role_list(q: str = ""):
+    qs = Role.objects.annotate(user_count=Count("users"))
+    return qs.filter(Q(name__icontains=q) | Q(description__icontains=q)) if q else qs
 
-    return Role.objects.annotate(user_count=Count("users")).order_by("pk")
 
-
-def store_list():
-    from django.db.models import Count
-
-    return Store.objects.annotate(staff_count=Count("staff"))
+def store_list(q: str = ""):
+    qs = Store.objects.annotate(staff_count=Count("staff"))
+    return qs.filter(Q(name__icontains=q) | Q(address__icontains=q)) if q else qs

@@ -34,6 +34,12 @@ STAFF_SORTING = Sorting(
 )
 
 
+ROLE_SORTING = Sorting({"name": "name", "users": "user_count", "id": "pk"}, default="id")
+STORE_SORTING = Sorting(
+    {"name": "name", "staff": "staff_count", "order": "sort_order"}, default="order"
+)
+
+
 class LoginView(auth_views.LoginView):
     template_name = "staff/login.html"
     redirect_authenticated_user = True
@@ -204,7 +210,13 @@ def account(request):
 
 @require_perm("staff", "edit")
 def role_list(request):
-    return render(request, "staff/role_list.html", {"roles": selectors.role_list()})
+    qs = ROLE_SORTING.apply(selectors.role_list(q=request.GET.get("q", "").strip()), request)
+    page = paginate(request, qs)
+    return render(
+        request,
+        "staff/role_list.html",
+        {"roles": page.object_list, "page": page, "default_sort": ROLE_SORTING.default},
+    )
 
 
 @require_perm("staff", "edit")
@@ -245,7 +257,13 @@ def role_delete(request, pk):
 
 @require_perm("staff")
 def store_list(request):
-    return render(request, "staff/store_list.html", {"stores": selectors.store_list()})
+    qs = STORE_SORTING.apply(selectors.store_list(q=request.GET.get("q", "").strip()), request)
+    page = paginate(request, qs)
+    return render(
+        request,
+        "staff/store_list.html",
+        {"stores": page.object_list, "page": page, "default_sort": STORE_SORTING.default},
+    )
 
 
 @require_perm("staff", "edit")

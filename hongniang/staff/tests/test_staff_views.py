@@ -264,3 +264,15 @@ def test_staff_list_search_filter_sort_and_paginate(client, org):
     empty = client.get(reverse("staff:list"), {"q": "没有这个人"})
     assert empty.context["page"].paginator.count == 0
     assert "empty-title" in empty.content.decode()
+
+
+@pytest.mark.django_db
+def test_role_and_store_lists_search_and_sort(client, org):
+    client.force_login(org["admin"])
+    roles = client.get(reverse("staff:roles"), {"q": "经理"}).context["roles"]
+    assert [r.name for r in roles] == ["经理"]
+    ordered = client.get(reverse("staff:roles"), {"sort": "-users"}).context["roles"]
+    counts = [r.user_count for r in ordered]
+    assert counts == sorted(counts, reverse=True)
+    stores = client.get(reverse("staff:stores"), {"q": "B店"}).context["stores"]
+    assert [s.name for s in stores] == ["B店"]
