@@ -25,19 +25,12 @@ from hongniang.matching.models import (
 from hongniang.members.models import Member
 from hongniang.members.regions import region_labels
 from hongniang.staff.permissions import can, require_perm
+from hongniang.workbench.forms import add_service_errors
 from hongniang.workbench.listing import paginate
 
 
 def _errors(request, exc: ValidationError):
     messages.error(request, " ".join(exc.messages))
-
-
-def _add_form_errors(form, exc: ValidationError):
-    if hasattr(exc, "error_dict"):
-        for field, errs in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errs)
-    else:
-        form.add_error(None, exc.messages)
 
 
 @require_perm("matching")
@@ -186,7 +179,7 @@ def appointment_create(request):
                 allow_double_booking=form.cleaned_data["allow_double_booking"],
             )
         except ValidationError as exc:
-            _add_form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("The appointment was arranged."))
             return redirect("matching:appointments")
@@ -201,7 +194,7 @@ def appointment_edit(request, pk):
         try:
             services.appointment_update(actor=request.user, appointment=form.save(commit=False))
         except ValidationError as exc:
-            _add_form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("The appointment was saved."))
             return redirect("matching:appointments")
@@ -233,7 +226,7 @@ def introduction_create(request):
         try:
             services.introduction_create(actor=request.user, request=form.save(commit=False))
         except ValidationError as exc:
-            _add_form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("The introduction request was recorded."))
             return redirect("matching:introductions")

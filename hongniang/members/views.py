@@ -15,7 +15,7 @@ from hongniang.members.forms import AllocateForm, MemberFilterForm, MemberForm, 
 from hongniang.members.models import MatePreference, Member
 from hongniang.members.regions import region_labels
 from hongniang.staff.permissions import can, require_perm
-from hongniang.workbench.forms import StyledFormMixin
+from hongniang.workbench.forms import StyledFormMixin, add_service_errors
 from hongniang.workbench.listing import Sorting, paginate
 from hongniang.workbench.uploads import CheckedImageField
 
@@ -31,17 +31,6 @@ MEMBER_SORTING = Sorting(
     },
     default="-registered",
 )
-
-
-def _form_errors(forms, exc: ValidationError):
-    """Put a service's ValidationError on the form field it names (or the first form)."""
-    target = forms[0]
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            owner = next((f for f in forms if field in f.fields), target)
-            owner.add_error(field if field in owner.fields else None, errors)
-    else:
-        target.add_error(None, exc.messages)
 
 
 # Choice columns of the member rows, labelled from one lookup table per page: get_FOO_display
@@ -98,7 +87,7 @@ def member_create(request):
                 **form.personal_data(),
             )
         except ValidationError as exc:
-            _form_errors([form, pref_form], exc)
+            add_service_errors([form, pref_form], exc)
         else:
             messages.success(request, _("Member %(name)s was added.") % {"name": member.name})
             return redirect("members:detail", pk=member.pk)
@@ -126,7 +115,7 @@ def member_edit(request, pk):
                 **form.personal_data(),
             )
         except ValidationError as exc:
-            _form_errors([form, pref_form], exc)
+            add_service_errors([form, pref_form], exc)
         else:
             messages.success(request, _("The changes were saved."))
             return redirect("members:detail", pk=member.pk)

@@ -19,6 +19,7 @@ from hongniang.staff.forms import (
 )
 from hongniang.staff.models import Role, StaffStatus, Store
 from hongniang.staff.permissions import Action, require_perm
+from hongniang.workbench.forms import add_service_errors
 from hongniang.workbench.listing import Sorting, paginate
 
 STAFF_SORTING = Sorting(
@@ -43,14 +44,6 @@ STORE_SORTING = Sorting(
 class LoginView(auth_views.LoginView):
     template_name = "staff/login.html"
     redirect_authenticated_user = True
-
-
-def _apply_form_errors(form, exc: ValidationError):
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 @require_perm("staff")
@@ -103,7 +96,7 @@ def staff_create(request):
                 security_password=form.cleaned_data.get("security_password", ""),
             )
         except ValidationError as exc:
-            _apply_form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Matchmaker %(name)s was added.") % {"name": staff.name})
             return redirect("staff:detail", pk=staff.pk)
@@ -126,7 +119,7 @@ def staff_edit(request, pk):
                 security_password=form.cleaned_data.get("security_password", ""),
             )
         except ValidationError as exc:
-            _apply_form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("The changes were saved."))
             return redirect("staff:detail", pk=staff.pk)
@@ -227,7 +220,7 @@ def role_edit(request, pk=None):
         try:
             services.role_save(actor=request.user, role=form.save(commit=False))
         except ValidationError as exc:
-            _apply_form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Role %(name)s was saved.") % {"name": role.name})
             return redirect("staff:roles")
@@ -274,7 +267,7 @@ def store_edit(request, pk=None):
         try:
             services.store_save(actor=request.user, store=form.save(commit=False))
         except ValidationError as exc:
-            _apply_form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("The store was saved."))
             return redirect("staff:stores")

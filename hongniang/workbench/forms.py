@@ -23,3 +23,16 @@ class StyledFormMixin:
                 widget.attrs["class"] = f"{existing} {css}".strip()
             if isinstance(widget, forms.DateInput):
                 widget.attrs.setdefault("data-datepicker", "1")
+
+
+def add_service_errors(forms_, exc) -> None:
+    """Show a service's ValidationError on the form that has the field it names (or the first
+    form's top), so a rule checked in a service reads like a form error."""
+    forms_ = forms_ if isinstance(forms_, list | tuple) else [forms_]
+    first = forms_[0]
+    if not hasattr(exc, "error_dict"):
+        first.add_error(None, exc.messages)
+        return
+    for field, errors in exc.error_dict.items():
+        owner = next((f for f in forms_ if field in f.fields), first)
+        owner.add_error(field if field in owner.fields else None, errors)
