@@ -1001,17 +1001,18 @@ def _safe_text(ws, value: str) -> WriteOnlyCell:
     return cell
 
 
-def export_workbook(queryset, viewer) -> bytes:
+def export_workbook(queryset, viewer, *, full: bool = False) -> bytes:
     """The members of ``queryset`` (already scoped and filtered) in the columns of the template,
     written row by row (openpyxl write-only mode: memory does not grow with the list).
 
-    Mobiles and ID numbers are masked unless the viewer may reveal them; then they are written in
-    full and one RevealLog row per exported member records it.
+    Mobiles and ID numbers are masked unless ``full`` is asked for and the viewer may reveal them
+    (the view has checked the security password); then they are written in full and one RevealLog
+    row per exported member records it.
     """
     if not can(viewer, "members", "export"):
         raise PermissionDenied
     f = _Forms()
-    reveal = can(viewer, "members", "reveal")
+    reveal = full and can(viewer, "members", "reveal")
     kinds = {key: f.kind(key) for _h, key in COLUMNS}
     labels = {
         key: {value: str(label) for value, label in f.choices(key)}

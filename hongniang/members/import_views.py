@@ -3,10 +3,11 @@ request, keep track of uploads waiting for confirmation and render."""
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
@@ -16,7 +17,7 @@ from django.views.decorators.http import require_POST
 from hongniang.members import excel, selectors
 from hongniang.members.forms import MemberFilterForm
 from hongniang.members.views import MEMBER_SORTING
-from hongniang.staff.permissions import require_perm
+from hongniang.staff.permissions import can, require_perm
 from hongniang.workbench.forms import StyledFormMixin
 
 # request.session[SESSION_KEY] = {token: {"owner": staff pk, "name": file name}}
@@ -129,8 +130,19 @@ def import_template(request):
 
 @require_perm("members", "export")
 def export_members(request):
-    form = MemberFilterForm(request.GET or None, viewer=request.user)
+    """GET: the filtered list with masked personal data. POST with the security password (and
+    the reveal permission): the same list in full, each member's reveal logged."""
+    params = request.POST if request.method == "POST" else request.GET
+    full = request.method == "POST"
+    if full:
+        if not can(request.user, "members", "reveal"):
+            raise PermissionDenied
+        if not request.user.check_security_password(request.POST.get("security_password", "")):
+            messages.error(request, _("The security password is wrong."))
+            return redirect(f"{reverse('members:list')}?{params.get('query', '')}")
+        params = QueryDict(params.get("query", ""))
+    form = MemberFilterForm(params or None, viewer=request.user)
     filters = form.cleaned_data if form.is_valid() else {}
-    qs = MEMBER_SORTING.apply(selectors.member_list(viewer=request.user, filters=filters), request)
-    content = excel.export_workbook(qs, request.user)
+    qs = MEMBER_SORTING.apply(selectors.member_list(viewer=request.user, filters=filters), params)
+    content = excel.export_workbook(qs, request.user, full=full)
     return _xlsx_response(content, f"members-{timezone.localdate():%Y%m%d}.xlsx")

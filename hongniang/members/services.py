@@ -238,9 +238,12 @@ def members_allocate(
 
 
 @transaction.atomic
-def member_reveal(*, actor: Staff, member: Member, field: str) -> str:
-    """The full mobile or ID number, for roles that may see it; every reveal is logged."""
+def member_reveal(*, actor: Staff, member: Member, field: str, security_password: str) -> str:
+    """The full mobile or ID number, for roles that may see it, after the security password;
+    every reveal is logged."""
     _require(actor, "reveal")
+    if not actor.check_security_password(security_password or ""):
+        raise ValidationError(_("The security password is wrong."))
     if field not in ("mobile", "id_number"):
         raise ValidationError(_("Unknown field."))
     if not Member.objects.visible_to(actor).filter(pk=member.pk).exists():

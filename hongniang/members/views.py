@@ -1,6 +1,6 @@
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.html import format_html
@@ -69,6 +69,8 @@ def member_list(request):
             filter_form=form,
             default_sort=MEMBER_SORTING.default,
             may_export=can(request.user, "members", "export"),
+            may_export_full=can(request.user, "members", "export")
+            and can(request.user, "members", "reveal"),
         ),
     )
 
@@ -197,11 +199,15 @@ def check_id_number(request):
 @require_perm("members", "reveal")
 @require_POST
 def reveal(request, pk, field):
+    """htmx: the full value in place of the mask; the security password comes from hx-prompt."""
     member = selectors.member_get(viewer=request.user, pk=pk)
+    password = request.headers.get("HX-Prompt") or request.POST.get("security_password", "")
     try:
-        value = services.member_reveal(actor=request.user, member=member, field=field)
-    except (ValidationError, PermissionDenied) as exc:
-        raise PermissionDenied from exc
+        value = services.member_reveal(
+            actor=request.user, member=member, field=field, security_password=password
+        )
+    except ValidationError as exc:
+        return _check_result(False, " ".join(exc.messages))
     return HttpResponse(format_html('<span class="font-monospace">{}</span>', value or "—"))
 
 

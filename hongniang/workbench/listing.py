@@ -17,7 +17,9 @@ class Sorting:
     default: str
 
     def key(self, request) -> str:
-        raw = request.GET.get("sort", "")
+        # A request, or the query parameters themselves (a form re-posting a list's filters).
+        params = getattr(request, "GET", request)
+        raw = params.get("sort", "")
         return raw if raw.lstrip("-") in self.options else self.default
 
     def apply(self, queryset, request):

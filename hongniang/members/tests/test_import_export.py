@@ -492,9 +492,17 @@ def test_export_in_full_for_a_role_that_may_reveal_and_it_is_logged(client, org,
     services.apply_personal_data(member_b, mobile=None, id_number=number)
     member_b.save()
 
-    response = export(client, revealer)
-    rows = sheet_rows(response.content)
+    # A plain export stays masked even for a role that may reveal; the full one needs the
+    # security password.
+    masked = sheet_rows(export(client, revealer).content)
     mobile_col = [str(h) for h, _k in excel.COLUMNS].index(header("mobile"))
+    assert masked[1][mobile_col] == "138****8002"
+    wrong = client.post(reverse("members:export"), {"security_password": "nope", "query": ""})
+    assert wrong.status_code == 302 and not RevealLog.objects.exists()
+    response = client.post(
+        reverse("members:export"), {"security_password": "Secure-999", "query": "name=乙队"}
+    )
+    rows = sheet_rows(response.content)
     id_col = [str(h) for h, _k in excel.COLUMNS].index(header("id_number"))
     assert [(r[mobile_col], r[id_col]) for r in rows[1:]] == [("13800138002", number)]
     logs = list(RevealLog.objects.values_list("member_id", "field", "staff_id"))
@@ -503,3 +511,7 @@ def test_export_in_full_for_a_role_that_may_reveal_and_it_is_logged(client, org,
 
 def test_export_refused_without_members_export(client, org, two_teams):
     assert export(client, org["aa1"]).status_code == 403
+    # Exporting in full needs the reveal permission too.
+    client.force_login(org["mgr1"])
+    response = client.post(reverse("members:export"), {"security_password": "Secure-999"})
+    assert response.status_code == 403

@@ -129,18 +129,20 @@ def test_live_mobile_check(client, org):
     assert "有效" in client.get(url, {"mobile": "1234"}).content.decode()
 
 
-def test_reveal_needs_permission_and_is_logged(client, org):
+def test_reveal_needs_permission_security_password_and_is_logged(client, org):
     member = add_member(org["aa1"], mobile="13812347996")
     url = reverse("members:reveal", args=[member.pk, "mobile"])
     client.force_login(org["aa1"])  # the matchmaker role has no reveal
-    assert client.post(url).status_code == 403
+    assert client.post(url, HTTP_HX_PROMPT="Secure-999").status_code == 403
     client.force_login(org["admin"])
-    response = client.post(url)
+    wrong = client.post(url, HTTP_HX_PROMPT="wrong")
+    assert "13812347996" not in wrong.content.decode() and not RevealLog.objects.exists()
+    response = client.post(url, HTTP_HX_PROMPT="Secure-999")
     assert response.status_code == 200 and "13812347996" in response.content.decode()
     log = RevealLog.objects.get()
     assert (log.staff, log.field, log.member) == (org["admin"], "mobile", member)
-    client.force_login(org["mgr2"])  # has reveal? no; and the member is outside their team
-    assert client.post(url).status_code in (403, 404)
+    client.force_login(org["mgr2"])  # has no reveal, and the member is outside their team
+    assert client.post(url, HTTP_HX_PROMPT="Secure-999").status_code in (403, 404)
 
 
 def test_every_filter(org, regions):
