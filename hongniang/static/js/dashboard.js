@@ -7,7 +7,8 @@
     var chart = echarts.init(el);
     chart.setOption({
       grid: { left: 40, right: 16, top: 16, bottom: 40 },
-      tooltip: {},
+      // Rendered in the canvas: the HTML tooltip writes inline style attributes, which the CSP forbids.
+      tooltip: { renderMode: "richText" },
       animation: false,
       xAxis: { type: "category", data: data.map(function (d) { return d.name; }), axisLabel: { interval: 0 } },
       yAxis: { type: "value", minInterval: 1 },

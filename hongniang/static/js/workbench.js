@@ -12,6 +12,10 @@
   }
   document.addEventListener("DOMContentLoaded", function () { enhance(document); });
   document.addEventListener("htmx:afterSwap", function (e) { enhance(e.target); });
+  // A select with data-autosubmit submits its form on change (no inline handlers: CSP).
+  document.addEventListener("change", function (e) {
+    if (e.target.matches("select[data-autosubmit]")) { e.target.form.submit(); }
+  });
   // Any form or button with data-confirm asks before it submits.
   document.addEventListener("submit", function (e) {
     var msg = e.target.getAttribute("data-confirm");
