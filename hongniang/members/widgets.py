@@ -19,8 +19,6 @@ or declare it to pass options: ``region_code = RegionField(label=_("Location"), 
 ``hukou_province = RegionField(max_level=RegionLevel.PROVINCE)`` shows the province select only.
 """
 
-import json
-
 from django import forms
 from django.core.exceptions import ValidationError
 from django.urls import reverse
@@ -48,8 +46,8 @@ LEVEL_LABELS = {
 # Attributes of the field that make no sense on each select (CharField adds maxlength; the
 # shared form styling adds form-control).
 _DROPPED_ATTRS = {"id", "class", "maxlength", "minlength", "required"}
-# htmx sends the select above as ?parent=<code> (hx-vals with "js:" is evaluated by htmx).
-_JS_PARENT_VALUE = "js:{parent: document.getElementById(%s).value}"
+# htmx sends the select above as ?parent=<code>: static/js/workbench.js reads the id named in
+# data-region-parent (hx-vals with "js:" would need eval, which the CSP forbids).
 
 
 def most_specific_code(codes: list[str]) -> str:
@@ -149,7 +147,7 @@ class RegionSelect(forms.Widget):
                 sub_attrs |= {
                     "hx-get": url,
                     "hx-trigger": triggers,
-                    "hx-vals": _JS_PARENT_VALUE % json.dumps(parent_id),
+                    "data-region-parent": parent_id,
                     "hx-sync": "this:replace",
                 }
             selects.append(

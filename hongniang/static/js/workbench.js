@@ -12,6 +12,11 @@
   }
   document.addEventListener("DOMContentLoaded", function () { enhance(document); });
   document.addEventListener("htmx:afterSwap", function (e) { enhance(e.target); });
+  // A region select sends the code chosen in the select above it as ?parent=<code>.
+  document.addEventListener("htmx:configRequest", function (e) {
+    var parentId = e.detail.elt.getAttribute && e.detail.elt.getAttribute("data-region-parent");
+    if (parentId) { e.detail.parameters.parent = document.getElementById(parentId).value; }
+  });
   // A select with data-autosubmit submits its form on change (no inline handlers: CSP).
   document.addEventListener("change", function (e) {
     if (e.target.matches("select[data-autosubmit]")) { e.target.form.submit(); }
