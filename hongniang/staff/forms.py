@@ -4,9 +4,10 @@ from django.contrib.auth.forms import PasswordChangeForm
 from django.utils.translation import gettext_lazy as _
 
 from hongniang.staff.models import Role, Staff, StaffStatus, Store
-from hongniang.staff.permissions import MODULE_ACTIONS, Action, Module
+from hongniang.staff.permissions import MODULE_ACTIONS, Action, Module, can
 from hongniang.staff.selectors import supervisor_choices
-from hongniang.staff.services import assignable_roles
+from hongniang.staff.services import SCOPE_ORDER, assignable_roles
+from hongniang.staff.visibility import DataScope, user_scope
 from hongniang.workbench.forms import StyledFormMixin
 from hongniang.workbench.uploads import CheckedImageField
 
@@ -163,11 +164,13 @@ def grant_field_name(module: str, action: str) -> str:
 
 
 class RoleForm(StyledFormMixin, forms.ModelForm):
+    """Offers only the grants and scopes the actor holds; the service enforces the same rule."""
+
     class Meta:
         model = Role
         fields = ["name", "description", "data_scope"]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)
         current = set(self.instance.grants or [])
         for module, actions in MODULE_ACTIONS.items():
@@ -176,7 +179,14 @@ class RoleForm(StyledFormMixin, forms.ModelForm):
                     required=False,
                     initial=f"{module}.{action}" in current,
                     label=f"{Module(module).label} · {Action(action).label}",
+                    disabled=not can(actor, module, action),
                 )
+        limit = SCOPE_ORDER.index(user_scope(actor))
+        self.fields["data_scope"].choices = [
+            (value, label)
+            for value, label in DataScope.choices
+            if SCOPE_ORDER.index(value) <= limit
+        ]
 
     def grid(self):
         """Rows of (module label, [bound field or None per action]) for the template's table."""

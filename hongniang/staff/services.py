@@ -1,5 +1,17 @@
 """Writes on staff, roles and stores. Each checks the actor's permission and visibility itself,
-so a view cannot forget to; each runs in one transaction."""
+so a view cannot forget to; each runs in one transaction.
+
+Rights are never widened by their holder. A user's rights are their role's grants plus its data
+scope (a superuser holds everything). Nobody but a superuser:
+- edits or deletes the role they hold, or a role with a grant or scope they lack, nor saves a
+  role whose new grants or scope exceed their own. So the administrator role (every grant, scope
+  "all") is edited only by a superuser or by the holder of another role with every right;
+- edits, locks or deletes the account of someone whose role exceeds their own rights, or gives
+  anyone a role that does;
+- with a data scope narrower than "all": creates or deletes stores, edits a store other than
+  their own, or hands out store-wide reach in a store other than their own (whoever can set a
+  person's password can act as them).
+"""
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -7,10 +19,27 @@ from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 
 from hongniang.staff.models import Role, Staff, StaffStatus, Store
-from hongniang.staff.permissions import Action, Module, can
+from hongniang.staff.permissions import ALL_GRANTS, Action, Module, can
 from hongniang.staff.visibility import DataScope, user_scope
 
 SCOPE_ORDER = [DataScope.SELF, DataScope.SUBTREE, DataScope.STORE, DataScope.ALL]
+
+
+def _rights_of(user) -> tuple[frozenset[str], int]:
+    if user.is_superuser:
+        return frozenset(ALL_GRANTS), SCOPE_ORDER.index(DataScope.ALL)
+    grants = frozenset(user.role.grants) if user.role else frozenset()
+    return grants, SCOPE_ORDER.index(user_scope(user))
+
+
+def _within_rights(actor, grants, scope: str) -> bool:
+    """True when grants and scope add nothing to what the actor holds."""
+    own, limit = _rights_of(actor)
+    return frozenset(grants) <= own and SCOPE_ORDER.index(scope) <= limit
+
+
+def _role_rights(role: Role | None) -> tuple[list[str], str]:
+    return (role.grants, role.data_scope) if role else ([], DataScope.SELF)
 
 
 def assignable_roles(actor):
@@ -18,12 +47,43 @@ def assignable_roles(actor):
     roles = Role.objects.all()
     if actor.is_superuser:
         return roles
-    own = actor.role.grant_set if actor.role else frozenset()
-    limit = SCOPE_ORDER.index(user_scope(actor))
-    allowed = [
-        r.pk for r in roles if r.grant_set <= own and SCOPE_ORDER.index(r.data_scope) <= limit
-    ]
+    allowed = [r.pk for r in roles if _within_rights(actor, r.grants, r.data_scope)]
     return roles.filter(pk__in=allowed)
+
+
+def may_manage_role(actor, role: Role) -> bool:
+    """May the actor edit or delete this role as it is stored (the role list asks too)?"""
+    if not can(actor, Module.STAFF, Action.EDIT):
+        return False
+    if actor.is_superuser:
+        return True
+    if role.pk is not None and role.pk == actor.role_id:
+        return False
+    return _within_rights(actor, role.grants, role.data_scope)
+
+
+def may_manage_staff(actor, target: Staff) -> bool:
+    """May the actor edit, lock or delete this account as it is stored? Visibility is checked
+    separately; this refuses accounts whose role reaches beyond the actor's own rights."""
+    if actor.is_superuser:
+        return True
+    if target.is_superuser:
+        return False
+    if target.pk == actor.pk:
+        return True
+    return _within_rights(actor, *_role_rights(target.role))
+
+
+def may_edit_store(actor, store: Store) -> bool:
+    if not can(actor, Module.STAFF, Action.EDIT):
+        return False
+    if user_scope(actor) == DataScope.ALL:
+        return True
+    return store.pk is not None and store.pk == actor.store_id
+
+
+def may_create_or_delete_stores(actor, action: str) -> bool:
+    return can(actor, Module.STAFF, action) and user_scope(actor) == DataScope.ALL
 
 
 def _require(actor, action: str, module: str = Module.STAFF):
@@ -32,14 +92,28 @@ def _require(actor, action: str, module: str = Module.STAFF):
 
 
 def _check_placement(actor, staff: Staff):
-    """A manager may only place people inside their own team."""
+    """A manager may only place people inside their own team, with no more rights or reach
+    than their own."""
     if staff.supervisor_id is None:
         if user_scope(actor) != DataScope.ALL:
             raise ValidationError({"supervisor": _("Choose a supervisor from your team.")})
     elif not Staff.objects.visible_to(actor).filter(pk=staff.supervisor_id).exists():
         raise ValidationError({"supervisor": _("You can only choose a supervisor from your team.")})
+    if staff.is_superuser and not actor.is_superuser:
+        raise PermissionDenied
     if staff.role_id and not assignable_roles(actor).filter(pk=staff.role_id).exists():
         raise ValidationError({"role": _("You cannot give a role with more rights than your own.")})
+    _check_store_reach(actor, staff)
+
+
+def _check_store_reach(actor, staff: Staff):
+    if user_scope(actor) == DataScope.ALL or staff.store_id == actor.store_id:
+        return
+    role = Role.objects.filter(pk=staff.role_id).first() if staff.role_id else None
+    if role is not None and role.data_scope == DataScope.STORE:
+        raise ValidationError(
+            {"store": _("A store-wide role can only be given in your own store.")}
+        )
 
 
 @transaction.atomic
@@ -56,14 +130,18 @@ def staff_create(*, actor, staff: Staff, password: str, security_password: str =
 @transaction.atomic
 def staff_update(*, actor, staff: Staff, password: str = "", security_password: str = "") -> Staff:
     _require(actor, Action.EDIT)
-    if not Staff.objects.visible_to(actor).filter(pk=staff.pk).exists():
+    original = Staff.objects.visible_to(actor).select_related("role").filter(pk=staff.pk).first()
+    if original is None or not may_manage_staff(actor, original):
         raise PermissionDenied
-    if staff.pk == actor.pk:
-        # Nobody moves themselves in the tree or changes their own role.
-        original = Staff.objects.get(pk=staff.pk)
-        if (staff.supervisor_id, staff.role_id) != (original.supervisor_id, original.role_id):
-            raise ValidationError(_("You cannot change your own supervisor or role."))
-    else:
+    if staff.pk == actor.pk and not actor.is_superuser:
+        # Nobody moves themselves in the tree, changes their own role, or (below scope "all")
+        # their own store, which would change what a store-wide role sees.
+        fixed = ["supervisor_id", "role_id"]
+        if user_scope(actor) != DataScope.ALL:
+            fixed.append("store_id")
+        if any(getattr(staff, f) != getattr(original, f) for f in fixed):
+            raise ValidationError(_("You cannot change your own supervisor, role or store."))
+    elif staff.pk != actor.pk:
         _check_placement(actor, staff)
     if password:
         staff.set_password(password)
@@ -81,7 +159,8 @@ def _check_sensitive(actor, target: Staff, security_password: str):
         raise ValidationError(_("The security password is wrong."))
     if target.pk == actor.pk:
         raise ValidationError(_("You cannot do this to your own account."))
-    if not Staff.objects.visible_to(actor).filter(pk=target.pk).exists():
+    stored = Staff.objects.visible_to(actor).select_related("role").filter(pk=target.pk).first()
+    if stored is None or not may_manage_staff(actor, stored):
         raise PermissionDenied
 
 
@@ -112,9 +191,22 @@ def staff_delete(*, actor, staff: Staff, security_password: str) -> None:
         ) from exc
 
 
+def _check_role_rights(actor, role: Role):
+    """Refuse to touch a role as stored, or to store one, beyond the actor's rights."""
+    if role.pk is not None:
+        stored = Role.objects.filter(pk=role.pk).first()
+        if stored is None or not may_manage_role(actor, stored):
+            raise PermissionDenied
+    if not actor.is_superuser and not _within_rights(actor, role.grants, role.data_scope):
+        raise ValidationError(
+            _("A role cannot have a permission or data scope that you do not have yourself.")
+        )
+
+
 @transaction.atomic
 def role_save(*, actor, role: Role) -> Role:
     _require(actor, Action.EDIT if role.pk else Action.ADD)
+    _check_role_rights(actor, role)
     role.full_clean()
     role.save()
     return role
@@ -123,6 +215,7 @@ def role_save(*, actor, role: Role) -> Role:
 @transaction.atomic
 def role_delete(*, actor, role: Role) -> None:
     _require(actor, Action.DELETE)
+    _check_role_rights(actor, role)
     if role.users.exists():
         raise ValidationError(
             _("%(count)s staff still hold this role; give them another role first.")
@@ -133,7 +226,13 @@ def role_delete(*, actor, role: Role) -> None:
 
 @transaction.atomic
 def store_save(*, actor, store: Store) -> Store:
-    _require(actor, Action.EDIT if store.pk else Action.ADD)
+    if store.pk is None:
+        allowed = may_create_or_delete_stores(actor, Action.ADD)
+    else:
+        stored = Store.objects.filter(pk=store.pk).first()
+        allowed = stored is not None and may_edit_store(actor, stored)
+    if not allowed:
+        raise PermissionDenied
     store.full_clean()
     store.save()
     return store
@@ -141,7 +240,8 @@ def store_save(*, actor, store: Store) -> Store:
 
 @transaction.atomic
 def store_delete(*, actor, store: Store) -> None:
-    _require(actor, Action.DELETE)
+    if not may_create_or_delete_stores(actor, Action.DELETE):
+        raise PermissionDenied
     if store.staff.exists():
         raise ValidationError(_("Staff still belong to this store; move them first."))
     try:

@@ -2,7 +2,7 @@ from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -18,7 +18,7 @@ from hongniang.staff.forms import (
     StyledPasswordChangeForm,
 )
 from hongniang.staff.models import Role, StaffStatus, Store
-from hongniang.staff.permissions import Action, require_perm
+from hongniang.staff.permissions import Action, Module, can, require_perm
 from hongniang.workbench.forms import add_service_errors
 from hongniang.workbench.listing import Sorting, paginate
 
@@ -78,6 +78,7 @@ def staff_detail(request, pk):
         {
             "staff": staff,
             "team": team,
+            "may_manage": services.may_manage_staff(request.user, staff),
             "action_form": SecurityActionForm(),
         },
     )
@@ -106,6 +107,8 @@ def staff_create(request):
 @require_perm("staff", "edit")
 def staff_edit(request, pk):
     staff = selectors.staff_get(viewer=request.user, pk=pk)
+    if not services.may_manage_staff(request.user, staff):
+        raise PermissionDenied
     form = StaffForm(
         request.POST or None, request.FILES or None, instance=staff, actor=request.user
     )
@@ -205,6 +208,8 @@ def account(request):
 def role_list(request):
     qs = ROLE_SORTING.apply(selectors.role_list(q=request.GET.get("q", "").strip()), request)
     page = paginate(request, qs)
+    for role in page.object_list:
+        role.manageable = services.may_manage_role(request.user, role)
     return render(
         request,
         "staff/role_list.html",
@@ -215,7 +220,12 @@ def role_list(request):
 @require_perm("staff", "edit")
 def role_edit(request, pk=None):
     role = get_object_or_404(Role, pk=pk) if pk else Role()
-    form = RoleForm(request.POST or None, instance=role)
+    allowed = services.may_manage_role(request.user, role) and (
+        pk or can(request.user, Module.STAFF, Action.ADD)
+    )
+    if not allowed:
+        raise PermissionDenied
+    form = RoleForm(request.POST or None, instance=role, actor=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             services.role_save(actor=request.user, role=form.save(commit=False))
@@ -252,16 +262,30 @@ def role_delete(request, pk):
 def store_list(request):
     qs = STORE_SORTING.apply(selectors.store_list(q=request.GET.get("q", "").strip()), request)
     page = paginate(request, qs)
+    for store in page.object_list:
+        store.editable = services.may_edit_store(request.user, store)
     return render(
         request,
         "staff/store_list.html",
-        {"stores": page.object_list, "page": page, "default_sort": STORE_SORTING.default},
+        {
+            "stores": page.object_list,
+            "page": page,
+            "default_sort": STORE_SORTING.default,
+            "may_add": services.may_create_or_delete_stores(request.user, Action.ADD),
+            "may_delete": services.may_create_or_delete_stores(request.user, Action.DELETE),
+        },
     )
 
 
 @require_perm("staff", "edit")
 def store_edit(request, pk=None):
     store = get_object_or_404(Store, pk=pk) if pk else Store()
+    if pk:
+        allowed = services.may_edit_store(request.user, store)
+    else:
+        allowed = services.may_create_or_delete_stores(request.user, Action.ADD)
+    if not allowed:
+        raise PermissionDenied
     form = StoreForm(request.POST or None, instance=store)
     if request.method == "POST" and form.is_valid():
         try:
