@@ -1,4 +1,5 @@
 from django import forms
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from hongniang.matching.models import (
@@ -9,7 +10,9 @@ from hongniang.matching.models import (
     IntroductionStatus,
 )
 from hongniang.members.choices import Education
+from hongniang.matching.selectors import offerable_members
 from hongniang.members.models import Member
+from hongniang.members.presenter import present
 from hongniang.members.regions import RegionLevel
 from hongniang.members.widgets import RegionField
 from hongniang.workbench.forms import StyledFormMixin
@@ -17,13 +20,74 @@ from hongniang.workbench.forms import StyledFormMixin
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
-class MemberIdField(forms.ModelChoiceField):
-    """A member chosen by UID; any member of the agency (the partner may be another team's)."""
+class AttendanceSelect(forms.NullBooleanSelect):
+    def __init__(self, attrs=None):
+        super().__init__(attrs)
+        self.choices = [
+            ("unknown", _("Not recorded")),
+            ("true", _("Attended")),
+            ("false", _("Did not come")),
+        ]
 
-    def __init__(self, **kwargs):
-        kwargs.setdefault("widget", forms.NumberInput(attrs={"min": 1}))
-        kwargs.setdefault("error_messages", {"invalid_choice": _("No member has this UID.")})
-        super().__init__(queryset=Member.objects.all(), **kwargs)
+
+class MemberSearchSelect(forms.Select):
+    """A select that holds only the chosen member; the browser fills it by searching
+    (matching/static/matching/member_search.js, Tom Select) by name, UID, ID number or mobile.
+    The chosen member is labelled through the presenter for the form's viewer."""
+
+    def __init__(self, *, own_only=False, member_field="", attrs=None):
+        attrs = {"data-member-search": reverse_lazy("matching:member_search"), **(attrs or {})}
+        if own_only:
+            attrs["data-own-only"] = "1"
+        if member_field:
+            attrs["data-member-field"] = f"id_{member_field}"
+        super().__init__(attrs=attrs)
+        self.viewer = None
+
+    def optgroups(self, name, value, attrs=None):
+        # Never list the whole queryset: only the empty choice and the chosen member.
+        options = [self.create_option(name, "", "", False, 0, attrs=attrs)]
+        picked = [v for v in value if v]
+        pks = [int(v) for v in picked if str(v).isdigit()]
+        members = {m.pk: m for m in Member.objects.filter(pk__in=pks)}
+        for i, v in enumerate(picked, start=1):
+            member = members.get(int(v)) if str(v).isdigit() else None
+            label = present(self.viewer, member).label if member else str(v)
+            options.append(self.create_option(name, v, label, True, i, attrs=attrs))
+        return [(None, options, 0)]
+
+
+class MemberIdField(forms.ModelChoiceField):
+    """A member chosen by UID (searched in the browser): one of the viewer's own members, or a
+    member the engine may offer as a candidate (the partner may be another team's)."""
+
+    def __init__(self, *, own_only=False, member_field="", **kwargs):
+        kwargs.setdefault(
+            "widget", MemberSearchSelect(own_only=own_only, member_field=member_field)
+        )
+        kwargs.setdefault(
+            "error_messages",
+            {
+                "invalid_choice": _("No member of yours has this UID.")
+                if own_only
+                else _("No member who can be proposed has this UID.")
+            },
+        )
+        super().__init__(queryset=offerable_members(), **kwargs)
+
+
+class ViewerMemberFormMixin:
+    """Scope the member fields to the viewer and let their widgets label through the presenter."""
+
+    own_member_fields = ("member",)
+
+    def __init__(self, *args, viewer, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            if isinstance(field, MemberIdField):
+                field.widget.viewer = viewer
+                if name in self.own_member_fields:
+                    field.queryset = Member.objects.visible_to(viewer)
 
 
 class RecommendForm(StyledFormMixin, forms.Form):
@@ -93,9 +157,9 @@ class CandidateFilterForm(StyledFormMixin, forms.Form):
     )
 
 
-class AppointmentForm(StyledFormMixin, forms.ModelForm):
-    member = MemberIdField(label=_("Member UID"))
-    partner = MemberIdField(label=_("Partner UID"))
+class AppointmentForm(ViewerMemberFormMixin, StyledFormMixin, forms.ModelForm):
+    member = MemberIdField(label=_("Member"), own_only=True)
+    partner = MemberIdField(label=_("Partner"), member_field="member")
     allow_double_booking = forms.BooleanField(
         label=_("Book even if one of them already has an appointment around this time"),
         required=False,
@@ -106,14 +170,6 @@ class AppointmentForm(StyledFormMixin, forms.ModelForm):
         fields = ["member", "partner", "starts_at", "place", "notes"]
         widgets = {"starts_at": DATETIME, "notes": forms.Textarea(attrs={"rows": 2})}
 
-    def __init__(self, *args, viewer, **kwargs):
-        super().__init__(*args, **kwargs)
-        # The member booked for must be one of ours; the partner may be anyone's.
-        self.fields["member"].queryset = Member.objects.visible_to(viewer)
-        self.fields["member"].error_messages["invalid_choice"] = _(
-            "No member of yours has this UID."
-        )
-
     def clean(self):
         data = super().clean()
         if data.get("member") and data.get("member") == data.get("partner"):
@@ -122,46 +178,69 @@ class AppointmentForm(StyledFormMixin, forms.ModelForm):
 
 
 class AppointmentUpdateForm(StyledFormMixin, forms.ModelForm):
+    """Only the fields of the sides the viewer holds (Appointment.SIDE_FIELDS): the partner's
+    matchmaker sees and changes only their member's attendance and feedback."""
+
+    allow_double_booking = forms.BooleanField(
+        label=_("Book even if one of them already has an appointment around this time"),
+        required=False,
+    )
+
     class Meta:
         model = Appointment
         fields = [
             "starts_at",
             "place",
             "status",
+            "member_attended",
             "member_feedback",
+            "partner_attended",
             "partner_feedback",
             "outcome",
             "notes",
         ]
         widgets = {
             "starts_at": DATETIME,
+            "member_attended": AttendanceSelect(),
+            "partner_attended": AttendanceSelect(),
             "member_feedback": forms.Textarea(attrs={"rows": 2}),
             "partner_feedback": forms.Textarea(attrs={"rows": 2}),
             "notes": forms.Textarea(attrs={"rows": 2}),
         }
 
+    def __init__(self, *args, sides, **kwargs):
+        super().__init__(*args, **kwargs)
+        keep = {name for side in sides for name in Appointment.SIDE_FIELDS[side]}
+        if "member" in sides:
+            keep.add("allow_double_booking")
+        for name in list(self.fields):
+            if name not in keep:
+                del self.fields[name]
+
+    def clean_starts_at(self):
+        # The input shows minutes only: an unchanged minute keeps the stored instant.
+        value = self.cleaned_data["starts_at"]
+        before = self.instance.starts_at
+        if value and before and value == before.replace(second=0, microsecond=0):
+            return before
+        return value
+
     def clean(self):
         data = super().clean()
-        if data.get("outcome") and data.get("status") != AppointmentStatus.HELD:
-            self.add_error("outcome", _("Only a held appointment has an outcome."))
+        if "status" in self.fields:
+            if data.get("outcome") and data.get("status") != AppointmentStatus.HELD:
+                self.add_error("outcome", _("Only a held appointment has an outcome."))
         return data
 
 
-class IntroductionForm(StyledFormMixin, forms.ModelForm):
-    member = MemberIdField(label=_("Member UID"))
-    target = MemberIdField(label=_("Wants to meet (UID)"))
+class IntroductionForm(ViewerMemberFormMixin, StyledFormMixin, forms.ModelForm):
+    member = MemberIdField(label=_("Member"), own_only=True)
+    target = MemberIdField(label=_("Wants to meet"), member_field="member")
 
     class Meta:
         model = IntroductionRequest
         fields = ["member", "target", "message"]
         widgets = {"message": forms.Textarea(attrs={"rows": 2})}
-
-    def __init__(self, *args, viewer, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["member"].queryset = Member.objects.visible_to(viewer)
-        self.fields["member"].error_messages["invalid_choice"] = _(
-            "No member of yours has this UID."
-        )
 
     def clean(self):
         data = super().clean()
@@ -182,6 +261,10 @@ class IntroductionCloseForm(StyledFormMixin, forms.Form):
     starts_at = forms.DateTimeField(label=_("Appointment time"), required=False, widget=DATETIME)
     place = forms.CharField(label=_("Place"), required=False, max_length=200)
     note = forms.CharField(label=_("Note"), required=False, max_length=300)
+    allow_double_booking = forms.BooleanField(
+        label=_("Book even if one of them already has an appointment around this time"),
+        required=False,
+    )
 
     def clean(self):
         data = super().clean()

@@ -137,7 +137,23 @@ class AppointmentOutcome(models.TextChoices):
 
 
 class Appointment(models.Model):
-    """A meeting (约见) between two members arranged by a matchmaker."""
+    """A meeting (约见) between two members arranged by a matchmaker.
+
+    `member` is the side that arranged it, `partner` the other side (often another team's).
+    Each side's matchmaker changes only the fields of their side (SIDE_FIELDS)."""
+
+    SIDE_FIELDS = {
+        "member": (
+            "starts_at",
+            "place",
+            "status",
+            "outcome",
+            "notes",
+            "member_attended",
+            "member_feedback",
+        ),
+        "partner": ("partner_attended", "partner_feedback"),
+    }
 
     member = models.ForeignKey(
         "members.Member",
@@ -166,7 +182,9 @@ class Appointment(models.Model):
         choices=AppointmentStatus.choices,
         default=AppointmentStatus.PLANNED,
     )
+    member_attended = models.BooleanField(_("member attended"), null=True, blank=True)
     member_feedback = models.TextField(_("member's feedback"), max_length=1000, blank=True)
+    partner_attended = models.BooleanField(_("partner attended"), null=True, blank=True)
     partner_feedback = models.TextField(_("partner's feedback"), max_length=1000, blank=True)
     outcome = models.CharField(
         _("outcome"), max_length=10, choices=AppointmentOutcome.choices, blank=True

@@ -2,8 +2,12 @@
 
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from hongniang.matching import index
 from hongniang.matching.models import (
@@ -13,7 +17,10 @@ from hongniang.matching.models import (
     IntroductionRequest,
     Recommendation,
 )
-from hongniang.members.models import Member
+from hongniang.members import choices as c
+from hongniang.members import personal_data as pd
+from hongniang.members.models import Member, age_on
+from hongniang.members.presenter import MemberView, own_member_ids, present_many
 
 APPOINTMENT_BUCKETS = {"0": (0, 0), "1": (1, 1), "2-3": (2, 3), "4+": (4, None)}
 
@@ -21,7 +28,7 @@ APPOINTMENT_BUCKETS = {"0": (0, 0), "1": (1, 1), "2-3": (2, 3), "4+": (4, None)}
 @dataclass
 class Candidate:
     result: object  # the engine's Result
-    member: Member
+    member: MemberView  # through the presenter: another team's member shows public fields only
     visible: bool  # False: another team's member, only public fields may be shown
     matchmaker: object
     boost: Boost | None
@@ -38,6 +45,150 @@ class Candidate:
     @property
     def explanations_other(self):
         return [e for e in self.result.explanations if e.direction not in ("a_to_b", "b_to_a")]
+
+
+# --- who may be proposed to whom -------------------------------------------------------------
+# Service states in which a member is not matched (the engine's adapter maps them to not active).
+NOT_MATCHED_SERVICE = (
+    c.ServiceStatus.PAUSED,
+    c.ServiceStatus.COMPLETED,
+    c.ServiceStatus.EXPIRED,
+)
+
+
+def offerable_q(prefix: str = "") -> Q:
+    """Members the engine may offer as candidates at all: matchable (birthday and sex known),
+    not hidden, not abandoned, not married, and in a service state that is matched."""
+    p = prefix
+    return (
+        Q(**{f"{p}birthday__isnull": False})
+        & Q(**{f"{p}sex__in": [c.Sex.MALE, c.Sex.FEMALE]})
+        & Q(**{f"{p}is_hidden": False})
+        & ~Q(**{f"{p}sales_stage": c.SalesStage.ABANDONED})
+        & ~Q(**{f"{p}service_status__in": NOT_MATCHED_SERVICE})
+        & ~Q(**{f"{p}marital_status": c.MaritalStatus.MARRIED})
+    )
+
+
+def offerable_members():
+    return Member.objects.filter(offerable_q())
+
+
+def _offerable(member: Member) -> bool:
+    return (
+        member.birthday is not None
+        and member.sex in (c.Sex.MALE, c.Sex.FEMALE)
+        and not member.is_hidden
+        and member.sales_stage != c.SalesStage.ABANDONED
+        and member.service_status not in NOT_MATCHED_SERVICE
+        and member.marital_status != c.MaritalStatus.MARRIED
+    )
+
+
+def pair_problems(member: Member, partner: Member) -> list[str]:
+    """Why the matching rules forbid proposing `partner` to `member` (empty: allowed).
+
+    The one rule function for recommendations, boosts, appointments and introduction requests:
+    the engine's hard rules as the site settings configure them (sex pairing, minimum age per
+    sex, married members never), plus the states in which a member is not matched at all."""
+    if member.pk == partner.pk:
+        return [_("A member cannot be paired with themselves.")]
+    rules = index.engine_config().rules
+    problems = []
+    for who in (member, partner):
+        if not _offerable(who):
+            problems.append(
+                _("%(name)s is not open to matching (hidden, abandoned, service ended or married).")
+                % {"name": _("The member") if who is member else _("The partner")}
+            )
+    if problems:
+        return problems
+    same = member.sex == partner.sex
+    if (rules.sex_pairing == "opposite" and same) or (rules.sex_pairing == "same" and not same):
+        problems.append(_("The matching rules do not pair these sexes."))
+    today = timezone.localdate()
+    for who in (member, partner):
+        minimum = rules.min_age_male if who.sex == c.Sex.MALE else rules.min_age_female
+        if age_on(who.birthday, today) < minimum:
+            problems.append(
+                _("%(who)s is under the minimum age for matching (%(age)s).")
+                % {
+                    "who": _("The member") if who is member else _("The partner"),
+                    "age": minimum,
+                }
+            )
+    return problems
+
+
+def pair_allowed(member: Member, partner: Member) -> bool:
+    return not pair_problems(member, partner)
+
+
+def check_pair(member: Member, partner: Member, field: str = "partner") -> None:
+    """ValidationError on `field` when the rules forbid the pair."""
+    problems = pair_problems(member, partner)
+    if problems:
+        raise ValidationError({field: problems})
+
+
+def candidate_for(*, viewer, member: Member, pk: int) -> Member:
+    """A member the viewer may act on as a candidate for their own `member`, by UID: anything
+    else answers 404, exactly like a UID that does not exist (no name can be pulled out)."""
+    if not Member.objects.visible_to(viewer).filter(pk=member.pk).exists():
+        raise Http404
+    candidate = get_object_or_404(offerable_members(), pk=pk)
+    if not pair_allowed(member, candidate):
+        raise Http404
+    return candidate
+
+
+SEARCH_LIMIT = 20
+
+
+def partner_search(*, viewer, q: str, member: Member | None = None, own_only: bool = False):
+    """Members to choose in a form, as presenter views.
+
+    Names, mobiles and ID numbers (exact, through the keyed hash) are searched among the viewer's
+    own members only, so that a search can never tell whether a name or number belongs to another
+    team's member. Another team's member is found by UID alone and shown masked. With `member`,
+    only partners the matching rules allow for that member are offered."""
+    q = (q or "").strip()
+    if not q:
+        return []
+    own = Member.objects.visible_to(viewer)
+    pool = own if own_only else offerable_members()
+    if not own_only:
+        own = own.filter(offerable_q())
+    hits = Member.objects.none()
+    if q.isdigit() and len(q) < 11:
+        hits = pool.filter(pk=int(q))
+    else:
+        by_hash = Q()
+        for normalize, field in (
+            (pd.normalize_mobile, "mobile_hash"),
+            (pd.normalize_resident_id, "id_number_hash"),
+        ):
+            try:
+                by_hash |= Q(**{field: pd.lookup_hash(normalize(q))})
+            except ValidationError:
+                continue
+        hits = own.filter(by_hash) if by_hash else own.filter(name__icontains=q)
+    hits = hits.order_by("pk")[: SEARCH_LIMIT * 3]
+    found = [m for m in hits if member is None or (m.pk != member.pk and pair_allowed(member, m))]
+    return present_many(viewer, found[:SEARCH_LIMIT])
+
+
+def presented(viewer, rows, *fields):
+    """Set `<field>_shown` (a presenter view) on each row for each member foreign key, with one
+    visibility query for the lot; templates print members of rows only through these."""
+    rows = list(rows)
+    ids = {getattr(row, f"{f}_id") for row in rows for f in fields}
+    own = own_member_ids(viewer, ids)
+    for row in rows:
+        for f in fields:
+            member = getattr(row, f)
+            setattr(row, f"{f}_shown", MemberView(member, member.pk in own))
+    return rows
 
 
 def member_for_matching(*, viewer, pk: int) -> Member:
@@ -75,7 +226,7 @@ def match_candidates(*, viewer, member: Member, k: int = 30, filters: dict | Non
         out.append(
             Candidate(
                 result,
-                cand,
+                MemberView(cand, cand.pk in visible),
                 cand.pk in visible,
                 cand.aftersales_owner or cand.presales_owner,
                 boosts.get(cand.pk),
@@ -115,9 +266,16 @@ def library_members(*, viewer, filters: dict | None = None):
 
 
 def recommendations_for(*, viewer, member: Member):
-    return Recommendation.objects.filter(member=member).select_related(
+    qs = Recommendation.objects.filter(member=member).select_related(
         "candidate", "recommended_by", "answered_by"
     )
+    return presented(viewer, qs, "candidate")
+
+
+def recommended_to_others(*, viewer, member: Member):
+    """Where `member` was proposed as a candidate (the candidate's matchmaker's view)."""
+    qs = Recommendation.objects.filter(candidate=member).select_related("member", "recommended_by")
+    return presented(viewer, qs, "member")
 
 
 def appointment_get(*, viewer, pk: int) -> Appointment:
@@ -127,6 +285,16 @@ def appointment_get(*, viewer, pk: int) -> Appointment:
             "member", "partner", "arranged_by"
         ),
         pk=pk,
+    )
+
+
+def appointment_sides(viewer, appointment: Appointment) -> tuple[str, ...]:
+    """The sides of the appointment whose member the viewer may see ("member", "partner")."""
+    own = own_member_ids(viewer, [appointment.member_id, appointment.partner_id])
+    return tuple(
+        side
+        for side, pk in (("member", appointment.member_id), ("partner", appointment.partner_id))
+        if pk in own
     )
 
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from hongniang.matching import engine as eng
 from hongniang.matching import index
+from hongniang.matching.selectors import appointment_sides, check_pair
 from hongniang.matching.models import (
     Appointment,
     AppointmentStatus,
@@ -27,6 +28,7 @@ from hongniang.matching.models import (
     RecommendationStatus,
 )
 from hongniang.members.models import EventKind, Member, MemberEvent
+from hongniang.members.presenter import mask_name, member_label
 from hongniang.messaging.services import notify
 from hongniang.staff.permissions import can
 
@@ -55,6 +57,37 @@ def matchmaker_of(member: Member):
     return member.aftersales_owner or member.presales_owner
 
 
+def _label_for_team(member: Member, other: Member) -> str:
+    """`other` as the timeline of `member` may print it: that timeline is read by `member`'s
+    team, so `other` is composed for `member`'s matchmaker (masked when of another team)."""
+    reader = matchmaker_of(member)
+    if reader is None:
+        return _("%(name)s (UID %(uid)s)") % {"name": mask_name(other.name), "uid": other.pk}
+    return member_label(reader, other)
+
+
+def _notify_matchmaker(*, about: Member, actor, text: str, link, **members: Member) -> None:
+    """Tell `about`'s matchmaker (unless they acted themselves). The text is composed for that
+    recipient: each member in `members` goes through the presenter for them, and `link(recipient)`
+    gives a page the recipient may open."""
+    recipient = matchmaker_of(about)
+    if recipient is None or recipient.pk == actor.pk:
+        return
+    names = {key: member_label(recipient, m) for key, m in members.items()}
+    notify(recipient=recipient, text=text % {"actor": actor.name, **names}, link=link(recipient))
+
+
+def _member_page(member: Member):
+    """The page about `member` for its own matchmaker: the match library if they may use it."""
+
+    def link(recipient):
+        if can(recipient, "matching", "view"):
+            return reverse("matching:library", args=[member.pk]) + "#recommended-as"
+        return reverse("members:detail", args=[member.pk])
+
+    return link
+
+
 def record_shown(member: Member, candidate_ids: list[int]) -> None:
     """Count each candidate once per member the first time the library shows them."""
     seen = set(
@@ -76,6 +109,7 @@ def record_shown(member: Member, candidate_ids: list[int]) -> None:
 @transaction.atomic
 def recommend(*, actor, member: Member, candidate: Member, reason: str) -> Recommendation:
     _require(actor, "add", member)
+    check_pair(member, candidate, "candidate")
     if not reason.strip():
         raise ValidationError({"reason": _("Write why you recommend this person.")})
     if Recommendation.objects.filter(
@@ -105,18 +139,25 @@ def recommend(*, actor, member: Member, candidate: Member, reason: str) -> Recom
     _event(
         member,
         actor,
-        _("Recommended %(name)s") % {"name": candidate.name},
+        _("Recommended %(name)s") % {"name": _label_for_team(member, candidate)},
         recommendation=rec.pk,
         candidate=candidate.pk,
     )
-    other = matchmaker_of(candidate)
-    if other is not None and other.pk != actor.pk:
-        notify(
-            recipient=other,
-            text=_("%(actor)s recommended your member %(candidate)s to %(member)s.")
-            % {"actor": actor.name, "candidate": candidate.name, "member": member.name},
-            link=reverse("matching:library", args=[member.pk]),
-        )
+    _event(
+        candidate,
+        actor,
+        _("Recommended to %(name)s") % {"name": _label_for_team(candidate, member)},
+        recommendation=rec.pk,
+        recommended_to=member.pk,
+    )
+    _notify_matchmaker(
+        about=candidate,
+        actor=actor,
+        text=_("%(actor)s recommended your member %(candidate)s to %(member)s."),
+        link=_member_page(candidate),
+        candidate=candidate,
+        member=member,
+    )
     return rec
 
 
@@ -147,7 +188,7 @@ def recommendation_answer(
         recommendation.member,
         actor,
         (_("Accepted %(name)s") if accepted else _("Declined %(name)s"))
-        % {"name": recommendation.candidate.name},
+        % {"name": _label_for_team(recommendation.member, recommendation.candidate)},
         recommendation=recommendation.pk,
     )
     index.with_engine(
@@ -161,6 +202,7 @@ def recommendation_answer(
 @transaction.atomic
 def boost_set(*, actor, member: Member, candidate: Member, pin: bool, points: int) -> Boost:
     _require(actor, "edit", member)
+    check_pair(member, candidate, "candidate")
     boost, _created = Boost.objects.update_or_create(
         member=member,
         candidate=candidate,
@@ -172,7 +214,7 @@ def boost_set(*, actor, member: Member, candidate: Member, pin: bool, points: in
     _event(
         member,
         actor,
-        _("Boosted %(name)s") % {"name": candidate.name},
+        _("Boosted %(name)s") % {"name": _label_for_team(member, candidate)},
         candidate=candidate.pk,
         pin=pin,
         points=boost.points,
@@ -198,15 +240,23 @@ def double_bookings(*, member: Member, partner: Member, starts_at, exclude_pk=No
     return qs.exclude(pk=exclude_pk) if exclude_pk else qs
 
 
-@transaction.atomic
-def appointment_create(
-    *, actor, appointment: Appointment, allow_double_booking: bool = False
-) -> Appointment:
-    _require(actor, "add", appointment.member)
+def _appointment_page(appointment: Appointment):
+    def link(recipient):
+        if can(recipient, "matching", "edit"):
+            return reverse("matching:appointment_edit", args=[appointment.pk])
+        return reverse("matching:appointments")
+
+    return link
+
+
+def _check_double_booking(appointment: Appointment, allow: bool) -> None:
     clashes = double_bookings(
-        member=appointment.member, partner=appointment.partner, starts_at=appointment.starts_at
+        member=appointment.member,
+        partner=appointment.partner,
+        starts_at=appointment.starts_at,
+        exclude_pk=appointment.pk,
     )
-    if clashes.exists() and not allow_double_booking:
+    if clashes.exists() and not allow:
         raise ValidationError(
             {
                 "starts_at": _(
@@ -216,6 +266,23 @@ def appointment_create(
             },
             code="double_booking",
         )
+
+
+@transaction.atomic
+def appointment_create(
+    *, actor, appointment: Appointment, allow_double_booking: bool = False
+) -> Appointment:
+    """The one way an appointment comes to be (the form, an arranged introduction, the API):
+    the actor books for their own `member`; the pair must pass the matching rules; a new
+    meeting is planned in the future and checked for double bookings; both timelines record it
+    and the partner's matchmaker is told."""
+    _require(actor, "add", appointment.member)
+    check_pair(appointment.member, appointment.partner)
+    if appointment.starts_at is None or appointment.starts_at <= timezone.now():
+        raise ValidationError({"starts_at": _("A new appointment must be in the future.")})
+    appointment.status, appointment.outcome = AppointmentStatus.PLANNED, ""
+    appointment.member_attended = appointment.partner_attended = None
+    _check_double_booking(appointment, allow_double_booking)
     appointment.arranged_by = actor
     appointment.full_clean()
     appointment.save()
@@ -227,26 +294,59 @@ def appointment_create(
             member=who,
             actor=actor,
             kind=EventKind.MATCHING,
-            summary=_("Appointment with %(name)s at %(place)s")
-            % {"name": other.name, "place": appointment.place},
+            summary=(
+                _("Appointment with %(name)s at %(place)s")
+                % {"name": _label_for_team(who, other), "place": appointment.place}
+            )[:300],
             data={"appointment": appointment.pk},
         )
-    other_mm = matchmaker_of(appointment.partner)
-    if other_mm is not None and other_mm.pk != actor.pk:
-        notify(
-            recipient=other_mm,
-            text=_("%(actor)s arranged an appointment for %(name)s.")
-            % {"actor": actor.name, "name": appointment.partner.name},
-            link=reverse("matching:appointments"),
-        )
+    _notify_matchmaker(
+        about=appointment.partner,
+        actor=actor,
+        text=_("%(actor)s arranged an appointment of %(member)s with your member %(partner)s."),
+        link=_appointment_page(appointment),
+        member=appointment.member,
+        partner=appointment.partner,
+    )
     return appointment
 
 
 @transaction.atomic
-def appointment_update(*, actor, appointment: Appointment) -> Appointment:
-    """Save status, feedback and outcome; a held appointment's outcome feeds the engine."""
-    _require(actor, "edit", appointment.member)
-    before = Appointment.objects.get(pk=appointment.pk)
+def appointment_update(
+    *, actor, appointment: Appointment, allow_double_booking: bool = False
+) -> Appointment:
+    """Save what the actor's side may change; a held appointment's outcome feeds the engine.
+
+    The arranging side (the appointment's `member`) owns the meeting: time, place, status,
+    outcome, notes and its member's attendance and feedback; the partner's side owns only its
+    member's attendance and feedback. Changing anything of the other side is refused."""
+    if not can(actor, "matching", "edit"):
+        raise PermissionDenied
+    before = Appointment.objects.select_related("member", "partner").get(pk=appointment.pk)
+    sides = appointment_sides(actor, before)
+    allowed = {name for side in sides for name in Appointment.SIDE_FIELDS[side]}
+    changed = {
+        name
+        for side_fields in Appointment.SIDE_FIELDS.values()
+        for name in side_fields
+        if getattr(before, name) != getattr(appointment, name)
+    }
+    if not sides or changed - allowed:
+        raise PermissionDenied
+    now = timezone.now()
+    errors = {}
+    if appointment.status == AppointmentStatus.HELD and appointment.starts_at > now:
+        errors["status"] = _("An appointment cannot have taken place before its time.")
+    for name in ("member_attended", "partner_attended"):
+        if getattr(appointment, name) is not None and appointment.starts_at > now:
+            errors[name] = _("Attendance is recorded after the meeting time.")
+    moved = "starts_at" in changed and appointment.status == AppointmentStatus.PLANNED
+    if moved and appointment.starts_at <= now:
+        errors["starts_at"] = _("A planned appointment must be in the future.")
+    if errors:
+        raise ValidationError(errors)
+    if moved:
+        _check_double_booking(appointment, allow_double_booking)
     appointment.full_clean()
     appointment.save()
     newly_held = appointment.status == AppointmentStatus.HELD and (
@@ -269,6 +369,7 @@ def appointment_update(*, actor, appointment: Appointment) -> Appointment:
 @transaction.atomic
 def introduction_create(*, actor, request: IntroductionRequest) -> IntroductionRequest:
     _require(actor, "add", request.member)
+    check_pair(request.member, request.target, "target")
     if IntroductionRequest.objects.filter(
         member=request.member, target=request.target, status=IntroductionStatus.OPEN
     ).exists():
@@ -279,14 +380,14 @@ def introduction_create(*, actor, request: IntroductionRequest) -> IntroductionR
     index.with_engine(
         lambda e, a, b: e.interaction(a, b, "like"), request.member_id, request.target_id
     )
-    other = matchmaker_of(request.target)
-    if other is not None and other.pk != actor.pk:
-        notify(
-            recipient=other,
-            text=_("%(member)s would like to meet your member %(target)s.")
-            % {"member": request.member.name, "target": request.target.name},
-            link=reverse("matching:introductions"),
-        )
+    _notify_matchmaker(
+        about=request.target,
+        actor=actor,
+        text=_("%(member)s would like to meet your member %(target)s."),
+        link=lambda recipient: reverse("matching:introductions") + "?status=open",
+        member=request.member,
+        target=request.target,
+    )
     return request
 
 
@@ -298,10 +399,12 @@ def introduction_close(
     status: str,
     note: str = "",
     appointment: Appointment | None = None,
+    allow_double_booking: bool = False,
 ) -> IntroductionRequest:
     """Close as arranged (with a new appointment), declined or withdrawn.
 
-    Either side's matchmaker may close it: the member or the target must be visible."""
+    Either side's matchmaker may close it: the member or the target must be visible. An
+    arranged meeting is booked by `appointment_create` like any other, for the actor's side."""
     if not can(actor, "matching", "edit"):
         raise PermissionDenied
     visible = (
@@ -322,11 +425,13 @@ def introduction_close(
     if status == IntroductionStatus.ARRANGED:
         if appointment is None:
             raise ValidationError(_("An arranged introduction needs an appointment."))
-        appointment.member, appointment.partner = request.member, request.target
-        appointment.arranged_by = actor
-        appointment.full_clean()
-        appointment.save()
-        request.appointment = appointment
+        pair = (request.member, request.target)
+        if not Member.objects.visible_to(actor).filter(pk=request.member_id).exists():
+            pair = pair[::-1]  # the target's side books: the target is the actor's member
+        appointment.member, appointment.partner = pair
+        request.appointment = appointment_create(
+            actor=actor, appointment=appointment, allow_double_booking=allow_double_booking
+        )
     request.status, request.close_note = status, note[:300]
     request.closed_by, request.closed_at = actor, timezone.now()
     request.save()

@@ -12,6 +12,7 @@ urlpatterns = [
     path("appointments/", views.appointments, name="appointments"),
     path("appointments/new/", views.appointment_create, name="appointment_create"),
     path("appointments/<int:pk>/", views.appointment_edit, name="appointment_edit"),
+    path("members/search/", views.member_search, name="member_search"),
     path("introductions/", views.introductions, name="introductions"),
     path("introductions/new/", views.introduction_create, name="introduction_create"),
     path("introductions/<int:pk>/close/", views.introduction_close, name="introduction_close"),

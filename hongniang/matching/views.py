@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -22,7 +23,9 @@ from hongniang.matching.models import (
     IntroductionStatus,
     Recommendation,
 )
+from hongniang.matching.models import Boost
 from hongniang.members.models import Member
+from hongniang.members.presenter import member_label
 from hongniang.members.regions import region_labels
 from hongniang.staff.permissions import can, require_perm
 from hongniang.workbench.forms import add_service_errors
@@ -61,7 +64,9 @@ def library(request, pk):
         {
             "member": member,
             "candidates": candidates,
+            "filter_form": filter_form,
             "recommendations": selectors.recommendations_for(viewer=request.user, member=member),
+            "recommended_as": selectors.recommended_to_others(viewer=request.user, member=member),
             "recommend_form": RecommendForm(),
             "answer_form": AnswerForm(),
             "boost_form": BoostForm(),
@@ -76,7 +81,7 @@ def library(request, pk):
 @require_POST
 def recommend(request, pk, candidate_pk):
     member = selectors.member_for_matching(viewer=request.user, pk=pk)
-    candidate = get_object_or_404(Member, pk=candidate_pk)
+    candidate = selectors.candidate_for(viewer=request.user, member=member, pk=candidate_pk)
     form = RecommendForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Write why you recommend this person."))
@@ -91,7 +96,10 @@ def recommend(request, pk, candidate_pk):
     except ValidationError as exc:
         _errors(request, exc)
     else:
-        messages.success(request, _("%(name)s was recommended.") % {"name": candidate.name})
+        messages.success(
+            request,
+            _("%(name)s was recommended.") % {"name": member_label(request.user, candidate)},
+        )
     return redirect("matching:library", pk=pk)
 
 
@@ -125,21 +133,30 @@ def answer(request, rec_pk):
 @require_POST
 def boost(request, pk, candidate_pk):
     member = selectors.member_for_matching(viewer=request.user, pk=pk)
-    candidate = get_object_or_404(Member, pk=candidate_pk)
     if request.POST.get("remove"):
-        services.boost_remove(actor=request.user, member=member, candidate=candidate)
+        # Removing works on an existing boost even if the candidate left matching since.
+        boost = get_object_or_404(Boost, member=member, candidate_id=candidate_pk)
+        services.boost_remove(actor=request.user, member=member, candidate=boost.candidate)
         messages.success(request, _("The boost was removed."))
         return redirect("matching:library", pk=pk)
+    candidate = selectors.candidate_for(viewer=request.user, member=member, pk=candidate_pk)
     form = BoostForm(request.POST)
     if form.is_valid():
-        services.boost_set(
-            actor=request.user,
-            member=member,
-            candidate=candidate,
-            pin=form.cleaned_data["pin"],
-            points=form.cleaned_data["points"],
-        )
-        messages.success(request, _("%(name)s was boosted.") % {"name": candidate.name})
+        try:
+            services.boost_set(
+                actor=request.user,
+                member=member,
+                candidate=candidate,
+                pin=form.cleaned_data["pin"],
+                points=form.cleaned_data["points"],
+            )
+        except ValidationError as exc:
+            _errors(request, exc)
+        else:
+            messages.success(
+                request,
+                _("%(name)s was boosted.") % {"name": member_label(request.user, candidate)},
+            )
     else:
         messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
     return redirect("matching:library", pk=pk)
@@ -160,9 +177,9 @@ def appointments(request):
     else:
         status = request.GET.get("status", "")
         qs = selectors.appointments(viewer=request.user, filters={"status": status})
-        context.update(
-            page=paginate(request, qs), status=status, statuses=AppointmentStatus.choices
-        )
+        page = paginate(request, qs)
+        page.object_list = selectors.presented(request.user, page.object_list, "member", "partner")
+        context.update(page=page, status=status, statuses=AppointmentStatus.choices)
     return render(request, "matching/appointments.html", context)
 
 
@@ -189,16 +206,26 @@ def appointment_create(request):
 @require_perm("matching", "edit")
 def appointment_edit(request, pk):
     appt = selectors.appointment_get(viewer=request.user, pk=pk)
-    form = AppointmentUpdateForm(request.POST or None, instance=appt)
+    sides = selectors.appointment_sides(request.user, appt)
+    form = AppointmentUpdateForm(request.POST or None, instance=appt, sides=sides)
     if request.method == "POST" and form.is_valid():
         try:
-            services.appointment_update(actor=request.user, appointment=form.save(commit=False))
+            services.appointment_update(
+                actor=request.user,
+                appointment=form.save(commit=False),
+                allow_double_booking=form.cleaned_data.get("allow_double_booking", False),
+            )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
             messages.success(request, _("The appointment was saved."))
             return redirect("matching:appointments")
-    return render(request, "matching/appointment_form.html", {"form": form, "appointment": appt})
+    (shown,) = selectors.presented(request.user, [appt], "member", "partner")
+    return render(
+        request,
+        "matching/appointment_form.html",
+        {"form": form, "appointment": shown, "sides": sides},
+    )
 
 
 @require_perm("matching")
@@ -206,6 +233,7 @@ def introductions(request):
     status = request.GET.get("status", IntroductionStatus.OPEN)
     status = status if status in IntroductionStatus.values or status == "" else "open"
     page = paginate(request, selectors.introductions(viewer=request.user, status=status))
+    page.object_list = selectors.presented(request.user, page.object_list, "member", "target")
     return render(
         request,
         "matching/introductions.html",
@@ -254,9 +282,32 @@ def introduction_close(request, pk):
             status=data["status"],
             note=data["note"],
             appointment=appt,
+            allow_double_booking=data["allow_double_booking"],
         )
     except ValidationError as exc:
         _errors(request, exc)
     else:
         messages.success(request, _("The introduction request was closed."))
     return redirect("matching:introductions")
+
+
+@require_perm("matching", "add")
+def member_search(request):
+    """Members to pick in the appointment and introduction forms (JSON for Tom Select)."""
+    member = None
+    if (member_pk := request.GET.get("member", "")).isdigit():
+        member = selectors.member_for_matching(viewer=request.user, pk=int(member_pk))
+    found = selectors.partner_search(
+        viewer=request.user,
+        q=request.GET.get("q", "")[:40],
+        member=member,
+        own_only=request.GET.get("own") == "1",
+    )
+    return JsonResponse(
+        {
+            "results": [
+                {"value": m.pk, "text": f"{m.label} · {m.get_sex_display()} · {m.age or '?'}"}
+                for m in found
+            ]
+        }
+    )
