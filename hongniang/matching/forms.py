@@ -9,8 +9,8 @@ from hongniang.matching.models import (
     IntroductionRequest,
     IntroductionStatus,
 )
-from hongniang.members.choices import Education
 from hongniang.matching.selectors import offerable_members
+from hongniang.members.choices import Education
 from hongniang.members.models import Member
 from hongniang.members.presenter import present
 from hongniang.members.regions import RegionLevel
@@ -227,9 +227,9 @@ class AppointmentUpdateForm(StyledFormMixin, forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        if "status" in self.fields:
-            if data.get("outcome") and data.get("status") != AppointmentStatus.HELD:
-                self.add_error("outcome", _("Only a held appointment has an outcome."))
+        held = data.get("status") == AppointmentStatus.HELD
+        if "status" in self.fields and data.get("outcome") and not held:
+            self.add_error("outcome", _("Only a held appointment has an outcome."))
         return data
 
 

@@ -15,7 +15,6 @@ from django.utils.translation import gettext as _
 
 from hongniang.matching import engine as eng
 from hongniang.matching import index
-from hongniang.matching.selectors import appointment_sides, check_pair
 from hongniang.matching.models import (
     Appointment,
     AppointmentStatus,
@@ -27,8 +26,9 @@ from hongniang.matching.models import (
     Recommendation,
     RecommendationStatus,
 )
+from hongniang.matching.selectors import appointment_sides, check_pair
 from hongniang.members.models import EventKind, Member, MemberEvent
-from hongniang.members.presenter import mask_name, member_label
+from hongniang.members.presenter import MemberView, member_label
 from hongniang.messaging.services import notify
 from hongniang.staff.permissions import can
 
@@ -61,9 +61,7 @@ def _label_for_team(member: Member, other: Member) -> str:
     """`other` as the timeline of `member` may print it: that timeline is read by `member`'s
     team, so `other` is composed for `member`'s matchmaker (masked when of another team)."""
     reader = matchmaker_of(member)
-    if reader is None:
-        return _("%(name)s (UID %(uid)s)") % {"name": mask_name(other.name), "uid": other.pk}
-    return member_label(reader, other)
+    return member_label(reader, other) if reader else MemberView(other, own=False).label
 
 
 def _notify_matchmaker(*, about: Member, actor, text: str, link, **members: Member) -> None:

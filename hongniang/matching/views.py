@@ -20,10 +20,10 @@ from hongniang.matching.forms import (
 from hongniang.matching.models import (
     Appointment,
     AppointmentStatus,
+    Boost,
     IntroductionStatus,
     Recommendation,
 )
-from hongniang.matching.models import Boost
 from hongniang.members.models import Member
 from hongniang.members.presenter import member_label
 from hongniang.members.regions import region_labels
