@@ -109,3 +109,51 @@ def regions(db):
     from hongniang.members.regions import load_regions
 
     load_regions()
+
+
+@pytest.fixture
+def seeded_agency(regions, settings, tmp_path):
+    """The demo agency in small: stores, roles and staff as `seed_demo` makes them, members with
+    birthdays, regions, multi-selects and preferences, photos, site images, an appointment and an
+    introduction request. Uploaded files go to a temporary MEDIA_ROOT."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from hongniang.matching.models import Appointment, IntroductionRequest
+    from hongniang.members.demo import seed_members
+    from hongniang.members.models import Member, MemberPhoto
+    from hongniang.siteconfig.models import ImageSlot, SiteImage, SiteSettings
+    from hongniang.staff.demo import generated_avatar, seed_staff
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    site = SiteSettings.load()
+    site.hotline, site.address = "400-800-5200", "广州市天河区天河路242号"
+    site.logo.save("logo.png", generated_avatar("logo", False), save=False)
+    site.save()
+    people = seed_staff()
+    seed_members(target=24, people=people, verbose=False)
+    members = list(Member.objects.order_by("pk"))
+    for member in members[:3]:
+        photo = MemberPhoto(member=member, is_avatar=True, status="approved")
+        photo.image.save("avatar.png", generated_avatar(member.username, True), save=False)
+        photo.save()
+    for kind in ImageSlot.values:
+        image = SiteImage(kind=kind, title=f"{kind} 1", link="/")
+        image.image.save(f"{kind}.png", generated_avatar(kind, False), save=False)
+        image.save()
+    women = [m for m in members if m.sex == "F" and m.presales_owner_id]
+    men = [m for m in members if m.sex == "M" and m.presales_owner_id]
+    admin = people["admin"][0]
+    Appointment.objects.create(
+        member=women[0],
+        partner=men[0],
+        starts_at=(timezone.now() + timedelta(days=3)).replace(second=0, microsecond=0),
+        place="天河城咖啡馆",
+        arranged_by=admin,
+        notes="第一次见面",
+    )
+    IntroductionRequest.objects.create(
+        member=women[1], target=men[1], message="想认识一下", entered_by=admin
+    )
+    return people

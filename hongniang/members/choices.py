@@ -28,6 +28,17 @@ from django.utils.translation import gettext_lazy as _
 CHOICE_MAX_LENGTH = 20
 
 
+def in_choice_order(values, choices) -> list:
+    """A multi-select value in the order of its choices, without repeats (unknown values last).
+
+    The stored list is a set; one order for it means that saving a form unchanged stores the
+    same list, and that two equal selections compare equal.
+    """
+    order = {value: i for i, value in enumerate(choices.values)}
+    unique = list(dict.fromkeys(values or []))
+    return sorted(unique, key=lambda v: order.get(v, len(order)))
+
+
 class Ordinal(models.IntegerChoices):
     """Base class of ordered choices: stored values ascend with the level."""
 

@@ -247,6 +247,13 @@ class Member(models.Model):
     def __str__(self):
         return f"{self.name}({self.username})"
 
+    # Multi-select fields and their choices: stored in the order of the choices.
+    MULTI_SELECTS = {"personality": c.Personality, "hobbies": c.Hobby}
+
+    def save(self, *args, **kwargs):
+        order_multi_selects(self)
+        super().save(*args, **kwargs)
+
     @property
     def age(self) -> int | None:
         return age_on(self.birthday, date.today()) if self.birthday else None  # noqa: DTZ011
@@ -255,6 +262,11 @@ class Member(models.Model):
     def avatar(self):
         photo = next((p for p in self.photos.all() if p.is_avatar), None)
         return photo.image if photo else None
+
+
+def order_multi_selects(instance) -> None:
+    for name, choices in instance.MULTI_SELECTS.items():
+        setattr(instance, name, c.in_choice_order(getattr(instance, name), choices))
 
 
 def age_on(birthday: date, today: date) -> int:
@@ -355,6 +367,12 @@ class MatePreference(models.Model):
 
     def __str__(self):
         return str(self.member)
+
+    MULTI_SELECTS = {"children": c.ChildrenStatus, "marital": c.MaritalStatus}
+
+    def save(self, *args, **kwargs):
+        order_multi_selects(self)
+        super().save(*args, **kwargs)
 
 
 class MemberPhoto(models.Model):

@@ -19,6 +19,7 @@ from hongniang.members.models import (
     MemberEvent,
     MemberPhoto,
     RevealLog,
+    order_multi_selects,
 )
 from hongniang.staff.models import Staff
 from hongniang.staff.permissions import can
@@ -145,6 +146,23 @@ def member_create(
     return member
 
 
+# Columns that change without the record changing: the timestamp, and ciphertexts (a new random
+# IV each time; their keyed hash tells whether the value changed).
+_NOT_COMPARED = {"updated_at", "mobile_encrypted", "id_number_encrypted"}
+
+
+def changed_fields(before, after) -> list[str]:
+    """Names of the stored fields whose value differs between two versions of a row."""
+    if before is None:
+        return [f.name for f in after._meta.concrete_fields if f.name not in _NOT_COMPARED]
+    order_multi_selects(after)
+    return [
+        f.name
+        for f in after._meta.concrete_fields
+        if f.name not in _NOT_COMPARED and getattr(before, f.attname) != getattr(after, f.attname)
+    ]
+
+
 @transaction.atomic
 def member_update(
     *,
@@ -154,17 +172,25 @@ def member_update(
     mobile: str | None = None,
     id_number: str | None = None,
 ) -> Member:
+    """Save what changed; a form saved unchanged writes nothing (no history row, no event)."""
     _require(actor, "edit")
     if not Member.objects.visible_to(actor).filter(pk=member.pk).exists():
         raise PermissionDenied
     apply_personal_data(member, mobile=mobile, id_number=id_number)
     member.full_clean()
-    member.save()
+    changed = changed_fields(Member.objects.get(pk=member.pk), member)
+    if changed:
+        member.save()
     if preference is not None:
         preference.member = member
         preference.full_clean()
-        preference.save()
-    _event(member, actor, EventKind.UPDATED)
+        stored = MatePreference.objects.filter(member_id=member.pk).first()
+        pref_changed = changed_fields(stored, preference)
+        if pref_changed:
+            preference.save()
+            changed += [f"preference.{name}" for name in pref_changed]
+    if changed:
+        _event(member, actor, EventKind.UPDATED, fields=changed)
     return member
 
 

@@ -2,6 +2,11 @@
 
 from django import forms
 
+# The only formats <input type=date> / <input type=datetime-local> read (HTML spec). Django would
+# render the active language's first input format (zh-hans: 1999/08/22), which the browser shows
+# as an empty field, so saving the form unchanged erased the date.
+HTML_INPUT_FORMATS = {"date": "%Y-%m-%d", "datetime-local": "%Y-%m-%dT%H:%M"}
+
 
 class StyledFormMixin:
     def __init__(self, *args, **kwargs):
@@ -23,6 +28,9 @@ class StyledFormMixin:
                 widget.attrs["class"] = f"{existing} {css}".strip()
             if isinstance(widget, forms.DateInput):
                 widget.attrs.setdefault("data-datepicker", "1")
+            html_format = HTML_INPUT_FORMATS.get(getattr(widget, "input_type", ""))
+            if html_format and isinstance(widget, forms.DateInput | forms.DateTimeInput):
+                widget.format = html_format
 
 
 def add_service_errors(forms_, exc) -> None:
