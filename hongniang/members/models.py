@@ -10,6 +10,12 @@ from simple_history.models import HistoricalRecords
 
 from hongniang.members import choices as c
 from hongniang.members.regions import Region  # noqa: F401 - registers the region table
+from hongniang.members.validators import (
+    MAX_SIBLINGS,
+    validate_birthday,
+    validate_qq,
+    validate_username,
+)
 from hongniang.staff.visibility import VisibleQuerySet
 
 L = c.CHOICE_MAX_LENGTH
@@ -23,6 +29,12 @@ def _ordinal(label, cls, **kw):
     return models.PositiveSmallIntegerField(label, choices=cls.choices, null=True, blank=True, **kw)
 
 
+def _siblings(label):
+    return models.PositiveSmallIntegerField(
+        label, default=0, validators=[MaxValueValidator(MAX_SIBLINGS)]
+    )
+
+
 def _region(label, **kw):
     return models.CharField(label, max_length=6, blank=True, **kw)
 
@@ -34,14 +46,16 @@ class MemberQuerySet(VisibleQuerySet):
 
 class Member(models.Model):
     # --- account ---
-    username = models.CharField(_("username"), max_length=30, unique=True)
+    username = models.CharField(
+        _("username"), max_length=30, unique=True, validators=[validate_username]
+    )
     name = models.CharField(_("full name"), max_length=30)
     mobile_encrypted = models.TextField(editable=False, blank=True)
     mobile_hash = models.CharField(max_length=64, editable=False, blank=True, db_index=True)
     mobile_masked = models.CharField(_("mobile"), max_length=16, editable=False, blank=True)
     email = models.EmailField(_("email"), blank=True)
     wechat = models.CharField(_("WeChat"), max_length=40, blank=True)
-    qq = models.CharField(_("QQ"), max_length=20, blank=True)
+    qq = models.CharField(_("QQ"), max_length=20, blank=True, validators=[validate_qq])
     id_type = _choice(_("ID type"), c.IdType, default=c.IdType.RESIDENT_ID)
     id_number_encrypted = models.TextField(editable=False, blank=True)
     id_number_hash = models.CharField(max_length=64, editable=False, blank=True, db_index=True)
@@ -49,7 +63,9 @@ class Member(models.Model):
 
     # --- basic ---
     sex = models.CharField(_("sex"), max_length=L, choices=c.Sex.choices)
-    birthday = models.DateField(_("birthday"), null=True, blank=True)
+    birthday = models.DateField(
+        _("birthday"), null=True, blank=True, validators=[validate_birthday]
+    )
     hukou_region = _region(_("hukou"))
     region = _region(_("location"), db_index=True)
     height = models.PositiveSmallIntegerField(
@@ -92,10 +108,10 @@ class Member(models.Model):
     father_occupation = _choice(_("father's occupation"), c.ParentOccupation)
     mother_occupation = _choice(_("mother's occupation"), c.ParentOccupation)
     birth_order = _choice(_("birth order"), c.BirthOrder)
-    older_brothers = models.PositiveSmallIntegerField(_("older brothers"), default=0)
-    older_sisters = models.PositiveSmallIntegerField(_("older sisters"), default=0)
-    younger_brothers = models.PositiveSmallIntegerField(_("younger brothers"), default=0)
-    younger_sisters = models.PositiveSmallIntegerField(_("younger sisters"), default=0)
+    older_brothers = _siblings(_("older brothers"))
+    older_sisters = _siblings(_("older sisters"))
+    younger_brothers = _siblings(_("younger brothers"))
+    younger_sisters = _siblings(_("younger sisters"))
 
     # --- relationship views ---
     long_distance = _choice(_("long-distance relationship"), c.LongDistance)
