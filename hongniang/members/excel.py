@@ -15,6 +15,7 @@ unexpected failure leaves nothing half-imported.
 import contextlib
 import copy
 import io
+import logging
 import re
 import time
 import uuid
@@ -45,8 +46,11 @@ from hongniang.members.forms import MemberForm, PreferenceForm
 from hongniang.members.models import EventKind, MatePreference, Member, MemberEvent, RevealLog
 from hongniang.members.reference import ethnic_groups
 from hongniang.members.regions import Region, region_labels
+from hongniang.members.validators import validate_birthday
 from hongniang.members.widgets import RegionField
 from hongniang.staff.permissions import can
+
+logger = logging.getLogger(__name__)
 
 PREF = "pref-"  # PreferenceForm's prefix: "pref-age_min" is the form data key of age_min
 
@@ -326,6 +330,20 @@ class RegionIndex:
             return None, "unknown"
         code = self._by_name[key]
         return (code, "") if code else (None, "ambiguous")
+
+    def misplaced(self, text: str) -> tuple[str, str] | None:
+        """For a path whose parts exist but do not nest ("广东 成都"): (the part, the region it
+        was said to be in)."""
+        parts = [p for p in _REGION_SEPARATORS.split(str(text).strip()) if p]
+        codes = [self._by_name.get(p) for p in parts]
+        if len(parts) < 2 or not all(codes):
+            return None
+        for (outer, outer_code), (inner, inner_code) in zip(
+            zip(parts, codes, strict=True), zip(parts[1:], codes[1:], strict=True), strict=False
+        ):
+            if outer_code not in self._ancestors(inner_code):
+                return inner, outer
+        return None
 
     def at_most(self, code: str, level: int) -> str:
         """The code itself, or its ancestor at ``level`` (a county given as hukou → its city)."""
@@ -794,6 +812,13 @@ class _RowConverter:
                     "More than one region is called “%(value)s”: add the province and city, "
                     "or enter the 6-digit code."
                 )
+            elif outside := self.regions.misplaced(text):
+                result.error(
+                    key,
+                    _("“%(part)s” is not in “%(whole)s”.")
+                    % {"part": outside[0], "whole": outside[1]},
+                )
+                return None
             else:
                 message = _(
                     "Unknown region “%(value)s”: enter the full name from the province down, "
@@ -827,6 +852,12 @@ def _personal_data_errors(result: RowResult, member: Member) -> None:
         for key, messages in exc.message_dict.items():
             for message in messages:
                 result.error(key if key in HEADERS else None, message)
+        return
+    try:  # a birthday filled in from the ID number must be plausible too
+        validate_birthday(probe.birthday)
+    except ValidationError as exc:
+        for message in exc.messages:
+            result.error("birthday" if member.birthday else "id_number", message)
         return
     # Exactly what the service would store, normalized (X upper-case, no spaces).
     result.mobile = pd.decrypt(probe.mobile_encrypted)
@@ -917,21 +948,52 @@ def validate_rows(rows: list[dict], actor) -> list[RowResult]:
 # --- Importing --------------------------------------------------------------------------------
 
 
+class ImportFailed(Exception):
+    """Rows that passed the checks but could not be saved; the import saved nothing."""
+
+    def __init__(self, rows: list[RowResult]):
+        super().__init__(f"{len(rows)} row(s) failed")
+        self.rows = rows
+
+
+def _save_error(result: RowResult, exc: Exception) -> None:
+    if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
+        for key, messages in exc.message_dict.items():
+            for message in messages:
+                result.error(key if key in HEADERS else None, message)
+    elif isinstance(exc, ValidationError):
+        for message in exc.messages:
+            result.error(None, message)
+    else:
+        result.error(None, _("This row could not be saved (%(error)s).") % {"error": exc})
+
+
 def import_rows(results: list[RowResult], actor, *, file_name: str = "") -> int:
-    """Save every valid row as a member entered (and owned) by ``actor``, all in one transaction:
-    if any row fails, nothing is saved and the exception propagates. Returns the number saved."""
+    """Save every valid row as a member entered (and owned) by ``actor``, all in one transaction.
+
+    Each row is tried (in a savepoint, so one failure does not hide the next); if any row fails,
+    nothing is saved and :class:`ImportFailed` names every failed row with the reason. Returns the
+    number saved.
+    """
     valid = [r for r in results if r.valid]
-    events = []
+    events, failed = [], []
     with transaction.atomic():
         for r in valid:
-            member = services.member_create(
-                actor=actor,
-                member=r.member,
-                preference=r.preference,
-                mobile=r.mobile,
-                id_number=r.id_number,
-                source=c.Source.IMPORT,
-            )
+            try:
+                with transaction.atomic():
+                    member = services.member_create(
+                        actor=actor,
+                        member=r.member,
+                        preference=r.preference,
+                        mobile=r.mobile,
+                        id_number=r.id_number,
+                        source=c.Source.IMPORT,
+                    )
+            except Exception as exc:  # noqa: BLE001 - reported per row; everything rolls back
+                logger.warning("Import row %s failed", r.row, exc_info=True)
+                _save_error(r, exc)
+                failed.append(r)
+                continue
             events.append(
                 MemberEvent(
                     member=member,
@@ -941,6 +1003,8 @@ def import_rows(results: list[RowResult], actor, *, file_name: str = "") -> int:
                     data={"row": r.row, "file": file_name[:200]},
                 )
             )
+        if failed:
+            raise ImportFailed(failed)  # leaves the transaction: nothing is kept
         MemberEvent.objects.bulk_create(events)
     return len(valid)
 

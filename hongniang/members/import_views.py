@@ -106,6 +106,15 @@ def import_confirm(request):
         # Read and check again: members may have been added since the preview.
         results = excel.validate_rows(excel.read_rows(path), request.user)
         created = excel.import_rows(results, request.user, file_name=entry.get("name", ""))
+    except excel.ImportFailed as exc:
+        context = {
+            "form": ImportUploadForm(),
+            "max_rows": excel.MAX_ROWS,
+            "max_mb": excel.MAX_FILE_MB,
+            "file_name": entry.get("name", ""),
+            "failed_rows": exc.rows,
+        }
+        return render(request, "members/import.html", context)
     except (ValidationError, DatabaseError) as exc:
         detail = " ".join(exc.messages) if isinstance(exc, ValidationError) else ""
         messages.error(

@@ -334,29 +334,58 @@ def test_a_failure_half_way_saves_nothing(org, monkeypatch):
         return real(**kwargs)
 
     monkeypatch.setattr(services, "member_create", flaky)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(excel.ImportFailed) as info:
         excel.import_rows(results, org["aa1"])
-    assert len(calls) == 2
+    assert len(calls) == 3  # every row is tried, so every failure is reported at once
+    ((failed),) = info.value.rows
+    assert failed.row == 3 and "disk full" in failed.errors[0].message
     assert Member.objects.count() == 0 and MemberEvent.objects.count() == 0
+
+
+def _fail_on_call(monkeypatch, number: int, exc: Exception):
+    real, calls = services.member_create, []
+
+    def flaky(**kwargs):
+        calls.append(1)
+        if len(calls) == number:
+            raise exc
+        return real(**kwargs)
+
+    monkeypatch.setattr(services, "member_create", flaky)
 
 
 def test_a_failure_during_confirm_is_reported_and_saves_nothing(client, org, monkeypatch):
     client.force_login(org["aa1"])
     token = preview(client, xlsx([good_row(1), good_row(2), good_row(3)]))
-    real, calls = services.member_create, []
-
-    def flaky(**kwargs):
-        calls.append(1)
-        if len(calls) == 2:
-            raise ValidationError({"mobile": ["taken meanwhile"]})
-        return real(**kwargs)
-
-    monkeypatch.setattr(services, "member_create", flaky)
+    _fail_on_call(monkeypatch, 2, ValidationError({"mobile": ["taken meanwhile"]}))
     response = client.post(reverse("members:import_confirm"), {"token": token})
-    assert response.status_code == 302 and response["Location"] == reverse("members:import")
-    (message,) = messages_of(response)
-    assert "taken meanwhile" in message
+    assert response.status_code == 200
+    (failed,) = response.context["failed_rows"]
+    assert failed.row == 3
+    assert failed.errors[0].column == header("mobile")
+    assert "taken meanwhile" in response.content.decode()
     assert Member.objects.count() == 0
+
+
+def test_confirm_is_one_transaction_and_names_the_row_that_failed_to_save(client, org, monkeypatch):
+    """The 9th row of the file fails at save time (the database refuses it): no member of the
+    file is stored, and the page names that row (sheet row 10: the header is row 1)."""
+    from django.db import IntegrityError
+
+    client.force_login(org["aa1"])
+    token = preview(client, xlsx([good_row(n) for n in range(1, 13)]))
+    _fail_on_call(monkeypatch, 9, IntegrityError("UNIQUE constraint failed: members_member.x"))
+    response = client.post(reverse("members:import_confirm"), {"token": token})
+    assert response.status_code == 200
+    assert [r.row for r in response.context["failed_rows"]] == [10]
+    page = response.content.decode()
+    assert (
+        'id="import-failed"' in page
+        and '<th scope="row" rowspan="1" class="align-top">10</th>' in page
+    )
+    assert Member.objects.count() == 0
+    assert MemberEvent.objects.count() == 0
+    assert not uploads(excel.upload_dir().parent)
 
 
 # --- Refusals ---------------------------------------------------------------------------------
