@@ -298,3 +298,24 @@ def test_library_filters(client, people, regions):
     assert names(min_score=int(top_score) + 1) == []
     assert names(region_province="310000") == []  # nobody lives in Shanghai
     assert names(region_province="440000", region_city="440100") == everyone
+
+
+def test_candidate_filter_form_is_on_the_member_page(client, people):
+    client.force_login(people["aa1"])
+    response = client.get(reverse("matching:library", args=[people["her"].pk]))
+    page = response.content.decode()
+    for name in ("min_score", "education", "team", "region_province"):
+        assert f'name="{name}"' in page, name
+    # The form keeps what was asked, so a filtered page shows its own filter.
+    response = client.get(
+        reverse("matching:library", args=[people["her"].pk]), {"team": "others", "min_score": 1}
+    )
+    assert response.context["filter_form"]["team"].value() == "others"
+    assert 'value="1"' in response.content.decode()
+
+
+def test_appointment_count_column_is_titled_by_count(client, people):
+    client.force_login(people["aa1"])
+    response = client.get(reverse("matching:appointments"), {"view": "bucket", "bucket": "0"})
+    page = response.content.decode()
+    assert "<th>约见次数</th>" in page and "<th>约见库</th>" not in page
