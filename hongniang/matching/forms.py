@@ -216,6 +216,11 @@ class AppointmentUpdateForm(StyledFormMixin, forms.ModelForm):
         for name in list(self.fields):
             if name not in keep:
                 del self.fields[name]
+        if len(sides) == 1:
+            # One side only: its member is "your member", whichever column it is stored in.
+            side = sides[0]
+            self.fields[f"{side}_attended"].label = _("Your member attended")
+            self.fields[f"{side}_feedback"].label = _("Your member's feedback")
 
     def clean_starts_at(self):
         # The input shows minutes only: an unchanged minute keeps the stored instant.

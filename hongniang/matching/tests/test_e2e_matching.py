@@ -88,3 +88,51 @@ def test_recommend_decline_reranks_then_arrange_appointment(page, org):
     appt = Appointment.objects.get()
     assert (appt.member, appt.partner, appt.place) == (her, partner, "天河区咖啡馆")
     shot(page, "appointments")
+
+
+def test_partner_side_records_its_members_attendance(page, org):
+    """The partner's matchmaker (another team) opens the appointment from the notice and
+    records their member's attendance and feedback: no 403, nothing of the other side."""
+    from datetime import timedelta
+
+    from hongniang.matching import services
+    from hongniang.messaging.models import Notice
+
+    index.reset()
+    role = role_with(
+        "members.view",
+        "members.add",
+        "members.edit",
+        "matching.view",
+        "matching.add",
+        "matching.edit",
+    )
+    for key in ("aa1", "bb1"):
+        org[key].role = role
+        org[key].save()
+    her = add_member(org["aa1"], name="林晓", sex=c.Sex.FEMALE, birthday=date(1995, 3, 1))
+    him = add_member(org["bb1"], name="周宇", sex=c.Sex.MALE, birthday=date(1992, 3, 1))
+    appt = services.appointment_create(
+        actor=org["aa1"],
+        appointment=Appointment(
+            member=her, partner=him, starts_at=timezone.now() + timedelta(days=1), place="公园"
+        ),
+    )
+    Appointment.objects.filter(pk=appt.pk).update(
+        starts_at=timezone.now() - timedelta(hours=3), member_feedback="她觉得还行"
+    )
+    notice = Notice.objects.get(recipient=org["bb1"])
+    login(page, "bb1", PASSWORD)
+    page.goto(f"{page.base_url}/notices/")
+    assert "林**" in page.content() and "林晓" not in page.content()
+    page.click(f"a[href='/notices/{notice.pk}/']")
+    page.wait_for_url(f"{page.base_url}/matching/appointments/{appt.pk}/")
+    assert page.locator("#id_member_feedback").count() == 0
+    assert "她觉得还行" not in page.content()
+    page.select_option("#id_partner_attended", "true")
+    page.fill("#id_partner_feedback", "想再见一次")
+    shot(page, "appointment-partner-side")
+    page.click("button:has-text('保存')")
+    page.wait_for_url(f"{page.base_url}/matching/appointments/")
+    appt.refresh_from_db()
+    assert appt.partner_attended is True and appt.partner_feedback == "想再见一次"
