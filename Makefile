@@ -41,7 +41,9 @@ run: deps assets messages
 	$(PYTHON) manage.py migrate --noinput -v 0
 	$(PYTHON) manage.py load_regions
 	$(PYTHON) manage.py seed_demo
-	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
+	@echo "Serving on http://$(HOST):$(PORT)/ with the background worker  (Ctrl-C stops both)"
+	@DEBUG=1 $(PYTHON) manage.py run_worker -v 0 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	DEBUG=1 $(PYTHON) manage.py runserver $(HOST):$(PORT)
 
 sysdeps-test:

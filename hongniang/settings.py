@@ -51,12 +51,15 @@ INSTALLED_APPS = [
     "template_partials",
     "simple_history",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "hongniang.workbench",
     "hongniang.staff",
     "hongniang.siteconfig",
     "hongniang.members",
     "hongniang.matching",
     "hongniang.messaging",
+    "hongniang.jobs",
 ]
 
 MIDDLEWARE = [
@@ -220,3 +223,12 @@ LOGGING = {
 HONGNIANG_VERSION = "0.1.0"
 SIMPLE_HISTORY_HISTORY_ID_USE_UUID = False
 SIMPLE_HISTORY_REVERT_DISABLED = True
+
+# Background jobs (Django Tasks). The embedded default keeps the queue in the database and is
+# worked by `manage.py run_worker`; past one machine, TASKS_BACKEND=django_tasks_rq.RQBackend
+# with REDIS_URL puts the queue in Redis (`pip install django-tasks-rq`, `manage.py rqworker`).
+TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")
+TASKS = {"default": {"BACKEND": TASKS_BACKEND, "QUEUES": ["default"]}}
+if TASKS_BACKEND.startswith("django_tasks_rq"):
+    INSTALLED_APPS += ["django_rq"]
+    RQ_QUEUES = {"default": {"URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")}}

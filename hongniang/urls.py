@@ -11,6 +11,7 @@ urlpatterns = [
     path("members/", include("hongniang.members.urls")),
     path("notices/", include("hongniang.messaging.urls")),
     path("matching/", include("hongniang.matching.urls")),
+    path("jobs/", include("hongniang.jobs.urls")),
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -6,6 +6,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 from hongniang.staff.permissions import can
+from hongniang.staff.visibility import DataScope, user_scope
 
 
 @dataclass(frozen=True)
@@ -15,6 +16,8 @@ class NavItem:
     module: str
     action: str = "view"
     icon: str = "point"
+    # Pages for administrators only: the module action and the data scope "all".
+    all_scope: bool = False
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,9 @@ SECTIONS = (
             NavItem(_("Site settings"), "siteconfig:edit", "settings", icon="adjustments"),
             NavItem(_("Banners and ads"), "siteconfig:images", "settings", icon="photo"),
             NavItem(_("Audit trail"), "siteconfig:audit", "settings", icon="history"),
+            NavItem(
+                _("Background jobs"), "jobs:list", "settings", icon="list-check", all_scope=True
+            ),
         ),
     ),
 )
@@ -78,6 +84,8 @@ def sections_for(user, current_path: str) -> list[dict]:
         items = []
         for item in section.items:
             if not can(user, item.module, item.action):
+                continue
+            if item.all_scope and user_scope(user) != DataScope.ALL:
                 continue
             try:
                 url = reverse(item.url_name)
