@@ -18,6 +18,7 @@ from hongniang.members import excel, selectors
 from hongniang.members.forms import MemberFilterForm
 from hongniang.members.views import MEMBER_SORTING
 from hongniang.staff.permissions import can, require_perm
+from hongniang.staff.services import verify_security_password
 from hongniang.workbench.forms import StyledFormMixin
 
 # request.session[SESSION_KEY] = {token: {"owner": staff pk, "name": file name}}
@@ -146,8 +147,10 @@ def export_members(request):
     if full:
         if not can(request.user, "members", "reveal"):
             raise PermissionDenied
-        if not request.user.check_security_password(request.POST.get("security_password", "")):
-            messages.error(request, _("The security password is wrong."))
+        try:
+            verify_security_password(request.user, request.POST.get("security_password", ""))
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
             return redirect(f"{reverse('members:list')}?{params.get('query', '')}")
         params = QueryDict(params.get("query", ""))
     form = MemberFilterForm(params or None, viewer=request.user)

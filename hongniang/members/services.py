@@ -23,6 +23,7 @@ from hongniang.members.models import (
 )
 from hongniang.staff.models import Staff
 from hongniang.staff.permissions import can
+from hongniang.staff.services import verify_security_password
 
 
 def _require(actor, action: str):
@@ -263,13 +264,17 @@ def members_allocate(
     return count
 
 
-@transaction.atomic
 def member_reveal(*, actor: Staff, member: Member, field: str, security_password: str) -> str:
     """The full mobile or ID number, for roles that may see it, after the security password;
     every reveal is logged."""
     _require(actor, "reveal")
-    if not actor.check_security_password(security_password or ""):
-        raise ValidationError(_("The security password is wrong."))
+    # Before the transaction: a wrong password must stay counted, not be rolled back.
+    verify_security_password(actor, security_password)
+    with transaction.atomic():
+        return _reveal(actor, member, field)
+
+
+def _reveal(actor: Staff, member: Member, field: str) -> str:
     if field not in ("mobile", "id_number"):
         raise ValidationError(_("Unknown field."))
     if not Member.objects.visible_to(actor).filter(pk=member.pk).exists():

@@ -136,6 +136,9 @@ class Staff(AbstractBaseUser):
     )
     is_superuser = models.BooleanField(_("superuser"), default=False)
     security_password = models.CharField(max_length=128, blank=True, editable=False)
+    # Wrong security passwords in a row, and the lock they earned (see services).
+    security_failures = models.PositiveSmallIntegerField(default=0, editable=False)
+    security_locked_until = models.DateTimeField(null=True, blank=True, editable=False)
     avatar = models.ImageField(_("avatar"), upload_to="avatars/staff/", blank=True)
     public_title = models.CharField(_("title on public site"), max_length=60, blank=True)
     show_on_site = models.BooleanField(_("shown on public site"), default=False)
@@ -147,7 +150,15 @@ class Staff(AbstractBaseUser):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
-    history = HistoricalRecords(excluded_fields=["password", "security_password", "last_login"])
+    history = HistoricalRecords(
+        excluded_fields=[
+            "password",
+            "security_password",
+            "security_failures",
+            "security_locked_until",
+            "last_login",
+        ]
+    )
     objects = StaffManager()
 
     USERNAME_FIELD = "username"
@@ -207,7 +218,9 @@ class Staff(AbstractBaseUser):
     def set_security_password(self, raw: str | None):
         self.security_password = make_password(raw) if raw else ""
 
-    def check_security_password(self, raw: str) -> bool:
+    def security_password_matches(self, raw: str) -> bool:
+        """The bare comparison. Callers go through `services.verify_security_password`, which
+        counts failures and locks; this method alone would allow endless guessing."""
         return bool(self.security_password) and check_password(raw, self.security_password)
 
     @property

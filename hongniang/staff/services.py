@@ -13,10 +13,16 @@ scope (a superuser holds everything). Nobody but a superuser:
   person's password can act as them).
 """
 
+import math
+
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import ProtectedError
+from django.db.models import F, ProtectedError
+from django.utils import timezone
+from django.utils.formats import time_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from hongniang.staff.models import Role, Staff, StaffStatus, Store
 from hongniang.staff.permissions import ALL_GRANTS, Action, Module, can
@@ -152,11 +158,65 @@ def staff_update(*, actor, staff: Staff, password: str = "", security_password: 
     return staff
 
 
-def _check_sensitive(actor, target: Staff, security_password: str):
-    if not actor.has_security_password:
+def _lock_message(until, now) -> str:
+    minutes = max(1, math.ceil((until - now).total_seconds() / 60))
+    return ngettext(
+        "Too many wrong security passwords: locked until %(time)s (%(minutes)d minute).",
+        "Too many wrong security passwords: locked until %(time)s (%(minutes)d minutes).",
+        minutes,
+    ) % {"time": time_format(timezone.localtime(until), "H:i"), "minutes": minutes}
+
+
+def verify_security_password(user, raw: str) -> None:
+    """Raise ValidationError unless `raw` is the user's security password.
+
+    Attempts are limited like login: AXES_FAILURE_LIMIT wrong ones in a row lock the security
+    password for AXES_COOLOFF_TIME, during which even the right one is refused; a success resets
+    the count. Call it before opening the transaction of the guarded action: a failure raises,
+    and a rollback would forget it.
+    """
+    if not user.has_security_password:
         raise ValidationError(_("Set your security password on the My account page first."))
-    if not actor.check_security_password(security_password or ""):
-        raise ValidationError(_("The security password is wrong."))
+    now = timezone.now()
+    rows = Staff.objects.filter(pk=user.pk)
+    failures, locked_until = rows.values_list("security_failures", "security_locked_until").get()
+    if locked_until and locked_until > now:
+        raise ValidationError(_lock_message(locked_until, now))
+    if user.security_password_matches(raw or ""):
+        if failures or locked_until:
+            rows.update(security_failures=0, security_locked_until=None)
+        return
+    # F() keeps concurrent wrong attempts from overwriting each other's count.
+    rows.update(security_failures=F("security_failures") + 1)
+    failures = rows.values_list("security_failures", flat=True).get()
+    left = settings.AXES_FAILURE_LIMIT - failures
+    if left <= 0:
+        until = now + settings.AXES_COOLOFF_TIME
+        rows.update(security_failures=0, security_locked_until=until)
+        raise ValidationError(_lock_message(until, now))
+    raise ValidationError(
+        ngettext(
+            "The security password is wrong; %(left)d try left.",
+            "The security password is wrong; %(left)d tries left.",
+            left,
+        )
+        % {"left": left}
+    )
+
+
+def security_lock_clear(*, actor, staff: Staff) -> None:
+    """Lift a security-password lock (the lock-outs screen)."""
+    if not may_see_lockouts(actor):
+        raise PermissionDenied
+    Staff.objects.filter(pk=staff.pk).update(security_failures=0, security_locked_until=None)
+
+
+def may_see_lockouts(actor) -> bool:
+    """Login lock-outs concern every account: administrators only (staff.edit, scope "all")."""
+    return can(actor, Module.STAFF, Action.EDIT) and user_scope(actor) == DataScope.ALL
+
+
+def _check_target(actor, target: Staff):
     if target.pk == actor.pk:
         raise ValidationError(_("You cannot do this to your own account."))
     stored = Staff.objects.visible_to(actor).select_related("role").filter(pk=target.pk).first()
@@ -164,31 +224,33 @@ def _check_sensitive(actor, target: Staff, security_password: str):
         raise PermissionDenied
 
 
-@transaction.atomic
 def staff_set_status(*, actor, staff: Staff, status: str, security_password: str) -> Staff:
     _require(actor, Action.EDIT)
-    _check_sensitive(actor, staff, security_password)
-    staff.status = status
-    staff.save(update_fields=["status", "updated_at"])
-    if status == StaffStatus.LOCKED:
-        from axes.utils import reset
+    verify_security_password(actor, security_password)
+    with transaction.atomic():
+        _check_target(actor, staff)
+        staff.status = status
+        staff.save(update_fields=["status", "updated_at"])
+        if status == StaffStatus.LOCKED:
+            from axes.utils import reset
 
-        reset(username=staff.username)
+            reset(username=staff.username)
     return staff
 
 
-@transaction.atomic
 def staff_delete(*, actor, staff: Staff, security_password: str) -> None:
     _require(actor, Action.DELETE)
-    _check_sensitive(actor, staff, security_password)
-    if staff.subordinates.exists():
-        raise ValidationError(_("This person still supervises others; move their team first."))
-    try:
-        staff.delete()
-    except ProtectedError as exc:
-        raise ValidationError(
-            _("This account still owns records; reallocate them or lock the account instead.")
-        ) from exc
+    verify_security_password(actor, security_password)
+    with transaction.atomic():
+        _check_target(actor, staff)
+        if staff.subordinates.exists():
+            raise ValidationError(_("This person still supervises others; move their team first."))
+        try:
+            staff.delete()
+        except ProtectedError as exc:
+            raise ValidationError(
+                _("This account still owns records; reallocate them or lock the account instead.")
+            ) from exc
 
 
 def _check_role_rights(actor, role: Role):

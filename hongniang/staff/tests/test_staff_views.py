@@ -222,7 +222,7 @@ def test_account_password_and_security_password(client, org):
         },
     )
     user.refresh_from_db()
-    assert user.check_security_password("abcdef12")
+    assert user.security_password_matches("abcdef12")
     client.post(
         reverse("staff:account"),
         {

@@ -33,3 +33,76 @@ document.addEventListener("change", function (e) {
   var table = e.target.closest("table");
   table.querySelectorAll("tbody input[type=checkbox]").forEach(function (box) { box.checked = e.target.checked; });
 });
+// Security password (安全密码): asked in the modal's password field, never in a browser prompt.
+// A form with data-security-password="<why>" gets the value as its `security_password` field;
+// any other element with it (an htmx button with hx-trigger="security-confirmed") sends the
+// value as the `security_password` parameter of its request.
+(function () {
+  var pending = null;
+  function modalElement() { return document.getElementById("security-password-modal"); }
+  function modal() { return (window.bootstrap || window.tabler).Modal.getOrCreateInstance(modalElement()); }
+  function ask(target, reason) {
+    var el = modalElement();
+    if (!el) { return false; }
+    pending = target;
+    el.querySelector("[data-security-password-reason]").textContent = reason || "";
+    el.querySelector("input[type=password]").value = "";
+    modal().show();
+    return true;
+  }
+  function send(target, value) {
+    if (target.form) {
+      var field = target.form.querySelector("input[name=security_password]");
+      if (!field) {
+        field = document.createElement("input");
+        field.type = "hidden";
+        field.name = "security_password";
+        target.form.appendChild(field);
+      }
+      field.value = value;
+      target.form.setAttribute("data-security-ready", "1");
+      target.form.requestSubmit(target.submitter || undefined);
+      field.value = "";  // the request has its copy; the page keeps none
+    } else {
+      target.elt._securityPassword = value;
+      htmx.trigger(target.elt, "security-confirmed");
+    }
+  }
+  document.addEventListener("shown.bs.modal", function (e) {
+    if (e.target === modalElement()) { e.target.querySelector("input[type=password]").focus(); }
+  });
+  document.addEventListener("hidden.bs.modal", function (e) {
+    if (e.target === modalElement()) { e.target.querySelector("input[type=password]").value = ""; }
+  });
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (form.hasAttribute("data-security-password-form")) {
+      e.preventDefault();
+      var input = form.querySelector("input[type=password]");
+      if (!input.value) { input.focus(); return; }
+      var target = pending, value = input.value;
+      pending = null;
+      modal().hide();
+      if (target) { send(target, value); }
+      return;
+    }
+    if (!form.hasAttribute("data-security-password")) { return; }
+    if (form.hasAttribute("data-security-ready")) { form.removeAttribute("data-security-ready"); return; }
+    if (ask({ form: form, submitter: e.submitter }, form.getAttribute("data-security-password"))) {
+      e.preventDefault();
+    }
+  }, true);
+  document.addEventListener("click", function (e) {
+    var elt = e.target.closest("[data-security-password]");
+    if (!elt || elt.tagName === "FORM" || elt.form) { return; }
+    e.preventDefault();
+    ask({ elt: elt }, elt.getAttribute("data-security-password"));
+  });
+  document.addEventListener("htmx:configRequest", function (e) {
+    var elt = e.detail.elt;
+    if (elt && elt._securityPassword !== undefined) {
+      e.detail.parameters.security_password = elt._securityPassword;
+      delete elt._securityPassword;
+    }
+  });
+})();
