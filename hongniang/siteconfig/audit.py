@@ -15,6 +15,7 @@ AUDITED: dict[str, str] = {
     "staff": "staff.Staff",
     "role": "staff.Role",
     "store": "staff.Store",
+    "lockout": "staff.LockoutRelease",
     "settings": "siteconfig.SiteSettings",
     "site_image": "siteconfig.SiteImage",
     "member": "members.Member",

@@ -229,3 +229,34 @@ class Staff(AbstractBaseUser):
 
     def is_below(self, other: "Staff") -> bool:
         return self.pk != other.pk and self.path.startswith(other.path)
+
+
+class LockoutKind(models.TextChoices):
+    LOGIN = "login", _("Login")
+    SECURITY = "security", _("Security password")
+
+
+class LockoutRelease(models.Model):
+    """A lock-out lifted by hand on the lock-outs screen: whose, by whom, when (audited)."""
+
+    kind = models.CharField(_("lock"), max_length=10, choices=LockoutKind.choices)
+    username = models.CharField(_("account"), max_length=255)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    failures = models.PositiveIntegerField(_("failures"), default=0)
+    released_by = models.ForeignKey(
+        Staff,
+        verbose_name=_("released by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    released_at = models.DateTimeField(_("released at"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-released_at"]
+        verbose_name = _("lock-out lifted")
+        verbose_name_plural = _("lock-outs lifted")
+
+    def __str__(self):
+        return f"{self.get_kind_display()} · {self.username}"

@@ -1,5 +1,12 @@
+from dataclasses import dataclass
+from datetime import datetime
+
+from axes.helpers import get_cool_off
+from axes.models import AccessAttempt
+from django.conf import settings
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from hongniang.staff.models import Role, Staff, Store
 
@@ -48,3 +55,41 @@ def role_list(q: str = ""):
 def store_list(q: str = ""):
     qs = Store.objects.annotate(staff_count=Count("staff"))
     return qs.filter(Q(name__icontains=q) | Q(address__icontains=q)) if q else qs
+
+
+@dataclass(frozen=True)
+class LoginLockout:
+    pk: int
+    username: str
+    ip_address: str | None
+    failures: int
+    since: datetime  # the last failure
+    until: datetime
+
+
+def login_lockouts() -> list[LoginLockout]:
+    """Current django-axes lock-outs. Axes stamps each failure's time on the attempt row and
+    counts the cool-off from the last one (a try while locked counts too)."""
+    cool_off = get_cool_off()
+    attempts = AccessAttempt.objects.filter(
+        failures_since_start__gte=settings.AXES_FAILURE_LIMIT,
+        attempt_time__gte=timezone.now() - cool_off,
+    ).order_by("-attempt_time")
+    return [
+        LoginLockout(
+            pk=a.pk,
+            username=a.username or "",
+            ip_address=a.ip_address,
+            failures=a.failures_since_start,
+            since=a.attempt_time,
+            until=a.attempt_time + cool_off,
+        )
+        for a in attempts
+    ]
+
+
+def security_lockouts():
+    """Staff whose security password is locked after wrong tries."""
+    return Staff.objects.filter(security_locked_until__gt=timezone.now()).order_by(
+        "security_locked_until"
+    )

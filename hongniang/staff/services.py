@@ -15,6 +15,8 @@ scope (a superuser holds everything). Nobody but a superuser:
 
 import math
 
+from axes.handlers.proxy import AxesProxyHandler
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -24,7 +26,7 @@ from django.utils.formats import time_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from hongniang.staff.models import Role, Staff, StaffStatus, Store
+from hongniang.staff.models import LockoutKind, LockoutRelease, Role, Staff, StaffStatus, Store
 from hongniang.staff.permissions import ALL_GRANTS, Action, Module, can
 from hongniang.staff.visibility import DataScope, user_scope
 
@@ -204,11 +206,41 @@ def verify_security_password(user, raw: str) -> None:
     )
 
 
-def security_lock_clear(*, actor, staff: Staff) -> None:
-    """Lift a security-password lock (the lock-outs screen)."""
+def lockout_clear(*, actor, kind: str, pk: int | None) -> LockoutRelease:
+    """Lift a login lock-out (django-axes) or a security-password lock; the lift is recorded
+    with who did it, so the audit trail shows it."""
     if not may_see_lockouts(actor):
         raise PermissionDenied
-    Staff.objects.filter(pk=staff.pk).update(security_failures=0, security_locked_until=None)
+    gone = ValidationError(_("This lock-out has already ended."))
+    with transaction.atomic():
+        if kind == LockoutKind.LOGIN:
+            attempt = AccessAttempt.objects.filter(pk=pk).first() if pk else None
+            if attempt is None:
+                raise gone
+            AxesProxyHandler.reset_attempts(
+                ip_address=attempt.ip_address, username=attempt.username
+            )
+            release = LockoutRelease(
+                kind=kind,
+                username=attempt.username or "",
+                ip_address=attempt.ip_address,
+                failures=attempt.failures_since_start,
+            )
+        elif kind == LockoutKind.SECURITY:
+            locked = (
+                Staff.objects.filter(pk=pk, security_locked_until__isnull=False) if pk else None
+            )
+            person = locked.first() if locked is not None else None
+            if person is None:
+                raise gone
+            locked.update(security_failures=0, security_locked_until=None)
+            release = LockoutRelease(kind=kind, username=person.username)
+        else:
+            raise ValidationError(_("Unknown kind of lock."))
+        release.released_by = actor
+        release._history_user = actor  # the audit trail names the actor even outside a request
+        release.save()
+    return release
 
 
 def may_see_lockouts(actor) -> bool:

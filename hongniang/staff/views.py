@@ -309,3 +309,36 @@ def store_delete(request, pk):
     else:
         messages.success(request, _("The store was deleted."))
     return redirect("staff:stores")
+
+
+@require_perm("staff", "edit")
+def lockouts(request):
+    if not services.may_see_lockouts(request.user):
+        raise PermissionDenied
+    return render(
+        request,
+        "staff/lockouts.html",
+        {
+            "login_lockouts": selectors.login_lockouts(),
+            "security_lockouts": selectors.security_lockouts(),
+        },
+    )
+
+
+@require_perm("staff", "edit")
+@require_POST
+def lockout_clear(request):
+    raw_pk = request.POST.get("pk", "")
+    try:
+        release = services.lockout_clear(
+            actor=request.user,
+            kind=request.POST.get("kind", ""),
+            pk=int(raw_pk) if raw_pk.isdigit() else None,
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request, _("The lock on %(username)s was lifted.") % {"username": release.username}
+        )
+    return redirect("staff:lockouts")

@@ -61,6 +61,9 @@ SECTIONS = (
             NavItem(_("Add matchmaker"), "staff:create", "staff", "add", icon="user-plus"),
             NavItem(_("Roles"), "staff:roles", "staff", "edit", icon="shield-lock"),
             NavItem(_("Stores"), "staff:stores", "staff", icon="building-store"),
+            NavItem(
+                _("Login lock-outs"), "staff:lockouts", "staff", "edit", icon="lock", all_scope=True
+            ),
         ),
     ),
     NavSection(
