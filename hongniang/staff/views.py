@@ -1,9 +1,11 @@
+from axes.helpers import get_cool_off
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -44,6 +46,29 @@ STORE_SORTING = Sorting(
 class LoginView(auth_views.LoginView):
     template_name = "staff/login.html"
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        # Django's LoginView puts the sites framework's "site" here, which would hide the
+        # agency's settings (name, hotline) that the context processor provides as "site".
+        context.pop("site", None)
+        context.pop("site_name", None)
+        return context
+
+
+def locked_out(request, original_response=None, credentials=None):
+    """django-axes' lock-out answer (AXES_LOCKOUT_CALLABLE): says until when, and for how long.
+    Axes has just recorded this very try, and a lock runs for the cool-off from the last try."""
+    cool_off = get_cool_off(request)
+    return render(
+        request,
+        "staff/locked_out.html",
+        {
+            "until": timezone.now() + cool_off,
+            "minutes": max(1, round(cool_off.total_seconds() / 60)),
+        },
+        status=429,
+    )
 
 
 @require_perm("staff")
