@@ -87,6 +87,17 @@ class StaffStatus(models.TextChoices):
     LOCKED = "locked", _("Locked")
 
 
+# Secrets and bookkeeping the audit trail does not show. A save touching only these (a login
+# stamping last_login, a new security password) writes no history row, which would read as an
+# empty "changed —" entry.
+HISTORY_EXCLUDED = (
+    "password",
+    "security_password",
+    "security_failures",
+    "security_locked_until",
+    "last_login",
+)
+
 username_validator = RegexValidator(
     r"^[A-Za-z0-9_.@-]{3,30}$",
     _("3 to 30 letters, digits or _ . @ -"),
@@ -150,15 +161,7 @@ class Staff(AbstractBaseUser):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
-    history = HistoricalRecords(
-        excluded_fields=[
-            "password",
-            "security_password",
-            "security_failures",
-            "security_locked_until",
-            "last_login",
-        ]
-    )
+    history = HistoricalRecords(excluded_fields=list(HISTORY_EXCLUDED))
     objects = StaffManager()
 
     USERNAME_FIELD = "username"
@@ -202,7 +205,15 @@ class Staff(AbstractBaseUser):
         return f"{parent}{self.pk}/"
 
     def save(self, *args, **kwargs):
-        super().save(*args, **kwargs)
+        update_fields = kwargs.get("update_fields")
+        quiet = update_fields is not None and set(update_fields) <= set(HISTORY_EXCLUDED)
+        if quiet:
+            self.skip_history_when_saving = True  # django-simple-history's documented switch
+        try:
+            super().save(*args, **kwargs)
+        finally:
+            if quiet:
+                del self.skip_history_when_saving
         new_path = self.expected_path()
         if new_path != self.path:
             old_path = self.path
