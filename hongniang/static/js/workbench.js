@@ -8,10 +8,10 @@
     });
     root.querySelectorAll("select[data-searchable]").forEach(function (el) {
       if (window.TomSelect && !el.tomselect) {
-        // Tom Select points the <label> at its own input; the select it hides would be left
-        // without an accessible name, so it keeps the label's text.
-        var label = el.labels && el.labels[0];
-        if (label && !el.hasAttribute("aria-label")) { el.setAttribute("aria-label", label.textContent.trim()); }
+        // Tom Select points the <label> at its own input; the hidden <select> keeps a name.
+        if (!el.getAttribute("aria-label") && el.labels && el.labels.length) {
+          el.setAttribute("aria-label", el.labels[0].textContent.trim());
+        }
         new TomSelect(el, { maxOptions: 500 });
       }
     });
