@@ -49,7 +49,9 @@ class MemberSearchSelect(forms.Select):
         options = [self.create_option(name, "", "", False, 0, attrs=attrs)]
         picked = [v for v in value if v]
         pks = [int(v) for v in picked if str(v).isdigit()]
-        members = {m.pk: m for m in Member.objects.filter(pk__in=pks)}
+        # Only within the field's own choices: a UID outside them shows as typed, no name.
+        queryset = getattr(self.choices, "queryset", Member.objects.none())
+        members = {m.pk: m for m in queryset.filter(pk__in=pks)}
         for i, v in enumerate(picked, start=1):
             member = members.get(int(v)) if str(v).isdigit() else None
             label = present(self.viewer, member).label if member else str(v)

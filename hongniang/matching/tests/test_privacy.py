@@ -227,3 +227,14 @@ def test_actions_by_uid_answer_404_unless_the_candidate_may_be_offered(client, t
         shown = [str(m) for m in response.context["messages"]]
         assert shown and "甄**" in shown[0] and "甄秘兰" not in shown[0]
     assert Recommendation.objects.filter(member=b_man, candidate=a_woman).exists()
+
+
+def test_form_initial_uid_outside_the_choices_shows_no_name(client, teams):
+    a_hidden = teams["a"][2]
+    client.force_login(teams["bb1"])
+    for url, field in (
+        (reverse("matching:appointment_create"), "partner"),
+        (reverse("matching:introduction_create"), "target"),
+    ):
+        page = client.get(url, {field: a_hidden.pk, "member": a_hidden.pk}).content.decode()
+        assert "甄**" not in page and "甄秘隐" not in page
