@@ -39,6 +39,7 @@ if PRODUCTION and (not SECRET_KEY or not FIELD_ENCRYPTION_KEY):
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+CSRF_FAILURE_VIEW = "hongniang.workbench.views.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.auth",

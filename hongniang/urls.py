@@ -13,5 +13,10 @@ urlpatterns = [
     path("matching/", include("hongniang.matching.urls")),
     path("jobs/", include("hongniang.jobs.urls")),
 ]
+handler400 = "hongniang.workbench.views.bad_request"
+handler403 = "hongniang.workbench.views.permission_denied"
+handler404 = "hongniang.workbench.views.page_not_found"
+handler500 = "hongniang.workbench.views.server_error"
+
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -23,6 +23,10 @@
     var parentId = e.detail.elt.getAttribute && e.detail.elt.getAttribute("data-region-parent");
     if (parentId) { e.detail.parameters.parent = document.getElementById(parentId).value; }
   });
+  // "Previous page" buttons (error pages).
+  document.addEventListener("click", function (e) {
+    if (e.target.closest("[data-history-back]")) { e.preventDefault(); window.history.back(); }
+  });
   // A select with data-autosubmit submits its form on change (no inline handlers: CSP).
   document.addEventListener("change", function (e) {
     if (e.target.matches("select[data-autosubmit]")) { e.target.form.submit(); }
