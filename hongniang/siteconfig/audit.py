@@ -2,13 +2,23 @@
 
 Each tracked model keeps its own history table (django-simple-history); this module merges them
 into one list. Later modules register their models in AUDITED.
+
+The number of queries does not grow with the page size or the data: one query per history table
+fetches the newest rows together with the earlier rows of the same records (to diff against), and
+the values shown on the page (people, stores, roles, members behind foreign keys) are looked up
+in one query per related model.
 """
 
-from dataclasses import dataclass
-from datetime import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from heapq import merge
 
 from django.apps import apps
+from django.db import models
+from django.db.models import Subquery
+from django.forms.models import model_to_dict
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 AUDITED: dict[str, str] = {
@@ -24,12 +34,38 @@ AUDITED: dict[str, str] = {
     "appointment": "matching.Appointment",
 }
 CHANGE_LABELS = {"+": _("created"), "~": _("changed"), "-": _("deleted")}
+# Fields never shown in the trail (bookkeeping, not a person's decision).
+HIDDEN_FIELDS = {"updated_at", "created_at"}
+MAX_TEXT = 80
+
+
+def _list_choices() -> dict[tuple[str, str], dict]:
+    """Labels for list values kept in JSON fields (their model field has no choices)."""
+    from hongniang.matching.models import DeclineReason
+    from hongniang.members import choices as c
+    from hongniang.staff.permissions import Action, Module
+
+    grants = {f"{m.value}.{a.value}": f"{m.label}·{a.label}" for m in Module for a in Action}
+    return {
+        ("staff.role", "grants"): grants,
+        ("members.member", "hobbies"): dict(c.Hobby.choices),
+        ("members.member", "personality"): dict(c.Personality.choices),
+        ("members.matepreference", "children"): dict(c.ChildrenStatus.choices),
+        ("members.matepreference", "marital"): dict(c.MaritalStatus.choices),
+        ("matching.recommendation", "decline_reasons"): dict(DeclineReason.choices),
+    }
 
 
 @dataclass
 class AuditEntry:
     kind: str
     record: object
+    # (field label, old, new) as shown; filled for the rows on screen by `describe`.
+    rows: list[tuple[str, str, str]] = field(default_factory=list)
+    # Names of the tracked fields that differ from the previous version of the record.
+    changed_fields: list[str] = field(default_factory=list)
+    previous: object = None
+    label: str = ""
 
     @property
     def when(self) -> datetime:
@@ -44,35 +80,181 @@ class AuditEntry:
         return CHANGE_LABELS.get(self.record.history_type, "")
 
     def changes(self) -> list[tuple[str, str, str]]:
-        """(field label, old, new) for an update; computed only for the rows on screen."""
-        prev = self.record.prev_record if self.record.history_type == "~" else None
-        if prev is None:
-            return []
-        delta = self.record.diff_against(prev)
-        model = self.record.instance_type
-        rows = []
-        for change in delta.changes:
-            field = model._meta.get_field(change.field)
-            rows.append((str(field.verbose_name), _display(change.old), _display(change.new)))
-        return rows
+        return self.rows
 
 
-def _display(value) -> str:
-    if value in (None, ""):
-        return "—"
-    text = str(value)
-    return text if len(text) <= 80 else text[:77] + "…"
+def _tracked(history_model) -> list[models.Field]:
+    model = history_model.instance_type
+    names = {f.name for f in history_model.tracked_fields if f.editable}
+    return [
+        model._meta.get_field(n)
+        for n in sorted(names)
+        if n not in HIDDEN_FIELDS and not n.endswith("_encrypted")
+    ]
+
+
+def _diff(record, previous, fields) -> list[str]:
+    names = [f.name for f in fields]
+    new, old = model_to_dict(record, fields=names), model_to_dict(previous, fields=names)
+    return [n for n in names if new.get(n) != old.get(n)]
+
+
+def _entries_for(key: str, *, actor_id: int | None, limit: int) -> list[AuditEntry]:
+    """Newest `limit` rows of one history table, each with its previous version (one query)."""
+    history = apps.get_model(AUDITED[key]).history
+    newest = history.all()
+    if actor_id:
+        newest = newest.filter(history_user_id=actor_id)
+    newest = newest.order_by("-history_date", "-history_id")[:limit]
+    # Every version of the records among the newest rows: their predecessors are in there.
+    rows = list(
+        history.filter(id__in=Subquery(newest.values("id")))
+        .select_related("history_user")
+        .order_by("id", "history_date", "history_id")
+    )
+    fields = _tracked(history.model)
+    entries, previous = [], {}
+    for row in rows:
+        prev = previous.get(row.id)
+        previous[row.id] = row
+        if actor_id and row.history_user_id != actor_id:
+            continue
+        entry = AuditEntry(key, row, previous=prev)
+        if row.history_type == "~":
+            entry.changed_fields = _diff(row, prev, fields) if prev is not None else []
+            if prev is not None and not entry.changed_fields:
+                continue  # a save that changed nothing tracked (e.g. a login): says nothing
+        entries.append(entry)
+    entries.sort(key=lambda e: (e.when, e.record.history_id), reverse=True)
+    return entries[:limit]
 
 
 def audit_entries(*, kind: str = "", actor_id: int | None = None, limit: int = 2000):
     """Newest-first merged history; `limit` caps each table so the page stays fast."""
-    streams = []
-    for key, label in AUDITED.items():
-        if kind and key != kind:
-            continue
-        history = apps.get_model(label).history.select_related("history_user")
-        if actor_id:
-            history = history.filter(history_user_id=actor_id)
-        rows = history.order_by("-history_date")[:limit]
-        streams.append([AuditEntry(key, r) for r in rows])
+    streams = [
+        _entries_for(key, actor_id=actor_id, limit=limit)
+        for key in AUDITED
+        if not kind or key == kind
+    ]
     return list(merge(*streams, key=lambda e: e.when, reverse=True))
+
+
+def describe(entries: list[AuditEntry], viewer) -> None:
+    """Fill in what the rows on screen show: labels, choice names, related records by name."""
+    from hongniang.members.models import Member
+
+    wanted: dict[type, set] = defaultdict(set)
+    for entry in entries:
+        model = entry.record.instance_type
+        if model is Member:
+            wanted[Member].add(entry.record.id)
+        for name in _relations(model):
+            fk = model._meta.get_field(name)
+            for version in (entry.record, entry.previous):
+                if version is not None and getattr(version, fk.attname) is not None:
+                    wanted[fk.related_model].add(getattr(version, fk.attname))
+    names = _names(wanted, viewer)
+    lists = _list_choices()
+    for entry in entries:
+        model = entry.record.instance_type
+        entry.label = _record_label(entry.record, model, names)
+        entry.rows = []
+        for name in entry.changed_fields:
+            f = model._meta.get_field(name)
+            key = (model._meta.label_lower, name)
+            entry.rows.append(
+                (
+                    str(f.verbose_name),
+                    _display(f, entry.previous, names, lists.get(key)),
+                    _display(f, entry.record, names, lists.get(key)),
+                )
+            )
+
+
+def _relations(model) -> list[str]:
+    return [f.name for f in model._meta.concrete_fields if _is_fk(f)]
+
+
+def _is_fk(f) -> bool:
+    return f.is_relation and (f.many_to_one or f.one_to_one)
+
+
+def _names(wanted: dict[type, set], viewer) -> dict[tuple[type, object], str]:
+    from hongniang.members.models import Member
+    from hongniang.members.presenter import present_many
+
+    names = {}
+    for model, pks in wanted.items():
+        objects = list(model._base_manager.filter(pk__in=pks))
+        if model is Member:
+            # Members by the presenter, like everywhere else.
+            shown = [(view.pk, view.label) for view in present_many(viewer, objects)]
+        else:
+            shown = [(o.pk, str(o)) for o in objects]
+        names.update({(model, pk): label for pk, label in shown})
+    return names
+
+
+def _record_label(record, model, names) -> str:
+    member_fk = next(
+        (
+            f
+            for f in model._meta.concrete_fields
+            if _is_fk(f) and f.related_model._meta.label_lower == "members.member"
+        ),
+        None,
+    )
+    if model._meta.label_lower == "members.member":
+        from hongniang.members.models import Member
+
+        return names.get((Member, record.id)) or f"#{record.id}"
+    if member_fk is not None:
+        # e.g. a member's preferences or a recommendation: name the member, not an id.
+        who = names.get((member_fk.related_model, getattr(record, member_fk.attname)))
+        return f"{who or '#' + str(getattr(record, member_fk.attname))} (#{record.id})"
+    # Not `record.instance`: simple-history loads the excluded fields (passwords) from the
+    # live row for that, one query per row. The tracked fields are all __str__ needs.
+    values = {
+        f.attname: getattr(record, f.attname)
+        for f in model._meta.concrete_fields
+        if hasattr(record, f.attname)
+    }
+    return _short(str(model(**values)))
+
+
+def _display(f, version, names, list_labels) -> str:
+    if version is None:
+        return "—"
+    value = getattr(version, f.attname)
+    if value in (None, "", [], {}):
+        return "—"
+    if f.is_relation:
+        return names.get((f.related_model, value), f"#{value}")
+    if f.choices:
+        return str(dict(f.flatchoices).get(value, value))
+    if isinstance(f, models.BooleanField):
+        return str(_("Yes") if value else _("No"))
+    if isinstance(value, datetime):
+        return formats.date_format(timezone.localtime(value), "Y-m-d H:i")
+    if isinstance(value, date):
+        return formats.date_format(value, "Y-m-d")
+    if isinstance(value, list):
+        labels = list_labels or {}
+        return _short("、".join(str(labels.get(v, v)) for v in value))
+    if isinstance(f, models.FileField):
+        return _short(str(value).rsplit("/", 1)[-1])
+    return _short(str(value))
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 3] + "…"
+
+
+def update_last_login_quietly(sender, user, **kwargs):
+    """`user_logged_in` receiver: record the login time without an audit-trail row."""
+    user.last_login = timezone.now()
+    user.skip_history_when_saving = True
+    try:
+        user.save(update_fields=["last_login"])
+    finally:
+        del user.skip_history_when_saving

@@ -6,7 +6,8 @@ from hongniang.workbench.uploads import CheckedImageField
 
 
 class SiteSettingsForm(StyledFormMixin, forms.ModelForm):
-    logo = CheckedImageField(max_px=600)
+    # Declared fields do not inherit the model field's label: name it, or it shows "Logo".
+    logo = CheckedImageField(max_px=600, label=SiteSettings._meta.get_field("logo").verbose_name)
 
     class Meta:
         model = SiteSettings
@@ -30,7 +31,7 @@ class SiteSettingsForm(StyledFormMixin, forms.ModelForm):
 
 
 class SiteImageForm(StyledFormMixin, forms.ModelForm):
-    image = CheckedImageField(max_px=1920)
+    image = CheckedImageField(max_px=1920, label=SiteImage._meta.get_field("image").verbose_name)
 
     class Meta:
         model = SiteImage

@@ -1,16 +1,19 @@
+from functools import wraps
+
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from hongniang.siteconfig import services
-from hongniang.siteconfig.audit import AUDITED, audit_entries
+from hongniang.siteconfig.audit import AUDITED, audit_entries, describe
 from hongniang.siteconfig.forms import SiteImageForm, SiteSettingsForm
 from hongniang.siteconfig.models import SiteImage, SiteSettings
 from hongniang.staff.models import Staff
 from hongniang.staff.permissions import can, require_perm
+from hongniang.staff.visibility import DataScope, user_scope
 from hongniang.workbench.listing import page_size
 
 
@@ -60,7 +63,21 @@ def image_delete(request, pk):
     return redirect("siteconfig:images")
 
 
-@require_perm("settings")
+def administrators_only(view):
+    """Settings access plus the data scope "all": pages that show every member's personal data
+    (the audit trail, the personal-data access log) are for administrators only."""
+
+    @require_perm("settings")
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if user_scope(request.user) != DataScope.ALL:
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+@administrators_only
 def audit_log(request):
     kind = request.GET.get("kind", "")
     kind = kind if kind in AUDITED else ""
@@ -69,6 +86,7 @@ def audit_log(request):
     page = Paginator(audit_entries(kind=kind, actor_id=actor_id), page_size()).get_page(
         request.GET.get("page")
     )
+    describe(page.object_list, request.user)
     return render(
         request,
         "siteconfig/audit_log.html",
