@@ -1,6 +1,9 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from hongniang.siteconfig.models import SiteImage, SiteSettings
+from hongniang.siteconfig.selectors import AccessKind
+from hongniang.staff.models import Staff
 from hongniang.workbench.forms import StyledFormMixin
 from hongniang.workbench.uploads import CheckedImageField
 
@@ -43,3 +46,29 @@ class SiteImageForm(StyledFormMixin, forms.ModelForm):
 
     def clean_image(self):
         return self.cleaned_data.get("image") or self.instance.image
+
+
+class PersonalDataFilterForm(StyledFormMixin, forms.Form):
+    staff = forms.ModelChoiceField(
+        label=_("Who"),
+        required=False,
+        queryset=Staff.objects.order_by("sort_order", "pk"),
+        empty_label=_("Anyone"),
+        widget=forms.Select(attrs={"data-searchable": "1"}),
+    )
+    member = forms.IntegerField(label=_("Member UID"), required=False, min_value=1)
+    kind = forms.ChoiceField(
+        label=_("Kind"), required=False, choices=[("", _("Any kind")), *AccessKind.choices]
+    )
+    date_from = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            self.add_error("date_to", _("The end date is before the start date."))
+        return data

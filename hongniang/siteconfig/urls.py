@@ -10,4 +10,5 @@ urlpatterns = [
     path("images/<int:pk>/", views.image_edit, name="image_edit"),
     path("images/<int:pk>/delete/", views.image_delete, name="image_delete"),
     path("audit/", views.audit_log, name="audit"),
+    path("personal-data/", views.personal_data, name="personal_data"),
 ]

@@ -7,10 +7,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from hongniang.members.presenter import present_many
 from hongniang.siteconfig import services
 from hongniang.siteconfig.audit import AUDITED, audit_entries, describe
-from hongniang.siteconfig.forms import SiteImageForm, SiteSettingsForm
+from hongniang.siteconfig.forms import PersonalDataFilterForm, SiteImageForm, SiteSettingsForm
 from hongniang.siteconfig.models import SiteImage, SiteSettings
+from hongniang.siteconfig.selectors import ACCESS_LABELS, personal_data_access
 from hongniang.staff.models import Staff
 from hongniang.staff.permissions import can, require_perm
 from hongniang.staff.visibility import DataScope, user_scope
@@ -97,6 +99,31 @@ def audit_log(request):
             "actors": Staff.objects.visible_to(request.user).only("pk", "name", "username"),
             "actor_id": actor_id,
         },
+    )
+
+
+@administrators_only
+def personal_data(request):
+    form = PersonalDataFilterForm(request.GET or None)
+    if form.is_bound and not form.is_valid():
+        logs = personal_data_access().none()  # say what is wrong; show nothing half-filtered
+    else:
+        filters = form.cleaned_data if form.is_bound else {}
+        logs = personal_data_access(
+            staff=filters.get("staff"),
+            member_id=filters.get("member"),
+            kind=filters.get("kind", ""),
+            date_from=filters.get("date_from"),
+            date_to=filters.get("date_to"),
+        )
+    page = Paginator(logs, page_size()).get_page(request.GET.get("page"))
+    members = present_many(request.user, [log.member for log in page.object_list])
+    rows = [
+        {"log": log, "member": member, "what": ACCESS_LABELS.get(log.field, log.field)}
+        for log, member in zip(page.object_list, members, strict=True)
+    ]
+    return render(
+        request, "siteconfig/personal_data.html", {"form": form, "page": page, "rows": rows}
     )
 
 

@@ -72,7 +72,16 @@ SECTIONS = (
         (
             NavItem(_("Site settings"), "siteconfig:edit", "settings", icon="adjustments"),
             NavItem(_("Banners and ads"), "siteconfig:images", "settings", icon="photo"),
-            NavItem(_("Audit trail"), "siteconfig:audit", "settings", icon="history"),
+            NavItem(
+                _("Audit trail"), "siteconfig:audit", "settings", icon="history", all_scope=True
+            ),
+            NavItem(
+                _("Personal data access"),
+                "siteconfig:personal_data",
+                "settings",
+                icon="eye-check",
+                all_scope=True,
+            ),
             NavItem(
                 _("Background jobs"), "jobs:list", "settings", icon="list-check", all_scope=True
             ),

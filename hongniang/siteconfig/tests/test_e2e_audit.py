@@ -22,3 +22,25 @@ def test_audit_filters_have_accessible_names(page, org):
     shot(page, "audit-log")
     assert page.evaluate(NAMELESS_SELECTS) == []
     assert "姓名" in page.locator("table").inner_text()
+
+
+def test_personal_data_page_filters_by_staff(page, org):
+    from hongniang.members.models import RevealLog
+    from hongniang.members.tests.helpers import add_member
+
+    her = add_member(org["aa1"], name="小芳")
+    RevealLog.objects.create(member=her, field="mobile", staff=org["aa1"])
+    RevealLog.objects.create(member=her, field="export", staff=org["mgr1"])
+    login(page, "admin", PASSWORD)
+    page.click("a.nav-link:has-text('系统设置')")  # open the sidebar section
+    page.click("a.dropdown-item:has-text('个人信息访问记录')")
+    page.wait_for_url("**/settings/personal-data/")
+    page.wait_for_selector("#id_staff.tomselected")
+    assert page.evaluate(NAMELESS_SELECTS) == []
+    assert page.locator("tbody tr").count() == 2
+    page.locator("#id_staff").evaluate("(el, v) => el.tomselect.setValue(v)", str(org["mgr1"].pk))
+    page.click("button:has-text('筛选')")
+    page.wait_for_url("**/settings/personal-data/?*")
+    shot(page, "personal-data")
+    assert page.locator("tbody tr").count() == 1
+    assert "完整导出" in page.locator("tbody").inner_text()
