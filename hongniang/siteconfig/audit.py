@@ -248,13 +248,3 @@ def _display(f, version, names, list_labels) -> str:
 
 def _short(text: str) -> str:
     return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 3] + "…"
-
-
-def update_last_login_quietly(sender, user, **kwargs):
-    """`user_logged_in` receiver: record the login time without an audit-trail row."""
-    user.last_login = timezone.now()
-    user.skip_history_when_saving = True
-    try:
-        user.save(update_fields=["last_login"])
-    finally:
-        del user.skip_history_when_saving
