@@ -77,6 +77,9 @@ def test_recommend_decline_reranks_then_arrange_appointment(page, org):
     from hongniang.members.models import Member
 
     partner = Member.objects.get(name=nxt)
+    from hongniang.staff.tests.test_staff_a11y import UNNAMED
+
+    assert page.evaluate(UNNAMED) == []  # the pickers keep accessible names under Tom Select
     # The partner is searched by name (Tom Select asks the server, which scopes and masks).
     page.fill("#id_partner-ts-control", nxt)
     page.locator(".ts-dropdown .option", has_text=f"UID {partner.pk}").click()

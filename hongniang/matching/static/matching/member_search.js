@@ -4,6 +4,10 @@
   function enhance(root) {
     root.querySelectorAll("select[data-member-search]").forEach(function (el) {
       if (!window.TomSelect || el.tomselect) { return; }
+      // Tom Select points the <label> at its own input; the hidden <select> keeps a name.
+      if (!el.getAttribute("aria-label") && el.labels && el.labels.length) {
+        el.setAttribute("aria-label", el.labels[0].textContent.trim());
+      }
       var url = el.getAttribute("data-member-search");
       var memberField = el.getAttribute("data-member-field");
       new TomSelect(el, {
