@@ -139,3 +139,68 @@ def test_partner_side_records_its_members_attendance(page, org):
     page.wait_for_url(f"{page.base_url}/matching/appointments/")
     appt.refresh_from_db()
     assert appt.partner_attended is True and appt.partner_feedback == "想再见一次"
+
+
+def test_matching_pages_name_every_control(page, org):
+    """Every matching and messaging page: no control without an accessible name once the
+    scripts ran, and no critical axe violation when axe-core is at hand."""
+    from datetime import timedelta
+
+    from hongniang.matching import services
+    from hongniang.matching.models import IntroductionRequest
+    from hongniang.staff.tests.test_staff_a11y import AXE_PATHS, CRITICAL, UNNAMED
+
+    index.reset()
+    role = role_with(
+        "members.view",
+        "members.add",
+        "members.edit",
+        "matching.view",
+        "matching.add",
+        "matching.edit",
+    )
+    for key in ("aa1", "bb1"):
+        org[key].role = role
+        org[key].save()
+    her = add_member(org["aa1"], name="林晓", sex=c.Sex.FEMALE, birthday=date(1995, 3, 1))
+    him = add_member(org["bb1"], name="周宇", sex=c.Sex.MALE, birthday=date(1992, 3, 1))
+    services.recommend(actor=org["aa1"], member=her, candidate=him, reason="合适")
+    appt = services.appointment_create(
+        actor=org["aa1"],
+        appointment=Appointment(
+            member=her, partner=him, starts_at=timezone.now() + timedelta(days=1), place="公园"
+        ),
+    )
+    services.introduction_create(
+        actor=org["aa1"], request=IntroductionRequest(member=her, target=him)
+    )
+    axe = next((p.read_text(encoding="utf-8") for p in AXE_PATHS if p.exists()), None)
+    problems = {}
+    for user, urls in (
+        (
+            "aa1",
+            [
+                "/matching/",
+                f"/matching/member/{her.pk}/",
+                "/matching/appointments/",
+                "/matching/appointments/?view=bucket&bucket=1",
+                f"/matching/appointments/new/?member={her.pk}",
+                f"/matching/appointments/{appt.pk}/",
+                "/matching/introductions/",
+                "/matching/introductions/new/",
+            ],
+        ),
+        ("bb1", [f"/matching/appointments/{appt.pk}/", "/notices/", f"/matching/member/{him.pk}/"]),
+    ):
+        page.context.clear_cookies()
+        login(page, user, PASSWORD)
+        for url in urls:
+            page.goto(page.base_url + url)
+            page.wait_for_load_state("networkidle")
+            found = page.evaluate(UNNAMED)
+            if axe:
+                page.evaluate(axe)
+                found += page.evaluate(CRITICAL)
+            if found:
+                problems[f"{user} {url}"] = found
+    assert problems == {}
