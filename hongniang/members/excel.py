@@ -1065,7 +1065,7 @@ def _safe_text(ws, value: str) -> WriteOnlyCell:
     return cell
 
 
-def export_workbook(queryset, viewer, *, full: bool = False) -> bytes:
+def export_workbook(queryset, viewer, *, full: bool = False, progress=None) -> bytes:
     """The members of ``queryset`` (already scoped and filtered) in the columns of the template,
     written row by row (openpyxl write-only mode: memory does not grow with the list).
 
@@ -1118,6 +1118,7 @@ def export_workbook(queryset, viewer, *, full: bool = False) -> bytes:
     # export. A failure half-way leaves reveal logs for rows never delivered, which errs on the
     # safe side for an audit trail.
     qs = queryset.select_related("preference")
+    written = 0
     for batch in _chunks(qs.iterator(chunk_size=EXPORT_CHUNK), EXPORT_CHUNK):
         codes = {getattr(m, k) for m in batch for k in ("region", "hukou_region")}
         region_cache.update(region_labels(codes - region_cache.keys()))
@@ -1136,6 +1137,9 @@ def export_workbook(queryset, viewer, *, full: bool = False) -> bytes:
             RevealLog.objects.bulk_create(
                 [RevealLog(member_id=m.pk, field="export", staff=viewer) for m in batch]
             )
+        written += len(batch)
+        if progress is not None:
+            progress(written)
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()

@@ -5,18 +5,17 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError
-from django.http import Http404, HttpResponse, QueryDict
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from hongniang.members import excel, selectors
-from hongniang.members.forms import MemberFilterForm
-from hongniang.members.views import MEMBER_SORTING
+from hongniang.jobs.models import JobKind
+from hongniang.jobs.services import job_start
+from hongniang.members import excel, tasks
 from hongniang.staff.permissions import can, require_perm
 from hongniang.staff.services import verify_security_password
 from hongniang.workbench.forms import StyledFormMixin
@@ -140,10 +139,16 @@ def import_template(request):
 
 @require_perm("members", "export")
 def export_members(request):
-    """GET: the filtered list with masked personal data. POST with the security password (and
-    the reveal permission): the same list in full, each member's reveal logged."""
-    params = request.POST if request.method == "POST" else request.GET
-    full = request.method == "POST"
+    """GET: how many members the filtered list would export, and a button to start.
+    POST: start the export as a background job and show its progress. Mobiles and ID numbers
+    stay masked; with the reveal permission and the security password they are written in full
+    (mode "full"), each member's reveal logged."""
+    if request.method != "POST":
+        query = request.GET.urlencode()
+        count = tasks.export_queryset(request.user, query).count()
+        return render(request, "members/export_confirm.html", {"query": query, "count": count})
+    query = request.POST.get("query", "")
+    full = request.POST.get("mode") != "masked"
     if full:
         if not can(request.user, "members", "reveal"):
             raise PermissionDenied
@@ -151,10 +156,12 @@ def export_members(request):
             verify_security_password(request.user, request.POST.get("security_password", ""))
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
-            return redirect(f"{reverse('members:list')}?{params.get('query', '')}")
-        params = QueryDict(params.get("query", ""))
-    form = MemberFilterForm(params or None, viewer=request.user)
-    filters = form.cleaned_data if form.is_valid() else {}
-    qs = MEMBER_SORTING.apply(selectors.member_list(viewer=request.user, filters=filters), params)
-    content = excel.export_workbook(qs, request.user, full=full)
-    return _xlsx_response(content, f"members-{timezone.localdate():%Y%m%d}.xlsx")
+            return redirect(f"{reverse('members:list')}?{query}")
+    job = job_start(
+        actor=request.user,
+        kind=JobKind.MEMBER_EXPORT,
+        title=_("Member export (full)") if full else _("Member export"),
+        work_task=tasks.export_members,
+        params={"query": query, "full": full},
+    )
+    return redirect("jobs:detail", job.pk)

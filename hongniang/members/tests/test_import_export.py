@@ -7,10 +7,12 @@ import pytest
 from django.contrib.messages import get_messages
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 
+from hongniang.jobs.models import Job, JobState
 from hongniang.members import choices as c
 from hongniang.members import excel, import_views, services
 from hongniang.members import personal_data as pd
@@ -475,8 +477,46 @@ def two_teams(org):
 
 
 def export(client, user, query=""):
+    """Start a masked export of the list filtered by `query` as `user`; the file it produced.
+    (Tests run background jobs at once.)"""
     client.force_login(user)
-    return client.get(reverse("members:export") + query)
+    confirm = client.get(reverse("members:export") + query)
+    if confirm.status_code != 200:
+        return confirm
+    started = client.post(reverse("members:export"), {"query": query.lstrip("?"), "mode": "masked"})
+    return job_file(client, started)
+
+
+def job_file(client, started):
+    assert started.status_code == 302, started
+    job = Job.objects.get(pk=started.url.rstrip("/").rsplit("/", 1)[-1])
+    assert job.state == JobState.SUCCEEDED, job.error
+    assert client.get(started.url).status_code == 200
+    streamed = client.get(reverse("jobs:file", args=[job.pk, "result"]))
+    # The file is streamed; read it whole so that the tests can look at it.
+    response = HttpResponse(b"".join(streamed.streaming_content), status=streamed.status_code)
+    for key in ("Content-Type", "Content-Disposition"):
+        response[key] = streamed[key]
+    return response
+
+
+def test_export_asks_before_it_starts_and_runs_as_a_job(client, org, two_teams):
+    client.force_login(org["admin"])
+    confirm = client.get(reverse("members:export"), {"name": "甲队"})
+    assert confirm.status_code == 200 and not Job.objects.exists()
+    assert "1" in confirm.content.decode()
+    started = client.post(reverse("members:export"), {"query": "name=甲队", "mode": "masked"})
+    job = Job.objects.get()
+    assert started.url == reverse("jobs:detail", args=[job.pk])
+    assert (job.kind, job.state, job.created_by, job.result["count"]) == (
+        "member_export",
+        JobState.SUCCEEDED,
+        org["admin"],
+        1,
+    )
+    # Somebody else cannot fetch the file.
+    client.force_login(org["mgr2"])
+    assert client.get(reverse("jobs:file", args=[job.pk, "result"])).status_code == 404
 
 
 def test_export_is_scoped_to_the_viewer_and_masked_without_reveal(client, org, two_teams):
@@ -528,8 +568,11 @@ def test_export_in_full_for_a_role_that_may_reveal_and_it_is_logged(client, org,
     assert masked[1][mobile_col] == "138****8002"
     wrong = client.post(reverse("members:export"), {"security_password": "nope", "query": ""})
     assert wrong.status_code == 302 and not RevealLog.objects.exists()
-    response = client.post(
-        reverse("members:export"), {"security_password": "Secure-999", "query": "name=乙队"}
+    response = job_file(
+        client,
+        client.post(
+            reverse("members:export"), {"security_password": "Secure-999", "query": "name=乙队"}
+        ),
     )
     rows = sheet_rows(response.content)
     id_col = [str(h) for h, _k in excel.COLUMNS].index(header("id_number"))
