@@ -69,6 +69,7 @@ e2e: deps assets sysdeps-test messages
 bench: deps assets
 	$(PYTHON) bench/engine_bench.py
 	$(PYTHON) bench/pages_bench.py
+	$(PYTHON) bench/export_bench.py
 
 lint: deps
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/lint-imports

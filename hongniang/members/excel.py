@@ -34,7 +34,6 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook, load_workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -49,6 +48,7 @@ from hongniang.members.regions import Region, region_labels
 from hongniang.members.validators import validate_birthday
 from hongniang.members.widgets import RegionField
 from hongniang.staff.permissions import can
+from hongniang.workbench.xlsx import SheetWriter
 
 logger = logging.getLogger(__name__)
 
@@ -1058,13 +1058,6 @@ def _chunks(iterable, size):
         yield batch
 
 
-def _safe_text(ws, value: str) -> WriteOnlyCell:
-    """A text cell that stays text: openpyxl would take "=..." for a formula."""
-    cell = WriteOnlyCell(ws, value=value)
-    cell.data_type = "s"
-    return cell
-
-
 def export_workbook(queryset, viewer, *, full: bool = False, progress=None) -> bytes:
     """The members of ``queryset`` (already scoped and filtered) in the columns of the template,
     written row by row (openpyxl write-only mode: memory does not grow with the list).
@@ -1085,24 +1078,19 @@ def export_workbook(queryset, viewer, *, full: bool = False, progress=None) -> b
     }
     region_cache: dict[str, str] = {}
 
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(_sheet_title_rows())
-    ws.freeze_panes = "A2"
-    for col, (_header, key) in enumerate(COLUMNS, start=1):
-        width = 22 if key in PERSONAL or kinds[key] == Kind.REGION else 12
-        ws.column_dimensions[get_column_letter(col)].width = width
-    ws.append([_safe_text(ws, str(header)) for header, _k in COLUMNS])
-
-    def cell(member, key):
+    # Rows are read as plain values (no model instances: a third of the time at 100,000 rows),
+    # one database column per export column.
+    def source(key):
         if key in PERSONAL:
-            if reveal:
-                return pd.decrypt(getattr(member, f"{key}_encrypted"))
-            return getattr(member, f"{key}_masked")
-        if key.startswith(PREF):
-            pref = getattr(member, "preference", None)
-            value = getattr(pref, key[len(PREF) :]) if pref else None
-        else:
-            value = getattr(member, key)
+            return f"{key}_encrypted" if reveal else f"{key}_masked"
+        return f"preference__{key[len(PREF) :]}" if key.startswith(PREF) else key
+
+    sources = {key: source(key) for _h, key in COLUMNS}
+
+    def cell(row, key):
+        value = row[sources[key]]
+        if key in PERSONAL:
+            return pd.decrypt(value) if reveal and value else value
         kind = kinds[key]
         if value in (None, "", []):
             return None
@@ -1117,29 +1105,22 @@ def export_workbook(queryset, viewer, *, full: bool = False, progress=None) -> b
     # No transaction around the loop: it would hold the database's write lock for the whole
     # export. A failure half-way leaves reveal logs for rows never delivered, which errs on the
     # safe side for an audit trail.
-    qs = queryset.select_related("preference")
+    qs = queryset.values("pk", *dict.fromkeys(sources.values()))
     written = 0
-    for batch in _chunks(qs.iterator(chunk_size=EXPORT_CHUNK), EXPORT_CHUNK):
-        codes = {getattr(m, k) for m in batch for k in ("region", "hukou_region")}
-        region_cache.update(region_labels(codes - region_cache.keys()))
-        for member in batch:
-            row = []
-            for _h, key in COLUMNS:
-                value = cell(member, key)
-                if kinds[key] == Kind.DATE and value:
-                    value = WriteOnlyCell(ws, value=value)
-                    value.number_format = "yyyy-mm-dd"
-                elif isinstance(value, str):
-                    value = _safe_text(ws, value)
-                row.append(value)
-            ws.append(row)
-        if reveal:
-            RevealLog.objects.bulk_create(
-                [RevealLog(member_id=m.pk, field="export", staff=viewer) for m in batch]
-            )
-        written += len(batch)
-        if progress is not None:
-            progress(written)
+    widths = [22 if key in PERSONAL or kinds[key] == Kind.REGION else 12 for _h, key in COLUMNS]
     buffer = io.BytesIO()
-    wb.save(buffer)
+    with SheetWriter(buffer, _sheet_title_rows(), widths=widths) as sheet:
+        sheet.header([str(header) for header, _k in COLUMNS])
+        for batch in _chunks(qs.iterator(chunk_size=EXPORT_CHUNK), EXPORT_CHUNK):
+            codes = {m[k] for m in batch for k in ("region", "hukou_region")}
+            region_cache.update(region_labels(codes - region_cache.keys()))
+            for member in batch:
+                sheet.row([cell(member, key) for _h, key in COLUMNS])
+            if reveal:
+                RevealLog.objects.bulk_create(
+                    [RevealLog(member_id=m["pk"], field="export", staff=viewer) for m in batch]
+                )
+            written += len(batch)
+            if progress is not None:
+                progress(written)
     return buffer.getvalue()
