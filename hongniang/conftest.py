@@ -19,9 +19,20 @@ def org(db):
         "members.edit",
         "members.export",
         "members.allocate",
+        "presales.view",
+        "aftersales.view",
         name="经理",
     )
-    mm_role = role_with("staff.view", "members.view", "members.add", "members.edit", name="红娘")
+    # A matchmaker of both kinds: members are allocated only to roles of their kind.
+    mm_role = role_with(
+        "staff.view",
+        "members.view",
+        "members.add",
+        "members.edit",
+        "presales.view",
+        "aftersales.view",
+        name="红娘",
+    )
     admin = StaffFactory(username="admin", role=admin_role, store=store_a)
     m1 = StaffFactory(username="mgr1", role=manager_role, store=store_a, supervisor=admin)
     m2 = StaffFactory(username="mgr2", role=manager_role, store=store_a, supervisor=admin)

@@ -6,7 +6,7 @@ from hongniang.members import choices as c
 from hongniang.members.models import MatePreference, Member
 from hongniang.members.reference import ethnic_group_choices
 from hongniang.members.regions import RegionLevel
-from hongniang.members.selectors import WINDOWS
+from hongniang.members.selectors import WINDOWS, assignees
 from hongniang.members.widgets import RegionField
 from hongniang.staff.models import Staff
 from hongniang.workbench.forms import StyledFormMixin
@@ -307,14 +307,9 @@ class AllocateForm(StyledFormMixin, forms.Form):
         label=_("Remark"), required=False, max_length=300, widget=forms.Textarea(attrs={"rows": 2})
     )
 
-    def __init__(self, *args, viewer, members_qs, **kwargs):
+    def __init__(self, *args, viewer, members_qs, kind=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["members"].queryset = members_qs
         self.fields["members"].error_messages["required"] = _("Choose at least one member.")
-        self.fields["to"].queryset = (
-            Staff.objects.visible_to(viewer)
-            .filter(status="normal")
-            .select_related("role")
-            .order_by("path")
-        )
+        self.fields["to"].queryset = assignees(viewer=viewer, kind=kind)
         self.fields["to"].label_from_instance = lambda s: f"{s.name}({s.username}) · {s.role or ''}"

@@ -11,9 +11,10 @@ from django.utils.translation import gettext_lazy as _
 
 from hongniang.members import choices as c
 from hongniang.members import personal_data as pd
-from hongniang.members.models import Member
+from hongniang.members.models import AllocationKind, Member
+from hongniang.staff.models import Staff, StaffStatus
 from hongniang.staff.permissions import can
-from hongniang.staff.visibility import DataScope, user_scope
+from hongniang.staff.visibility import DataScope, user_scope, visible_staff_ids
 
 # Registration windows of whitepaper 2.3.1 (三天内, 一个月, 三个月, 半年, 一年).
 WINDOWS = {
@@ -157,13 +158,55 @@ def member_list(*, viewer, filters: dict | None = None) -> QuerySet:
 
 
 def pool_base(*, viewer) -> QuerySet:
-    """Unallocated members, for those who may allocate: their store, or all for scope `all`."""
+    """Members in the pools, for those who may allocate: their store, or all for scope `all`
+    (DESIGN.md, Permissions). A pooled member whose owner is still set (a signed member's
+    pre-sales matchmaker, an abandoned member's matchmaker) belongs to that owner's team: only
+    someone who can see that owner may take the member."""
     if not can(viewer, "members", "allocate"):
         return Member.objects.none()
     qs = Member.objects.all()
     if user_scope(viewer) != DataScope.ALL:
-        qs = qs.filter(store_id=viewer.store_id)
+        team = visible_staff_ids(viewer).order_by()
+        qs = qs.filter(
+            Q(presales_owner__isnull=True) | Q(presales_owner_id__in=team),
+            Q(aftersales_owner__isnull=True) | Q(aftersales_owner_id__in=team),
+            store_id=viewer.store_id,
+        )
     return qs
+
+
+# The pools and the kind of matchmaker a member taken from each goes to.
+POOL_KINDS = {
+    "unsigned": AllocationKind.PRESALES,
+    "signed": AllocationKind.AFTERSALES,
+    "abandoned": AllocationKind.PRESALES,
+}
+# A role serves pre-sales (after-sales) members when it has any right in that module.
+KIND_MODULES = {AllocationKind.PRESALES: "presales", AllocationKind.AFTERSALES: "aftersales"}
+
+
+def serves(staff: Staff, kind: str) -> bool:
+    """Whether the staff member's role fits members of this allocation kind."""
+    if staff.is_superuser:
+        return True
+    module = KIND_MODULES[kind]
+    return staff.role is not None and any(
+        grant.startswith(f"{module}.") for grant in staff.role.grant_set
+    )
+
+
+def assignees(*, viewer, kind: str | None = None) -> QuerySet:
+    """Active staff the viewer can see and may allocate to; with a kind, those whose role fits
+    it (pre-sales roles for the unsigned and abandoned pools, after-sales for the signed one)."""
+    qs = (
+        Staff.objects.visible_to(viewer)
+        .filter(status=StaffStatus.NORMAL)
+        .select_related("role")
+        .order_by("path")
+    )
+    if kind is None:
+        return qs
+    return qs.filter(pk__in=[s.pk for s in qs if serves(s, kind)])
 
 
 def pool_members(*, viewer, pool: str, filters: dict | None = None) -> QuerySet:

@@ -5,6 +5,7 @@ from collections.abc import Iterable
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -214,9 +215,12 @@ def members_allocate(
 ) -> int:
     """Allocate (or reallocate) members to a matchmaker of the actor's visible team.
 
-    The members must be in the actor's pools or visible to them; all or nothing.
+    The members must be in the actor's pools or visible to them, and ``to``'s role must fit each
+    member (pre-sales or after-sales); all or nothing. A signed member gets an after-sales
+    matchmaker and keeps the pre-sales one (who made the sale); any other member, abandoned ones
+    included, gets ``to`` as their one matchmaker. ``to`` is told by a notice.
     """
-    from hongniang.members.selectors import allocatable_members
+    from hongniang.members.selectors import allocatable_members, serves
 
     _require(actor, "allocate")
     if not Staff.objects.visible_to(actor).filter(pk=to.pk).exists() or not to.is_active:
@@ -232,17 +236,29 @@ def members_allocate(
     if len(allowed) != len({m.pk for m in members}):
         raise PermissionDenied
     now = timezone.now()
-    locked = Member.objects.select_for_update().filter(pk__in=allowed)
-    count = 0
+    locked = list(Member.objects.select_for_update().filter(pk__in=allowed))
+    for kind in {allocation_kind_for(m) for m in locked}:
+        if not serves(to, kind):
+            raise ValidationError(
+                {
+                    "to": _("%(name)s's role does not take %(kind)s members.")
+                    % {"name": to.name, "kind": AllocationKind(kind).label}
+                }
+            )
+    done = []
     for member in locked:
         kind = allocation_kind_for(member)
         field = "aftersales_owner" if kind == AllocationKind.AFTERSALES else "presales_owner"
         previous = getattr(member, f"{field}_id")
-        if previous == to.pk:
+        fields = [field, "allocated_at", "updated_at"]
+        if member.sales_stage == c.SalesStage.ABANDONED and member.aftersales_owner_id:
+            member.aftersales_owner = None  # the new matchmaker replaces the old team entirely
+            fields.append("aftersales_owner")
+        elif previous == to.pk:
             continue
         setattr(member, field, to)
         member.allocated_at = now
-        member.save(update_fields=[field, "allocated_at", "updated_at"])
+        member.save(update_fields=fields)
         Allocation.objects.create(
             member=member,
             kind=kind,
@@ -260,8 +276,33 @@ def members_allocate(
             from_staff=previous,
             to_staff=to.pk,
         )
-        count += 1
-    return count
+        done.append(member)
+    if done and to.pk != actor.pk:
+        _notify_allocated(actor=actor, to=to, members=done)
+    return len(done)
+
+
+NOTICE_NAMES = 5  # members named in an allocation notice; the rest are counted
+
+
+def _notify_allocated(*, actor: Staff, to: Staff, members: list[Member]) -> None:
+    from hongniang.members.presenter import member_label
+    from hongniang.messaging.services import notify
+
+    names = "、".join(member_label(to, m) for m in members[:NOTICE_NAMES])
+    if len(members) > NOTICE_NAMES:
+        names += _(" and %(n)s more") % {"n": len(members) - NOTICE_NAMES}
+    link = (
+        reverse("members:detail", args=[members[0].pk])
+        if len(members) == 1
+        else f"{reverse('members:list')}?owner={to.pk}"
+    )
+    notify(
+        recipient=to,
+        text=_("%(actor)s allocated %(count)s member(s) to you: %(names)s")
+        % {"actor": actor.name, "count": len(members), "names": names},
+        link=link,
+    )
 
 
 def member_reveal(*, actor: Staff, member: Member, field: str, security_password: str) -> str:

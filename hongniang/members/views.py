@@ -3,6 +3,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -12,7 +13,7 @@ from hongniang.members import choices as c
 from hongniang.members import personal_data as pd
 from hongniang.members import selectors, services
 from hongniang.members.forms import AllocateForm, MemberFilterForm, MemberForm, PreferenceForm
-from hongniang.members.models import MatePreference, Member
+from hongniang.members.models import AllocationKind, MatePreference, Member
 from hongniang.members.regions import region_labels
 from hongniang.staff.permissions import can, require_perm
 from hongniang.workbench.forms import StyledFormMixin, add_service_errors
@@ -211,12 +212,12 @@ def reveal(request, pk, field):
     return HttpResponse(format_html('<span class="font-monospace">{}</span>', value or "—"))
 
 
-def _allocation_page(request, *, template, tabs, current, qs):
+def _allocation_page(request, *, template, tabs, current, qs, kind=None):
     form = MemberFilterForm(request.GET or None, viewer=request.user)
     filters = form.cleaned_data if form.is_valid() else {}
     qs = MEMBER_SORTING.apply(selectors.apply_filters(qs, filters), request)
     page = paginate(request, qs.only(*selectors.LIST_COLUMNS), "member", keyed=True)
-    allocate_form = AllocateForm(viewer=request.user, members_qs=qs)
+    allocate_form = AllocateForm(viewer=request.user, members_qs=qs, kind=kind)
     return render(
         request,
         template,
@@ -243,6 +244,7 @@ def pools(request):
         tabs=selectors.POOLS,
         current=pool,
         qs=selectors.pool_members(viewer=request.user, pool=pool),
+        kind=selectors.POOL_KINDS[pool],
     )
 
 
@@ -256,6 +258,7 @@ def reallocate(request):
         tabs=selectors.REALLOCATION_GROUPS,
         current=group,
         qs=selectors.reallocation_members(viewer=request.user, group=group),
+        kind=AllocationKind.AFTERSALES if group == "signed" else None,
     )
 
 
@@ -268,8 +271,11 @@ def allocate(request):
         members_qs=selectors.allocatable_members(viewer=request.user),
     )
     back = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
-        back = "members:pools"
+    # Only a path on this site: anything else (a view name, another host, junk) goes to the list.
+    if not back.startswith("/") or not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = reverse("members:pools")
     if not form.is_valid():
         for errors in form.errors.values():
             messages.error(request, " ".join(errors))
