@@ -1,8 +1,10 @@
 """Writes on members. Each service checks permission and visibility itself, runs in one
 transaction and leaves an event on the member's timeline."""
 
+import time
 from collections.abc import Iterable
 
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import reverse
@@ -40,6 +42,26 @@ def mobile_in_use(mobile: str, *, exclude_pk: int | None = None) -> bool:
 def id_number_in_use(number: str, *, exclude_pk: int | None = None) -> bool:
     qs = Member.objects.filter(id_number_hash=pd.lookup_hash(number))
     return qs.exclude(pk=exclude_pk).exists() if exclude_pk else qs.exists()
+
+
+LIVE_CHECKS_PER_MINUTE = 30
+
+
+def _minute() -> int:
+    return int(time.time() // 60)
+
+
+def live_check_limited(user) -> bool:
+    """Count one live check (mobile / ID number in use?) for the user in the current minute;
+    True once the user has used up LIVE_CHECKS_PER_MINUTE (a fixed window in the cache)."""
+    key = f"members:live-check:{user.pk}:{_minute()}"
+    cache.add(key, 0, timeout=120)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=120)
+        count = 1
+    return count > LIVE_CHECKS_PER_MINUTE
 
 
 def apply_personal_data(member: Member, *, mobile: str | None, id_number: str | None) -> None:

@@ -1,3 +1,5 @@
+from functools import wraps
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -162,11 +164,41 @@ def _check_result(ok: bool, message) -> HttpResponse:
 
 
 def _exclude_pk(request) -> int | None:
+    """The member being edited, whose own number is not "in use": only one the user may see,
+    or the answer would tell whether that member has the number typed in."""
     raw = request.GET.get("member", "")
-    return int(raw) if raw.isdigit() else None
+    if not raw.isdigit():
+        return None
+    return (
+        Member.objects.visible_to(request.user)
+        .filter(pk=int(raw))
+        .values_list("pk", flat=True)
+        .first()
+    )
 
 
-@require_perm("members")
+def _live_check(view):
+    """Live checks answer only "in use" or "free", only to users who may add members, and at
+    most LIVE_CHECKS_PER_MINUTE times a minute per user: enough for typing, too few to search
+    the agency's numbers."""
+
+    @require_perm("members", "add")
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if services.live_check_limited(request.user):
+            return HttpResponse(
+                format_html(
+                    '<span class="text-danger">{}</span>',
+                    _("Too many checks. Please wait a minute and try again."),
+                ),
+                status=429,
+            )
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+@_live_check
 def check_mobile(request):
     """Live check on the form: is this a valid mobile, and is it free?"""
     try:
@@ -178,7 +210,7 @@ def check_mobile(request):
     return _check_result(True, _("This mobile number is available."))
 
 
-@require_perm("members")
+@_live_check
 def check_id_number(request):
     """Live check of a resident ID: checksum and birth date, and whether it is free."""
     if request.GET.get("id_type", "resident_id") != "resident_id":
