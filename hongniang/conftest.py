@@ -60,6 +60,12 @@ def _all():
     return ALL_GRANTS
 
 
+@pytest.fixture(autouse=True)
+def _member_files_in_tmp(settings, tmp_path_factory):
+    """Members' uploaded files go to a temporary folder in every test, never into the repo."""
+    settings.MEMBER_FILES_ROOT = tmp_path_factory.mktemp("member-files")
+
+
 @pytest.fixture(scope="session")
 def browser():
     """Debian's Chromium driven by Playwright; no browser download, no network."""

@@ -160,6 +160,9 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "hongniang" / "static", ("vendor", BASE_DIR / "static_vendor")]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+# Members' files (photos) stay outside MEDIA_ROOT, which is served to anyone: the members app
+# streams each to those who may see the member (hongniang/members/storage.py).
+MEMBER_FILES_ROOT = Path(os.environ.get("MEMBER_FILES_ROOT", BASE_DIR / "member-files"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -5,11 +5,13 @@ from datetime import date
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from hongniang.members import choices as c
 from hongniang.members.regions import Region  # noqa: F401 - registers the region table
+from hongniang.members.storage import member_files, random_photo_name
 from hongniang.members.validators import (
     MAX_SIBLINGS,
     validate_birthday,
@@ -276,8 +278,8 @@ class Member(models.Model):
 
     @property
     def avatar(self):
-        photo = next((p for p in self.photos.all() if p.is_avatar), None)
-        return photo.image if photo else None
+        """The avatar photo (its ``url`` goes through the checked view), or None."""
+        return next((p for p in self.photos.all() if p.is_avatar), None)
 
 
 def order_multi_selects(instance) -> None:
@@ -393,7 +395,9 @@ class MatePreference(models.Model):
 
 class MemberPhoto(models.Model):
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="photos")
-    image = models.ImageField(_("photo"), upload_to="members/%Y/%m/")
+    image = models.ImageField(
+        _("photo"), upload_to=random_photo_name, storage=member_files, max_length=200
+    )
     is_avatar = models.BooleanField(_("avatar"), default=False)
     status = models.CharField(
         _("review status"),
@@ -414,6 +418,11 @@ class MemberPhoto(models.Model):
 
     def __str__(self):
         return f"{self.member_id}:{self.pk}"
+
+    @property
+    def url(self) -> str:
+        """The photo through the view that checks who may see the member."""
+        return reverse("members:photo_file", args=[self.member_id, self.pk])
 
 
 class AllocationKind(models.TextChoices):

@@ -10,6 +10,7 @@ urlpatterns = [
     path("<int:pk>/edit/", views.member_edit, name="edit"),
     path("<int:pk>/reveal/<str:field>/", views.reveal, name="reveal"),
     path("<int:pk>/photos/", views.photo_add, name="photo_add"),
+    path("<int:pk>/photos/<int:photo_pk>/file/", views.photo_file, name="photo_file"),
     path("<int:pk>/photos/<int:photo_pk>/review/", views.photo_review, name="photo_review"),
     path("<int:pk>/photos/<int:photo_pk>/avatar/", views.photo_avatar, name="photo_avatar"),
     path("<int:pk>/photos/<int:photo_pk>/delete/", views.photo_delete, name="photo_delete"),

@@ -1,9 +1,10 @@
+import mimetypes
 from functools import wraps
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
@@ -354,6 +355,21 @@ def photo_add(request, pk):
 def _photo(request, pk, photo_pk):
     member = selectors.member_get(viewer=request.user, pk=pk)
     return get_object_or_404(member.photos, pk=photo_pk)
+
+
+@require_perm("members")
+def photo_file(request, pk, photo_pk):
+    """A member's photo, only for those who may see the member (404 otherwise, as for any
+    record outside one's view); the browser may keep it privately for a few minutes."""
+    photo = _photo(request, pk, photo_pk)
+    try:
+        handle = photo.image.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    content_type = mimetypes.guess_type(photo.image.name)[0] or "application/octet-stream"
+    response = FileResponse(handle, content_type=content_type)
+    response["Cache-Control"] = "private, max-age=300"
+    return response
 
 
 @require_perm("members", "approve")
