@@ -73,6 +73,7 @@ COLUMNS = [
     (gettext_lazy("Annual income"), "annual_income"),
     (gettext_lazy("Monthly income"), "monthly_income"),
     (gettext_lazy("Occupation"), "occupation"),
+    (gettext_lazy("Occupation sought"), "occupation_sought"),
     (gettext_lazy("Work status"), "work_status"),
     (gettext_lazy("Car"), "car"),
     (gettext_lazy("House"), "house"),

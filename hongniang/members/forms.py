@@ -6,14 +6,17 @@ from hongniang.members import choices as c
 from hongniang.members.models import MatePreference, Member
 from hongniang.members.reference import ethnic_group_choices
 from hongniang.members.regions import RegionLevel
-from hongniang.members.selectors import WINDOWS, assignees
+from hongniang.members.selectors import WINDOWS, assignees, stores_for
 from hongniang.members.widgets import RegionField
-from hongniang.staff.models import Staff
+from hongniang.staff.models import Staff, Store
 from hongniang.workbench.forms import StyledFormMixin
 
 # The profile as the whitepaper groups it (2.4.4); templates render one card per group.
 PROFILE_GROUPS = (
-    (_("Account"), ("username", "name", "mobile", "email", "wechat", "qq", "id_type", "id_number")),
+    (
+        _("Account"),
+        ("username", "name", "mobile", "email", "wechat", "qq", "id_type", "id_number", "store"),
+    ),
     (
         _("Basic information"),
         (
@@ -28,6 +31,7 @@ PROFILE_GROUPS = (
             "annual_income",
             "monthly_income",
             "occupation",
+            "occupation_sought",
             "car",
             "house",
             "children",
@@ -90,6 +94,12 @@ class MemberForm(StyledFormMixin, forms.ModelForm):
     region = RegionField(label=_("Location"), required=True)
     hukou_region = RegionField(label=_("Hukou"), required=False, max_level=RegionLevel.CITY)
     ethnicity = forms.ChoiceField(label=_("Ethnicity"), required=False)
+    store = forms.ModelChoiceField(
+        label=_("Store"),
+        queryset=Store.objects.order_by("sort_order", "name"),
+        required=False,
+        help_text=_("Empty: your own store."),
+    )
     personality = forms.MultipleChoiceField(
         label=_("Personality"),
         choices=c.Personality.choices,
@@ -113,9 +123,19 @@ class MemberForm(StyledFormMixin, forms.ModelForm):
             "about": forms.Textarea(attrs={"rows": 3}),
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, viewer=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["ethnicity"].choices = [("", "---------"), *ethnic_group_choices()]
+        if viewer is not None:
+            # The stores the user may put a member in, plus the member's own (kept unchanged).
+            self.fields["store"].queryset = (
+                stores_for(viewer) | Store.objects.filter(pk=self.instance.store_id)
+            ).order_by("sort_order", "name")
+            if not self.instance.pk:
+                self.fields["store"].initial = viewer.store_id
+        if self.instance.pk:  # a member keeps a store once they have one
+            self.fields["store"].required = bool(self.instance.store_id)
+            self.fields["store"].help_text = ""
         for name in ("sex", "marital_status", "education", "height", "id_type"):
             self.fields[name].required = True
         for name in SIBLINGS:

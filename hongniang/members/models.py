@@ -87,6 +87,7 @@ class Member(models.Model):
     annual_income = _ordinal(_("annual income"), c.AnnualIncome)
     monthly_income = _ordinal(_("monthly income"), c.MonthlyIncome)
     occupation = _choice(_("occupation"), c.Occupation)
+    occupation_sought = models.CharField(_("occupation sought"), max_length=60, blank=True)
     car = _choice(_("car"), c.CarStatus)
     house = _choice(_("house"), c.HouseStatus)
     children = _choice(_("children"), c.ChildrenStatus)

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from hongniang.members import choices as c
 from hongniang.members import personal_data as pd
 from hongniang.members.models import AllocationKind, Member
-from hongniang.staff.models import Staff, StaffStatus
+from hongniang.staff.models import Staff, StaffStatus, Store
 from hongniang.staff.permissions import can
 from hongniang.staff.visibility import DataScope, user_scope, visible_staff_ids
 
@@ -67,6 +67,13 @@ def member_get(*, viewer, pk: int) -> Member:
         ),
         pk=pk,
     )
+
+
+def stores_for(viewer) -> QuerySet:
+    """The stores a user may put members in: every store for the scope "all", else their own."""
+    if user_scope(viewer) == DataScope.ALL:
+        return Store.objects.all()
+    return Store.objects.filter(pk=viewer.store_id)
 
 
 def window_start(key: str):

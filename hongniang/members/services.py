@@ -130,6 +130,17 @@ def _event(member, actor, kind, summary="", **data):
     )
 
 
+def _check_store(actor: Staff, member: Member, *, previous: int | None) -> None:
+    """A member goes only to a store the actor may use (all for the scope "all", else their
+    own); a member's store left as it was is not the actor's choice."""
+    from hongniang.members.selectors import stores_for
+
+    if member.store_id in (None, previous):
+        return
+    if not stores_for(actor).filter(pk=member.store_id).exists():
+        raise ValidationError({"store": _("You cannot put members in this store.")})
+
+
 @transaction.atomic
 def member_create(
     *,
@@ -147,6 +158,7 @@ def member_create(
     member.created_by = actor
     member.store = member.store or actor.store
     member.registered_at = member.registered_at or now
+    _check_store(actor, member, previous=None)
     self_assigned = member.presales_owner_id is None
     if self_assigned:
         member.presales_owner = actor
@@ -200,9 +212,11 @@ def member_update(
     _require(actor, "edit")
     if not Member.objects.visible_to(actor).filter(pk=member.pk).exists():
         raise PermissionDenied
+    stored = Member.objects.get(pk=member.pk)
+    _check_store(actor, member, previous=stored.store_id)
     apply_personal_data(member, mobile=mobile, id_number=id_number)
     member.full_clean()
-    changed = changed_fields(Member.objects.get(pk=member.pk), member)
+    changed = changed_fields(stored, member)
     if changed:
         member.save()
     if preference is not None:

@@ -81,7 +81,7 @@ def member_list(request):
 
 @require_perm("members", "add")
 def member_create(request):
-    form = MemberForm(request.POST or None)
+    form = MemberForm(request.POST or None, viewer=request.user)
     pref_form = PreferenceForm(request.POST or None)
     if request.method == "POST" and form.is_valid() and pref_form.is_valid():
         member = form.save(commit=False)
@@ -110,7 +110,7 @@ def member_edit(request, pk):
     preference = MatePreference.objects.filter(member=member).first() or MatePreference(
         member=member
     )
-    form = MemberForm(request.POST or None, instance=member)
+    form = MemberForm(request.POST or None, instance=member, viewer=request.user)
     pref_form = PreferenceForm(request.POST or None, instance=preference)
     if request.method == "POST" and form.is_valid() and pref_form.is_valid():
         try:
@@ -141,7 +141,7 @@ def member_detail(request, pk):
         "members/member_detail.html",
         {
             "member": member,
-            "profile": MemberForm(instance=member).groups(),
+            "profile": MemberForm(instance=member, viewer=request.user).groups(),
             "preference": preference,
             "pref_rows": PreferenceForm(instance=preference).rows() if preference else [],
             "photos": member.photos.all(),
