@@ -2,10 +2,12 @@
 
 from datetime import date
 
+from django.core.exceptions import FieldDoesNotExist
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -471,6 +473,12 @@ class EventKind(models.TextChoices):
     MATCHING = "matching", _("Matching")
 
 
+class RevealField(models.TextChoices):
+    MOBILE = "mobile", _("Mobile")
+    ID_NUMBER = "id_number", _("ID number")
+    EXPORT = "export", _("Full export")
+
+
 class MemberEvent(models.Model):
     """The member's timeline: every business step, with the actor and the why."""
 
@@ -487,12 +495,34 @@ class MemberEvent(models.Model):
     def __str__(self):
         return f"{self.member_id} {self.kind}"
 
+    @property
+    def text(self) -> str:
+        """The summary in the reader's language: revealed fields and changed fields by their
+        labels (the stored summary of old rows may hold a raw key such as "mobile")."""
+        if self.kind == EventKind.REVEALED and self.data.get("field") in RevealField.values:
+            return str(RevealField(self.data["field"]).label)
+        if self.kind == EventKind.UPDATED and self.data.get("fields"):
+            return "、".join(_field_label(name) for name in self.data["fields"])
+        return self.summary
+
+
+def _field_label(name: str) -> str:
+    """ "birthday" → 出生日期; "preference.age_min" → 择偶要求·年龄下限."""
+    model, key = Member, name
+    if name.startswith("preference."):
+        model, key = MatePreference, name.removeprefix("preference.")
+    try:
+        label = capfirst(str(model._meta.get_field(key).verbose_name))
+    except FieldDoesNotExist:
+        return name
+    return f"{model._meta.verbose_name}·{label}" if model is MatePreference else label
+
 
 class RevealLog(models.Model):
     """Each time someone sees a full ID number or mobile (PIPL)."""
 
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="reveals")
-    field = models.CharField(max_length=20)
+    field = models.CharField(max_length=20, choices=RevealField.choices)
     staff = models.ForeignKey("staff.Staff", on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 

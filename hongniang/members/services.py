@@ -21,6 +21,7 @@ from hongniang.members.models import (
     Member,
     MemberEvent,
     MemberPhoto,
+    RevealField,
     RevealLog,
     order_multi_selects,
 )
@@ -357,7 +358,7 @@ def _reveal(actor: Staff, member: Member, field: str) -> str:
     if not Member.objects.visible_to(actor).filter(pk=member.pk).exists():
         raise PermissionDenied
     RevealLog.objects.create(member=member, field=field, staff=actor)
-    _event(member, actor, EventKind.REVEALED, field, field=field)
+    _event(member, actor, EventKind.REVEALED, str(RevealField(field).label), field=field)
     return pd.decrypt(getattr(member, f"{field}_encrypted"))
 
 

@@ -16,6 +16,7 @@ from hongniang.members import choices as c
 from hongniang.members import personal_data as pd
 from hongniang.members import selectors, services
 from hongniang.members.forms import AllocateForm, MemberFilterForm, MemberForm, PreferenceForm
+from hongniang.members.history import member_history
 from hongniang.members.models import AllocationKind, MatePreference, Member
 from hongniang.members.regions import region_labels
 from hongniang.staff.permissions import can, require_perm
@@ -147,7 +148,7 @@ def member_detail(request, pk):
             "photos": member.photos.all(),
             "allocations": member.allocations.select_related("from_staff", "to_staff", "by")[:50],
             "events": member.events.select_related("actor")[:50],
-            "history": member.history.select_related("history_user")[:20],
+            "history": member_history(member),
             "labels": region_labels(
                 [member.region, member.hukou_region, preference.region if preference else ""]
             ),
