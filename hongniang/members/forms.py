@@ -133,9 +133,8 @@ class MemberForm(StyledFormMixin, forms.ModelForm):
             ).order_by("sort_order", "name")
             if not self.instance.pk:
                 self.fields["store"].initial = viewer.store_id
-        if self.instance.pk:  # a member keeps a store once they have one
-            self.fields["store"].required = bool(self.instance.store_id)
-            self.fields["store"].help_text = ""
+        if self.instance.pk:
+            self.fields["store"].help_text = _("Empty: unchanged.")
         for name in ("sex", "marital_status", "education", "height", "id_type"):
             self.fields[name].required = True
         for name in SIBLINGS:
@@ -170,6 +169,8 @@ class MemberForm(StyledFormMixin, forms.ModelForm):
 
     def clean(self):
         data = super().clean()
+        if self.instance.pk and not data.get("store"):
+            data["store"] = self.instance.store  # a member keeps a store once they have one
         for name in SIBLINGS:
             if data.get(name) is None:
                 data[name] = 0  # blank means none
