@@ -48,12 +48,15 @@ class Candidate:
 
 
 # --- who may be proposed to whom -------------------------------------------------------------
-# Service states in which a member is not matched (the engine's adapter maps them to not active).
+# Sales stages and service states in which a member is not matched (the engine's adapter keeps
+# them out of the engine the same way).
+NOT_MATCHED_STAGES = (c.SalesStage.ABANDONED,)
 NOT_MATCHED_SERVICE = (
     c.ServiceStatus.PAUSED,
     c.ServiceStatus.COMPLETED,
     c.ServiceStatus.EXPIRED,
 )
+MATCHED_SEXES = (c.Sex.MALE, c.Sex.FEMALE)
 
 
 def offerable_q(prefix: str = "") -> Q:
@@ -62,9 +65,9 @@ def offerable_q(prefix: str = "") -> Q:
     p = prefix
     return (
         Q(**{f"{p}birthday__isnull": False})
-        & Q(**{f"{p}sex__in": [c.Sex.MALE, c.Sex.FEMALE]})
+        & Q(**{f"{p}sex__in": MATCHED_SEXES})
         & Q(**{f"{p}is_hidden": False})
-        & ~Q(**{f"{p}sales_stage": c.SalesStage.ABANDONED})
+        & ~Q(**{f"{p}sales_stage__in": NOT_MATCHED_STAGES})
         & ~Q(**{f"{p}service_status__in": NOT_MATCHED_SERVICE})
         & ~Q(**{f"{p}marital_status": c.MaritalStatus.MARRIED})
     )
@@ -75,11 +78,12 @@ def offerable_members():
 
 
 def _offerable(member: Member) -> bool:
+    """`offerable_q` for one row in memory."""
     return (
         member.birthday is not None
-        and member.sex in (c.Sex.MALE, c.Sex.FEMALE)
+        and member.sex in MATCHED_SEXES
         and not member.is_hidden
-        and member.sales_stage != c.SalesStage.ABANDONED
+        and member.sales_stage not in NOT_MATCHED_STAGES
         and member.service_status not in NOT_MATCHED_SERVICE
         and member.marital_status != c.MaritalStatus.MARRIED
     )

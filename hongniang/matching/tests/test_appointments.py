@@ -372,3 +372,24 @@ def test_pair_rule_agrees_with_the_engine(a, b, pairing):
         [adapter.profile(ma), adapter.profile(mb)], index.engine_config(), today=today
     )
     assert engine.score(1, 2, explain=False).eligible == pair_allowed(ma, mb)
+
+
+@pytest.mark.django_db
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(spec=PROFILE, stage=st.sampled_from(c.SalesStage.values))
+def test_offerable_query_and_row_check_agree(spec, stage):
+    """The query (lists, search, form choices) and the check on one row say the same."""
+    from hongniang.matching.selectors import _offerable, offerable_members
+
+    spec = dict(spec)
+    age = spec.pop("age")
+    Member.objects.all().delete()
+    member = Member.objects.create(
+        username="u1",
+        name="某某",
+        birthday=timezone.localdate() - timedelta(days=int(365.25 * age) + 120),
+        sales_stage=stage,
+        registered_at=timezone.now(),
+        **spec,
+    )
+    assert offerable_members().filter(pk=member.pk).exists() == _offerable(member)
