@@ -9,6 +9,7 @@ from hongniang.members.regions import RegionLevel
 from hongniang.members.selectors import WINDOWS, assignees, stores_for
 from hongniang.members.widgets import RegionField
 from hongniang.staff.models import Staff, Store
+from hongniang.staff.permissions import can
 from hongniang.workbench.forms import StyledFormMixin
 
 # The profile as the whitepaper groups it (2.4.4); templates render one card per group.
@@ -148,6 +149,8 @@ class MemberForm(StyledFormMixin, forms.ModelForm):
             self.fields["id_number"].help_text = _("Now %(masked)s. Leave empty to keep it.") % {
                 "masked": self.instance.id_number_masked or "—"
             }
+        if viewer is not None and not can(viewer, "members", "add"):
+            return  # the live checks answer only those who may add members
         self.fields["mobile"].widget.attrs.update(
             {
                 "hx-get": reverse("members:check_mobile"),

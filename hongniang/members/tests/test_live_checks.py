@@ -93,3 +93,13 @@ def test_checks_are_rate_limited_per_user(client, org, monkeypatch):
     client.force_login(org["aa1"])
     monkeypatch.setattr(services, "_minute", lambda: 2)  # a minute later
     assert client.get(url, {"mobile": "13912345678"}).status_code == 200
+
+
+def test_the_edit_form_offers_live_checks_only_to_those_who_may_use_them(client, org, taken):
+    from hongniang.members.forms import MemberForm
+
+    editor = StaffFactory(
+        role=role_with("members.view", "members.edit"), store=org["store_a"], supervisor=org["mgr2"]
+    )
+    assert "hx-get" not in str(MemberForm(instance=taken, viewer=editor)["mobile"])
+    assert "hx-get" in str(MemberForm(instance=taken, viewer=org["mgr2"])["mobile"])
