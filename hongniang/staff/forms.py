@@ -94,8 +94,15 @@ class StaffForm(StyledFormMixin, forms.ModelForm):
             del self.fields["status"]
             if self.instance.pk == actor.pk:
                 self.fields["supervisor"].disabled = True
+                # One's own supervisor is usually above one's sight; the fixed value must validate.
+                self.fields["supervisor"].queryset = Staff.objects.filter(
+                    pk=self.instance.supervisor_id
+                )
                 self.fields["role"].disabled = True
                 self.fields["role"].queryset = Role.objects.all()
+                # Below scope "all" one's own store decides what a store-wide role sees.
+                if user_scope(actor) != DataScope.ALL:
+                    self.fields["store"].disabled = True
         else:
             self.fields["password"].required = True
             del self.fields["status"]

@@ -217,3 +217,31 @@ def test_store_scope_reach_stays_inside_the_actors_store(org, two_cities):
     with pytest.raises(ValidationError):
         services.staff_update(actor=mgr, staff=me)
     assert Staff.objects.get(pk=mgr.pk).store == two_cities["gz"]
+
+
+@pytest.mark.django_db
+def test_own_profile_form_keeps_role_supervisor_and_store_fixed(client, org, two_cities):
+    mgr = two_cities["mgr"]
+    client.force_login(mgr)
+    url = reverse("staff:edit", args=[mgr.pk])
+    form = client.get(url).context["form"]
+    assert form.fields["role"].disabled and form.fields["supervisor"].disabled
+    assert form.fields["store"].disabled
+    response = client.post(
+        url,
+        {
+            "name": "自己改",
+            "role": org["admin_role"].pk,
+            "store": two_cities["sz"].pk,
+            "supervisor": "",
+            "sort_order": 0,
+        },
+    )
+    assert response.status_code == 302, response.context["form"].errors
+    mgr = Staff.objects.get(pk=mgr.pk)
+    assert mgr.name == "自己改"
+    assert (mgr.role, mgr.store, mgr.supervisor) == (
+        org["manager_role"],
+        two_cities["gz"],
+        org["admin"],
+    )
