@@ -234,7 +234,7 @@ def check_id_number(request):
 @require_perm("members", "reveal")
 @require_POST
 def reveal(request, pk, field):
-    """htmx: the full value in place of the mask; the security password comes from hx-prompt."""
+    """htmx: the full value in place of the mask; the security password comes from the modal."""
     member = selectors.member_get(viewer=request.user, pk=pk)
     password = request.headers.get("HX-Prompt") or request.POST.get("security_password", "")
     try:
