@@ -1,4 +1,14 @@
-"""Member rows → the engine's plain `Profile`s. The only place that knows both vocabularies."""
+"""Member rows → the engine's plain `Profile`s. The only place that knows both vocabularies.
+
+A row the engine cannot use (a birthday in 1800, a height of 9999, hobbies that are not a list,
+an unknown code…) raises `RecordError` with the reasons, so the caller can skip and report that
+one member instead of failing everyone's matches.
+"""
+
+from datetime import date
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from hongniang.matching import engine as eng
 from hongniang.members import choices as c
@@ -37,15 +47,36 @@ RELIGION = {
     c.Religion.OTHER: eng.RELIGION_OTHER,
 }
 HOUSE_OWNED = {c.HouseStatus.OWNS, c.HouseStatus.MORTGAGE}
-STATUS = {
+HOUSE = {value: value in HOUSE_OWNED for value in c.HouseStatus.values}
+CAR = {value: value == c.CarStatus.OWNS for value in c.CarStatus.values}
+MARITAL = {value: value for value in c.MaritalStatus.values if value in eng.MARITAL_STATUSES}
+CHILDREN = {value: value for value in c.ChildrenStatus.values if value in eng.CHILDREN_STATUSES}
+
+# Who may be matched: one rule, in one place (issue 7 turns it into a site setting). A member
+# is offered as a candidate, and gets candidates, only when none of these applies.
+EXCLUDED_SALES_STAGES = {c.SalesStage.ABANDONED: "abandoned"}
+EXCLUDED_SERVICE_STATUSES = {
     c.ServiceStatus.PAUSED: "paused",
     c.ServiceStatus.EXPIRED: "expired",
-    c.ServiceStatus.COMPLETED: "paused",  # a finished service is not matched again
+    c.ServiceStatus.COMPLETED: "completed",
 }
+MAX_AGE = 100  # older is a typing error (the member form refuses it too)
 
 
-def _bool(value: str, yes: set) -> bool | None:
-    return None if not value else value in yes
+def engine_status(member) -> str:
+    """The engine's status of a member; anything but 'active' keeps them out of matching.
+    (Hidden members are passed as `hidden=True`, which the engine treats the same way.)"""
+    if member.sales_stage in EXCLUDED_SALES_STAGES:
+        return EXCLUDED_SALES_STAGES[member.sales_stage]
+    return EXCLUDED_SERVICE_STATUSES.get(member.service_status, "active")
+
+
+class RecordError(ValueError):
+    """A member row the engine cannot use; `reasons` say why (for administrators)."""
+
+    def __init__(self, reasons: list[str]):
+        self.reasons = reasons
+        super().__init__("; ".join(reasons))
 
 
 def _region_pref(code: str, must: bool, importance: int):
@@ -54,6 +85,14 @@ def _region_pref(code: str, must: bool, importance: int):
     province = int(code[:2] + "0000")
     city = int(code[:4] + "00") if code[2:4] != "00" else None
     return eng.RegionPref(province=province, city=city, must=must, importance=importance)
+
+
+def _choice_list(value) -> set[str]:
+    if value in (None, ""):
+        return set()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise TypeError(f"not a list of choices: {value!r}")
+    return set(value)
 
 
 def preferences(pref) -> "eng.Preferences":
@@ -74,8 +113,8 @@ def preferences(pref) -> "eng.Preferences":
             "importance": getattr(pref, f"{key}_importance"),
         }
 
-    marital = set(pref.marital or []) & set(eng.MARITAL_STATUSES)
-    children = set(pref.children or []) & set(eng.CHILDREN_STATUSES)
+    marital = _choice_list(pref.marital) & set(eng.MARITAL_STATUSES)
+    children = _choice_list(pref.children) & set(eng.CHILDREN_STATUSES)
     return eng.Preferences(
         age=rng("age"),
         height=rng("height"),
@@ -94,37 +133,126 @@ def preferences(pref) -> "eng.Preferences":
     )
 
 
-def profile(member, pref=None) -> "eng.Profile | None":
-    """The engine's view of a member; None when the member cannot be matched at all (no
-    birthday or sex yet)."""
-    if not member.birthday or member.sex not in eng.SEXES:
+def _tag_list(value, label: str, problems: list[str]) -> frozenset[str]:
+    if value in (None, ""):
+        return frozenset()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        problems.append(_("%(field)s is not a list of choices") % {"field": label})
+        return frozenset()
+    return frozenset(value)
+
+
+def _code(value, mapping: dict, label: str, problems: list[str]):
+    """The engine's value of a choice; None when blank, a problem when unknown."""
+    if value in (None, ""):
         return None
-    region = member.region if len(member.region or "") == 6 else ""
-    return eng.Profile(
-        id=member.pk,
-        sex=member.sex,
-        birth_date=member.birthday,
-        height_cm=member.height if member.height and 50 <= member.height <= 260 else None,
-        weight_kg=member.weight if member.weight and 20 <= member.weight <= 300 else None,
-        education=EDUCATION.get(member.education),
-        income=INCOME.get(member.annual_income),
-        marital=member.marital_status or "single",
-        children=member.children or None,
-        province=int(region[:2] + "0000") if region else None,
-        city=int(region[:4] + "00") if region and region[2:4] != "00" else None,
-        hukou_province=int(member.hukou_region[:2] + "0000")
-        if len(member.hukou_region or "") == 6
-        else None,
-        house=_bool(member.house, HOUSE_OWNED),
-        car=_bool(member.car, {c.CarStatus.OWNS}),
-        smoking=SMOKING.get(member.smoking),
-        drinking=DRINKING.get(member.drinking),
-        ethnicity=int(member.ethnicity) if (member.ethnicity or "").isdigit() else None,
-        religion=RELIGION.get(member.religion),
-        hobbies=frozenset(member.hobbies or ()),
-        personality=frozenset(member.personality or ()),
-        about=member.about or "",
-        status=STATUS.get(member.service_status, "active"),
-        hidden=member.is_hidden,
-        prefs=preferences(pref),
-    )
+    if value not in mapping:
+        problems.append(_("%(field)s has an unknown value") % {"field": label})
+        return None
+    return mapping[value]
+
+
+def _region_code(value: str, label: str, problems: list[str]) -> str:
+    if not value:
+        return ""
+    if not (isinstance(value, str) and len(value) == 6 and value.isdigit()):
+        problems.append(_("%(field)s is not a region code") % {"field": label})
+        return ""
+    try:
+        eng.RegionPref(province=int(value[:2] + "0000"))
+    except ValueError:
+        problems.append(_("%(field)s is not a region code") % {"field": label})
+        return ""
+    return value
+
+
+def _number(value, bounds: tuple[int, int], label: str, problems: list[str]) -> int | None:
+    if value is None:
+        return None
+    if not bounds[0] <= value <= bounds[1]:
+        problems.append(
+            _("%(field)s is outside %(low)s–%(high)s")
+            % {"field": label, "low": bounds[0], "high": bounds[1]}
+        )
+        return None
+    return value
+
+
+def _birthday_problem(birthday: date, today: date) -> str | None:
+    if birthday > today:
+        return _("the birthday is in the future")
+    if eng.age_on(birthday, today) > MAX_AGE:
+        return _("the birthday makes the member older than %(age)s") % {"age": MAX_AGE}
+    return None
+
+
+def profile(member, pref=None, *, today: date | None = None) -> "eng.Profile | None":
+    """The engine's view of a member; None when the member cannot be matched yet (no
+    birthday). Raises RecordError when the row holds values the engine cannot use."""
+    if not member.birthday:
+        return None
+    problems: list[str] = []
+    if member.sex not in eng.SEXES:
+        problems.append(_("the sex is missing"))
+    problem = _birthday_problem(member.birthday, today or timezone.localdate())
+    if problem:
+        problems.append(problem)
+    height = _number(member.height, eng.HEIGHT_RANGE, _("height"), problems)
+    weight = _number(member.weight, eng.WEIGHT_RANGE, _("weight"), problems)
+    education = _code(member.education, EDUCATION, _("education"), problems)
+    income = _code(member.annual_income, INCOME, _("annual income"), problems)
+    smoking = _code(member.smoking, SMOKING, _("smoking"), problems)
+    drinking = _code(member.drinking, DRINKING, _("drinking"), problems)
+    religion = _code(member.religion, RELIGION, _("religion"), problems)
+    marital = _code(member.marital_status, MARITAL, _("marital status"), problems)
+    children = _code(member.children, CHILDREN, _("children"), problems)
+    house = _code(member.house, HOUSE, _("house"), problems)
+    car = _code(member.car, CAR, _("car"), problems)
+    region = _region_code(member.region, _("location"), problems)
+    hukou = _region_code(member.hukou_region, _("hukou"), problems)
+    ethnicity = None
+    if member.ethnicity:
+        if not (member.ethnicity.isdigit() and 1 <= int(member.ethnicity) <= 98):
+            problems.append(_("%(field)s has an unknown value") % {"field": _("ethnicity")})
+        else:
+            ethnicity = int(member.ethnicity)
+    hobbies = _tag_list(member.hobbies, _("hobbies"), problems)
+    personality = _tag_list(member.personality, _("personality"), problems)
+    if not isinstance(member.about or "", str):
+        problems.append(_("the self-description is not text"))
+    try:
+        prefs = preferences(pref)
+    except (ValueError, TypeError, KeyError, AttributeError):
+        problems.append(_("the mate preferences hold values outside their ranges"))
+        prefs = eng.Preferences()
+    if problems:
+        raise RecordError(problems)
+    try:
+        return eng.Profile(
+            id=member.pk,
+            sex=member.sex,
+            birth_date=member.birthday,
+            height_cm=height,
+            weight_kg=weight,
+            education=education,
+            income=income,
+            marital=marital or "single",
+            children=children,
+            province=int(region[:2] + "0000") if region else None,
+            city=int(region[:4] + "00") if region and region[2:4] != "00" else None,
+            hukou_province=int(hukou[:2] + "0000") if hukou else None,
+            house=house,
+            car=car,
+            smoking=smoking,
+            drinking=drinking,
+            ethnicity=ethnicity,
+            religion=religion,
+            hobbies=hobbies,
+            personality=personality,
+            about=member.about or "",
+            status=engine_status(member),
+            hidden=bool(member.is_hidden),
+            prefs=prefs,
+        )
+    except (ValueError, TypeError) as exc:  # a check above missed it: still one member only
+        raise RecordError([str(exc)]) from exc

@@ -5,7 +5,7 @@ recorded feedback, appointment outcomes and boosts are replayed at build time so
 loses nothing. One engine per process; several web processes each keep their own copy.
 """
 
-import contextlib
+import logging
 import threading
 
 from django.db import transaction
@@ -13,6 +13,7 @@ from django.db import transaction
 from hongniang.matching import adapter
 from hongniang.matching import engine as eng
 
+logger = logging.getLogger(__name__)
 _lock = threading.RLock()
 _engine: eng.Engine | None = None
 
@@ -30,12 +31,18 @@ def engine_config() -> eng.EngineConfig:
     )
 
 
-def _profiles():
+def _profiles(unusable: dict[int, str]):
+    """Profiles of every matchable member; the rows the engine cannot use go to `unusable`
+    (id → reason) instead of failing the build."""
     from hongniang.members.models import MatePreference, Member
 
     prefs = {p.member_id: p for p in MatePreference.objects.all().iterator(chunk_size=5000)}
     for member in Member.objects.all().iterator(chunk_size=5000):
-        profile = adapter.profile(member, prefs.get(member.pk))
+        try:
+            profile = adapter.profile(member, prefs.get(member.pk))
+        except adapter.RecordError as exc:
+            unusable[member.pk] = "；".join(exc.reasons)
+            continue
         if profile is not None:
             yield profile
 
@@ -58,25 +65,31 @@ def _replay(engine: eng.Engine) -> None:
         .only("member_id", "candidate_id", "status", "decline_reasons")
         .iterator()
     ):
+        reasons = rec.decline_reasons if isinstance(rec.decline_reasons, list) else []
         _safe(
             engine.feedback,
             rec.member_id,
             rec.candidate_id,
             rec.status == "accepted",
-            [r for r in rec.decline_reasons if r in eng.REASONS],
+            [r for r in reasons if isinstance(r, str) and r in eng.REASONS],
         )
     for appt in Appointment.objects.filter(status="held").iterator():
         for kind in appointment_interactions(appt):
-            engine.interaction(appt.member_id, appt.partner_id, kind)
-            engine.interaction(appt.partner_id, appt.member_id, kind)
+            _safe(engine.interaction, appt.member_id, appt.partner_id, kind)
+            _safe(engine.interaction, appt.partner_id, appt.member_id, kind)
     for boost in Boost.objects.all().iterator():
         _safe(engine.boost, boost.member_id, boost.candidate_id, boost.pin, float(boost.points))
 
 
 def _safe(fn, *args):
     # A member may no longer be matchable (no birthday yet, removed): nothing to apply then.
-    with contextlib.suppress(KeyError):
+    # A corrupt stored answer or boost is logged and left out, never fails the engine.
+    try:
         fn(*args)
+    except KeyError:
+        pass
+    except (ValueError, TypeError) as exc:
+        logger.warning("matching engine: event %s%r left out: %s", fn.__name__, args, exc)
 
 
 def appointment_interactions(appt) -> list[str]:
@@ -94,10 +107,22 @@ def get_engine() -> eng.Engine:
         config = engine_config()  # outside the lock: loading settings may save (and reset)
         with _lock:
             if _engine is None:
-                built = eng.Engine.build(_profiles(), config, region_names=_region_names())
+                unusable: dict[int, str] = {}
+                built = eng.Engine.build(_profiles(unusable), config, region_names=_region_names())
+                for member_id, reason in unusable.items():
+                    built.skip(member_id, reason)
                 _replay(built)
                 _engine = built
     return _engine
+
+
+def skipped() -> dict[int, str]:
+    """Members the engine had to leave out, with the reason (member id → reason)."""
+    return get_engine().skipped
+
+
+def skip_reason(member_id: int) -> str | None:
+    return get_engine().skipped.get(member_id)
 
 
 def reset() -> None:
@@ -113,15 +138,21 @@ def _sync(member_id: int) -> None:
     from hongniang.members.models import MatePreference, Member
 
     member = Member.objects.filter(pk=member_id).first()
-    profile = (
-        adapter.profile(member, MatePreference.objects.filter(member_id=member_id).first())
-        if member
-        else None
-    )
-    if profile is None:
-        _engine.remove(member_id)
-    else:
-        _engine.upsert(profile)
+    try:
+        profile = (
+            adapter.profile(member, MatePreference.objects.filter(member_id=member_id).first())
+            if member
+            else None
+        )
+        if profile is None:
+            _engine.remove(member_id)
+        else:
+            _engine.upsert(profile)
+    except adapter.RecordError as exc:
+        # The changed row is unusable: take the member out (as a rebuild would) and report it.
+        _engine.skip(member_id, "；".join(exc.reasons))
+    except ValueError as exc:
+        _engine.skip(member_id, str(exc))
 
 
 def member_changed(member_id: int) -> None:

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from hongniang.matching import index
+from hongniang.matching import adapter, index
 from hongniang.matching.models import (
     Appointment,
     AppointmentStatus,
@@ -21,6 +21,7 @@ from hongniang.members import choices as c
 from hongniang.members import personal_data as pd
 from hongniang.members.models import Member, age_on
 from hongniang.members.presenter import MemberView, own_member_ids, present_many
+from hongniang.staff.permissions import can
 
 APPOINTMENT_BUCKETS = {"0": (0, 0), "1": (1, 1), "2-3": (2, 3), "4+": (4, None)}
 
@@ -48,14 +49,10 @@ class Candidate:
 
 
 # --- who may be proposed to whom -------------------------------------------------------------
-# Sales stages and service states in which a member is not matched (the engine's adapter keeps
-# them out of the engine the same way).
-NOT_MATCHED_STAGES = (c.SalesStage.ABANDONED,)
-NOT_MATCHED_SERVICE = (
-    c.ServiceStatus.PAUSED,
-    c.ServiceStatus.COMPLETED,
-    c.ServiceStatus.EXPIRED,
-)
+# Sales stages and service states in which a member is not matched: the adapter's one rule
+# (the engine is fed through it, so the offerable query and the engine agree).
+NOT_MATCHED_STAGES = tuple(adapter.EXCLUDED_SALES_STAGES)
+NOT_MATCHED_SERVICE = tuple(adapter.EXCLUDED_SERVICE_STATUSES)
 MATCHED_SEXES = (c.Sex.MALE, c.Sex.FEMALE)
 
 
@@ -193,6 +190,17 @@ def presented(viewer, rows, *fields):
             member = getattr(row, f)
             setattr(row, f"{f}_shown", MemberView(member, member.pk in own))
     return rows
+def engine_unusable(*, viewer) -> list[tuple[int, str]]:
+    """Members the engine had to leave out (bad data), for those who can fix it: people who
+    see the site settings or approve in matching. Sorted by UID; reasons name no values."""
+    if not (can(viewer, "settings", "view") or can(viewer, "matching", "approve")):
+        return []
+    return sorted(index.skipped().items())
+
+
+def engine_problem(member: Member) -> str | None:
+    """Why the engine left this member out, if it did."""
+    return index.skip_reason(member.pk)
 
 
 def member_for_matching(*, viewer, pk: int) -> Member:

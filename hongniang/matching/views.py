@@ -43,7 +43,15 @@ def library_index(request):
     page = paginate(
         request, selectors.library_members(viewer=request.user, filters=filters), "member"
     )
-    return render(request, "matching/library_index.html", {"page": page, "filter_form": form})
+    return render(
+        request,
+        "matching/library_index.html",
+        {
+            "page": page,
+            "filter_form": form,
+            "engine_unusable": selectors.engine_unusable(viewer=request.user),
+        },
+    )
 
 
 @require_perm("matching")
@@ -73,6 +81,7 @@ def library(request, pk):
             "may_recommend": can(request.user, "matching", "add"),
             "may_answer": can(request.user, "matching", "edit"),
             "matchable": candidates or member.birthday,
+            "engine_problem": selectors.engine_problem(member),
         },
     )
 

@@ -189,6 +189,30 @@ FAST_COLUMNS: Final = (
 )
 COLUMN_DTYPES: Final = dict(ALL_COLUMNS)
 PROFILE_COLUMN_NAMES: Final = tuple(name for name, _ in PROFILE_COLUMNS)
+# What each profile column can hold; a row outside is refused instead of wrapping around.
+_ROW_LOW: Final = np.array([np.iinfo(t).min for _, t in PROFILE_COLUMNS], dtype=np.int64)
+_ROW_HIGH: Final = np.array([np.iinfo(t).max for _, t in PROFILE_COLUMNS], dtype=np.int64)
+
+
+def rows_in_range(rows: list[tuple[int, ...]]) -> np.ndarray:
+    """Which encoded rows fit their columns' dtypes (a bool per row)."""
+    try:
+        arr = np.asarray(rows, dtype=np.int64)
+    except (OverflowError, ValueError, TypeError):  # a huge or odd value: look row by row
+        return np.array([not out_of_range_columns(row) for row in rows], dtype=bool)
+    return ((arr >= _ROW_LOW) & (arr <= _ROW_HIGH)).all(axis=1)
+
+
+def out_of_range_columns(row: tuple[int, ...]) -> list[str]:
+    """Names of the columns whose value does not fit (for the skip report)."""
+    if len(row) != len(PROFILE_COLUMNS):
+        return ["row length"]
+    out = []
+    for (name, dtype), value in zip(PROFILE_COLUMNS, row, strict=True):
+        info = np.iinfo(dtype)
+        if not isinstance(value, int | np.integer) or not info.min <= value <= info.max:
+            out.append(name)
+    return out
 
 
 def birth_key(day: date) -> int:

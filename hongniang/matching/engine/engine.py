@@ -16,6 +16,7 @@ returned top k only.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -44,6 +45,8 @@ from .encoding import (
     birth_key,
     encode,
     level_codes,
+    out_of_range_columns,
+    rows_in_range,
 )
 from .feedback import FeedbackState, learn, validate_reasons
 from .profile import STATUSES, Profile
@@ -51,6 +54,8 @@ from .results import A_TO_B, B_TO_A, Components, Direction, Explanation, Result,
 from .scoring import BlockScores, Member, Scorer, acceptance_tables, reciprocal_penalty
 from .store import Block, ColumnStore, SortedView
 from .textsim import TextIndex
+
+logger = logging.getLogger(__name__)
 
 # Member ids are the agency's; dates are the agency's local (China Standard Time, no DST).
 CHINA_TZ: Final = timezone(timedelta(hours=8), "Asia/Shanghai")
@@ -160,6 +165,8 @@ class Engine:
         self._pref_counts = np.zeros(len(CRITERIA), dtype=np.int64)
         # Recently used rows as Python ints; an entry is dropped whenever its row changes.
         self._row_cache: dict[int, dict[str, int]] = {}
+        # Members left out because their data could not be encoded: id → reason.
+        self._skipped: dict[int, str] = {}
 
     # --- construction -----------------------------------------------------------------------------
 
@@ -189,9 +196,17 @@ class Engine:
             ids: list[int] = []
             tokens: list[list[int]] = []
             for profile in profiles:
-                rows.append(encode(profile))
+                # One record that cannot be encoded is reported and left out; it never stops
+                # the build for everyone else.
+                try:
+                    row = encode(profile)
+                    token_ids = self._text.select(*self._text.tokens_of(profile))
+                except Exception as exc:  # any failure is this record's alone
+                    self._skip(getattr(profile, "id", None), f"cannot encode: {exc!r}")
+                    continue
+                rows.append(row)
                 ids.append(profile.id)
-                tokens.append(self._text.select(*self._text.tokens_of(profile)))
+                tokens.append(token_ids)
                 if len(rows) == _CHUNK:
                     self._load_chunk(rows, ids, tokens)
                     rows, ids, tokens = [], [], []
@@ -216,6 +231,19 @@ class Engine:
         self, rows: list[tuple[int, ...]], ids: list[int], tokens: list[list[int]]
     ) -> None:
         store = self._store
+        fits = rows_in_range(rows)
+        if not fits.all():
+            for i in np.flatnonzero(~fits).tolist():
+                columns = ", ".join(out_of_range_columns(rows[i]))
+                self._skip(ids[i], f"values out of range: {columns}")
+            keep = np.flatnonzero(fits).tolist()
+            rows, ids, tokens = (
+                [rows[i] for i in keep],
+                [ids[i] for i in keep],
+                [tokens[i] for i in keep],
+            )
+            if not rows:
+                return
         id_arr = np.asarray(ids, dtype=np.int64)
         if len(np.unique(id_arr)) != len(id_arr) or (store.idmap.lookup(id_arr) >= 0).any():
             raise ValueError("duplicate member ids in build")
@@ -281,10 +309,22 @@ class Engine:
         return isinstance(member_id, int) and self._store.slot_of(member_id) >= 0
 
     def upsert(self, profile: Profile) -> None:
-        """Add or replace a member; visible to the next recommend."""
-        row = encode(profile)
-        tags, words = self._text.tokens_of(profile)  # jieba outside the lock
+        """Add or replace a member; visible to the next recommend.
+
+        Raises ValueError, leaving the engine unchanged, when the profile cannot be encoded
+        (the caller decides: keep the old row, or ``skip`` the member)."""
+        try:
+            row = encode(profile)
+            tags, words = self._text.tokens_of(profile)  # jieba outside the lock
+        except Exception as exc:  # whatever fails, the engine stays as it was
+            raise ValueError(
+                f"member {getattr(profile, 'id', None)}: cannot encode: {exc!r}"
+            ) from exc
+        bad = out_of_range_columns(row)
+        if bad:
+            raise ValueError(f"member {profile.id}: values out of range: {', '.join(bad)}")
         with self._lock:
+            self._skipped.pop(profile.id, None)
             store, text = self._store, self._text
             slot = store.slot_of(profile.id)
             if slot < 0:
@@ -309,6 +349,7 @@ class Engine:
     def remove(self, member_id: int) -> bool:
         """Forget a member; False if unknown.  They are never returned again."""
         with self._lock:
+            self._skipped.pop(member_id, None)
             store = self._store
             slot = store.slot_of(member_id)
             if slot < 0:
@@ -324,6 +365,25 @@ class Engine:
             self._bounded_cache = None
             self._boosts.pop(member_id, None)
             return True
+
+    def skip(self, member_id: int, reason: str) -> None:
+        """Leave a member out because their data cannot be used (the caller found it out,
+        e.g. while building the profile); they are removed if loaded, and reported in
+        ``skipped`` until an ``upsert`` or ``remove`` of that id."""
+        with self._lock:
+            self.remove(member_id)
+            self._skip(member_id, reason)
+
+    def _skip(self, member_id: int | None, reason: str) -> None:
+        logger.warning("matching engine: member %s left out: %s", member_id, reason)
+        if isinstance(member_id, int):
+            self._skipped[member_id] = reason
+
+    @property
+    def skipped(self) -> dict[int, str]:
+        """Members left out because their data could not be used: id → reason."""
+        with self._lock:
+            return dict(self._skipped)
 
     def _height_stat(self, slot: int, sign: int) -> None:
         height = int(self._store.cols["height"][slot])
@@ -1137,6 +1197,7 @@ class Engine:
                 "graph_edges": self._graph.edge_count(),
                 "vocabulary": len(self._text.words) - 1,
                 "delta_rows": sum(len(v.delta) for v in self._views),
+                "skipped": len(self._skipped),
             }
 
 

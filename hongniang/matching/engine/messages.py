@@ -103,6 +103,8 @@ STATUS_LABELS: Final = {
     "paused": "暂停服务",
     "expired": "服务已过期",
     "hidden": "已隐藏",
+    "completed": "服务已结束",
+    "abandoned": "已放弃跟进",
 }
 SEX_LABELS: Final = {"M": "男性", "F": "女性"}
 CRITERION_LABELS: Final = {

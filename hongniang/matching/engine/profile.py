@@ -61,10 +61,17 @@ RELIGION_CATHOLIC: Final = 5
 RELIGION_OTHER: Final = 6
 RELIGIONS: Final = tuple(range(7))
 
-STATUSES: Final = ("active", "paused", "expired", "hidden")
+STATUSES: Final = ("active", "paused", "expired", "hidden", "completed", "abandoned")
 # Only 'active' members (with hidden=False) are recommended or get recommendations.
+# completed: the service ended (success or not); abandoned: the agency gave the lead up.
 
 MAX_IMPORTANCE: Final = 3
+
+# Plausible bounds of the numeric attributes (inclusive); anything outside is an input error.
+HEIGHT_RANGE: Final = (50, 260)  # cm
+WEIGHT_RANGE: Final = (20, 300)  # kg
+BIRTH_YEARS: Final = (1900, 2100)
+ETHNICITY_RANGE: Final = (1, 98)
 
 
 # --- preferences -------------------------------------------------------------------------------
@@ -289,7 +296,8 @@ class Profile:
     ethnicity: GB 3304 code (1 = Han) or None.  religion: RELIGION_* 0..6 or None.
     hobbies, personality: tags such as '旅游', '开朗'.
     about: free self-description (Chinese), tokenised with jieba.
-    status: 'active' | 'paused' | 'expired' | 'hidden'; hidden: extra flag, True hides too.
+    status: 'active' | 'paused' | 'expired' | 'hidden' | 'completed' | 'abandoned' (only
+        'active' is matched); hidden: extra flag, True hides too.
     prefs: the member's Preferences.
     """
 
@@ -325,11 +333,11 @@ class Profile:
             raise ValueError(f"sex must be 'M' or 'F', got {self.sex!r}")
         if not isinstance(self.birth_date, date):
             raise ValueError("birth_date must be a datetime.date")
-        if not 1900 <= self.birth_date.year <= 2100:
+        if not BIRTH_YEARS[0] <= self.birth_date.year <= BIRTH_YEARS[1]:
             raise ValueError(f"birth_date {self.birth_date} out of range")
-        if self.height_cm is not None and not 50 <= self.height_cm <= 260:
+        if self.height_cm is not None and not HEIGHT_RANGE[0] <= self.height_cm <= HEIGHT_RANGE[1]:
             raise ValueError(f"height_cm {self.height_cm} out of range 50..260")
-        if self.weight_kg is not None and not 20 <= self.weight_kg <= 300:
+        if self.weight_kg is not None and not WEIGHT_RANGE[0] <= self.weight_kg <= WEIGHT_RANGE[1]:
             raise ValueError(f"weight_kg {self.weight_kg} out of range 20..300")
         if self.education is not None and self.education not in EDUCATION_LEVELS:
             raise ValueError(f"education {self.education} not in 0..6")
@@ -343,7 +351,8 @@ class Profile:
             value = getattr(self, name)
             if value is not None and value not in HABIT_LEVELS:
                 raise ValueError(f"{name} {value} not in 0..2")
-        if self.ethnicity is not None and not 1 <= self.ethnicity <= 98:
+        lo, hi = ETHNICITY_RANGE
+        if self.ethnicity is not None and not lo <= self.ethnicity <= hi:
             raise ValueError(f"ethnicity {self.ethnicity} is not a GB 3304 code")
         if self.religion is not None and self.religion not in RELIGIONS:
             raise ValueError(f"religion {self.religion} not in 0..6")
