@@ -178,6 +178,10 @@ def _number(value, bounds: tuple[int, int], label: str, problems: list[str]) -> 
     return value
 
 
+def _label(member, field: str) -> str:
+    return str(member._meta.get_field(field).verbose_name)
+
+
 def _birthday_problem(birthday: date, today: date) -> str | None:
     if birthday > today:
         return _("the birthday is in the future")
@@ -197,27 +201,29 @@ def profile(member, pref=None, *, today: date | None = None) -> "eng.Profile | N
     problem = _birthday_problem(member.birthday, today or timezone.localdate())
     if problem:
         problems.append(problem)
-    height = _number(member.height, eng.HEIGHT_RANGE, _("height"), problems)
-    weight = _number(member.weight, eng.WEIGHT_RANGE, _("weight"), problems)
-    education = _code(member.education, EDUCATION, _("education"), problems)
-    income = _code(member.annual_income, INCOME, _("annual income"), problems)
-    smoking = _code(member.smoking, SMOKING, _("smoking"), problems)
-    drinking = _code(member.drinking, DRINKING, _("drinking"), problems)
-    religion = _code(member.religion, RELIGION, _("religion"), problems)
-    marital = _code(member.marital_status, MARITAL, _("marital status"), problems)
-    children = _code(member.children, CHILDREN, _("children"), problems)
-    house = _code(member.house, HOUSE, _("house"), problems)
-    car = _code(member.car, CAR, _("car"), problems)
-    region = _region_code(member.region, _("location"), problems)
-    hukou = _region_code(member.hukou_region, _("hukou"), problems)
+    height = _number(member.height, eng.HEIGHT_RANGE, _label(member, "height"), problems)
+    weight = _number(member.weight, eng.WEIGHT_RANGE, _label(member, "weight"), problems)
+    education = _code(member.education, EDUCATION, _label(member, "education"), problems)
+    income = _code(member.annual_income, INCOME, _label(member, "annual_income"), problems)
+    smoking = _code(member.smoking, SMOKING, _label(member, "smoking"), problems)
+    drinking = _code(member.drinking, DRINKING, _label(member, "drinking"), problems)
+    religion = _code(member.religion, RELIGION, _label(member, "religion"), problems)
+    marital = _code(member.marital_status, MARITAL, _label(member, "marital_status"), problems)
+    children = _code(member.children, CHILDREN, _label(member, "children"), problems)
+    house = _code(member.house, HOUSE, _label(member, "house"), problems)
+    car = _code(member.car, CAR, _label(member, "car"), problems)
+    region = _region_code(member.region, _label(member, "region"), problems)
+    hukou = _region_code(member.hukou_region, _label(member, "hukou_region"), problems)
     ethnicity = None
     if member.ethnicity:
         if not (member.ethnicity.isdigit() and 1 <= int(member.ethnicity) <= 98):
-            problems.append(_("%(field)s has an unknown value") % {"field": _("ethnicity")})
+            problems.append(
+                _("%(field)s has an unknown value") % {"field": _label(member, "ethnicity")}
+            )
         else:
             ethnicity = int(member.ethnicity)
-    hobbies = _tag_list(member.hobbies, _("hobbies"), problems)
-    personality = _tag_list(member.personality, _("personality"), problems)
+    hobbies = _tag_list(member.hobbies, _label(member, "hobbies"), problems)
+    personality = _tag_list(member.personality, _label(member, "personality"), problems)
     if not isinstance(member.about or "", str):
         problems.append(_("the self-description is not text"))
     try:

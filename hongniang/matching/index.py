@@ -8,7 +8,9 @@ loses nothing. One engine per process; several web processes each keep their own
 import logging
 import threading
 
+from django.conf import settings
 from django.db import transaction
+from django.utils import translation
 
 from hongniang.matching import adapter
 from hongniang.matching import engine as eng
@@ -139,11 +141,12 @@ def _sync(member_id: int) -> None:
 
     member = Member.objects.filter(pk=member_id).first()
     try:
-        profile = (
-            adapter.profile(member, MatePreference.objects.filter(member_id=member_id).first())
-            if member
-            else None
-        )
+        with translation.override(settings.LANGUAGE_CODE):
+            profile = (
+                adapter.profile(member, MatePreference.objects.filter(member_id=member_id).first())
+                if member
+                else None
+            )
         if profile is None:
             _engine.remove(member_id)
         else:

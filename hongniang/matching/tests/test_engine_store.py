@@ -211,3 +211,57 @@ def test_profile_replace_keeps_learned_feedback():
     e.feedback(1, 2, liked=False, reasons=["too_old"])
     e.upsert(replace(person(1, "F", 30), about="新的自我介绍"))
     assert ids(e.recommend(1)) == [3] and e.recommend(1)[0].components.feedback < -20
+
+
+# --- records the engine cannot encode (issue 8: one bad row must not stop everyone) ----------
+
+
+def _corrupt(profile: Profile, **fields) -> Profile:
+    """A profile holding values its validation would refuse (as a buggy caller could pass)."""
+    for name, value in fields.items():
+        object.__setattr__(profile, name, value)
+    return profile
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"height_cm": 99_999},
+        {"sex": "X"},
+        {"status": "gone"},
+        {"hobbies": 42},
+        {"ethnicity": 10**30},
+        {"birth_date": "1800-01-01"},
+    ],
+)
+def test_build_skips_and_reports_a_record_it_cannot_encode(fields, caplog):
+    bad = _corrupt(person(2, "F", 30), **fields)
+    with caplog.at_level("WARNING"):
+        e = build(person(1, "M", 30), bad, person(3, "F", 31))
+    assert sorted(ids(e.recommend(1))) == [3]
+    assert 2 not in e and set(e.skipped) == {2} and e.stats()["skipped"] == 1
+    assert any("2" in r.getMessage() for r in caplog.records if r.levelname == "WARNING")
+
+
+def test_a_failing_upsert_leaves_the_engine_as_it_was():
+    e = build(person(1, "M", 30), person(2, "F", 30), person(3, "F", 31))
+    before = [(r.candidate_id, r.score) for r in e.recommend(1)]
+    for fields in ({"height_cm": 99_999}, {"sex": None}, {"hobbies": 42}):
+        with pytest.raises(ValueError):
+            e.upsert(_corrupt(person(2, "F", 45), **fields))
+        with pytest.raises(ValueError):
+            e.upsert(_corrupt(person(9, "F", 30), **fields))
+    assert [(r.candidate_id, r.score) for r in e.recommend(1)] == before
+    assert 9 not in e and len(e) == 3
+
+
+def test_skip_takes_a_member_out_until_a_good_upsert():
+    e = build(person(1, "M", 30), person(2, "F", 30))
+    e.skip(2, "birthday 1800")
+    assert e.recommend(1) == [] and e.skipped == {2: "birthday 1800"}
+    e.upsert(person(2, "F", 30))
+    assert ids(e.recommend(1)) == [2] and e.skipped == {}
+    e.skip(7, "never loaded")  # ids that were never loaded are reported too
+    assert e.skipped == {7: "never loaded"}
+    e.remove(7)
+    assert e.skipped == {}
