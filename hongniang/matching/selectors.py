@@ -190,6 +190,8 @@ def presented(viewer, rows, *fields):
             member = getattr(row, f)
             setattr(row, f"{f}_shown", MemberView(member, member.pk in own))
     return rows
+
+
 def engine_unusable(*, viewer) -> list[tuple[int, str]]:
     """Members the engine had to leave out (bad data), for those who can fix it: people who
     see the site settings or approve in matching. Sorted by UID; reasons name no values."""
