@@ -63,6 +63,12 @@ EXCLUDED_SERVICE_STATUSES = {
 MAX_AGE = 100  # older is a typing error (the member form refuses it too)
 
 
+def tag_labels() -> dict[str, str]:
+    """Display names of the hobby and personality codes the engine compares (in the active
+    language), so its explanations say 旅游, not "travel"."""
+    return {code: str(label) for code, label in (*c.Hobby.choices, *c.Personality.choices)}
+
+
 def engine_status(member) -> str:
     """The engine's status of a member; anything but 'active' keeps them out of matching.
     (Hidden members are passed as `hidden=True`, which the engine treats the same way.)"""

@@ -110,7 +110,14 @@ def get_engine() -> eng.Engine:
         with _lock:
             if _engine is None:
                 unusable: dict[int, str] = {}
-                built = eng.Engine.build(_profiles(unusable), config, region_names=_region_names())
+                # Reasons and labels in the agency's language, whoever happens to ask first.
+                with translation.override(settings.LANGUAGE_CODE):
+                    built = eng.Engine.build(
+                        _profiles(unusable),
+                        config,
+                        region_names=_region_names(),
+                        tag_labels=adapter.tag_labels(),
+                    )
                 for member_id, reason in unusable.items():
                     built.skip(member_id, reason)
                 _replay(built)
@@ -121,6 +128,11 @@ def get_engine() -> eng.Engine:
 def skipped() -> dict[int, str]:
     """Members the engine had to leave out, with the reason (member id → reason)."""
     return get_engine().skipped
+
+
+def score_line(result) -> "eng.ScoreLine":
+    """The result's score as parts that add up at the precision shown."""
+    return eng.score_line(result, get_engine().config.weights)
 
 
 def skip_reason(member_id: int) -> str | None:

@@ -36,6 +36,10 @@ class Candidate:
     recommendation: Recommendation | None
 
     @property
+    def score_line(self):
+        return index.score_line(self.result)
+
+    @property
     def explanations_a(self):
         return [e for e in self.result.explanations if e.direction == "a_to_b"]
 

@@ -73,6 +73,7 @@ from .profile import (
     age_on,
 )
 from .results import A_TO_B, B_TO_A, BOTH, Components, Explanation, Result, RuleFailure
+from .scoreline import PARTS, ScoreLine, apportion, score_line
 
 __all__ = [
     "A_TO_B",
@@ -100,6 +101,7 @@ __all__ = [
     "INTERACTION_KINDS",
     "MARITAL_STATUSES",
     "MAX_IMPORTANCE",
+    "PARTS",
     "REASONS",
     "REASON_APPEARANCE",
     "REASON_CHILDREN",
@@ -144,7 +146,10 @@ __all__ = [
     "RuleFailure",
     "Rules",
     "SamePref",
+    "ScoreLine",
     "Tolerances",
     "Weights",
     "age_on",
+    "apportion",
+    "score_line",
 ]

@@ -69,6 +69,9 @@ _TEXT_CHUNK: Final = 4096
 _CRITERION_KEYS: Final = tuple(
     (name, f"imp_{name}", CRITERION_BIT[name], f"ab:{name}", f"ba:{name}") for name in CRITERIA
 )
+# Scores are shown with one decimal; ranking compares them at that precision, so the search
+# keeps rows up to this far below the k-th best (they may round to the same shown score).
+_TIE_SLACK: Final = np.float32(0.1)
 _CORE_YEARS: Final = 1  # the core age window reaches this far outside a soft preference
 _DERIVE_FROM: Final = (*PROFILE_COLUMN_NAMES,)
 _RECIPROCAL_COLUMNS: Final = ("birth", *(name for name, _ in FEEDBACK_COLUMNS))
@@ -144,10 +147,13 @@ class Engine:
         today: date | None = None,
         capacity: int = 1024,
         region_names: Mapping[int, str] | None = None,
+        tag_labels: Mapping[str, str] | None = None,
     ) -> None:
         self.config = config or EngineConfig()
         self._today = today
         self._names = region_names
+        # Display names of hobby / personality codes ("travel" → "旅游") for explanations.
+        self._tag_labels = {k.strip().lower(): v for k, v in (tag_labels or {}).items()}
         self._lock = threading.RLock()
         self._store = ColumnStore(capacity, self.config.text_tokens)
         self._text = TextIndex(self.config.text_tokens)
@@ -179,13 +185,20 @@ class Engine:
         today: date | None = None,
         capacity: int | None = None,
         region_names: Mapping[int, str] | None = None,
+        tag_labels: Mapping[str, str] | None = None,
     ) -> Engine:
         """An engine loaded with ``profiles`` (any iterable; streamed in chunks).
 
         ``capacity`` pre-sizes the arrays (defaults to len(profiles) + 1/8 when known)."""
         if capacity is None:
             capacity = len(profiles) + len(profiles) // 8 if isinstance(profiles, Sequence) else 0
-        engine = cls(config, today=today, capacity=max(capacity, 1024), region_names=region_names)
+        engine = cls(
+            config,
+            today=today,
+            capacity=max(capacity, 1024),
+            region_names=region_names,
+            tag_labels=tag_labels,
+        )
         engine._load(profiles)
         return engine
 
@@ -583,17 +596,22 @@ class Engine:
                 # Fringe candidates get little age credit; score them only if one could
                 # still beat the k-th best of the core, and rank only those that can.
                 tau = -np.inf if kk < k else float(np.partition(final, len(final) - kk)[-kk])
+                tau -= _TIE_SLACK  # a row this close may still tie with the k-th as shown
                 bonus = self._bonus_bound(q, fringe)
                 if self._fringe_bound(q, bonus) >= tau:
                     extra = self._ranking(q, self._score_fringe(q, fringe, tau, bonus), k, tau)
                     ranked, text, final, kk = _merge_top((ranked, text, final, kk), extra, k)
             if ranked is None or kk == 0:
                 return []
-            # Ties at the k-th place are all kept, then broken by id: deterministic.
-            kth = np.partition(final, len(final) - kk)[len(final) - kk]
-            top = np.flatnonzero(final >= kth)
+            # Order: the score as shown (one decimal), then the tie-breakers: the weaker
+            # direction's fit (higher first: both sides content), then the lower id (the
+            # member who has waited longer).  Ties at the k-th place are all considered.
+            shown = _shown(final)
+            kth = np.partition(shown, len(shown) - kk)[len(shown) - kk]
+            top = np.flatnonzero(shown >= kth)
             ids = self._store.ids[ranked.slots[top]]
-            top = top[np.lexsort((ids, -final[top]))][:kk]
+            weaker = np.minimum(ranked.fit_ab[top], ranked.fit_ba[top])
+            top = top[np.lexsort((ids, -weaker, -shown[top]))][:kk]
             return self._results(me, ranked, text, top, today_key, explain)
 
     def _query(
@@ -803,7 +821,8 @@ class Engine:
         my_norm = float(store.tok_norm[me.slot])
         if weight <= 0 or my_norm <= 0:
             kth = np.partition(key, n - k)[n - k]
-            rows = np.flatnonzero((key >= max(kth, floor)) & (key > _EXCLUDED / 2))
+            low = max(kth - _TIE_SLACK, floor)  # rows that tie with the k-th as shown
+            rows = np.flatnonzero((key >= low) & (key > _EXCLUDED / 2))
             return rows, np.zeros(len(rows), dtype=np.float32)
         mine = store.tokens[me.slot]
 
@@ -820,7 +839,7 @@ class Engine:
         rows, points = [first], [similarity(first)]
         best = np.concatenate([np.full(k, floor, dtype=np.float32), key[first] + points[0]])
         best = np.partition(best, len(best) - k)[len(best) - k :]
-        tau = best.min()
+        tau = best.min() - _TIE_SLACK  # rows this close may tie with the k-th as shown
         done = np.zeros(n, dtype=bool)
         done[first] = True
         rest = np.flatnonzero((key + weight >= tau) & ~done)
@@ -834,7 +853,7 @@ class Engine:
             points.append(similarity(chunk))
             best = np.concatenate([best, key[chunk] + points[-1]])
             best = np.partition(best, len(best) - k)[len(best) - k :]
-            tau = best.min()
+            tau = best.min() - _TIE_SLACK
         return np.concatenate(rows), np.concatenate(points)
 
     def _results(
@@ -981,6 +1000,7 @@ class Engine:
             snap.collab_flags[i],
             b.points if b else 0.0,
             bool(b and b.pin),
+            self._tag_labels,
         )
         return tuple(items)
 
@@ -1204,6 +1224,17 @@ class Engine:
 def _harmonic(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Reciprocal fit: a one-sided fit (one direction near 0) scores near 0."""
     return np.float32(2.0) * a * b / np.maximum(a + b, np.float32(1e-9))
+
+
+def _shown(final: np.ndarray) -> np.ndarray:
+    """Ranking keys as the score is shown: clipped to 0..100 and rounded to one decimal
+    (pinned rows keep their offset; excluded rows stay at -inf)."""
+    f = final.astype(np.float64)
+    pinned = f >= _PIN / 2
+    base = np.round(np.clip(np.where(pinned, f - _PIN, f), 0.0, 100.0), 1)
+    out = base + np.where(pinned, _PIN, 0.0)
+    out[f <= _EXCLUDED / 2] = -np.inf
+    return out
 
 
 def _clip_score(total: float) -> float:

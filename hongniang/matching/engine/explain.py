@@ -226,12 +226,12 @@ def feedback_items(
     scale = min(1.0, 1.0 / sum(own.values())) if own else 1.0
     for key, value in own.items():
         points = round(-penalty_weight * value * scale, 2)
-        text = partial(_own_text, key, who, member, candidate, mine, names)
+        text = partial(_moved, partial(_own_text, key, who, member, candidate, mine, names), points)
         items.append(Explanation("feedback", A_TO_B, "fail", points, render=text))
     like = detail.get("fb:like", 0.0)
     if like > 0.005:
-        text = partial(render, "fb.like", owner=who)
         points = round(like_weight * like, 2)
+        text = partial(_moved, partial(render, "fb.like", owner=who), points)
         items.append(Explanation("feedback", A_TO_B, "ok", points, render=text))
     recip = {k: v for k, v in detail.items() if k.startswith("fbr:") and v > 0}
     scale = min(1.0, 1.0 / sum(recip.values())) if recip else 1.0
@@ -239,14 +239,18 @@ def feedback_items(
         col = key[4:]
         origin = theirs.origin.get(col) if theirs is not None else None
         reason = msg.REASON_LABELS[origin[1]] if origin else ""
-        text = partial(
-            render,
-            "fb.reciprocal",
-            reason=reason,
-            detail=_bound_detail(col, candidate[col]),
-            owner=who,
-        )
         points = round(-reciprocal_weight * value * scale, 2)
+        text = partial(
+            _moved,
+            partial(
+                render,
+                "fb.reciprocal",
+                reason=reason,
+                detail=_bound_detail(col, candidate[col]),
+                owner=who,
+            ),
+            points,
+        )
         items.append(Explanation("feedback", B_TO_A, "fail", points, render=text))
     return items
 
@@ -285,7 +289,7 @@ def _own_text(
     )
 
 
-def _collab_text(who: str, flags: tuple[bool, bool, bool]) -> str:
+def _collab_text(who: str, flags: tuple[bool, bool, bool], points: float) -> str:
     direct, taste, reciprocal = flags
     parts = []
     if direct:
@@ -294,11 +298,17 @@ def _collab_text(who: str, flags: tuple[bool, bool, bool]) -> str:
         parts.append(render("collab.taste", owner=who))
     if reciprocal and not direct:
         parts.append(render("collab.reciprocal", owner=who))
-    return "；".join(parts)
+    return render("collab.moved", points=points, why="；".join(parts))
 
 
-def _shared_text(words: Callable[[], list[str]]) -> str:
-    return render("text.shared", words="、".join(words()))
+def _moved(text: Callable[[], str], points: float) -> str:
+    """A feedback item's sentence, saying how far it moved the score."""
+    return render("fb.moved", points=points, why=text())
+
+
+def _shared_text(words: Callable[[], list[str]], labels: Mapping[str, str], points: float) -> str:
+    shown = list(dict.fromkeys(labels.get(w, w) for w in words()))  # codes → labels, once
+    return render("text.shared", words="、".join(shown), points=points)
 
 
 def component_items(
@@ -309,15 +319,18 @@ def component_items(
     collab_flags: tuple[bool, bool, bool],
     boost_points: float,
     pinned: bool,
+    tag_labels: Mapping[str, str] | None = None,
 ) -> list[Explanation]:
     who = msg.pronoun(member["sex"])
     items: list[Explanation] = []
     if text_points > 0.005:
-        text = partial(_shared_text, shared_words)
-        items.append(Explanation("text", BOTH, "ok", round(text_points, 2), render=text))
+        points = round(text_points, 2)
+        text = partial(_shared_text, shared_words, tag_labels or {}, points)
+        items.append(Explanation("text", BOTH, "ok", points, render=text))
     if collab_points > 0.005:
-        text = partial(_collab_text, who, collab_flags)
-        items.append(Explanation("collaborative", BOTH, "ok", round(collab_points, 2), render=text))
+        points = round(collab_points, 2)
+        text = partial(_collab_text, who, collab_flags, points)
+        items.append(Explanation("collaborative", BOTH, "ok", points, render=text))
     if pinned:
         text = partial(render, "boost.pin")
         items.append(Explanation("boost", BOTH, "ok", round(boost_points, 2), render=text))

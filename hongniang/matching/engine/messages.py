@@ -67,10 +67,12 @@ TEMPLATES: Final[dict[str, str]] = {
     "rule.must": "{text}{must}",
     "rule.age_window": "年龄{value}岁，与{owner}期望的{span}相差过大",
     # score components
-    "text.shared": "兴趣与自我介绍相近，共同点：{words}",
+    "text.shared": "兴趣与自我介绍相近，分数{points:+.1f}；共同点：{words}",
     "collab.taste": "与{owner}眼光相近的会员也喜欢对方",
     "collab.reciprocal": "对方喜欢的人与{owner}相似",
     "collab.direct": "对方已对{owner}表示好感",
+    "collab.moved": "互动行为使分数{points:+.1f}：{why}",
+    "fb.moved": "以往答复使分数{points:+.1f}：{why}",
     "fb.bound": "{owner}曾以“{reason}”婉拒{detail}的对象",
     "fb.avoid": "{owner}曾以“{reason}”婉拒{detail}的对象",
     "fb.repeller": "与{owner}曾以“{reason}”婉拒的对象相似",

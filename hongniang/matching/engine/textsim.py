@@ -14,24 +14,28 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any, Final
 
 import numpy as np
+from stopwordsiso import stopwords
 
 from .profile import Profile
 
-_STOPWORDS: Final = frozenset(
+# Words that say nothing about a person: the Chinese and English function words of the
+# stopwords-iso lists (maintained data, package ``stopwordsiso``), plus the few phrases every
+# self-description of a dating profile uses.
+_PROFILE_BOILERPLATE: Final = frozenset(
     """
     一个 一位 一名 一些 一起 一直 一定 一般 一样 一点 不是 不会 不要 也是 也许 了解 人生
-    什么 今年 以后 以及 但是 你们 作为 其实 其他 具有 加上 可以 可能 各种 合适 因为 因此
-    国家 在于 多少 大家 如果 如何 对于 就是 并且 希望 已经 平时 很多 所以 找个 找到 找一
-    我们 我的 或者 所有 时候 是否 有点 有些 本人 来说 比如 比较 没有 然后 现在 男士 女士
-    男生 女生 目前 能够 自己 虽然 觉得 认为 还是 还有 这个 这些 这样 那个 那些 那么 非常
-    喜欢 爱好 寻找 对方 另一半 希望能 真诚 希望对方 一切 方面 关系 感觉 事情 属于 生活
+    今年 以后 可能 合适 国家 平时 很多 找个 找到 找一 我的 有点 比较 现在 男士 女士 男生
+    女生 目前 能够 觉得 认为 非常 喜欢 爱好 寻找 另一半 希望 希望能 真诚 希望对方 方面
+    关系 感觉 事情 属于 生活
     """.split()  # noqa: SIM905 (a word list reads better as text)
 )
+_STOPWORDS: Final = frozenset(stopwords(["zh", "en"])) | _PROFILE_BOILERPLATE
 _CLAUSE_SPLIT: Final = re.compile(r"[\s，。！？；：、,.!?;:()（）【】\[\]“”\"'~～…]+")
 _CACHE_LIMIT: Final = 200_000
 
@@ -53,9 +57,11 @@ def _cut(clause: str) -> list[str]:
 
 
 def _keep(token: str) -> bool:
-    if len(token) < 2 or token in _STOPWORDS:
+    """A word worth comparing: no stop word, no single character, no number (2024年,
+    一二三), nothing made of punctuation or symbols."""
+    if len(token) < 2 or token in _STOPWORDS or any(ch.isdigit() for ch in token):
         return False
-    return not token.isdigit()
+    return not all(ch.isnumeric() or unicodedata.category(ch)[0] in "PSZ" for ch in token)
 
 
 class TextIndex:

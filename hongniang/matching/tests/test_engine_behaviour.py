@@ -47,7 +47,8 @@ def test_people_with_similar_taste_liked_this_candidate():
     assert r[14].components.collaborative == 0
     assert ids(results).index(13) < ids(results).index(14)
     (item,) = [x for x in r[13].explanations if x.criterion == "collaborative"]
-    assert item.text == "与她眼光相近的会员也喜欢对方"
+    # says that behaviour moved the score, and by how much
+    assert item.text == f"互动行为使分数{item.points:+.1f}：与她眼光相近的会员也喜欢对方"
 
 
 def test_candidate_who_liked_the_member_is_favoured():
@@ -56,7 +57,7 @@ def test_candidate_who_liked_the_member_is_favoured():
     results = e.recommend(1)
     assert ids(results)[0] == 12
     (item,) = [x for x in results[0].explanations if x.criterion == "collaborative"]
-    assert item.text == "对方已对她表示好感"
+    assert item.text == f"互动行为使分数{item.points:+.1f}：对方已对她表示好感"
     # the reverse signal: people liked by those who liked 1 are "like 1"; men who liked
     # them may like 1 too
     e.interaction(11, 2, "like")

@@ -54,7 +54,7 @@ def test_too_old_rejection_lowers_older_candidates_next_time():
     assert max(top5) <= 35
     older = next(r for r in after if r.candidate_id == 100)
     (item,) = [x for x in older.explanations if x.criterion == "feedback"]
-    assert item.text == "她曾以“年龄偏大”婉拒37岁及以上的对象"
+    assert item.text == f"以往答复使分数{item.points:+.1f}：她曾以“年龄偏大”婉拒37岁及以上的对象"
     assert item.points == pytest.approx(older.components.feedback, abs=0.01)
     assert item.direction == "a_to_b" and item.outcome == "fail"
 
@@ -163,7 +163,7 @@ def test_candidates_learned_dislikes_count_against_look_alikes_of_them():
     assert r[2].score < r[3].score - 10
     (item,) = [x for x in r[2].explanations if x.criterion == "feedback"]
     assert item.direction == "b_to_a"
-    assert item.text == "对方曾以“年龄偏大”婉拒35岁及以上的人"
+    assert item.text == f"以往答复使分数{item.points:+.1f}：对方曾以“年龄偏大”婉拒35岁及以上的人"
     assert e.score(1, 2).components.feedback == pytest.approx(r[2].components.feedback, abs=1e-3)
 
 

@@ -264,7 +264,8 @@ def test_text_similarity_adds_a_small_explained_part():
     assert 0 < r[2].components.text <= EngineConfig().weights.text
     assert r[3].components.text == 0
     (item,) = [x for x in r[2].explanations if x.criterion == "text"]
-    assert item.text.startswith("兴趣与自我介绍相近，共同点：") and "摄影" in item.text
+    assert item.text.startswith(f"兴趣与自我介绍相近，分数{item.points:+.1f}；共同点：")
+    assert "摄影" in item.text
     # symmetric
     assert e.score(2, 1).components.text == pytest.approx(r[2].components.text, abs=1e-4)
     # switched off, the two tie on everything else and order by id
