@@ -1,19 +1,20 @@
 // Workbench behaviour: confirmation dialogs, date pickers and searchable selects.
 (function () {
   function enhance(root) {
+    // Tom Select (here and in app scripts that run after this one) points a select's <label> at
+    // its own input; name every labelled select now so the hidden original keeps a name.
+    root.querySelectorAll("select").forEach(function (el) {
+      if (!el.getAttribute("aria-label") && el.labels && el.labels.length) {
+        el.setAttribute("aria-label", el.labels[0].textContent.trim());
+      }
+    });
     root.querySelectorAll("input[data-datepicker]").forEach(function (el) {
       if (window.flatpickr && !el._flatpickr) {
         flatpickr(el, { locale: document.documentElement.lang.startsWith("zh") ? "zh" : "default", allowInput: true });
       }
     });
     root.querySelectorAll("select[data-searchable]").forEach(function (el) {
-      if (window.TomSelect && !el.tomselect) {
-        // Tom Select points the <label> at its own input; the hidden <select> keeps a name.
-        if (!el.getAttribute("aria-label") && el.labels && el.labels.length) {
-          el.setAttribute("aria-label", el.labels[0].textContent.trim());
-        }
-        new TomSelect(el, { maxOptions: 500 });
-      }
+      if (window.TomSelect && !el.tomselect) { new TomSelect(el, { maxOptions: 500 }); }
     });
   }
   document.addEventListener("DOMContentLoaded", function () { enhance(document); });
