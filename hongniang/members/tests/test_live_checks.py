@@ -103,3 +103,18 @@ def test_the_edit_form_offers_live_checks_only_to_those_who_may_use_them(client,
     )
     assert "hx-get" not in str(MemberForm(instance=taken, viewer=editor)["mobile"])
     assert "hx-get" in str(MemberForm(instance=taken, viewer=org["mgr2"])["mobile"])
+
+
+@pytest.mark.e2e
+@pytest.mark.django_db(transaction=True)
+def test_the_form_shows_the_too_many_checks_message(page, org, monkeypatch):
+    from hongniang.conftest import login
+
+    monkeypatch.setattr(services, "LIVE_CHECKS_PER_MINUTE", 0)
+    org["aa1"].set_password("Pw-12345678")
+    org["aa1"].save()
+    login(page, "aa1", "Pw-12345678")
+    page.goto(f"{page.base_url}{reverse('members:create')}")
+    page.fill("#id_mobile", "13912345678")
+    page.locator("#id_mobile").dispatch_event("change")
+    page.wait_for_selector("#mobile-check :text('过于频繁')")

@@ -117,3 +117,12 @@ document.addEventListener("change", function (e) {
     }
   });
 })();
+
+// "Too many requests" answers carry a message for the user (e.g. the live checks on the member
+// form): show it where the answer would have gone instead of dropping it as an error.
+document.addEventListener("htmx:beforeSwap", function (e) {
+  if (e.detail.xhr.status === 429) {
+    e.detail.shouldSwap = true;
+    e.detail.isError = false;
+  }
+});
