@@ -15,21 +15,13 @@ from hongniang.matching import adapter, index, services
 from hongniang.matching import engine as eng
 from hongniang.matching.models import Appointment, IntroductionRequest
 from hongniang.matching.selectors import pair_allowed
+from hongniang.matching.tests.conftest import MATCHING
 from hongniang.members import choices as c
 from hongniang.members.models import Member, MemberEvent
 from hongniang.members.tests.helpers import add_member, resident_id
 from hongniang.messaging.models import Notice
 from hongniang.siteconfig.models import SiteSettings
 from hongniang.staff.tests.factories import role_with
-
-MATCHING = ("matching.view", "matching.add", "matching.edit")
-
-
-@pytest.fixture(autouse=True)
-def fresh_engine():
-    index.reset()
-    yield
-    index.reset()
 
 
 @pytest.fixture

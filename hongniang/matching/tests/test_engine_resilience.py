@@ -7,21 +7,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from hongniang.matching import index
+from hongniang.matching.tests.conftest import MATCHING
 from hongniang.members import choices as c
 from hongniang.members.models import MatePreference, Member
 from hongniang.members.tests.helpers import add_member
 from hongniang.staff.tests.factories import role_with
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-MATCHING = ("matching.view", "matching.add", "matching.edit")
-
-
-@pytest.fixture(autouse=True)
-def fresh_engine():
-    index.reset()
-    yield
-    index.reset()
 
 
 @pytest.fixture

@@ -14,21 +14,13 @@ from hongniang.matching.models import (
     MatchStats,
     Recommendation,
 )
+from hongniang.matching.tests.conftest import MATCHING
 from hongniang.members import choices as c
 from hongniang.members.tests.helpers import add_member
 from hongniang.messaging.models import Notice
 from hongniang.staff.tests.factories import StaffFactory, role_with
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-MATCHING = ("matching.view", "matching.add", "matching.edit")
-
-
-@pytest.fixture(autouse=True)
-def fresh_engine():
-    index.reset()
-    yield
-    index.reset()
 
 
 @pytest.fixture

@@ -7,19 +7,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from hongniang.matching import index
 from hongniang.members import choices as c
 from hongniang.members.tests.helpers import add_member
 from hongniang.staff.tests.factories import role_with
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def fresh_engine():
-    index.reset()
-    yield
-    index.reset()
 
 
 @pytest.fixture

@@ -13,9 +13,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from hongniang.matching import index, services
+from hongniang.matching import services
 from hongniang.matching import urls as matching_urls
 from hongniang.matching.models import Appointment, IntroductionRequest, Recommendation
+from hongniang.matching.tests.conftest import MATCHING
 from hongniang.members import choices as c
 from hongniang.members.models import Member
 from hongniang.members.tests.helpers import add_member, resident_id
@@ -24,15 +25,6 @@ from hongniang.messaging.models import Notice
 from hongniang.staff.tests.factories import role_with
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-MATCHING = ("matching.view", "matching.add", "matching.edit")
-
-
-@pytest.fixture(autouse=True)
-def fresh_engine():
-    index.reset()
-    yield
-    index.reset()
 
 
 def _marked(actor, tag, *, name, sex, birthday, mobile, **extra):
