@@ -93,3 +93,21 @@ class Job(models.Model):
         if self.started_at and self.finished_at:
             return self.finished_at - self.started_at
         return None
+
+
+class PeriodicSchedule(models.Model):
+    """When a periodic job (see `jobs.periodic`) is due next, and its last run."""
+
+    name = models.CharField(_("name"), max_length=64, primary_key=True)
+    next_due_at = models.DateTimeField(_("next run"))
+    last_job = models.ForeignKey(
+        Job, verbose_name=_("last run"), on_delete=models.SET_NULL, null=True, blank=True
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("periodic job")
+        verbose_name_plural = _("periodic jobs")
+
+    def __str__(self):
+        return self.name

@@ -26,3 +26,12 @@ def job_list(*, viewer, state: str = "", kind: str = "", q: str = ""):
     if q:
         qs = qs.filter(title__icontains=q)
     return qs.order_by("-created_at")
+
+
+def periodic_schedules() -> list:
+    """The periodic jobs with their schedule rows (None for one never seen by a worker)."""
+    from hongniang.jobs.models import PeriodicSchedule
+    from hongniang.jobs.periodic import registered
+
+    rows = {s.name: s for s in PeriodicSchedule.objects.select_related("last_job")}
+    return [(entry, rows.get(name)) for name, entry in sorted(registered().items())]

@@ -233,3 +233,35 @@ def _forget_task_result(task_result_id: str):
             exception_class_path="hongniang.jobs.WorkerLost",
             traceback="The worker stopped while running this task.",
         )
+
+
+def start_due_periodic_jobs(*, now=None, registry=None) -> list[Job]:
+    """Start every periodic job that is due (see `jobs.periodic`); return the jobs started.
+
+    Safe to call from several workers at once: each due run is claimed by moving its schedule
+    row's next due time with a conditional update, and only the caller whose update matched
+    starts the job.
+    """
+    from hongniang.jobs.models import JobKind, PeriodicSchedule
+    from hongniang.jobs.periodic import registered
+
+    now = now or timezone.now()
+    started = []
+    for entry in (registry if registry is not None else registered()).values():
+        schedule, _created = PeriodicSchedule.objects.get_or_create(
+            name=entry.name, defaults={"next_due_at": entry.first_due(now)}
+        )
+        if schedule.next_due_at > now:
+            continue
+        with transaction.atomic():
+            claimed = PeriodicSchedule.objects.filter(
+                name=entry.name, next_due_at=schedule.next_due_at
+            ).update(next_due_at=entry.next_after(now))
+            if not claimed:
+                continue  # another worker took this run
+            job = job_start(
+                actor=None, kind=JobKind.NIGHTLY, title=str(entry.title), work_task=entry.work_task
+            )
+            PeriodicSchedule.objects.filter(name=entry.name).update(last_job=job)
+        started.append(job)
+    return started

@@ -33,6 +33,7 @@ def job_list(request):
             "state": state,
             "kind": kind,
             "q": q,
+            "schedules": [] if request.GET.get("page") else selectors.periodic_schedules(),
         },
     )
 
