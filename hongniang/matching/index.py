@@ -175,6 +175,41 @@ def member_changed(member_id: int) -> None:
     transaction.on_commit(lambda: _sync(member_id))
 
 
+SYNC_BATCH = 1000
+
+
+def _sync_many(member_ids: list[int]) -> None:
+    """Upsert many members, reading them a batch at a time (two queries per batch)."""
+    if _engine is None:
+        return
+    from hongniang.members.models import MatePreference, Member
+
+    with translation.override(settings.LANGUAGE_CODE):
+        for start in range(0, len(member_ids), SYNC_BATCH):
+            batch = member_ids[start : start + SYNC_BATCH]
+            members = Member.objects.in_bulk(batch)
+            prefs = {p.member_id: p for p in MatePreference.objects.filter(member_id__in=batch)}
+            for member_id in batch:
+                member = members.get(member_id)
+                try:
+                    profile = adapter.profile(member, prefs.get(member_id)) if member else None
+                    if profile is None:
+                        _engine.remove(member_id)
+                    else:
+                        _engine.upsert(profile)
+                except adapter.RecordError as exc:
+                    _engine.skip(member_id, "；".join(exc.reasons))
+                except ValueError as exc:
+                    _engine.skip(member_id, str(exc))
+
+
+def members_changed(member_ids: list[int]) -> None:
+    """Many members at once (a bulk import), once the change is committed."""
+    ids = list(member_ids)
+    if ids:
+        transaction.on_commit(lambda: _sync_many(ids))
+
+
 def with_engine(fn, *args, **kwargs):
     """Apply a change to the engine after commit, if it is built (else the build replays it)."""
 

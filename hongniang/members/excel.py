@@ -7,13 +7,12 @@ value has in the form data: a :class:`~hongniang.members.forms.MemberForm` field
 :class:`~hongniang.members.forms.PreferenceForm` field with the form's ``pref-`` prefix. How a cell
 is read or written follows from the form field (choice, multiple choice, region, date, number).
 
-Importing is two steps. ``read_rows`` + ``validate_rows`` give a preview and write nothing;
-``import_rows`` saves every valid row through ``services.member_create`` in one transaction, so an
-unexpected failure leaves nothing half-imported.
+Importing (checking rows, writing them in bulk, as background jobs) lives in
+``members.importing``; this module keeps the column map, the template, the cell reader of the
+template's values and the export.
 """
 
 import contextlib
-import copy
 import io
 import logging
 import re
@@ -29,7 +28,6 @@ from pathlib import Path
 from django import forms
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
-from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -40,12 +38,10 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from hongniang.members import choices as c
 from hongniang.members import personal_data as pd
-from hongniang.members import services
 from hongniang.members.forms import MemberForm, PreferenceForm
-from hongniang.members.models import EventKind, MatePreference, Member, MemberEvent, RevealLog
+from hongniang.members.models import MatePreference, Member, RevealLog
 from hongniang.members.reference import ethnic_groups
 from hongniang.members.regions import Region, region_labels
-from hongniang.members.validators import validate_birthday
 from hongniang.members.widgets import RegionField
 from hongniang.staff.permissions import can
 from hongniang.workbench.xlsx import SheetWriter
@@ -828,186 +824,6 @@ class _RowConverter:
             result.error(key, message % {"value": text})
             return None
         return self.regions.at_most(code, self.forms.field(key).max_level)
-
-
-def _add_form_errors(result: RowResult, form, *, prefix: str = "", skip=frozenset()) -> None:
-    """The form's errors under the column headers; a column in ``skip`` already has an error
-    (its cell could not be converted, so the form only adds "This field is required")."""
-    for name, errors in form.errors.items():
-        key = f"{prefix}{name}"
-        if key in skip:
-            continue
-        for message in errors:
-            result.error(key if key in HEADERS else None, message)
-
-
-def _personal_data_errors(result: RowResult, member: Member) -> None:
-    """The service's own checks (format, ID check digit, agreement with sex and birthday, already
-    registered), run on a throwaway copy of the member."""
-    probe = copy.copy(member)
-    try:
-        services.apply_personal_data(
-            probe, mobile=result.data.get("mobile", ""), id_number=result.data.get("id_number", "")
-        )
-    except ValidationError as exc:
-        for key, messages in exc.message_dict.items():
-            for message in messages:
-                result.error(key if key in HEADERS else None, message)
-        return
-    try:  # a birthday filled in from the ID number must be plausible too
-        validate_birthday(probe.birthday)
-    except ValidationError as exc:
-        for message in exc.messages:
-            result.error("birthday" if member.birthday else "id_number", message)
-        return
-    # Exactly what the service would store, normalized (X upper-case, no spaces).
-    result.mobile = pd.decrypt(probe.mobile_encrypted)
-    result.id_number = pd.decrypt(probe.id_number_encrypted)
-
-
-def _normalized(kind: str, text: str) -> str:
-    try:
-        if kind == "mobile":
-            return pd.normalize_mobile(text)
-        if kind == "id_number":
-            return pd.normalize_resident_id(text)
-    except ValidationError:
-        return text.strip().upper()
-    return text.strip()
-
-
-def _flag_duplicates(results: list[RowResult]) -> None:
-    """A mobile, ID number or username given on several rows is an error on each of them."""
-    for key in ("mobile", "id_number", "username"):
-        seen: dict[str, list[RowResult]] = defaultdict(list)
-        for r in results:
-            text = str(r.data.get(key) or "")
-            if text and not (key == "username" and r.auto_username):
-                seen[_normalized(key, text)].append(r)
-        for group in seen.values():
-            if len(group) < 2:
-                continue
-            for r in group:
-                others = "、".join(str(o.row) for o in group if o is not r)
-                r.error(
-                    key,
-                    _("The %(column)s is the same as on row(s) %(rows)s of this file.")
-                    % {"column": HEADERS[key], "rows": others},
-                )
-
-
-def _bind(prototype, data: dict):
-    """A bound copy of an unbound form that shares the prototype's fields.
-
-    Building a MemberForm deep-copies its ~55 fields, which is most of the time spent on a
-    5,000-row file; validating only reads the fields, so the rows can share one copy. Each row
-    gets its own data, errors, bound fields and model instance.
-    """
-    form = copy.copy(prototype)
-    form.data, form.is_bound, form._errors = data, True, None
-    form._bound_fields_cache = {}
-    form.instance = prototype._meta.model()
-    return form
-
-
-def validate_rows(rows: list[dict], actor) -> list[RowResult]:
-    """Check every row as the member form would, plus the personal-data checks and duplicates
-    within the file. Writes nothing."""
-    if not can(actor, "members", "add"):
-        raise PermissionDenied
-    f = _Forms()
-    converter = _RowConverter(f)
-    results = []
-    for row in rows:
-        result = converter.convert(row)
-        member_form = _bind(f.member, result.data)
-        member_ok = member_form.is_valid()
-        _add_form_errors(result, member_form, skip=result.unconverted)
-        if any(key.startswith(PREF) and not _cell_blank(row.get(key)) for key in HEADERS):
-            pref_form = _bind(f.preference, result.data)
-            pref_ok = pref_form.is_valid()
-            _add_form_errors(result, pref_form, prefix=PREF, skip=result.unconverted)
-            preference = pref_form.instance
-        else:  # no preference given: the defaults, nothing to check
-            pref_ok, preference = True, MatePreference()
-        if member_ok and pref_ok:
-            result.member, result.preference = member_form.instance, preference
-            _personal_data_errors(result, result.member)
-        results.append(result)
-    _flag_duplicates(results)
-    mobile, username = str(HEADERS["mobile"]), str(HEADERS["username"])
-    for r in results:
-        if r.auto_username and any(e.column == mobile for e in r.errors):
-            r.errors = [e for e in r.errors if e.column != username]
-    labels = region_labels({r.member.region for r in results if r.member and r.valid})
-    for r in results:
-        if r.member and r.valid:
-            r.region_label = labels.get(r.member.region, "")
-    return results
-
-
-# --- Importing --------------------------------------------------------------------------------
-
-
-class ImportFailed(Exception):
-    """Rows that passed the checks but could not be saved; the import saved nothing."""
-
-    def __init__(self, rows: list[RowResult]):
-        super().__init__(f"{len(rows)} row(s) failed")
-        self.rows = rows
-
-
-def _save_error(result: RowResult, exc: Exception) -> None:
-    if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
-        for key, messages in exc.message_dict.items():
-            for message in messages:
-                result.error(key if key in HEADERS else None, message)
-    elif isinstance(exc, ValidationError):
-        for message in exc.messages:
-            result.error(None, message)
-    else:
-        result.error(None, _("This row could not be saved (%(error)s).") % {"error": exc})
-
-
-def import_rows(results: list[RowResult], actor, *, file_name: str = "") -> int:
-    """Save every valid row as a member entered (and owned) by ``actor``, all in one transaction.
-
-    Each row is tried (in a savepoint, so one failure does not hide the next); if any row fails,
-    nothing is saved and :class:`ImportFailed` names every failed row with the reason. Returns the
-    number saved.
-    """
-    valid = [r for r in results if r.valid]
-    events, failed = [], []
-    with transaction.atomic():
-        for r in valid:
-            try:
-                with transaction.atomic():
-                    member = services.member_create(
-                        actor=actor,
-                        member=r.member,
-                        preference=r.preference,
-                        mobile=r.mobile,
-                        id_number=r.id_number,
-                        source=c.Source.IMPORT,
-                    )
-            except Exception as exc:  # noqa: BLE001 - reported per row; everything rolls back
-                logger.warning("Import row %s failed", r.row, exc_info=True)
-                _save_error(r, exc)
-                failed.append(r)
-                continue
-            events.append(
-                MemberEvent(
-                    member=member,
-                    actor=actor,
-                    kind=EventKind.IMPORTED,
-                    summary=(_("Imported from Excel, row %(row)s") % {"row": r.row})[:300],
-                    data={"row": r.row, "file": file_name[:200]},
-                )
-            )
-        if failed:
-            raise ImportFailed(failed)  # leaves the transaction: nothing is kept
-        MemberEvent.objects.bulk_create(events)
-    return len(valid)
 
 
 # --- Uploads waiting for confirmation ---------------------------------------------------------

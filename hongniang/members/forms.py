@@ -7,6 +7,7 @@ from hongniang.members.models import MatePreference, Member
 from hongniang.members.reference import ethnic_group_choices
 from hongniang.members.regions import RegionLevel
 from hongniang.members.selectors import WINDOWS, assignees, stores_for
+from hongniang.members.validators import RANGE_INVERTED, inverted_ranges
 from hongniang.members.widgets import RegionField
 from hongniang.staff.models import Staff, Store
 from hongniang.staff.permissions import can
@@ -249,10 +250,8 @@ class PreferenceForm(StyledFormMixin, forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        for key in ("age", "height", "weight"):
-            lo, hi = data.get(f"{key}_min"), data.get(f"{key}_max")
-            if lo is not None and hi is not None and lo > hi:
-                self.add_error(f"{key}_max", _("The upper bound is below the lower bound."))
+        for name in inverted_ranges(data):
+            self.add_error(name, RANGE_INVERTED)
         return data
 
 

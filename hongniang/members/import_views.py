@@ -4,23 +4,27 @@ request, keep track of uploads waiting for confirmation and render."""
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import DatabaseError
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from hongniang.jobs.models import JobKind
+from hongniang.jobs.models import Job, JobKind, JobState
+from hongniang.jobs.selectors import jobs_visible_to
 from hongniang.jobs.services import job_start
 from hongniang.members import excel, tasks
+from hongniang.members.importing import pipeline
 from hongniang.staff.permissions import can, require_perm
 from hongniang.staff.services import verify_security_password
 from hongniang.workbench.forms import StyledFormMixin
 
-# request.session[SESSION_KEY] = {token: {"owner": staff pk, "name": file name}}
+# request.session[SESSION_KEY] = {token: {"owner": staff pk, "name": file name,
+#   "mapping": [field key or None per column] | None (None: the template's headers),
+#   "sheet": sheet name | None, "preview": id of the preview job of that mapping | None}}
+# The mapping screen stores the clerk's mapping under "mapping" and drops "preview".
 SESSION_KEY = "member_imports"
 MAX_PENDING = 10
 
@@ -45,91 +49,195 @@ def _xlsx_response(content: bytes, filename: str) -> HttpResponse:
 
 def _remember(request, token: str, name: str) -> None:
     pending = request.session.get(SESSION_KEY, {})
-    pending[token] = {"owner": request.user.pk, "name": name[:200]}
+    pending[token] = {"owner": request.user.pk, "name": name[:200], "mapping": None}
     for old in list(pending)[:-MAX_PENDING]:
         pending.pop(old)
         excel.discard_upload(old)
     request.session[SESSION_KEY] = pending
 
 
-def _forget(request, token: str) -> None:
+def _forget(request, token: str, *, discard: bool = True) -> None:
     pending = request.session.get(SESSION_KEY, {})
     pending.pop(token, None)
     request.session[SESSION_KEY] = pending
-    excel.discard_upload(token)
+    if discard:
+        excel.discard_upload(token)
+
+
+def pending_upload(request, token: str) -> dict:
+    """The session's record of the user's upload ``token``; 404 for anything else."""
+    if not excel.TOKEN_RE.fullmatch(token or ""):
+        raise Http404
+    entry = request.session.get(SESSION_KEY, {}).get(token)
+    if not entry or entry.get("owner") != request.user.pk:
+        raise Http404
+    return entry
+
+
+def save_pending(request, token: str, entry: dict) -> None:
+    pending = request.session.get(SESSION_KEY, {})
+    pending[token] = entry
+    request.session[SESSION_KEY] = pending
+
+
+def _preview_counts(result: dict) -> list[tuple]:
+    c = result.get("counts", {})
+    return [
+        ("new", _("new members, ready to import"), "green", "user-plus", c.get("new", 0)),
+        ("existing", _("match registered members"), "azure", "users", c.get("existing", 0)),
+        ("rejected", _("rows rejected"), "red", "alert-triangle", c.get("rejected", 0)),
+        ("warned", _("rows with warnings"), "yellow", "alert-circle", c.get("warned", 0)),
+    ]
+
+
+def _result_counts(result: dict) -> list[tuple]:
+    return [
+        ("created", _("members imported"), "green", "user-plus", result.get("created", 0)),
+        ("updated", _("members updated"), "azure", "refresh", result.get("updated", 0)),
+        (
+            "skipped",
+            _("skipped as registered"),
+            "secondary",
+            "player-skip-forward",
+            result.get("skipped", 0),
+        ),
+        ("rejected", _("rows rejected"), "red", "alert-triangle", result.get("rejected", 0)),
+        ("warned", _("rows with warnings"), "yellow", "alert-circle", result.get("warned", 0)),
+    ]
 
 
 @require_perm("members", "add")
 def import_members(request):
+    """Upload: the file is stored and opened (refused at once if unreadable); the clerk goes on
+    to the preview."""
     form = ImportUploadForm(request.POST or None, request.FILES or None)
-    context = {"form": form, "max_rows": excel.MAX_ROWS, "max_mb": excel.MAX_FILE_MB}
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         token = excel.store_upload(upload)
         try:
-            rows = excel.read_rows(excel.upload_path(token))
+            pipeline.open_upload(excel.upload_path(token), file_name=upload.name).close()
         except ValidationError as exc:
             excel.discard_upload(token)
             form.add_error("file", exc)
         else:
             _remember(request, token, upload.name)
-            results = excel.validate_rows(rows, request.user)
-            valid = [r for r in results if r.valid]
-            context |= {
+            return redirect("members:import_preview", token)
+    return render(request, "members/import.html", {"form": form})
+
+
+def _mapping(entry: dict, token: str) -> tuple[list[str | None], list[str]]:
+    """The upload's mapping and its headers."""
+    source = pipeline.open_upload(excel.upload_path(token), file_name=entry.get("name", ""))
+    try:
+        headers = source.headers
+    finally:
+        source.close()
+    return entry.get("mapping") or pipeline.template_mapping(headers), headers
+
+
+def _preview_job(request, token: str, entry: dict, mapping) -> Job:
+    job = None
+    if entry.get("preview"):
+        job = Job.objects.filter(pk=entry["preview"], created_by=request.user).first()
+    if job is None or job.state == JobState.FAILED or job.params.get("mapping") != mapping:
+        job = job_start(
+            actor=request.user,
+            kind=JobKind.MEMBER_IMPORT,
+            title=_("Import check: %(file)s") % {"file": entry.get("name", "")},
+            work_task=tasks.import_preview,
+            params={
+                "step": tasks.PREVIEW,
                 "token": token,
-                "file_name": upload.name,
-                "ignored_columns": rows.ignored,
-                "valid_count": len(valid),
-                "invalid_count": len(results) - len(valid),
-                "preview_rows": valid[: excel.PREVIEW_ROWS],
-                "preview_limit": excel.PREVIEW_ROWS,
-                "error_rows": [r for r in results if not r.valid],
-            }
-    return render(request, "members/import.html", context)
+                "file_name": entry.get("name", ""),
+                "mapping": mapping,
+            },
+        )
+        entry["preview"] = str(job.pk)
+        save_pending(request, token, entry)
+    return job
+
+
+@require_perm("members", "add")
+def import_preview(request, token):
+    """The dry run: what a confirm would do, row by row (a job with progress for big files)."""
+    entry = pending_upload(request, token)
+    if not excel.upload_path(token).exists():
+        _forget(request, token)
+        messages.error(request, _("This upload has expired. Please upload the file again."))
+        return redirect("members:import")
+    try:
+        mapping, headers = _mapping(entry, token)
+    except ValidationError as exc:
+        _forget(request, token)
+        messages.error(request, " ".join(exc.messages))
+        return redirect("members:import")
+    context = {"token": token, "file_name": entry.get("name", ""), "headers": headers}
+    missing = pipeline.missing_required(mapping)
+    if missing:
+        context["missing"] = [str(excel.HEADERS[k]) for k in missing]
+        return render(request, "members/import_preview.html", context)
+    job = _preview_job(request, token, entry, mapping)
+    job.refresh_from_db()
+    context |= {
+        "job": job,
+        "ignored_columns": [h for h, k in zip(headers, mapping, strict=False) if h and not k],
+        "may_update": can(request.user, "members", "edit"),
+        "modes": pipeline.Mode,
+        "counts": _preview_counts(job.result),
+    }
+    return render(request, "members/import_preview.html", context)
 
 
 @require_perm("members", "add")
 @require_POST
 def import_confirm(request):
+    """Start the import as a job. Updating existing members (a bulk change to records already
+    there) needs the edit permission and the security password; adding new ones does not, as
+    on the member form."""
     token = request.POST.get("token", "")
-    if not excel.TOKEN_RE.fullmatch(token):
-        raise Http404
-    entry = request.session.get(SESSION_KEY, {}).get(token)
-    if not entry or entry.get("owner") != request.user.pk:
-        raise Http404
+    entry = pending_upload(request, token)
     path = excel.upload_path(token)
     if not path.exists():
         _forget(request, token)
         messages.error(request, _("This upload has expired. Please upload the file again."))
         return redirect("members:import")
-    try:
-        # Read and check again: members may have been added since the preview.
-        results = excel.validate_rows(excel.read_rows(path), request.user)
-        created = excel.import_rows(results, request.user, file_name=entry.get("name", ""))
-    except excel.ImportFailed as exc:
-        context = {
-            "form": ImportUploadForm(),
-            "max_rows": excel.MAX_ROWS,
-            "max_mb": excel.MAX_FILE_MB,
+    mode = request.POST.get("mode", pipeline.Mode.SKIP)
+    if mode not in pipeline.Mode.ALL:
+        mode = pipeline.Mode.SKIP
+    if mode == pipeline.Mode.UPDATE:
+        if not can(request.user, "members", "edit"):
+            raise PermissionDenied
+        try:
+            verify_security_password(request.user, request.POST.get("security_password", ""))
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect("members:import_preview", token)
+    mapping, _headers = _mapping(entry, token)
+    job = job_start(
+        actor=request.user,
+        kind=JobKind.MEMBER_IMPORT,
+        title=_("Member import: %(file)s") % {"file": entry.get("name", "")},
+        work_task=tasks.import_confirm,
+        params={
+            "step": tasks.CONFIRM,
+            "token": token,
             "file_name": entry.get("name", ""),
-            "failed_rows": exc.rows,
-        }
-        return render(request, "members/import.html", context)
-    except (ValidationError, DatabaseError) as exc:
-        detail = " ".join(exc.messages) if isinstance(exc, ValidationError) else ""
-        messages.error(
-            request,
-            _("The import failed and no member was saved. %(detail)s") % {"detail": detail},
-        )
-        return redirect("members:import")
-    finally:
-        _forget(request, token)
-    invalid = sum(not r.valid for r in results)
-    text = _(
-        "Imported %(created)s member(s); %(invalid)s row(s) had errors and were not imported."
-    ) % {"created": created, "invalid": invalid}
-    (messages.success if created else messages.warning)(request, text)
-    return redirect("members:list")
+            "mapping": mapping,
+            "mode": mode,
+        },
+    )
+    _forget(request, token, discard=False)  # the job removes the file once it has run
+    if job.state == JobState.QUEUED and (ahead := tasks._import_ahead(job)):
+        messages.info(request, tasks.import_waiting_message(ahead))
+    return redirect("members:import_job", job.pk)
+
+
+@require_perm("members", "add")
+def import_job(request, pk):
+    """An import's progress, then its result: counts, sample rows, the rows to fix."""
+    job = get_object_or_404(jobs_visible_to(request.user).filter(kind=JobKind.MEMBER_IMPORT), pk=pk)
+    context = {"job": job, "counts": _result_counts(job.result)}
+    return render(request, "members/import_result.html", context)
 
 
 @require_perm("members", "add")

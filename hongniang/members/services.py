@@ -3,6 +3,8 @@ transaction and leaves an event on the member's timeline."""
 
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
 
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -65,56 +67,87 @@ def live_check_limited(user) -> bool:
     return count > LIVE_CHECKS_PER_MINUTE
 
 
+@dataclass
+class PersonalData:
+    """Mobile and ID number of a profile, normalised and checked without the database."""
+
+    mobile: str = ""  # normalised; "" when missing or invalid
+    id_number: str = ""  # normalised (a resident ID: 18 characters, X upper-case)
+    birthday: date | None = None  # from a resident ID, when the profile has none
+    errors: dict[str, list[str]] = field(default_factory=dict)  # field name → messages
+
+
+def check_personal_data(
+    *, mobile: str, id_number: str, id_type: str, sex: str, birthday: date | None
+) -> PersonalData:
+    """Format, check digit and agreement with sex and birthday: every problem at once. The
+    member form (through :func:`apply_personal_data`) and the import both decide with this."""
+    result = PersonalData(birthday=birthday)
+    if mobile:
+        try:
+            result.mobile = pd.normalize_mobile(mobile)
+        except ValidationError as exc:
+            result.errors["mobile"] = exc.messages
+    if not id_number:
+        return result
+    if id_type != c.IdType.RESIDENT_ID:
+        result.id_number = id_number.strip().upper()
+        return result
+    try:
+        number = pd.normalize_resident_id(id_number)
+    except ValidationError as exc:
+        result.errors["id_number"] = exc.messages
+        return result
+    result.id_number = number
+    born, id_sex = pd.resident_id_facts(number)
+    if birthday and birthday != born:
+        result.errors["id_number"] = [
+            _("The ID number gives the birthday %(date)s, the profile says otherwise.")
+            % {"date": born.isoformat()}
+        ]
+    elif sex and sex != id_sex:
+        result.errors["id_number"] = [_("The ID number does not match the sex chosen.")]
+    else:
+        result.birthday = birthday or born
+    return result
+
+
 def apply_personal_data(member: Member, *, mobile: str | None, id_number: str | None) -> None:
     """Validate, check uniqueness, then store encrypted + hashed + masked. Raises ValidationError.
 
     A resident ID must agree with the birthday and sex on the profile; an empty birthday is
     filled from it.
     """
+    checked = check_personal_data(
+        mobile=mobile or "",
+        id_number=id_number or "",
+        id_type=member.id_type,
+        sex=member.sex,
+        birthday=member.birthday,
+    )
     errors = {}
     if mobile is not None:
         if mobile == "":
             member.mobile_encrypted = member.mobile_hash = member.mobile_masked = ""
+        elif "mobile" in checked.errors:
+            errors["mobile"] = checked.errors["mobile"]
+        elif mobile_in_use(checked.mobile, exclude_pk=member.pk):
+            errors["mobile"] = [_("This mobile number is already registered.")]
         else:
-            try:
-                mobile = pd.normalize_mobile(mobile)
-            except ValidationError as exc:
-                errors["mobile"] = exc.messages
-            else:
-                if mobile_in_use(mobile, exclude_pk=member.pk):
-                    errors["mobile"] = [_("This mobile number is already registered.")]
-                else:
-                    member.mobile_encrypted = pd.encrypt(mobile)
-                    member.mobile_hash = pd.lookup_hash(mobile)
-                    member.mobile_masked = pd.mask_mobile(mobile)
+            member.mobile_encrypted = pd.encrypt(checked.mobile)
+            member.mobile_hash = pd.lookup_hash(checked.mobile)
+            member.mobile_masked = pd.mask_mobile(checked.mobile)
     if id_number is not None:
         if id_number == "":
             member.id_number_encrypted = member.id_number_hash = member.id_number_masked = ""
-        elif member.id_type == c.IdType.RESIDENT_ID:
-            try:
-                number = pd.normalize_resident_id(id_number)
-            except ValidationError as exc:
-                errors["id_number"] = exc.messages
-            else:
-                birth, sex = pd.resident_id_facts(number)
-                if id_number_in_use(number, exclude_pk=member.pk):
-                    errors["id_number"] = [_("This ID number is already registered.")]
-                elif member.birthday and member.birthday != birth:
-                    errors["id_number"] = [
-                        _("The ID number gives the birthday %(date)s, the profile says otherwise.")
-                        % {"date": birth.isoformat()}
-                    ]
-                elif member.sex and member.sex != sex:
-                    errors["id_number"] = [_("The ID number does not match the sex chosen.")]
-                else:
-                    member.birthday = member.birthday or birth
-                    _store_id(member, number)
+        elif checked.id_number and id_number_in_use(checked.id_number, exclude_pk=member.pk):
+            # Already registered says more than a disagreement with this profile.
+            errors["id_number"] = [_("This ID number is already registered.")]
+        elif "id_number" in checked.errors:
+            errors["id_number"] = checked.errors["id_number"]
         else:
-            number = id_number.strip().upper()
-            if id_number_in_use(number, exclude_pk=member.pk):
-                errors["id_number"] = [_("This ID number is already registered.")]
-            else:
-                _store_id(member, number)
+            member.birthday = checked.birthday
+            _store_id(member, checked.id_number)
     if errors:
         raise ValidationError(errors)
 

@@ -1,12 +1,17 @@
-"""Background jobs of the members app: exports run outside requests, with progress."""
+"""Background jobs of the members app: exports and imports run outside requests, with progress."""
 
+import time
+
+from django.core.exceptions import ValidationError
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from hongniang.jobs.services import job_task
+from hongniang.jobs.models import Job, JobKind, JobState
+from hongniang.jobs.services import STALE_AFTER, job_task
 from hongniang.members import excel, selectors
 from hongniang.members.forms import MemberFilterForm
+from hongniang.members.importing import pipeline, report, writer
 
 
 def export_queryset(viewer, query: str):
@@ -32,3 +37,152 @@ def export_members(run):
     run.progress(total, total, force=True)
     run.attach(f"members-{timezone.localdate():%Y%m%d}.xlsx", content)
     return {"summary": _("%(count)s member(s) exported.") % {"count": total}, "count": total}
+
+
+# --- Import -----------------------------------------------------------------------------------
+
+PREVIEW, CONFIRM = "preview", "confirm"
+WAIT_POLL = 2.0  # seconds between looks at the import ahead of this one
+
+
+def _check(run):
+    """Read the upload and check every row; the outcomes, the file's headers and the labels."""
+    params = run.params
+    path = excel.upload_path(params["token"])
+    if not path.exists():
+        raise ValidationError(_("This upload has expired. Please upload the file again."))
+    source = pipeline.open_upload(path, file_name=params.get("file_name", ""))
+    try:
+        mapping = params.get("mapping") or pipeline.template_mapping(source.headers)
+        total = getattr(source, "total_rows", None)
+        run.progress(0, total, _("Checking the rows…"), force=True)
+        checker = pipeline.Checker(run.job.created_by)
+        outcomes = checker.check(
+            pipeline.mapped_rows(source, mapping),
+            total=total,
+            progress=lambda done, total: run.progress(done, total),
+        )
+    finally:
+        source.close()
+    return outcomes, source.headers, report.Labels(source.headers, mapping)
+
+
+def _attach_rows_to_fix(run, headers, outcomes, labels) -> bool:
+    if not any(o.errors or o.warnings for o in outcomes):
+        return False
+    stem = str(run.params.get("file_name") or "import").rsplit(".", 1)[0]
+    run.attach(
+        f"{stem}-rows-to-fix.xlsx",
+        report.rows_to_fix(headers, outcomes, labels),
+        failed_rows=True,
+    )
+    return True
+
+
+@job_task
+def import_preview(run):
+    """Check an upload and count what a confirm would do; writes nothing but the job."""
+    outcomes, headers, labels = _check(run)
+    counts = report.counts(outcomes)
+    _attach_rows_to_fix(run, headers, outcomes, labels)
+    return {
+        "counts": counts,
+        "samples": report.samples(outcomes, labels),
+        "total": len(outcomes),
+        "summary": _(
+            "%(new)s new, %(existing)s already registered, %(rejected)s rejected, "
+            "%(warned)s with warnings."
+        )
+        % counts,
+    }
+
+
+def _import_ahead(job: Job) -> Job | None:
+    """An import confirmed before this one and not finished: this one waits for it."""
+    now = timezone.now()
+    for other in (
+        Job.objects.filter(
+            kind=JobKind.MEMBER_IMPORT,
+            params__step=CONFIRM,
+            state__in=[JobState.QUEUED, JobState.RUNNING],
+            created_at__lt=job.created_at,
+        )
+        .exclude(pk=job.pk)
+        .select_related("created_by")
+        .order_by("created_at")
+    ):
+        # A job whose worker died is queued again by the worker's recovery; one not heard of
+        # for long is not waited for.
+        last = other.heartbeat_at or other.created_at
+        if now - last <= STALE_AFTER:
+            return other
+    return None
+
+
+def import_waiting_message(ahead: Job) -> str:
+    return _(
+        "Waiting for the import started by %(name)s at %(time)s to finish; this one starts "
+        "by itself after it."
+    ) % {
+        "name": ahead.created_by.name if ahead.created_by else _("system"),
+        "time": timezone.localtime(ahead.created_at).strftime("%H:%M"),
+    }
+
+
+def _wait_for_turn(run) -> None:
+    """One import writes at a time: its check must see the members the one before added."""
+    while ahead := _import_ahead(run.job):
+        run.progress(0, None, import_waiting_message(ahead), force=True)
+        time.sleep(WAIT_POLL)
+
+
+@job_task
+def import_confirm(run):
+    """Check the upload again (members may have been added since the preview), then write it
+    in one transaction together with the job's "succeeded" state."""
+    _wait_for_turn(run)
+    actor = run.job.created_by
+    outcomes, headers, labels = _check(run)
+    mode = run.params.get("mode", pipeline.Mode.SKIP)
+    run.progress(len(outcomes), len(outcomes), _("Saving…"), force=True)
+    prepared = writer.prepare(outcomes, actor, mode=mode)
+
+    def written(result: writer.WriteResult):
+        # Inside the transaction, before "succeeded": the result and its file land together.
+        counts = report.counts(outcomes)
+        run.result.update(
+            {
+                "counts": counts,
+                "created": result.created,
+                "updated": result.updated,
+                "unchanged": result.unchanged,
+                "skipped": result.skipped,
+                "rejected": counts[pipeline.Status.REJECTED],
+                "warned": counts["warned"],
+                "total": len(outcomes),
+                "samples": report.samples(outcomes, labels),
+                "summary": _(
+                    "%(created)s member(s) imported, %(updated)s updated, %(skipped)s "
+                    "skipped as already registered, %(rejected)s row(s) rejected, "
+                    "%(warned)s with warnings."
+                )
+                % {
+                    "created": result.created,
+                    "updated": result.updated,
+                    "skipped": result.skipped,
+                    "rejected": counts[pipeline.Status.REJECTED],
+                    "warned": counts["warned"],
+                },
+            }
+        )
+        _attach_rows_to_fix(run, headers, outcomes, labels)
+
+    writer.write(
+        prepared,
+        actor,
+        file_name=run.params.get("file_name", ""),
+        job_id=str(run.job.pk),
+        commit=run.commit,
+        on_written=written,
+    )
+    excel.discard_upload(run.params["token"])

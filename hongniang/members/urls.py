@@ -21,7 +21,9 @@ urlpatterns = [
     path("allocate/save/", views.allocate, name="allocate"),
     path("regions/children/", region_views.region_children, name="region_children"),
     path("import/", import_views.import_members, name="import"),
+    path("import/<str:token>/preview/", import_views.import_preview, name="import_preview"),
     path("import/confirm/", import_views.import_confirm, name="import_confirm"),
+    path("import/jobs/<uuid:pk>/", import_views.import_job, name="import_job"),
     path("import/template/", import_views.import_template, name="import_template"),
     path("export/", import_views.export_members, name="export"),
 ]

@@ -37,6 +37,22 @@ validate_qq = RegexValidator(
 )
 
 
+# Preference ranges whose lower bound must not exceed the upper one (``age_min`` ≤ ``age_max``).
+PREFERENCE_RANGES = ("age", "height", "weight")
+RANGE_INVERTED = _("The upper bound is below the lower bound.")
+
+
+def inverted_ranges(values) -> list[str]:
+    """The ``<range>_max`` keys of ``values`` (a mapping of preference fields) whose upper bound
+    is below the lower bound; the preference form and the import both refuse these."""
+    inverted = []
+    for key in PREFERENCE_RANGES:
+        lo, hi = values.get(f"{key}_min"), values.get(f"{key}_max")
+        if lo is not None and hi is not None and lo > hi:
+            inverted.append(f"{key}_max")
+    return inverted
+
+
 def _years_before(day: date, years: int) -> date:
     try:
         return day.replace(year=day.year - years)

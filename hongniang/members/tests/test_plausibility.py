@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from hongniang.members import excel
 from hongniang.members.models import Member, age_on
 from hongniang.members.tests.helpers import add_member
-from hongniang.members.tests.test_import_export import good_row, resident_id, xlsx
+from hongniang.members.tests.test_import_export import check, good_row, resident_id, xlsx
 from hongniang.members.validators import (
     MAX_MEMBER_AGE,
     MIN_MEMBER_AGE,
@@ -132,10 +132,19 @@ def test_form_refuses_bad_qq_siblings_and_username(client, org, regions):
     assert not Member.objects.exists()
 
 
-def _import_errors(org, **over):
-    rows = excel.read_rows(xlsx([good_row(1, **over)]))
-    (result,) = excel.validate_rows(rows, org["aa1"])
-    return {e.column: e.message for e in result.errors}
+def _import_problems(org, tmp_path, **over):
+    """{column: message} of the row's errors and warnings (a warned value is left out)."""
+    (result,) = check(xlsx([good_row(1, **over)]), org["aa1"], tmp_path)
+    return {
+        str(excel.HEADERS[i.key]): i.message
+        for i in result.errors + result.warnings
+        if i.key in excel.HEADERS
+    }
+
+
+def _import_errors(org, tmp_path, **over):
+    (result,) = check(xlsx([good_row(1, **over)]), org["aa1"], tmp_path)
+    return {i.key: i.message for i in result.errors}
 
 
 @pytest.mark.parametrize(
@@ -152,28 +161,42 @@ def _import_errors(org, **over):
         ("username", "a;drop"),
     ],
 )
-def test_import_refuses_implausible_values(org, regions, key, value):
+def test_import_refuses_implausible_values(org, regions, tmp_path, key, value):
     over = {key: value}
     if key == "birthday":
         over["id_number"] = ""
-    errors = _import_errors(org, **over)
-    assert str(excel.HEADERS[key]) in errors, errors
+    problems = _import_problems(org, tmp_path, **over)
+    assert str(excel.HEADERS[key]) in problems, problems
 
 
-def test_import_refuses_a_birthday_taken_from_an_implausible_id_number(org, regions):
-    errors = _import_errors(
-        org, birthday=None, id_number=resident_id(date(1900, 1, 1), female=True, seq=1)
+def test_import_refuses_a_birthday_taken_from_an_implausible_id_number(org, regions, tmp_path):
+    problems = _import_problems(
+        org, tmp_path, birthday=None, id_number=resident_id(date(1900, 1, 1), female=True, seq=1)
     )
-    assert errors, "an ID number of someone born in 1900 must not be imported"
+    assert problems, "an ID number of someone born in 1900 must not be imported"
 
 
-def test_import_refuses_a_city_outside_its_province(org, regions):
-    errors = _import_errors(org, region="广东 成都")
-    assert errors[str(excel.HEADERS["region"])] == _("“%(part)s” is not in “%(whole)s”.") % {
+def test_import_rejects_members_under_the_legal_age(org, regions, tmp_path):
+    too_young = birthday_bounds()[1] + timedelta(days=1)
+    errors = _import_errors(org, tmp_path, birthday=too_young, id_number="")
+    assert list(errors) == ["birthday"], errors
+    assert str(MIN_MEMBER_AGE) in errors["birthday"]
+    # Without a birthday, the one given by the ID number counts.
+    errors = _import_errors(
+        org, tmp_path, birthday=None, id_number=resident_id(too_young, female=True, seq=1)
+    )
+    assert list(errors) == ["id_number"], errors
+
+
+def test_import_refuses_a_city_outside_its_province(org, regions, tmp_path):
+    errors = _import_errors(org, tmp_path, region="广东 成都")
+    assert errors["region"] == _("“%(part)s” is not in “%(whole)s”.") % {
         "part": "成都",
         "whole": "广东",
     }
 
 
-def test_import_accepts_plausible_row(org, regions):
-    assert _import_errors(org, qq="12345678", older_brothers=2, username="li.na-88") == {}
+def test_import_accepts_plausible_row(org, regions, tmp_path):
+    assert (
+        _import_problems(org, tmp_path, qq="12345678", older_brothers=2, username="li.na-88") == {}
+    )

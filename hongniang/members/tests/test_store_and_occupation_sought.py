@@ -9,9 +9,10 @@ from openpyxl import load_workbook
 
 from hongniang.members import excel, services
 from hongniang.members.forms import PREFERENCE_ROWS
+from hongniang.members.importing import pipeline, writer
 from hongniang.members.models import Member
 from hongniang.members.tests.helpers import add_member
-from hongniang.members.tests.test_import_export import good_row, xlsx
+from hongniang.members.tests.test_import_export import check, good_row, xlsx
 
 pytestmark = pytest.mark.django_db
 
@@ -96,10 +97,9 @@ def test_editing_keeps_a_store_the_user_could_not_choose(client, org, regions):
 
 def test_occupation_sought_is_imported_and_exported(client, org, regions, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-    rows = excel.read_rows(xlsx([good_row(1, occupation_sought="想做销售")]))
-    (result,) = excel.validate_rows(rows, org["aa1"])
-    assert result.valid, result.errors
-    excel.import_rows([result], org["aa1"])
+    outcomes = check(xlsx([good_row(1, occupation_sought="想做销售")]), org["aa1"], tmp_path)
+    assert not outcomes[0].errors, outcomes[0].errors
+    writer.write(writer.prepare(outcomes, org["aa1"], mode=pipeline.Mode.SKIP), org["aa1"])
     member = Member.objects.get()
     assert member.occupation_sought == "想做销售" and member.store == org["store_a"]
     content = excel.export_workbook(Member.objects.all(), org["admin"])

@@ -1,7 +1,10 @@
 """Walk every workbench URL: no module permission → 403; a record outside one's view → 404."""
 
+import uuid
+
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls.converters import UUIDConverter
 
 from hongniang.staff.tests.factories import StaffFactory, role_with
 
@@ -24,7 +27,10 @@ def guarded_patterns():
 
 
 def url_for(name, pattern, pk):
-    kwargs = {k: pk for k in pattern.pattern.converters}
+    kwargs = {
+        k: uuid.UUID(int=pk) if isinstance(converter, UUIDConverter) else pk
+        for k, converter in pattern.pattern.converters.items()
+    }
     return reverse(name, kwargs=kwargs)
 
 
