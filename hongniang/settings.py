@@ -236,3 +236,27 @@ TASKS = {"default": {"BACKEND": TASKS_BACKEND, "QUEUES": ["default"]}}
 if TASKS_BACKEND.startswith("django_tasks_rq"):
     INSTALLED_APPS += ["django_rq"]
     RQ_QUEUES = {"default": {"URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")}}
+
+# Email to members: printed on the console unless an SMTP server is configured.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+if os.environ.get("EMAIL_HOST"):
+    EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+    EMAIL_HOST = os.environ["EMAIL_HOST"]
+    EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "465"))
+    EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", EMAIL_PORT == 465)
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", not EMAIL_USE_SSL and EMAIL_PORT == 587)
+    EMAIL_TIMEOUT = 20
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "noreply@localhost")
+
+# Text messages to members (hongniang/messaging/sms.py): logged, not sent, unless a provider is
+# configured. SMS_BACKEND=hongniang.messaging.sms.AliyunSmsBackend with the SMS_ALIYUN_* values.
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "hongniang.messaging.sms.LoggingSmsBackend")
+SMS_OPTIONS = {
+    key.removeprefix("SMS_ALIYUN_").lower(): value
+    for key, value in os.environ.items()
+    if key.startswith("SMS_ALIYUN_")
+}
+# Bulk messages: at most this many recipients per job.
+MESSAGING_BULK_MAX = int(os.environ.get("MESSAGING_BULK_MAX", "5000"))

@@ -10,6 +10,7 @@ urlpatterns = [
     path("settings/", include("hongniang.siteconfig.urls")),
     path("members/", include("hongniang.members.urls")),
     path("notices/", include("hongniang.messaging.urls")),
+    path("messages/", include("hongniang.messaging.message_urls")),
     path("matching/", include("hongniang.matching.urls")),
     path("jobs/", include("hongniang.jobs.urls")),
 ]

@@ -471,6 +471,7 @@ class EventKind(models.TextChoices):
     REVEALED = "revealed", _("Personal data revealed")
     PHOTO = "photo", _("Photo reviewed")
     MATCHING = "matching", _("Matching")
+    MESSAGE = "message", _("Message sent")
 
 
 class RevealField(models.TextChoices):

@@ -54,6 +54,21 @@ SECTIONS = (
         ),
     ),
     NavSection(
+        _("Messages"),
+        "mail",
+        (
+            NavItem(_("Inbox"), "member_messages:inbox", "members", icon="inbox"),
+            NavItem(_("Sent messages"), "member_messages:sent", "members", icon="send"),
+            NavItem(
+                _("Message templates"),
+                "member_messages:templates",
+                "settings",
+                "edit",
+                icon="template",
+            ),
+        ),
+    ),
+    NavSection(
         _("Matchmakers"),
         "heart-handshake",
         (
