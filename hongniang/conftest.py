@@ -140,6 +140,7 @@ def seeded_agency(regions, settings, tmp_path):
     from hongniang.matching.models import Appointment, IntroductionRequest
     from hongniang.members.demo import seed_members
     from hongniang.members.models import Member, MemberPhoto
+    from hongniang.messaging.demo import seed_templates
     from hongniang.siteconfig.models import ImageSlot, SiteImage, SiteSettings
     from hongniang.staff.demo import generated_avatar, seed_staff
 
@@ -150,6 +151,7 @@ def seeded_agency(regions, settings, tmp_path):
     site.save()
     people = seed_staff()
     seed_members(target=24, people=people, verbose=False)
+    seed_templates()
     members = list(Member.objects.order_by("pk"))
     for member in members[:3]:
         photo = MemberPhoto(member=member, is_avatar=True, status="approved")

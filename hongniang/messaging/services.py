@@ -269,7 +269,8 @@ def template_save(*, actor, template: MessageTemplate) -> MessageTemplate:
         )
     if errors:
         raise ValidationError(errors)
-    template.created_by = template.created_by or actor
+    if template.pk is None:
+        template.created_by = actor
     template.full_clean()
     template.save()
     return template

@@ -25,6 +25,12 @@ class Command(BaseCommand):
                 site.about_us = "我们是一家专业的婚恋服务机构，提供一对一红娘服务。"
                 site.save()
             people = seed_staff()
+            try:  # the feature apps' demo data, where those apps are installed
+                from hongniang.messaging.demo import seed_templates
+            except ImportError:
+                pass
+            else:
+                seed_templates()
         try:
             from hongniang.members.demo import seed_members
         except ImportError:
