@@ -6,8 +6,11 @@ Every row hangs off members and is scoped through them (`member__...`), never by
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.signals import post_delete
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
+
+from hongniang.matching import counters
 
 
 class RecommendationStatus(models.TextChoices):
@@ -120,6 +123,17 @@ class MatchStats(models.Model):
     times_matched = models.PositiveIntegerField(_("times matched"), default=0)
     times_recommended = models.PositiveIntegerField(_("times recommended to others"), default=0)
     times_received = models.PositiveIntegerField(_("recommendations received"), default=0)
+    # Appointments the member takes part in (either side), all and still planned: the
+    # appointment lists filter members by them. Set by `counters.count_appointments` in the
+    # transaction of every change to an appointment; a member without a row has none.
+    appointments = models.PositiveIntegerField(_("appointments"), default=0)
+    appointments_planned = models.PositiveIntegerField(_("planned appointments"), default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["appointments"], name="stats_appointments"),
+            models.Index(fields=["appointments_planned"], name="stats_appointments_planned"),
+        ]
 
     def __str__(self):
         return str(self.member_id)
@@ -200,6 +214,14 @@ class Appointment(models.Model):
         constraints = [
             models.CheckConstraint(condition=~Q(member=F("partner")), name="appointment_not_self"),
         ]
+        # The lists, newest first, with or without a status; the sides' keys ride along so that
+        # a page checks them against the viewer's members in the index (`touching_visible`).
+        indexes = [
+            models.Index(fields=["starts_at", "id", "member", "partner"], name="appt_list"),
+            models.Index(
+                fields=["status", "starts_at", "id", "member", "partner"], name="appt_status_list"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.member_id} & {self.partner_id} {self.starts_at:%Y-%m-%d}"
@@ -207,6 +229,11 @@ class Appointment(models.Model):
     def clean(self):
         if self.outcome and self.status != AppointmentStatus.HELD:
             raise ValidationError({"outcome": _("Only a held appointment has an outcome.")})
+
+
+post_delete.connect(
+    counters.appointment_deleted, sender=Appointment, dispatch_uid="appointment_counters"
+)
 
 
 class IntroductionStatus(models.TextChoices):
@@ -258,6 +285,12 @@ class IntroductionRequest(models.Model):
         verbose_name_plural = _("introduction requests")
         constraints = [
             models.CheckConstraint(condition=~Q(member=F("target")), name="introduction_not_self"),
+        ]
+        indexes = [  # the list, as for appointments
+            models.Index(fields=["created_at", "id", "member", "target"], name="intro_list"),
+            models.Index(
+                fields=["status", "created_at", "id", "member", "target"], name="intro_status_list"
+            ),
         ]
 
     def __str__(self):

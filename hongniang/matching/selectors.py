@@ -3,7 +3,8 @@
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
+from django.db.models import F, Q
+from django.db.models.lookups import Exact, GreaterThan, GreaterThanOrEqual, In, LessThanOrEqual
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -12,9 +13,9 @@ from django.utils.translation import gettext as _
 from hongniang.matching import adapter, index
 from hongniang.matching.models import (
     Appointment,
-    AppointmentStatus,
     Boost,
     IntroductionRequest,
+    MatchStats,
     Recommendation,
 )
 from hongniang.members import choices as c
@@ -22,6 +23,7 @@ from hongniang.members import personal_data as pd
 from hongniang.members.models import Member, age_on
 from hongniang.members.presenter import MemberView, own_member_ids, present_many
 from hongniang.staff.permissions import can
+from hongniang.staff.visibility import DataScope, Unindexed, user_scope
 
 APPOINTMENT_BUCKETS = {"0": (0, 0), "1": (1, 1), "2-3": (2, 3), "4+": (4, None)}
 
@@ -316,10 +318,27 @@ def appointment_sides(viewer, appointment: Appointment) -> tuple[str, ...]:
     )
 
 
+def touching_visible(qs, viewer, *fields: str):
+    """Rows of `qs` of which the member behind at least one of the foreign keys `fields` is
+    visible to the viewer (an appointment's or an introduction request's two sides).
+
+    Whoever sees every member sees every row: no test at all. Otherwise the visible members are
+    collected once, and each row's keys are checked against them while the rows are read in the
+    list's order (the keys kept off their indexes, see `Unindexed`): the list's index gives a
+    page without sorting, and a count reads that index alone, where looking rows up by member
+    went through the index of each visible member on each side."""
+    if user_scope(viewer) == DataScope.ALL:
+        return qs
+    visible = Member.objects.visible_keys(viewer)
+    q = Q()
+    for field in fields:
+        q |= Q(In(Unindexed(F(f"{field}_id")), visible))
+    return qs.filter(q)
+
+
 def appointments(*, viewer, filters: dict | None = None):
     filters = filters or {}
-    visible = Member.objects.visible_to(viewer).values("pk")
-    qs = Appointment.objects.filter(Q(member__in=visible) | Q(partner__in=visible)).select_related(
+    qs = touching_visible(Appointment.objects.all(), viewer, "member", "partner").select_related(
         "member", "partner", "arranged_by"
     )
     if filters.get("status"):
@@ -328,36 +347,49 @@ def appointments(*, viewer, filters: dict | None = None):
 
 
 def members_by_appointments(*, viewer, arranged: str = "", bucket: str = ""):
-    """Members with / without a planned appointment, or by number of appointments."""
-    qs = Member.objects.visible_to(viewer).annotate(
-        n_appointments=Count("appointments", distinct=True)
-        + Count("appointments_as_partner", distinct=True),
-        n_planned=Count(
-            "appointments", filter=Q(appointments__status=AppointmentStatus.PLANNED), distinct=True
-        )
-        + Count(
-            "appointments_as_partner",
-            filter=Q(appointments_as_partner__status=AppointmentStatus.PLANNED),
-            distinct=True,
-        ),
-    )
+    """Members with / without a planned appointment, or by number of appointments.
+
+    Reads the per-member counters (`counters`), not the appointments: a member without a
+    counter row has had none. `with_appointment_counts` adds the figures to a page's rows.
+    The counters are kept off their indexes (`Unindexed`): the members are read in the list's
+    order and their counters looked up by key, so a page stops after its rows instead of
+    sorting every member of a bucket."""
+    total = Unindexed(F("match_stats__appointments"))
+    planned = Unindexed(F("match_stats__appointments_planned"))
+    none = Q(match_stats__isnull=True)
+    qs = Member.objects.visible_to(viewer)
     if arranged == "yes":
-        qs = qs.filter(n_planned__gt=0)
+        qs = qs.filter(GreaterThan(planned, 0))
     elif arranged == "no":
-        qs = qs.filter(n_planned=0)
+        qs = qs.filter(none | Q(Exact(planned, 0)))
     if bucket in APPOINTMENT_BUCKETS:
         lo, hi = APPOINTMENT_BUCKETS[bucket]
-        qs = qs.filter(n_appointments__gte=lo)
-        if hi is not None:
-            qs = qs.filter(n_appointments__lte=hi)
-    return qs.select_related("presales_owner", "aftersales_owner")
+        if lo == 0:
+            qs = qs.filter(none | Q(LessThanOrEqual(total, hi)))
+        else:
+            qs = qs.filter(GreaterThanOrEqual(total, lo))
+            if hi is not None:
+                qs = qs.filter(LessThanOrEqual(total, hi))
+    return qs.only("pk", "name", "registered_at")
+
+
+def with_appointment_counts(members) -> list[Member]:
+    """Set `n_appointments` and `n_planned` on each member (one query for the lot)."""
+    members = list(members)
+    stats = {
+        pk: (n, p)
+        for pk, n, p in MatchStats.objects.filter(pk__in=[m.pk for m in members]).values_list(
+            "pk", "appointments", "appointments_planned"
+        )
+    }
+    for m in members:
+        m.n_appointments, m.n_planned = stats.get(m.pk, (0, 0))
+    return members
 
 
 def introductions(*, viewer, status: str = ""):
-    visible = Member.objects.visible_to(viewer).values("pk")
-    qs = IntroductionRequest.objects.filter(
-        Q(member__in=visible) | Q(target__in=visible)
-    ).select_related(
+    qs = touching_visible(IntroductionRequest.objects.all(), viewer, "member", "target")
+    qs = qs.select_related(
         "member",
         "target",
         "entered_by",

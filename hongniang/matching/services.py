@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from hongniang.matching import engine as eng
 from hongniang.matching import index
+from hongniang.matching.counters import count_appointments
 from hongniang.matching.models import (
     Appointment,
     AppointmentStatus,
@@ -284,6 +285,7 @@ def appointment_create(
     appointment.arranged_by = actor
     appointment.full_clean()
     appointment.save()
+    count_appointments(appointment.member_id, appointment.partner_id)
     for who, other in (
         (appointment.member, appointment.partner),
         (appointment.partner, appointment.member),
@@ -347,6 +349,8 @@ def appointment_update(
         _check_double_booking(appointment, allow_double_booking)
     appointment.full_clean()
     appointment.save()
+    if appointment.status != before.status:
+        count_appointments(appointment.member_id, appointment.partner_id)
     newly_held = appointment.status == AppointmentStatus.HELD and (
         before.status != AppointmentStatus.HELD or before.outcome != appointment.outcome
     )

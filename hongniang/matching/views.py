@@ -181,12 +181,14 @@ def appointments(request):
             arranged={"arranged": "yes", "not_arranged": "no"}.get(view, ""),
             bucket=request.GET.get("bucket", ""),
         )
-        context["page"] = paginate(request, qs.order_by("-registered_at"), "member")
+        page = paginate(request, qs.order_by("-registered_at", "-pk"), "member", keyed=True)
+        page.object_list = selectors.with_appointment_counts(page.object_list)
+        context["page"] = page
         context["member_rows"] = True
     else:
         status = request.GET.get("status", "")
         qs = selectors.appointments(viewer=request.user, filters={"status": status})
-        page = paginate(request, qs)
+        page = paginate(request, qs, keyed=True)
         page.object_list = selectors.presented(request.user, page.object_list, "member", "partner")
         context.update(page=page, status=status, statuses=AppointmentStatus.choices)
     return render(request, "matching/appointments.html", context)
@@ -241,7 +243,9 @@ def appointment_edit(request, pk):
 def introductions(request):
     status = request.GET.get("status", IntroductionStatus.OPEN)
     status = status if status in IntroductionStatus.values or status == "" else "open"
-    page = paginate(request, selectors.introductions(viewer=request.user, status=status))
+    page = paginate(
+        request, selectors.introductions(viewer=request.user, status=status), keyed=True
+    )
     page.object_list = selectors.presented(request.user, page.object_list, "member", "target")
     return render(
         request,
