@@ -60,6 +60,8 @@ NOT_WALKED = {
     "messaging:open": "marks the notice read, then redirects",
     "messaging:read_all": "POST only",
     "jobs:file": "a file download",
+    "member_messages:opt_out": "POST only",
+    "member_messages:template_delete": "POST only",
 }
 
 MEMBER_FILTERS = [
@@ -121,6 +123,8 @@ def variants(name, ctx):
         return [("all", {}), ("failed", {"state": "failed"})]
     if name == "members:region_children":
         return [("Guangdong", {"parent": "440000"})]
+    if name == "member_messages:sent":
+        return [("all", {}), ("sms", {"channel": "sms"})]
     if name == "messaging:list":
         return [("all", {}), ("page 3", {"page": 3})]
     return [("", {})]
@@ -140,6 +144,9 @@ def url_args(name, ctx):
         "siteconfig:image_edit": "image",
         "jobs:detail": "job",
         "jobs:progress": "job",
+        "member_messages:detail": "message",
+        "member_messages:compose": "member",
+        "member_messages:template_edit": "message_template",
     }
     if name not in by_name:
         raise KeyError(name)
@@ -163,10 +170,13 @@ def named_patterns():
 
 def context_for(user):
     """Records of each kind the user may see, to fill URL arguments."""
+    from django.db.models import Q
+
     from hongniang.jobs.selectors import jobs_visible_to
     from hongniang.matching import selectors as ms
     from hongniang.members import personal_data as pd
     from hongniang.members.models import Member
+    from hongniang.messaging.models import Message, MessageTemplate
     from hongniang.siteconfig.models import SiteImage
     from hongniang.staff.models import Role, Staff, Store
 
@@ -186,6 +196,10 @@ def context_for(user):
         "store": Store.objects.order_by("pk").first(),
         "image": SiteImage.objects.order_by("pk").first(),
         "job": jobs_visible_to(user).order_by("created_at").first(),
+        "message": Message.objects.filter(Q(recipient_staff=user) | Q(sender_staff=user))
+        .order_by("pk")
+        .first(),
+        "message_template": MessageTemplate.objects.order_by("pk").first(),
     }
 
 
