@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "hongniang.matching",
     "hongniang.messaging",
     "hongniang.jobs",
+    "hongniang.frontdesk",
 ]
 
 MIDDLEWARE = [
@@ -265,3 +266,7 @@ SMS_OPTIONS = {
 }
 # Bulk messages: at most this many recipients per job.
 MESSAGING_BULK_MAX = int(os.environ.get("MESSAGING_BULK_MAX", "5000"))
+
+# The public site's address as visitors reach it (used in QR codes and posters); empty: the
+# address the staff member's browser used.
+PUBLIC_SITE_URL = os.environ.get("PUBLIC_SITE_URL", "")

@@ -13,6 +13,7 @@ urlpatterns = [
     path("messages/", include("hongniang.messaging.message_urls")),
     path("matching/", include("hongniang.matching.urls")),
     path("jobs/", include("hongniang.jobs.urls")),
+    path("", include("hongniang.frontdesk.urls")),
 ]
 handler400 = "hongniang.workbench.views.bad_request"
 handler403 = "hongniang.workbench.views.permission_denied"

@@ -184,8 +184,10 @@ def member_create(
     mobile: str = "",
     id_number: str = "",
     source: str = c.Source.STAFF_ENTRY,
+    to_pool: bool = False,
 ) -> Member:
-    """A matchmaker enters a member, who then belongs to them (whitepaper 2.4.1)."""
+    """A matchmaker enters a member, who then belongs to them (whitepaper 2.4.1) or, with
+    `to_pool` (a front-desk consultation turned member), waits in the 未成交待分配 pool."""
     _require(actor, "add")
     now = timezone.now()
     member.source = source
@@ -193,7 +195,7 @@ def member_create(
     member.store = member.store or actor.store
     member.registered_at = member.registered_at or now
     _check_store(actor, member, previous=None)
-    self_assigned = member.presales_owner_id is None
+    self_assigned = member.presales_owner_id is None and not to_pool
     if self_assigned:
         member.presales_owner = actor
         member.allocated_at = now
@@ -213,6 +215,50 @@ def member_create(
             remark=_("Entered by this matchmaker"),
         )
     _event(member, actor, EventKind.CREATED, _("Member entered by %(name)s") % {"name": actor.name})
+    return member
+
+
+@transaction.atomic
+def member_register(
+    *,
+    member: Member,
+    preference: MatePreference | None = None,
+    mobile: str,
+    id_number: str = "",
+    owner: Staff | None = None,
+    store=None,
+) -> Member:
+    """A visitor registers on the public form (whitepaper 2.4.4); no staff member acts.
+
+    Without `owner` the member waits in the 未成交待分配 pool of `store`. With one (the
+    matchmaker whose code brought the visitor) the member is theirs at once, in their store,
+    and they are told by a notice.
+    """
+    now = timezone.now()
+    member.source = c.Source.REGISTRATION
+    member.registered_at = now
+    member.presales_owner = owner
+    member.store = owner.store if owner else store
+    member.allocated_at = now if owner else None
+    apply_personal_data(member, mobile=mobile, id_number=id_number)
+    member.full_clean()
+    member.save()
+    preference = preference or MatePreference()
+    preference.member = member
+    preference.full_clean()
+    preference.save()
+    summary = _("Registered on the website")
+    if owner:
+        Allocation.objects.create(
+            member=member,
+            kind=AllocationKind.PRESALES,
+            to_staff=owner,
+            by=None,
+            remark=_("Registered through this matchmaker's link"),
+        )
+        summary = _("Registered on the website through %(name)s's link") % {"name": owner.name}
+        _notify_allocated(actor=None, to=owner, members=[member])
+    _event(member, None, EventKind.CREATED, summary, referrer=owner.pk if owner else None)
     return member
 
 
@@ -355,7 +401,7 @@ def members_allocate(
 NOTICE_NAMES = 5  # members named in an allocation notice; the rest are counted
 
 
-def _notify_allocated(*, actor: Staff, to: Staff, members: list[Member]) -> None:
+def _notify_allocated(*, actor: Staff | None, to: Staff, members: list[Member]) -> None:
     from hongniang.members.presenter import member_label
     from hongniang.messaging.services import notify
 
@@ -367,12 +413,15 @@ def _notify_allocated(*, actor: Staff, to: Staff, members: list[Member]) -> None
         if len(members) == 1
         else f"{reverse('members:list')}?owner={to.pk}"
     )
-    notify(
-        recipient=to,
-        text=_("%(actor)s allocated %(count)s member(s) to you: %(names)s")
-        % {"actor": actor.name, "count": len(members), "names": names},
-        link=link,
-    )
+    if actor is None:  # a visitor registered through the matchmaker's link
+        text = _("A visitor registered through your link: %(names)s") % {"names": names}
+    else:
+        text = _("%(actor)s allocated %(count)s member(s) to you: %(names)s") % {
+            "actor": actor.name,
+            "count": len(members),
+            "names": names,
+        }
+    notify(recipient=to, text=text, link=link)
 
 
 def member_reveal(*, actor: Staff, member: Member, field: str, security_password: str) -> str:

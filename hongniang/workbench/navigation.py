@@ -54,6 +54,17 @@ SECTIONS = (
         ),
     ),
     NavSection(
+        _("Front desk"),
+        "building-store",
+        (
+            NavItem(
+                _("Consultations"), "frontdesk:consultations", "presales", icon="message-question"
+            ),
+            NavItem(_("My registration link"), "frontdesk:my_link", "members", icon="qrcode"),
+            NavItem(_("Registrations by link"), "frontdesk:referrals", "staff", icon="chart-bar"),
+        ),
+    ),
+    NavSection(
         _("Messages"),
         "mail",
         (
@@ -87,6 +98,7 @@ SECTIONS = (
         (
             NavItem(_("Site settings"), "siteconfig:edit", "settings", icon="adjustments"),
             NavItem(_("Banners and ads"), "siteconfig:images", "settings", icon="photo"),
+            NavItem(_("Registration form"), "frontdesk:settings", "settings", "edit", icon="forms"),
             NavItem(
                 _("Audit trail"), "siteconfig:audit", "settings", icon="history", all_scope=True
             ),
