@@ -532,3 +532,40 @@ class RevealLog(models.Model):
 
     def __str__(self):
         return f"{self.member_id} {self.field} {self.staff_id}"
+
+
+class ImportMapping(models.Model):
+    """A column mapping saved by a clerk under a name, offered again for files with the same
+    headers (``members.importing.mapping``). Shared within the clerk's store."""
+
+    name = models.CharField(_("name"), max_length=60)
+    created_by = models.ForeignKey(
+        "staff.Staff", verbose_name=_("created by"), on_delete=models.CASCADE, related_name="+"
+    )
+    store = models.ForeignKey(
+        "staff.Store",
+        verbose_name=_("store"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    headers = models.JSONField(_("headers"), default=list)
+    # sha256 of the headers as compared (no spaces, lower case): what matches a new file.
+    signature = models.CharField(max_length=64, db_index=True)
+    mapping = models.JSONField(_("mapping"), default=list)  # a field key or null per column
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-pk"]
+        verbose_name = _("import mapping")
+        verbose_name_plural = _("import mappings")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["created_by", "name"], name="import_mapping_name_per_user"
+            )
+        ]
+
+    def __str__(self):
+        return self.name
