@@ -158,6 +158,16 @@ class Source:
             if not _blank(values):
                 yield number, values
 
+    def close(self) -> None:
+        """Nothing stays open between reads (each ``iter_rows`` opens the file and closes it when
+        exhausted or dropped); kept so callers may close a source like a file."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
     def sample_rows(self, count: int = 20) -> list[list[Raw]]:
         """The first ``count`` member rows (for guessing the mapping and showing examples)."""
         return [values for _n, values in islice(self.iter_rows(), count)]
