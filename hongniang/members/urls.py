@@ -1,6 +1,6 @@
 from django.urls import path
 
-from hongniang.members import import_views, region_views, views
+from hongniang.members import import_views, mapping_views, region_views, views
 
 app_name = "members"
 urlpatterns = [
@@ -21,6 +21,7 @@ urlpatterns = [
     path("allocate/save/", views.allocate, name="allocate"),
     path("regions/children/", region_views.region_children, name="region_children"),
     path("import/", import_views.import_members, name="import"),
+    path("import/<str:token>/mapping/", mapping_views.import_mapping, name="import_mapping"),
     path("import/<str:token>/preview/", import_views.import_preview, name="import_preview"),
     path("import/confirm/", import_views.import_confirm, name="import_confirm"),
     path("import/jobs/<uuid:pk>/", import_views.import_job, name="import_job"),
