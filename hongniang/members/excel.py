@@ -119,8 +119,9 @@ HEADERS = dict((key, header) for header, key in COLUMNS)
 AUTO_FILLED = {"username"}  # "m" + 10 hex digits of the mobile's keyed hash
 PERSONAL = ("mobile", "id_number")
 
-MAX_ROWS = 5000
-MAX_FILE_MB = 5
+# The import's limits (``importing.sources`` enforces them; the template's notes state them).
+MAX_ROWS = 500_000
+MAX_FILE_MB = 200
 MAX_COLUMNS = 200
 PREVIEW_ROWS = 200
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -16,7 +16,7 @@ from hongniang.jobs.models import Job, JobKind, JobState
 from hongniang.jobs.selectors import jobs_visible_to
 from hongniang.jobs.services import job_start
 from hongniang.members import excel, tasks
-from hongniang.members.importing import pipeline
+from hongniang.members.importing import pipeline, sources
 from hongniang.staff.permissions import can, require_perm
 from hongniang.staff.services import verify_security_password
 from hongniang.workbench.forms import StyledFormMixin
@@ -31,13 +31,13 @@ MAX_PENDING = 10
 
 class ImportUploadForm(StyledFormMixin, forms.Form):
     file = forms.FileField(
-        label=gettext_lazy("Excel file (.xlsx)"),
-        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx," + excel.XLSX_CONTENT_TYPE}),
+        label=gettext_lazy("Member file (.xlsx, .xls or .csv)"),
+        widget=forms.ClearableFileInput(attrs={"accept": sources.ACCEPT}),
     )
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        excel.check_file(upload.name, upload.size)
+        sources.check_upload(upload.name, upload.size)
         return upload
 
 
@@ -109,37 +109,47 @@ def _result_counts(result: dict) -> list[tuple]:
 @require_perm("members", "add")
 def import_members(request):
     """Upload: the file is stored and opened (refused at once if unreadable); the clerk goes on
-    to the preview."""
+    to match its columns."""
     form = ImportUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         token = excel.store_upload(upload)
         try:
-            pipeline.open_upload(excel.upload_path(token), file_name=upload.name).close()
+            source = pipeline.open_upload(excel.upload_path(token), file_name=upload.name)
         except ValidationError as exc:
             excel.discard_upload(token)
             form.add_error("file", exc)
         else:
             _remember(request, token, upload.name)
-            return redirect("members:import_preview", token)
+            # A file made from the template needs no matching: straight to the preview (it
+            # links back to the mapping screen).
+            if pipeline.is_template_file(source):
+                return redirect("members:import_preview", token)
+            return redirect("members:import_mapping", token)
     return render(request, "members/import.html", {"form": form})
 
 
 def _mapping(entry: dict, token: str) -> tuple[list[str | None], list[str]]:
-    """The upload's mapping and its headers."""
-    source = pipeline.open_upload(excel.upload_path(token), file_name=entry.get("name", ""))
+    """The upload's mapping (the clerk's, else the guess) and its headers."""
+    source = pipeline.open_upload(
+        excel.upload_path(token), file_name=entry.get("name", ""), sheet=entry.get("sheet")
+    )
     try:
-        headers = source.headers
+        return entry.get("mapping") or pipeline.default_mapping(source), source.headers
     finally:
         source.close()
-    return entry.get("mapping") or pipeline.template_mapping(headers), headers
 
 
 def _preview_job(request, token: str, entry: dict, mapping) -> Job:
     job = None
     if entry.get("preview"):
         job = Job.objects.filter(pk=entry["preview"], created_by=request.user).first()
-    if job is None or job.state == JobState.FAILED or job.params.get("mapping") != mapping:
+    if (
+        job is None
+        or job.state == JobState.FAILED
+        or job.params.get("mapping") != mapping
+        or job.params.get("sheet") != entry.get("sheet")
+    ):
         job = job_start(
             actor=request.user,
             kind=JobKind.MEMBER_IMPORT,
@@ -150,6 +160,7 @@ def _preview_job(request, token: str, entry: dict, mapping) -> Job:
                 "token": token,
                 "file_name": entry.get("name", ""),
                 "mapping": mapping,
+                "sheet": entry.get("sheet"),
             },
         )
         entry["preview"] = str(job.pk)
@@ -223,6 +234,7 @@ def import_confirm(request):
             "token": token,
             "file_name": entry.get("name", ""),
             "mapping": mapping,
+            "sheet": entry.get("sheet"),
             "mode": mode,
         },
     )

@@ -5,7 +5,6 @@ and may save the mapping under a name. The work is in ``members.importing.mappin
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -65,32 +64,6 @@ class MappingForm(StyledFormMixin, forms.Form):
         return cleaned
 
 
-# --- The upload's record in the session (import_views.SESSION_KEY) -----------------------------
-
-
-def _pending(request, token: str) -> dict:
-    """The user's own pending upload ``token``; 404 for anything else."""
-    if not excel.TOKEN_RE.fullmatch(token or ""):
-        raise Http404
-    entry = request.session.get(import_views.SESSION_KEY, {}).get(token)
-    if not entry or entry.get("owner") != request.user.pk:
-        raise Http404
-    return entry
-
-
-def _save(request, token: str, entry: dict) -> None:
-    pending = request.session.get(import_views.SESSION_KEY, {})
-    pending[token] = entry
-    request.session[import_views.SESSION_KEY] = pending
-
-
-def _drop(request, token: str) -> None:
-    pending = request.session.get(import_views.SESSION_KEY, {})
-    pending.pop(token, None)
-    request.session[import_views.SESSION_KEY] = pending
-    excel.discard_upload(token)
-
-
 def _initial(request, entry: dict, source, saved) -> tuple[list[str | None], str]:
     """The mapping to show and where it comes from ("saved", "session" or "guess")."""
     width = len(source.headers)
@@ -120,10 +93,10 @@ def _samples(source) -> list[list[str]]:
 
 @require_perm("members", "add")
 def import_mapping(request, token):
-    entry = _pending(request, token)
+    entry = import_views.pending_upload(request, token)
     path = excel.upload_path(token)
     if not path.exists():
-        _drop(request, token)
+        import_views._forget(request, token)
         messages.error(request, _("This upload has expired. Please upload the file again."))
         return redirect("members:import")
     sheet = (request.POST if request.method == "POST" else request.GET).get("sheet") or entry.get(
@@ -135,7 +108,7 @@ def import_mapping(request, token):
         messages.error(request, " ".join(exc.messages))
         if sheet and sheet != entry.get("sheet"):
             return redirect("members:import_mapping", token)
-        _drop(request, token)
+        import_views._forget(request, token)
         return redirect("members:import")
     saved = list(m.saved_mappings_for(request.user, source.headers)[:10])
     mapping, origin = _initial(request, entry, source, saved)
@@ -147,7 +120,7 @@ def import_mapping(request, token):
         entry["sheet"] = source.sheet_name or None
         entry["header_row"] = source.header_row
         entry.pop("preview", None)
-        _save(request, token, entry)
+        import_views.save_pending(request, token, entry)
         name = form.cleaned_data["save_as"].strip()
         if name:
             m.save_mapping(request.user, name, source.headers, chosen)

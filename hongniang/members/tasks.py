@@ -51,9 +51,11 @@ def _check(run):
     path = excel.upload_path(params["token"])
     if not path.exists():
         raise ValidationError(_("This upload has expired. Please upload the file again."))
-    source = pipeline.open_upload(path, file_name=params.get("file_name", ""))
+    source = pipeline.open_upload(
+        path, file_name=params.get("file_name", ""), sheet=params.get("sheet")
+    )
     try:
-        mapping = params.get("mapping") or pipeline.template_mapping(source.headers)
+        mapping = params.get("mapping") or pipeline.default_mapping(source)
         total = getattr(source, "total_rows", None)
         run.progress(0, total, _("Checking the rows…"), force=True)
         checker = pipeline.Checker(run.job.created_by)

@@ -35,6 +35,11 @@ REGION_PARTS = ("region_province", "region_city", "region_county")
 ADDRESS = "address_full"
 RANGES = {f"{PREF}age_range": "age", f"{PREF}height_range": "height"}
 PSEUDO_KEYS = (*REGION_PARTS, ADDRESS, *RANGES)
+# The field a pseudo field's cell gives (whether its problem rejects the row is that field's).
+PSEUDO_TARGETS = {
+    **dict.fromkeys((*REGION_PARTS, ADDRESS), "region"),
+    **{key: f"{PREF}{name}_min" for key, name in RANGES.items()},
+}
 
 MULTILINE = {"about"}
 _MULTI_SPLIT = re.compile(r"[、,，;；/|\s]+")
@@ -257,8 +262,12 @@ class RowNormaliser:
         self._regions: RegionResolver | None = None
         self.empty_words = synonyms.word_set("empty")
         self.any_words = synonyms.word_set("no_preference")
-        self.has_children_words = [_key(w) for w in synonyms.data()["children"]["has_children"]]
-        self.no_children_words = [_key(w) for w in synonyms.data()["children"]["no_children"]]
+        # Words about children in a marital-status cell, longest first, with what they say.
+        said = synonyms.data()["children"]
+        self.children_words = sorted(
+            ((_key(word), children) for children, words in said.items() for word in words),
+            key=lambda item: -len(item[0]),
+        )
 
     @property
     def regions(self) -> RegionResolver:
@@ -296,6 +305,7 @@ class RowNormaliser:
                 result.values[key] = value
         self._ranges(result, given)
         self._location(result, given)
+        self._children_from_marital(result, given)
         if (
             "monthly_income" in result.values
             and "annual_income" not in given
@@ -363,7 +373,7 @@ class RowNormaliser:
         text = clean_text(cell_text(raw))
         value = self.choices.get(key, text)
         if value is None and key == "marital_status":
-            value = self._marital_with_children(result, text)
+            value = self._marital_with_children(text)
         if value is None and key in ("annual_income", "monthly_income"):
             value = self._income(result, key, raw)
         if value is None and key == "children" and _key(text) in {"有", "有孩", "有孩子", "是"}:
@@ -385,8 +395,8 @@ class RowNormaliser:
             return None
         if value is None:
             self._not_allowed(result, key, raw, text)
-        elif key == "marital_status" and "has_children" not in result.extras:
-            self._children_flag(result, text)
+        elif key == "marital_status":
+            result.extras["marital_children"] = self._children_said(text)
         return value
 
     def _label(self, key, value) -> str:
@@ -410,25 +420,46 @@ class RowNormaliser:
             }
         result.problem(key, raw, message)
 
-    def _children_flag(self, result, text) -> None:
+    def _children_said(self, text) -> str | None:
+        """What a marital-status cell says about children: "with_me", "has_children", "none"."""
         key = _key(text)
-        if any(w in key for w in self.no_children_words):
-            result.extras["has_children"] = False
-        elif any(w in key for w in self.has_children_words):
-            result.extras["has_children"] = True
+        return next((said for word, said in self.children_words if word in key), None)
 
-    def _marital_with_children(self, result, text):
-        """ "离异带孩", "离异无孩": the status without the words about children, and the flag."""
+    def _marital_with_children(self, text):
+        """ "离异带孩", "离异无孩": the status without the words about children."""
         key = _key(text)
-        for words, flag in ((self.no_children_words, False), (self.has_children_words, True)):
-            for word in sorted(words, key=len, reverse=True):
-                if word in key:
-                    stripped = key.replace(word, "").strip("，,、()（）")
-                    value = self.choices.get("marital_status", stripped)
-                    if value is not None:
-                        result.extras["has_children"] = flag
-                        return value
+        for word, _said in self.children_words:
+            if word in key:
+                stripped = key.replace(word, "").strip("，,、()（）")
+                value = self.choices.get("marital_status", stripped)
+                if value is not None:
+                    return value
         return None
+
+    def _children_from_marital(self, result, given) -> None:
+        """ "离异带孩" fills 小孩情况 (the child lives with the member) when the file has no such
+        cell; "离异有孩" says there are children but not where: a problem on 小孩情况."""
+        said = result.extras.pop("marital_children", None)
+        if said is None:
+            return
+        result.extras["has_children"] = said != "none"
+        if "children" in given:
+            return
+        if said == "has_children":
+            raw = given["marital_status"]
+            result.problem(
+                "children",
+                raw,
+                _(
+                    "“%(value)s” says the member has children but not whether they live with "
+                    "the member; fill in %(column)s."
+                )
+                % {"value": quote(cell_text(raw)), "column": HEADERS["children"]},
+            )
+        else:
+            result.values["children"] = (
+                c.ChildrenStatus.LIVES_WITH_ME if said == "with_me" else c.ChildrenStatus.NONE
+            )
 
     def _income(self, result, key, raw):
         parsed = parse_amount(raw)

@@ -31,6 +31,10 @@ from django.utils.translation import gettext as _
 from hongniang.members import choices as c
 from hongniang.members import excel, services
 from hongniang.members import personal_data as pd
+from hongniang.members.importing import mapping as mapping_rules
+from hongniang.members.importing.mapping import guess_mapping
+from hongniang.members.importing.normalise import PSEUDO_TARGETS, RowNormaliser
+from hongniang.members.importing.sources import open_source
 from hongniang.members.models import Member
 from hongniang.members.regions import Region
 from hongniang.members.validators import RANGE_INVERTED, inverted_ranges, validate_birthday
@@ -150,38 +154,6 @@ class FieldRules:
         return value
 
 
-class TemplateNormaliser:
-    """Until the import's own normaliser (``importing.normalise``) lands: the template's cell
-    reader (``excel._RowConverter``) behind the same shape, ``normalise(cells)`` →
-    ``.values`` / ``.problems`` / ``.extras``."""
-
-    @dataclass
-    class Problem:
-        key: str
-        raw_text: str
-        message: str
-
-    @dataclass
-    class Normalised:
-        values: dict
-        problems: list
-        extras: dict
-
-    def __init__(self):
-        self._converter = excel._RowConverter(excel._Forms())
-        self._key_of = {str(excel.HEADERS[key]): key for key in excel.HEADERS}
-
-    def normalise(self, cells: dict) -> "TemplateNormaliser.Normalised":
-        result = self._converter.convert({excel.ROW: 0, **cells})
-        problems = [
-            self.Problem(self._key_of.get(e.column, ""), "", e.message) for e in result.errors
-        ]
-        values = dict(result.data)
-        if result.auto_username:
-            values.pop("username", None)  # made up by the pipeline, from the keyed hash
-        return self.Normalised(values, problems, {})
-
-
 class Checker:
     """Checks the rows of one file for ``actor``; ``check`` gives one RowOutcome per row."""
 
@@ -191,15 +163,17 @@ class Checker:
         self.actor = actor
         self.may_update = can(actor, "members", "edit")
         self.rules = rules or FieldRules()
-        self.normaliser = normaliser or TemplateNormaliser()
+        self.normaliser = normaliser or RowNormaliser()
         self.id_type_default = c.IdType.RESIDENT_ID
 
     # --- one row ---
 
     def _problem(self, out: RowOutcome, key: str, message) -> None:
         """A required field's problem rejects the row; an optional one is a warning (the value
-        is left out)."""
-        if key in self.rules.required or key not in self.rules.fields:
+        is left out). A pseudo field's cell (a province column, a full address, an age range)
+        counts as the field it gives."""
+        target = PSEUDO_TARGETS.get(key, key)
+        if target in self.rules.required or target not in self.rules.fields:
             out.error(key, message)
         else:
             out.warn(key, message)
@@ -415,72 +389,28 @@ def mapped_rows(source, mapping: list[str | None]):
         yield number, cells, list(values)
 
 
+missing_required = mapping_rules.missing_required
+
+
 def template_mapping(headers: list[str]) -> list[str | None]:
-    """The field of each column whose header is the template's (in any of the site's
-    languages), None for the others."""
+    """The field of each column guessed from its header alone (the template's headers, in any
+    of the site's languages, and their synonyms)."""
+    return guess_mapping(headers, [])
+
+
+def is_template_file(source) -> bool:
+    """Whether every header of the file is one of the template's own (in any language) and the
+    required fields are all there: such a file needs no mapping screen."""
     index = excel._header_index()
-    return [index.get(excel._norm(str(h or "").strip().strip("*＊"))) for h in headers]
+    own = [index.get(excel._norm(str(h).strip().strip("*＊"))) for h in source.headers if h]
+    return bool(own) and all(own) and not missing_required(own)
 
 
-class TemplateSource:
-    """Until the import's own reader (``importing.sources``) lands: an .xlsx with the headers
-    in row 1, read as a stream, in the shape of ``sources.Source``."""
-
-    def __init__(self, path, *, file_name: str = ""):
-        from openpyxl import load_workbook
-
-        self.path = path
-        self.file_name = file_name or str(path)
-        try:
-            self._wb = load_workbook(path, read_only=True, data_only=True)
-            ws = self._wb.worksheets[0]
-            first = next(ws.iter_rows(values_only=True, max_row=1), ()) or ()
-        except Exception as exc:  # zip, XML and openpyxl errors alike: not a usable workbook
-            raise ValidationError(
-                _(
-                    "The file could not be read as an Excel workbook. Is it damaged or "
-                    "password-protected?"
-                ),
-                code="unreadable",
-            ) from exc
-        self.sheet_names = [ws.title for ws in self._wb.worksheets]
-        self.sheet_name = self.sheet_names[0]
-        self.header_row = 1
-        width = len(first)
-        while width and _blank(first[width - 1]):
-            width -= 1
-        self.headers = ["" if v is None else str(v).strip() for v in first[:width]]
-        self.example_row_numbers = []
-
-    def iter_rows(self):
-        ws = self._wb.worksheets[0]
-        width = len(self.headers)
-        for number, values in enumerate(
-            ws.iter_rows(min_row=2, values_only=True, max_col=width), start=2
-        ):
-            if all(_blank(v) for v in values):
-                continue
-            yield number, list(values) + [None] * (width - len(values))
-
-    def close(self):
-        self._wb.close()
+def default_mapping(source) -> list[str | None]:
+    """The mapping used when the clerk has chosen none: guessed from headers and values."""
+    return guess_mapping(source.headers, source.sample_rows())
 
 
-def open_upload(path, *, file_name: str = ""):
-    """The reader of an uploaded file."""
-    return TemplateSource(path, file_name=file_name)
-
-
-# Fields a mapping may give through other columns (the region from province/city/county
-# columns or from a full address).
-_GIVEN_BY = {"region": {"region_province", "region_city", "region_county", "address_full"}}
-
-
-def missing_required(mapping: list[str | None]) -> list[str]:
-    """The required fields that no column of ``mapping`` gives."""
-    mapped = set(mapping)
-    return [
-        key
-        for key in excel._Forms().required()
-        if key not in mapped and not (_GIVEN_BY.get(key, set()) & mapped)
-    ]
+def open_upload(path, *, file_name: str = "", sheet: str | None = None):
+    """The reader of an uploaded file (``sources.open_source``)."""
+    return open_source(path, sheet=sheet, file_name=file_name)

@@ -20,10 +20,9 @@ from charset_normalizer import from_bytes
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from hongniang.members.excel import MAX_FILE_MB, MAX_ROWS
 from hongniang.members.importing.synonyms import header_key
 
-MAX_FILE_MB = 200
-MAX_ROWS = 500_000
 MAX_COLUMNS = 200
 HEADER_SEARCH_ROWS = 20  # title rows above the header are looked for this far down
 EXAMPLE_SEARCH_ROWS = 3  # the template's example row sits right below the header
@@ -158,6 +157,11 @@ class Source:
             if not _blank(values):
                 yield number, values
 
+    @property
+    def total_rows(self) -> int:
+        """At most this many member rows (blank rows counted): the progress bar's total."""
+        return self.row_estimate
+
     def close(self) -> None:
         """Nothing stays open between reads (each ``iter_rows`` opens the file and closes it when
         exhausted or dropped); kept so callers may close a source like a file."""
@@ -274,7 +278,7 @@ def _open_text(path: Path, name: str) -> Source:
     if "\x00" in text:  # binary, or a spreadsheet renamed to .csv
         raise _unreadable(name)
     lines = text.splitlines()[: HEADER_SEARCH_ROWS * 2]
-    delimiter = "\t" if path.suffix.lower() == ".tsv" else _delimiter(lines)
+    delimiter = "\t" if Path(name).suffix.lower() == ".tsv" else _delimiter(lines)
     if _count_lines(path) > MAX_ROWS + HEADER_SEARCH_ROWS:
         raise _too_many_rows()
     source = Source(

@@ -10,12 +10,36 @@ from openpyxl import Workbook
 from hongniang.members import excel, import_views
 from hongniang.members.models import ImportMapping
 from hongniang.members.regions import load_regions
-from hongniang.staff.tests.factories import StaffFactory
+from hongniang.staff.tests.factories import StaffFactory, role_with
 
 pytestmark = pytest.mark.django_db
 
-HEADERS = ["客户姓名", "性别", "联系电话", "生日", "所在省", "所在市", "所在区县", "身高", "婚姻状况", "学历", "备注"]
-ROW = ["张三", "男", "13800001111", "19900503", "广东省", "深圳市", "南山区", "175cm", "未婚", "大学本科", "VIP"]
+HEADERS = [
+    "客户姓名",
+    "性别",
+    "联系电话",
+    "生日",
+    "所在省",
+    "所在市",
+    "所在区县",
+    "身高",
+    "婚姻状况",
+    "学历",
+    "备注",
+]
+ROW = [
+    "张三",
+    "男",
+    "13800001111",
+    "19900503",
+    "广东省",
+    "深圳市",
+    "南山区",
+    "175cm",
+    "未婚",
+    "大学本科",
+    "VIP",
+]
 GUESS = [
     "name",
     "sex",
@@ -46,9 +70,7 @@ def pending(client, user, content: bytes, suffix=".csv", name="会员.csv") -> s
     path.write_bytes(content)
     client.force_login(user)
     session = client.session
-    session[import_views.SESSION_KEY] = {
-        token: {"owner": user.pk, "name": name, "mapping": None}
-    }
+    session[import_views.SESSION_KEY] = {token: {"owner": user.pk, "name": name, "mapping": None}}
     session.save()
     return token
 
@@ -166,7 +188,7 @@ def test_only_the_uploader_may_map_an_upload(client, org):
 
 def test_mapping_needs_members_add(client, org):
     token = pending(client, org["aa1"], gbk_csv())
-    client.force_login(StaffFactory())  # a role without members.add
+    client.force_login(StaffFactory(role=role_with("members.view"), store=org["store_a"]))
     assert client.get(url(token)).status_code == 403
 
 

@@ -102,20 +102,35 @@ def test_the_spellings_the_issue_names(normaliser, key, raw, expected):
 
 
 @pytest.mark.parametrize(
-    ("raw", "flag"),
+    ("raw", "flag", "children"),
     [
-        ("离异带孩", True),
-        ("离异有孩", True),
-        ("离异无孩", False),
-        ("丧偶带孩", True),
-        ("离异", None),
+        ("离异带孩", True, c.ChildrenStatus.LIVES_WITH_ME),
+        ("离异带小孩", True, c.ChildrenStatus.LIVES_WITH_ME),
+        ("离异无孩", False, c.ChildrenStatus.NONE),
+        ("丧偶带孩", True, c.ChildrenStatus.LIVES_WITH_ME),
+        ("离异", None, None),
     ],
 )
-def test_marital_status_with_children_keeps_a_child_flag(normaliser, raw, flag):
+def test_marital_status_with_children_keeps_a_child_flag(normaliser, raw, flag, children):
     value, result = one(normaliser, "marital_status", raw)
     assert value in (c.MaritalStatus.DIVORCED, c.MaritalStatus.WIDOWED)
     assert result.extras.get("has_children") is flag
+    assert result.values.get("children") == children
     assert not result.problems
+
+
+def test_the_children_cell_wins_over_the_marital_status(normaliser):
+    result = normaliser.normalise({"marital_status": "离异带孩", "children": "有，不跟随自己"})
+    assert result.values["children"] == c.ChildrenStatus.NOT_WITH_ME
+    assert result.extras["has_children"] is True
+
+
+def test_has_children_without_where_asks_for_the_children_cell(normaliser):
+    value, result = one(normaliser, "marital_status", "离异有孩")
+    assert value == c.MaritalStatus.DIVORCED and "children" not in result.values
+    (problem,) = result.problems
+    assert problem.key == "children" and "“离异有孩”" in problem.message
+    assert "小孩情况" in problem.message
 
 
 def test_children_yes_without_where_is_a_problem_that_says_what_to_write(normaliser):
