@@ -140,9 +140,11 @@ class RegionResolver:
             pos += 1
         return pos
 
-    def _walk(self, text: str, pos: int, node: str | None) -> tuple[str | None, int]:
-        """Follow names from ``pos`` down from ``node``; (deepest region, where the rest starts).
-        Where several regions fit, the one the following text continues is taken."""
+    def _walk(self, text: str, pos: int, node: str | None) -> tuple[str | None, int, str]:
+        """Follow names from ``pos`` down from ``node``; (deepest region, where the rest starts,
+        that region's name as written). Where several regions fit, the one the following text
+        continues is taken."""
+        written = ""
         while True:
             pos = self._skip(text, pos)
             if node in self.municipality_names:
@@ -152,13 +154,13 @@ class RegionResolver:
                         break
             matches = self._matches(text, pos, node)
             if not matches:
-                return node, pos
+                return node, pos, written
             length, codes = matches[0]
             if len(codes) > 1:
                 codes = self._narrow(codes, text, pos + length)
                 if len(codes) > 1:
                     raise _Ambiguous(text[pos : pos + length])
-            node, pos = codes[0], pos + length
+            node, written, pos = codes[0], text[pos : pos + length], pos + length
 
     def _narrow(self, codes: list[str], text: str, pos: int) -> list[str]:
         """Of several regions with one name, those the text goes on into; else the largest when
@@ -187,7 +189,7 @@ class RegionResolver:
         if re.fullmatch(r"\d{6}", text):
             return Resolved(text) if text in self.level else Resolved(None, problem="unknown")
         try:
-            code, pos = self._walk(text, 0, None)
+            code, pos, written = self._walk(text, 0, None)
         except _Ambiguous as exc:
             return Resolved(None, problem="ambiguous", names=(exc.name,))
         if code is None:
@@ -196,7 +198,7 @@ class RegionResolver:
         if rest:
             part = re.split(f"[{re.escape(_SEPARATORS)}]", rest, maxsplit=1)[0]
             if part in self.by_name:  # a region, but not inside the one before it
-                return Resolved(None, problem="misplaced", names=(part, self.name[code]))
+                return Resolved(None, problem="misplaced", names=(part, written))
             # Street-level detail in a region cell is kept as the address; other words we
             # cannot place make the region unknown.
             if not address and not re.search(r"\d|[路街道巷弄号村镇乡楼室栋]", rest):

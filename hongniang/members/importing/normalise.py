@@ -412,6 +412,15 @@ class RowNormaliser:
                 "value": quote(text),
                 "column": header,
             }
+        elif key in ("annual_income", "monthly_income"):
+            message = _(
+                "“%(value)s” is not an amount or a band of %(column)s; write an amount such as "
+                "8000 or 1万-2万元, or one of: %(allowed)s."
+            ) % {
+                "value": quote(text),
+                "column": header,
+                "allowed": "、".join(self.choices.labels(key)),
+            }
         else:
             message = _("“%(value)s” is not a value of %(column)s; use one of: %(allowed)s.") % {
                 "value": quote(text),

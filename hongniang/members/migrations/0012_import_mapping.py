@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('members', '0010_reveal_field_choices'),
+        ('members', '0011_event_kind_message'),
         ('staff', '0004_lockout_release'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -426,7 +426,7 @@ def test_hukou_goes_down_to_the_city_only(normaliser):
     ("raw", "words"),
     [
         ("鼓楼区", ["“鼓楼区”", "省和市"]),
-        ("广东 成都", ["“成都”", "“广东省”"]),
+        ("广东 成都", ["“成都”", "“广东”"]),  # quoted as written
         ("火星 奥林匹斯山", ["“火星 奥林匹斯山”"]),
         ("999999", ["“999999”"]),
     ],
@@ -499,3 +499,10 @@ def test_every_problem_of_a_row_is_reported_at_once(normaliser):
 def test_an_excel_day_number_is_not_taken_for_yyyymmdd():
     assert parse_date(19900503) == date(1990, 5, 3)
     assert parse_date(45000) == date(1899, 12, 30) + timedelta(days=45000)
+
+
+def test_an_unreadable_income_says_amounts_are_welcome(normaliser):
+    value, result = one(normaliser, "monthly_income", "面议")
+    assert value is None
+    (problem,) = result.problems
+    assert "“面议”" in problem.message and "1万-2万元" in problem.message

@@ -31,7 +31,7 @@ PLAUSIBLE = [birthday_bounds()[0], birthday_bounds()[1], date(1990, 5, 20)]
 
 
 @given(st.dates(min_value=date(1800, 1, 1), max_value=date(2100, 12, 31)))
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)  # no timing assertions: the machine is shared
 def test_a_birthday_is_accepted_exactly_for_adults_up_to_100(birthday):
     ok = birthday <= TODAY and MIN_MEMBER_AGE <= age_on(birthday, TODAY) <= MAX_MEMBER_AGE
     try:
