@@ -11,6 +11,7 @@ The vocabulary is data (``members/data/import_synonyms.toml``, see ``synonyms``)
 units, the words for "any" and "not filled in".
 """
 
+import copy
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -60,6 +61,7 @@ _ABOVE = re.compile(r"(以上|及以上|多|\+|>|＞)$")
 _CHINESE_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7}
 _CHINESE_DIGITS |= {"八": 8, "九": 9, "十": 10, "无": 0, "没有": 0}
 _ID_NUMBER_DIGITS_LOST = 1e15
+_MEMO_SIZE = 200_000  # distinct cells remembered per file
 
 
 @dataclass(frozen=True)
@@ -260,6 +262,7 @@ class RowNormaliser:
         self.kinds = {key: self.forms.kind(key) for _h, key in COLUMNS}
         self.choices = ChoiceIndex(self.forms)
         self._regions: RegionResolver | None = None
+        self._memo: dict = {}
         self.empty_words = synonyms.word_set("empty")
         self.any_words = synonyms.word_set("no_preference")
         # Words about children in a marital-status cell, longest first, with what they say.
@@ -300,7 +303,7 @@ class RowNormaliser:
             if key.startswith(PREF) and self._means_any(raw):
                 result.values[key] = [] if kind == Kind.MULTI else None
                 continue
-            value = getattr(self, f"_{kind}")(result, key, raw)
+            value = self._cell(result, key, kind, raw)
             if value is not None:
                 result.values[key] = value
         self._ranges(result, given)
@@ -315,6 +318,26 @@ class RowNormaliser:
             result.values["annual_income"] = int(c.AnnualIncome.for_amount(amount))
         result.extras.pop("monthly_amount", None)
         return result
+
+    def _cell(self, result, key, kind, raw):
+        """One cell's value. Choice, number, date and region cells repeat across a file (a
+        hundred thousand rows hold a few thousand distinct ones), so each distinct cell is
+        worked out once: its value, problems and extras are replayed from the memo."""
+        if kind == Kind.TEXT:
+            return self._text(result, key, raw)
+        memo_key = (key, type(raw), raw)
+        memo = self._memo.get(memo_key)
+        if memo is None:
+            scratch = Normalised()
+            value = getattr(self, f"_{kind}")(scratch, key, raw)
+            memo = (value, tuple(scratch.problems), tuple(scratch.extras.items()))
+            if len(self._memo) < _MEMO_SIZE:
+                self._memo[memo_key] = memo
+        value, problems, extras = memo
+        result.problems.extend(problems)
+        for name, extra in extras:
+            result.extras.setdefault(name, extra)
+        return copy.copy(value) if isinstance(value, list) else value
 
     def _means_any(self, raw) -> bool:
         return isinstance(raw, str) and _key(raw) in self.any_words

@@ -8,7 +8,7 @@ file lists each word once.
 import re
 import tomllib
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from django.conf import settings
@@ -24,10 +24,14 @@ _HEADER_MARKS = re.compile(r"^[*＊#\s]+|[*＊:：\s]+$")
 _SPACE = re.compile(r"\s+")
 
 
+@lru_cache(maxsize=65536)
+def _word_key(text: str) -> str:
+    return _SPACE.sub("", unicodedata.normalize("NFKC", text)).lower()
+
+
 def word_key(text) -> str:
     """The form in which two spellings of a word compare equal."""
-    text = unicodedata.normalize("NFKC", str(text))
-    return _SPACE.sub("", text).lower()
+    return _word_key(str(text))
 
 
 @cache
@@ -54,6 +58,7 @@ def word_set(section: str, name: str = "words") -> frozenset[str]:
     return frozenset(word_key(w) for w in data().get(section, {}).get(name, []))
 
 
+@cache
 def units(kind: str) -> dict[str, float]:
     """``{unit word key: factor}`` of ``[units.<kind>]``, longest unit first."""
     table = {word_key(u): float(f) for u, f in data().get("units", {}).get(kind, {}).items()}
