@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "hongniang.staff",
     "hongniang.siteconfig",
     "hongniang.members",
+    "hongniang.sales",
     "hongniang.matching",
     "hongniang.messaging",
     "hongniang.jobs",

@@ -9,6 +9,7 @@ urlpatterns = [
     path("staff/", include("hongniang.staff.urls")),
     path("settings/", include("hongniang.siteconfig.urls")),
     path("members/", include("hongniang.members.urls")),
+    path("sales/", include("hongniang.sales.urls")),
     path("notices/", include("hongniang.messaging.urls")),
     path("messages/", include("hongniang.messaging.message_urls")),
     path("matching/", include("hongniang.matching.urls")),

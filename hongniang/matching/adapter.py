@@ -5,8 +5,10 @@ an unknown code…) raises `RecordError` with the reasons, so the caller can ski
 one member instead of failing everyone's matches.
 """
 
+from dataclasses import dataclass
 from datetime import date
 
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -52,14 +54,59 @@ CAR = {value: value == c.CarStatus.OWNS for value in c.CarStatus.values}
 MARITAL = {value: value for value in c.MaritalStatus.values if value in eng.MARITAL_STATUSES}
 CHILDREN = {value: value for value in c.ChildrenStatus.values if value in eng.CHILDREN_STATUSES}
 
-# Who may be matched: one rule, in one place (issue 7 turns it into a site setting). A member
-# is offered as a candidate, and gets candidates, only when none of these applies.
+# Who may be matched: one rule, in one place. A member is offered as a candidate, and gets
+# candidates, only when `engine_status` says "active": never when abandoned, paused, finished
+# (or hidden, passed separately), and otherwise as the site setting says (per sales stage and
+# service status, plus members who agreed to be introduced).
 EXCLUDED_SALES_STAGES = {c.SalesStage.ABANDONED: "abandoned"}
 EXCLUDED_SERVICE_STATUSES = {
     c.ServiceStatus.PAUSED: "paused",
-    c.ServiceStatus.EXPIRED: "expired",
-    c.ServiceStatus.COMPLETED: "completed",
+    c.ServiceStatus.FINISHED: "completed",
 }
+# The stage/status pairs the setting can open to matching.
+CANDIDATE_STATES = tuple(
+    (stage, status)
+    for stage in c.SalesStage.values
+    if stage not in EXCLUDED_SALES_STAGES
+    for status in c.ServiceStatus.values
+    if status not in EXCLUDED_SERVICE_STATUSES
+)
+
+
+@dataclass(frozen=True)
+class CandidateRule:
+    """The site setting of who may be offered: allowed (stage, status) pairs, and whether a
+    member who agreed to be introduced is offered in any other open state."""
+
+    states: frozenset
+    consenting: bool
+
+
+def candidate_rule(site=None) -> CandidateRule:
+    """The rule as the site settings say now (read once per build, not per member)."""
+    from hongniang.siteconfig.models import SiteSettings
+
+    site = site or SiteSettings.load()
+    raw = site.candidate_states if isinstance(site.candidate_states, list) else []
+    states = {tuple(v.split("/", 1)) for v in raw if isinstance(v, str)}
+    return CandidateRule(frozenset(states & set(CANDIDATE_STATES)), bool(site.candidate_consenting))
+
+
+def candidate_q(rule: CandidateRule, prefix: str = "") -> Q:
+    """`engine_status(...) == "active"` as a query (hidden aside), for lists and searches."""
+    p = prefix
+    q = Q(pk__in=[])
+    for stage, status in sorted(rule.states):
+        q |= Q(**{f"{p}sales_stage": stage, f"{p}service_status": status})
+    if rule.consenting:
+        q |= Q(**{f"{p}consents_to_introduction": True})
+    return (
+        q
+        & ~Q(**{f"{p}sales_stage__in": list(EXCLUDED_SALES_STAGES)})
+        & ~Q(**{f"{p}service_status__in": list(EXCLUDED_SERVICE_STATUSES)})
+    )
+
+
 MAX_AGE = 100  # older is a typing error (the member form refuses it too)
 
 
@@ -69,12 +116,19 @@ def tag_labels() -> dict[str, str]:
     return {code: str(label) for code, label in (*c.Hobby.choices, *c.Personality.choices)}
 
 
-def engine_status(member) -> str:
+def engine_status(member, rule: CandidateRule | None = None) -> str:
     """The engine's status of a member; anything but 'active' keeps them out of matching.
     (Hidden members are passed as `hidden=True`, which the engine treats the same way.)"""
     if member.sales_stage in EXCLUDED_SALES_STAGES:
         return EXCLUDED_SALES_STAGES[member.sales_stage]
-    return EXCLUDED_SERVICE_STATUSES.get(member.service_status, "active")
+    if member.service_status in EXCLUDED_SERVICE_STATUSES:
+        return EXCLUDED_SERVICE_STATUSES[member.service_status]
+    rule = rule or candidate_rule()
+    if (member.sales_stage, member.service_status) in rule.states:
+        return "active"
+    if rule.consenting and member.consents_to_introduction:
+        return "active"
+    return "not_offered"
 
 
 class RecordError(ValueError):
@@ -196,7 +250,9 @@ def _birthday_problem(birthday: date, today: date) -> str | None:
     return None
 
 
-def profile(member, pref=None, *, today: date | None = None) -> "eng.Profile | None":
+def profile(
+    member, pref=None, *, today: date | None = None, rule: CandidateRule | None = None
+) -> "eng.Profile | None":
     """The engine's view of a member; None when the member cannot be matched yet (no
     birthday). Raises RecordError when the row holds values the engine cannot use."""
     if not member.birthday:
@@ -262,7 +318,7 @@ def profile(member, pref=None, *, today: date | None = None) -> "eng.Profile | N
             hobbies=hobbies,
             personality=personality,
             about=member.about or "",
-            status=engine_status(member),
+            status=engine_status(member, rule),
             hidden=bool(member.is_hidden),
             prefs=prefs,
         )

@@ -75,7 +75,14 @@ class MemberIdField(forms.ModelChoiceField):
                 else _("No member who can be proposed has this UID.")
             },
         )
-        super().__init__(queryset=offerable_members(), **kwargs)
+        super().__init__(queryset=Member.objects.none(), **kwargs)
+
+    def __deepcopy__(self, memo):
+        # Each form gets the offerable members as the candidate setting says at that moment
+        # (not as it said when the form class was defined).
+        result = super().__deepcopy__(memo)
+        result.queryset = offerable_members()
+        return result
 
 
 class ViewerMemberFormMixin:

@@ -39,9 +39,10 @@ def _profiles(unusable: dict[int, str]):
     from hongniang.members.models import MatePreference, Member
 
     prefs = {p.member_id: p for p in MatePreference.objects.all().iterator(chunk_size=5000)}
+    rule = adapter.candidate_rule()
     for member in Member.objects.all().iterator(chunk_size=5000):
         try:
-            profile = adapter.profile(member, prefs.get(member.pk))
+            profile = adapter.profile(member, prefs.get(member.pk), rule=rule)
         except adapter.RecordError as exc:
             unusable[member.pk] = "；".join(exc.reasons)
             continue

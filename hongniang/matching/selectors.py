@@ -55,23 +55,20 @@ class Candidate:
 
 
 # --- who may be proposed to whom -------------------------------------------------------------
-# Sales stages and service states in which a member is not matched: the adapter's one rule
-# (the engine is fed through it, so the offerable query and the engine agree).
-NOT_MATCHED_STAGES = tuple(adapter.EXCLUDED_SALES_STAGES)
-NOT_MATCHED_SERVICE = tuple(adapter.EXCLUDED_SERVICE_STATUSES)
+# Sales stages, service states and the candidate setting: the adapter's one rule (the engine is
+# fed through it, so the offerable query and the engine agree).
 MATCHED_SEXES = (c.Sex.MALE, c.Sex.FEMALE)
 
 
 def offerable_q(prefix: str = "") -> Q:
     """Members the engine may offer as candidates at all: matchable (birthday and sex known),
-    not hidden, not abandoned, not married, and in a service state that is matched."""
+    not hidden, not married, and open to matching by their stage and status (the setting)."""
     p = prefix
     return (
         Q(**{f"{p}birthday__isnull": False})
         & Q(**{f"{p}sex__in": MATCHED_SEXES})
         & Q(**{f"{p}is_hidden": False})
-        & ~Q(**{f"{p}sales_stage__in": NOT_MATCHED_STAGES})
-        & ~Q(**{f"{p}service_status__in": NOT_MATCHED_SERVICE})
+        & adapter.candidate_q(adapter.candidate_rule(), prefix)
         & ~Q(**{f"{p}marital_status": c.MaritalStatus.MARRIED})
     )
 
@@ -86,8 +83,7 @@ def _offerable(member: Member) -> bool:
         member.birthday is not None
         and member.sex in MATCHED_SEXES
         and not member.is_hidden
-        and member.sales_stage not in NOT_MATCHED_STAGES
-        and member.service_status not in NOT_MATCHED_SERVICE
+        and adapter.engine_status(member) == "active"
         and member.marital_status != c.MaritalStatus.MARRIED
     )
 

@@ -438,3 +438,85 @@ def introduction_close(
     request.closed_by, request.closed_at = actor, timezone.now()
     request.save()
     return request
+
+
+# --- stalled pairs (issue 10) ------------------------------------------------------------------
+
+
+def _pair_key(a: int, b: int) -> str:
+    return f"{min(a, b)}-{max(a, b)}"
+
+
+def stalled_pairs(*, now=None) -> list[tuple[int, int, object]]:
+    """Couples who said yes to each other (both recommendations accepted) or whose appointment
+    ended "continue", where nothing followed for the agency's N days: no follow-up of either
+    member and no later appointment of the two. (a, b, since) with a < b."""
+    from hongniang.siteconfig.models import SiteSettings
+
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=SiteSettings.load().stalled_pair_days)
+    pairs: dict[tuple[int, int], object] = {}
+    accepted = Recommendation.objects.filter(status=RecommendationStatus.ACCEPTED)
+    answers = {
+        (r["member_id"], r["candidate_id"]): r["answered_at"] or r["created_at"]
+        for r in accepted.values("member_id", "candidate_id", "answered_at", "created_at")
+    }
+    for (a, b), when in answers.items():
+        back = answers.get((b, a))
+        if back is not None and a < b:
+            pairs[(a, b)] = max(when, back)
+    held = Appointment.objects.filter(status=AppointmentStatus.HELD, outcome="continue")
+    for appt in held.values("member_id", "partner_id", "starts_at"):
+        key = tuple(sorted((appt["member_id"], appt["partner_id"])))
+        pairs[key] = max(pairs.get(key, appt["starts_at"]), appt["starts_at"])
+    stalled = []
+    members = Member.objects.in_bulk({pk for pair in pairs for pk in pair})
+    for (a, b), since in pairs.items():
+        if since >= cutoff or a not in members or b not in members:
+            continue
+        if any(m.followed_up_at and m.followed_up_at > since for m in (members[a], members[b])):
+            continue
+        later = Appointment.objects.filter(
+            Q(member_id=a, partner_id=b) | Q(member_id=b, partner_id=a), created_at__gt=since
+        ).exclude(status=AppointmentStatus.CANCELLED)
+        if later.exists():
+            continue
+        stalled.append((a, b, since))
+    return stalled
+
+
+def stalled_pairs_notify(*, now=None) -> int:
+    """Tell both matchmakers of each stalled couple, once per couple and moment: a task for them
+    (a notice linking to the member) and a line on both timelines."""
+    told = 0
+    for a, b, since in stalled_pairs(now=now):
+        key, stamp = _pair_key(a, b), since.isoformat()
+        if MemberEvent.objects.filter(
+            member_id=a, kind=EventKind.MATCHING, data__stalled_pair=key, data__since=stamp
+        ).exists():
+            continue
+        with transaction.atomic():
+            members = Member.objects.select_related("presales_owner", "aftersales_owner").in_bulk(
+                [a, b]
+            )
+            for member, other in ((members[a], members[b]), (members[b], members[a])):
+                recipient = matchmaker_of(member)
+                summary = _("No follow-up since %(name)s and this member said yes") % {
+                    "name": _label_for_team(member, other)
+                }
+                _event(member, None, summary, stalled_pair=key, since=stamp)
+                if recipient is not None:
+                    notify(
+                        recipient=recipient,
+                        text=_(
+                            "Nobody has followed up %(member)s and %(other)s since they said "
+                            "yes to each other: please get in touch."
+                        )
+                        % {
+                            "member": member_label(recipient, member),
+                            "other": member_label(recipient, other),
+                        },
+                        link=reverse("members:detail", args=[member.pk]),
+                    )
+        told += 1
+    return told

@@ -495,13 +495,23 @@ class SalesStage(models.TextChoices):
 
 
 class ServiceStatus(models.TextChoices):
-    """After-sales service status (服务状态). Members outside IN_SERVICE are not matched."""
+    """After-sales service status (服务状态). Paused and finished members are never matched.
+
+    Why a service finished is FinishReason (the former "completed" and "expired" statuses are
+    FINISHED with the reason success and contract ended)."""
 
     NOT_STARTED = "not_started", _("Not started")
     IN_SERVICE = "in_service", _("In service")
     PAUSED = "paused", _("Service paused")
-    COMPLETED = "completed", _("Service completed")
-    EXPIRED = "expired", _("Expired")
+    FINISHED = "finished", _("Service finished")
+
+
+class FinishReason(models.TextChoices):
+    """Why a member's service finished (服务结束原因)."""
+
+    SUCCESS = "success", _("Success: found a partner")
+    MEMBERS_WISH = "members_wish", _("At the member's wish")
+    CONTRACT_ENDED = "contract_ended", _("Contract ended")
 
 
 class PhotoStatus(models.TextChoices):

@@ -97,8 +97,7 @@ def build_member(
             [
                 (c.ServiceStatus.IN_SERVICE, 75),
                 (c.ServiceStatus.PAUSED, 8),
-                (c.ServiceStatus.COMPLETED, 7),
-                (c.ServiceStatus.EXPIRED, 10),
+                (c.ServiceStatus.FINISHED, 17),
             ],
         )
     mobile = f"{rng.choice(MOBILE_PREFIXES)}{index:08d}"[-11:]
@@ -170,6 +169,14 @@ def build_member(
         registered_at=registered,
         allocated_at=registered + timedelta(days=1) if (presales or aftersales) else None,
         followed_up_at=registered + timedelta(days=2) if stage != c.SalesStage.NEW else None,
+        # Demo counts only (the demo has no follow-up notes); a new member has none. Derived
+        # from the index so that the random sequence (and every other demo value) stays as it was.
+        follow_up_count=0 if stage == c.SalesStage.NEW else 1 + index % 8,
+        service_note_count=index % 9 if service != c.ServiceStatus.NOT_STARTED else 0,
+        finish_reason=c.FinishReason.values[index % 3]
+        if service == c.ServiceStatus.FINISHED
+        else "",
+        consents_to_introduction=stage != c.SalesStage.ABANDONED and index % 5 == 0,
     )
     if member.marital_status != c.MaritalStatus.SINGLE and rng.random() < 0.5:
         member.children = rng.choice((c.ChildrenStatus.LIVES_WITH_ME, c.ChildrenStatus.NOT_WITH_ME))

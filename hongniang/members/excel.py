@@ -106,6 +106,7 @@ COLUMNS = [
     (gettext_lazy("WeChat"), "wechat"),
     (gettext_lazy("QQ"), "qq"),
     (gettext_lazy("Self-description"), "about"),
+    (gettext_lazy("Agrees to be introduced"), "consents_to_introduction"),
     (gettext_lazy("Partner age from"), f"{PREF}age_min"),
     (gettext_lazy("Partner age to"), f"{PREF}age_max"),
     (gettext_lazy("Partner height from (cm)"), f"{PREF}height_min"),

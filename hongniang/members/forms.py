@@ -17,7 +17,18 @@ from hongniang.workbench.forms import StyledFormMixin
 PROFILE_GROUPS = (
     (
         _("Account"),
-        ("username", "name", "mobile", "email", "wechat", "qq", "id_type", "id_number", "store"),
+        (
+            "username",
+            "name",
+            "mobile",
+            "email",
+            "wechat",
+            "qq",
+            "id_type",
+            "id_number",
+            "store",
+            "consents_to_introduction",
+        ),
     ),
     (
         _("Basic information"),
@@ -101,6 +112,16 @@ class MemberForm(StyledFormMixin, forms.ModelForm):
         queryset=Store.objects.order_by("sort_order", "name"),
         required=False,
         help_text=_("Empty: your own store."),
+    )
+    # A yes/no choice rather than a checkbox, so that import and export read and write it as
+    # one of two labelled values like every other choice column.
+    consents_to_introduction = forms.TypedChoiceField(
+        label=_("Agrees to be introduced"),
+        choices=[("False", _("No")), ("True", _("Yes"))],
+        coerce=lambda v: v == "True",
+        empty_value=False,
+        required=False,
+        help_text=_("May be offered as a candidate to other members before signing."),
     )
     personality = forms.MultipleChoiceField(
         label=_("Personality"),
@@ -336,3 +357,28 @@ class AllocateForm(StyledFormMixin, forms.Form):
         self.fields["members"].error_messages["required"] = _("Choose at least one member.")
         self.fields["to"].queryset = assignees(viewer=viewer, kind=kind)
         self.fields["to"].label_from_instance = lambda s: f"{s.name}({s.username}) · {s.role or ''}"
+
+
+class JourneyStepForm(StyledFormMixin, forms.Form):
+    """What a journey step asks for: a reason, an expected return date, or why it finished."""
+
+    reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
+    until = forms.DateField(
+        label=_("Expected return"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    finish_reason = forms.ChoiceField(
+        label=_("Why the service finished"),
+        choices=[("", "---------"), *c.FinishReason.choices],
+        required=False,
+    )
+
+    def __init__(self, *args, step, **kwargs):
+        super().__init__(*args, **kwargs)
+        keep = {"reason": ("reason",), "pause": ("reason", "until"), "finish": ("finish_reason",)}
+        for name in list(self.fields):
+            if name not in keep.get(step.asks, ()):
+                del self.fields[name]
+            else:
+                self.fields[name].required = True

@@ -140,6 +140,16 @@ class Member(models.Model):
         default=c.ServiceStatus.NOT_STARTED,
     )
     is_hidden = models.BooleanField(_("hidden from matching"), default=False)
+    consents_to_introduction = models.BooleanField(
+        _("agrees to be introduced"),
+        default=False,
+        help_text=_("May be offered as a candidate to other members before signing."),
+    )
+    # Why the journey is where it is (members/journey.py writes these, nothing else).
+    abandon_reason = models.CharField(_("reason for abandoning"), max_length=200, blank=True)
+    pause_reason = models.CharField(_("reason for the pause"), max_length=200, blank=True)
+    pause_until = models.DateField(_("expected return"), null=True, blank=True)
+    finish_reason = _choice(_("why the service finished"), c.FinishReason)
     presales_owner = models.ForeignKey(
         "staff.Staff",
         verbose_name=_("pre-sales matchmaker"),
@@ -175,6 +185,13 @@ class Member(models.Model):
     registered_at = models.DateTimeField(_("registered at"), db_index=True)
     allocated_at = models.DateTimeField(_("allocated at"), null=True, blank=True)
     followed_up_at = models.DateTimeField(_("last followed up"), null=True, blank=True)
+    # Kept by the follow-up service, so that the lists by number of follow-ups and the counts
+    # of their tabs read one indexed column instead of counting follow-ups per member.
+    follow_up_count = models.PositiveIntegerField(_("pre-sales follow-ups"), default=0)
+    service_note_count = models.PositiveIntegerField(_("after-sales follow-ups"), default=0)
+    next_contact_at = models.DateTimeField(_("next contact"), null=True, blank=True)
+    # In the public pool (公海) since: released by the owner or not followed up in time.
+    public_pool_at = models.DateTimeField(_("in the public pool since"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     history = HistoricalRecords(excluded_fields=["mobile_encrypted", "id_number_encrypted"])
@@ -262,6 +279,39 @@ class Member(models.Model):
             models.Index(
                 fields=["birthday", "id", "presales_owner", "aftersales_owner"],
                 name="member_birthday_list",
+            ),
+            # The follow-up lists (by number of follow-ups) and their tab counts.
+            models.Index(
+                fields=[
+                    "follow_up_count",
+                    "registered_at",
+                    "id",
+                    "presales_owner",
+                    "aftersales_owner",
+                    "sales_stage",
+                    "store",
+                ],
+                name="member_followup_list",
+            ),
+            models.Index(
+                fields=[
+                    "service_note_count",
+                    "registered_at",
+                    "id",
+                    "presales_owner",
+                    "aftersales_owner",
+                    "sales_stage",
+                    "store",
+                ],
+                name="member_service_note_list",
+            ),
+            # The nightly return to the public pool scans members not followed up for N days.
+            models.Index(
+                fields=["followed_up_at", "sales_stage", "presales_owner"],
+                name="member_followed_up",
+            ),
+            models.Index(
+                fields=["public_pool_at", "store", "registered_at"], name="member_public_pool"
             ),
         ]
 
@@ -433,6 +483,15 @@ class AllocationKind(models.TextChoices):
     AFTERSALES = "aftersales", _("After-sales")
 
 
+class AllocationStatus(models.TextChoices):
+    """An allocation to someone else waits for them to accept it (whitepaper 1.4)."""
+
+    PENDING = "pending", _("Waiting for acceptance")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+    EXPIRED = "expired", _("Not accepted in time")
+
+
 class Allocation(models.Model):
     """One allocation or reallocation of a member: from whom, to whom, by whom, when, why."""
 
@@ -454,9 +513,20 @@ class Allocation(models.Model):
     )
     remark = models.CharField(_("remark"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("when"), auto_now_add=True)
+    status = models.CharField(
+        _("status"),
+        max_length=12,
+        choices=AllocationStatus.choices,
+        default=AllocationStatus.ACCEPTED,
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decline_reason = models.CharField(_("reason for declining"), max_length=300, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["status", "to_staff", "created_at"], name="allocation_pending")
+        ]
 
     def __str__(self):
         return f"{self.member_id} → {self.to_staff_id}"
@@ -472,6 +542,11 @@ class EventKind(models.TextChoices):
     PHOTO = "photo", _("Photo reviewed")
     MATCHING = "matching", _("Matching")
     MESSAGE = "message", _("Message sent")
+    STAGE = "stage", _("Sales stage changed")
+    SERVICE = "service", _("Service status changed")
+    FOLLOW_UP = "follow_up", _("Followed up")
+    POOL = "pool", _("Public pool")
+    ACCEPTANCE = "acceptance", _("Allocation answered")
 
 
 class RevealField(models.TextChoices):

@@ -1,5 +1,7 @@
 """Reads of members, always scoped to the viewer."""
 
+import calendar
+import contextlib
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
@@ -11,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from hongniang.members import choices as c
 from hongniang.members import personal_data as pd
-from hongniang.members.models import AllocationKind, Member
+from hongniang.members.models import Allocation, AllocationKind, AllocationStatus, Member
 from hongniang.staff.models import Staff, StaffStatus, Store
 from hongniang.staff.permissions import can
 from hongniang.staff.visibility import DataScope, user_scope, visible_staff_ids
@@ -54,6 +56,10 @@ LIST_COLUMNS = (
     "service_status",
     "registered_at",
     "allocated_at",
+    "follow_up_count",
+    "service_note_count",
+    "followed_up_at",
+    "next_contact_at",
     "presales_owner__name",
     "aftersales_owner__name",
     "store__name",
@@ -98,7 +104,7 @@ def _years_before(day: date, years: int) -> date:
         return day.replace(year=day.year - years, day=28)
 
 
-def _day_start(day: date) -> datetime:
+def day_start(day: date) -> datetime:
     """Midnight at the start of `day` in the current time zone (where __date would cut it)."""
     start = datetime.combine(day, time.min)
     return timezone.make_aware(start) if settings.USE_TZ else start
@@ -144,9 +150,9 @@ def apply_filters(qs: QuerySet, filters: dict) -> QuerySet:
         qs = qs.filter(registered_at__gte=start)
     # Day bounds as instants (not registered_at__date), so that the registered_at indexes apply.
     if f.get("registered_from"):
-        qs = qs.filter(registered_at__gte=_day_start(f["registered_from"]))
+        qs = qs.filter(registered_at__gte=day_start(f["registered_from"]))
     if f.get("registered_to"):
-        qs = qs.filter(registered_at__lt=_day_start(f["registered_to"] + timedelta(days=1)))
+        qs = qs.filter(registered_at__lt=day_start(f["registered_to"] + timedelta(days=1)))
     if f.get("owner"):
         owner = f["owner"]
         qs = qs.filter(Q(presales_owner=owner) | Q(aftersales_owner=owner))
@@ -266,3 +272,145 @@ def allocatable_members(*, viewer) -> QuerySet:
         .values("pk")
     )
     return Member.objects.filter(Q(pk__in=visible) | Q(pk__in=pools))
+
+
+# --- follow-up lists (whitepaper 2.4.1, 2.4.2, 2.5.1) --------------------------------------------
+
+PRESALES_LISTS = {
+    "not_followed": _("Not followed up"),
+    "followed": _("Followed up"),
+    "unsigned": _("Not signed"),
+    "birthday_today": _("Birthday today"),
+    "birthday_month": _("Birthday this month"),
+}
+AFTERSALES_LISTS = {
+    "all": _("All members"),
+    "never": _("To follow up"),
+    "once": _("Followed up once"),
+    "upto3": _("Up to three times"),
+    "upto5": _("Up to five times"),
+    "six_plus": _("Six times or more"),
+}
+# Follow-up counts of each list (min, max), for the pre-sales buckets too.
+FOLLOW_UP_BUCKETS = {
+    "never": (0, 0),
+    "once": (1, 1),
+    "upto3": (1, 3),
+    "upto5": (1, 5),
+    "six_plus": (6, None),
+}
+# The follow-up buckets as chips of the pre-sales lists.
+AFTERSALES_LISTS_BUCKETS = {key: AFTERSALES_LISTS[key] for key in FOLLOW_UP_BUCKETS}
+# Registration windows of whitepaper 2.4.2 (my members by registration time).
+REGISTRATION_WINDOWS = {
+    "today": _("Today"),
+    "3d": _("Within 3 days"),
+    "1w": _("Within a week"),
+    "1m": _("Within a month"),
+    "more": _("More than a month ago"),
+}
+OPEN_STAGES = (c.SalesStage.NEW, c.SalesStage.FOLLOWING)
+_OLDEST_BIRTH_YEARS = 100  # birthdays are looked up year by year, as far back as this
+
+
+def _bucket_q(field: str, key: str) -> Q:
+    lo, hi = FOLLOW_UP_BUCKETS[key]
+    q = Q(**{f"{field}__gte": lo})
+    return q & Q(**{f"{field}__lte": hi}) if hi is not None else q
+
+
+def registration_window_q(key: str) -> Q:
+    today = timezone.localdate()
+    starts = {
+        "today": today,
+        "3d": today - timedelta(days=2),
+        "1w": today - timedelta(days=6),
+        "1m": today - timedelta(days=29),
+    }
+    if key == "more":
+        return Q(registered_at__lt=day_start(today - timedelta(days=29)))
+    return Q(registered_at__gte=day_start(starts[key])) if key in starts else Q()
+
+
+def birthday_q(today: date, *, month: bool = False) -> Q:
+    """Members born on this day (or in this month) of any year, as exact dates and ranges the
+    birthday index answers (a month/day extraction would read every row). On 28 February of a
+    common year, those born on 29 February have their birthday too."""
+    q = Q(pk__in=[])
+    for year in range(today.year - _OLDEST_BIRTH_YEARS, today.year + 1):
+        if month:
+            start = date(year, today.month, 1)
+            end = date(year + (today.month == 12), today.month % 12 + 1, 1)
+            q |= Q(birthday__gte=start, birthday__lt=end)
+            continue
+        days = []
+        with contextlib.suppress(ValueError):  # 29 February in a common year: nobody is born
+            days.append(today.replace(year=year))
+        leap_day = (today.month, today.day) == (2, 28) and not calendar.isleap(today.year)
+        if leap_day and calendar.isleap(year):
+            days.append(date(year, 2, 29))
+        if days:
+            q |= Q(birthday__in=days)
+    return q
+
+
+def presales_members(*, viewer, listing: str, filters: dict | None = None) -> QuerySet:
+    """The pre-sales lists of the viewer's members (whitepaper 2.4.1/2.4.2), with the member
+    filters, a registration window (`reg`) and a number of follow-ups (`fu`)."""
+    f = dict(filters or {})
+    qs = Member.objects.visible_to(viewer)
+    today = timezone.localdate()
+    if listing == "followed":
+        qs = qs.filter(sales_stage__in=OPEN_STAGES, follow_up_count__gt=0)
+    elif listing == "unsigned":
+        qs = qs.filter(sales_stage__in=OPEN_STAGES)
+    elif listing == "birthday_today":
+        qs = qs.filter(birthday_q(today)).exclude(sales_stage=c.SalesStage.ABANDONED)
+    elif listing == "birthday_month":
+        qs = qs.filter(birthday_q(today, month=True)).exclude(sales_stage=c.SalesStage.ABANDONED)
+    else:
+        qs = qs.filter(sales_stage__in=OPEN_STAGES, follow_up_count=0)
+    if f.get("reg") in REGISTRATION_WINDOWS:
+        qs = qs.filter(registration_window_q(f["reg"]))
+    if f.get("fu") in FOLLOW_UP_BUCKETS:
+        qs = qs.filter(_bucket_q("follow_up_count", f["fu"]))
+    return apply_filters(qs.select_related("presales_owner", "aftersales_owner", "store"), f)
+
+
+def aftersales_members(*, viewer, listing: str, filters: dict | None = None) -> QuerySet:
+    """The after-sales lists (whitepaper 2.5.1): the viewer's signed members by how often they
+    have been followed up since signing."""
+    qs = Member.objects.visible_to(viewer).filter(sales_stage=c.SalesStage.SIGNED)
+    if listing in FOLLOW_UP_BUCKETS:
+        qs = qs.filter(_bucket_q("service_note_count", listing))
+    return apply_filters(
+        qs.select_related("presales_owner", "aftersales_owner", "store"), filters or {}
+    )
+
+
+# --- the public pool (公海) and allocations waiting for an answer ----------------------------
+
+
+def public_pool_members(*, viewer) -> QuerySet:
+    """Members in the public pool the viewer may claim: their store's (every store for the
+    scope "all"), unsigned and without a matchmaker."""
+    if not (can(viewer, "presales", "add") and serves(viewer, AllocationKind.PRESALES)):
+        return Member.objects.none()
+    qs = Member.objects.filter(
+        public_pool_at__isnull=False, presales_owner__isnull=True, sales_stage__in=OPEN_STAGES
+    )
+    if user_scope(viewer) != DataScope.ALL:
+        qs = qs.filter(store_id=viewer.store_id)
+    return qs
+
+
+def held_unsigned(staff: Staff) -> int:
+    return Member.objects.filter(presales_owner=staff, sales_stage__in=OPEN_STAGES).count()
+
+
+def pending_allocations(*, viewer) -> QuerySet:
+    return (
+        Allocation.objects.filter(status=AllocationStatus.PENDING, to_staff=viewer)
+        .select_related("member", "by", "from_staff")
+        .order_by("created_at", "pk")
+    )

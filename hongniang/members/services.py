@@ -4,7 +4,7 @@ transaction and leaves an event on the member's timeline."""
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -14,10 +14,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hongniang.members import choices as c
+from hongniang.members import journey
 from hongniang.members import personal_data as pd
 from hongniang.members.models import (
     Allocation,
     AllocationKind,
+    AllocationStatus,
     EventKind,
     MatePreference,
     Member,
@@ -255,6 +257,8 @@ def member_register(
             to_staff=owner,
             by=None,
             remark=_("Registered through this matchmaker's link"),
+            # The matchmaker accepts the lead like any allocation (or it goes to the pool).
+            status=AllocationStatus.PENDING,
         )
         summary = _("Registered on the website through %(name)s's link") % {"name": owner.name}
         _notify_allocated(actor=None, to=owner, members=[member])
@@ -374,7 +378,11 @@ def members_allocate(
             continue
         setattr(member, field, to)
         member.allocated_at = now
-        member.save(update_fields=fields)
+        member.public_pool_at = None
+        member.save(update_fields=[*fields, "public_pool_at"])
+        if member.sales_stage == c.SalesStage.ABANDONED:
+            # Taken from the 已放弃待分配 pool: the new matchmaker starts the lead over.
+            journey.advance(actor=actor, member=member, step="reopen", check_visible=False)
         Allocation.objects.create(
             member=member,
             kind=kind,
@@ -382,6 +390,9 @@ def members_allocate(
             to_staff=to,
             by=actor,
             remark=remark[:300],
+            # Someone else's allocation waits for the assignee to accept it.
+            status=AllocationStatus.ACCEPTED if to.pk == actor.pk else AllocationStatus.PENDING,
+            decided_at=now if to.pk == actor.pk else None,
         )
         _event(
             member,
@@ -421,7 +432,10 @@ def _notify_allocated(*, actor: Staff | None, to: Staff, members: list[Member]) 
             "count": len(members),
             "names": names,
         }
-    notify(recipient=to, text=text, link=link)
+    hint = _("Please accept or decline within %(hours)s hours.") % {
+        "hours": _site().allocation_accept_hours
+    }
+    notify(recipient=to, text=f"{text} {hint}", link=link)
 
 
 def member_reveal(*, actor: Staff, member: Member, field: str, security_password: str) -> str:
@@ -490,3 +504,220 @@ def photo_delete(*, actor: Staff, photo: MemberPhoto) -> None:
     photo.delete()
     if was_avatar and (first := member.photos.first()):
         MemberPhoto.objects.filter(pk=first.pk).update(is_avatar=True)
+
+
+# --- the public pool (公海) and accepting allocations (whitepaper 1.4) -----------------------
+
+_OPEN_STAGES = (c.SalesStage.NEW, c.SalesStage.FOLLOWING)
+
+
+def _selectors():
+    from hongniang.members import selectors
+
+    return selectors
+
+
+def _site():
+    from hongniang.siteconfig.models import SiteSettings
+
+    return SiteSettings.load()
+
+
+def _to_public_pool(member: Member, actor, summary: str, now) -> int | None:
+    previous = member.presales_owner_id
+    member.presales_owner = None
+    member.public_pool_at = now
+    member.save(update_fields=["presales_owner", "public_pool_at", "updated_at"])
+    _event(member, actor, EventKind.POOL, summary, from_staff=previous)
+    return previous
+
+
+@transaction.atomic
+def member_release(*, actor: Staff, member: Member, reason: str = "") -> Member:
+    """The owner (or someone who may allocate the member) gives an unsigned member up to the
+    public pool, where the store's matchmakers may claim them."""
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    if not Member.objects.visible_to(actor).filter(pk=member.pk).exists():
+        raise PermissionDenied
+    if member.presales_owner_id != actor.pk and not can(actor, "members", "allocate"):
+        raise PermissionDenied
+    if member.sales_stage not in _OPEN_STAGES or member.presales_owner_id is None:
+        raise ValidationError(_("Only an unsigned member with a matchmaker can be released."))
+    summary = _("Released to the public pool by %(name)s") % {"name": actor.name}
+    if reason.strip():
+        summary = f"{summary}: {reason.strip()}"
+    _to_public_pool(member, actor, summary, timezone.now())
+    return member
+
+
+@transaction.atomic
+def pool_claim(*, actor: Staff, members: Iterable[Member]) -> int:
+    """A matchmaker takes members from the public pool, up to the agency's limit of unsigned
+    members one may hold; all or nothing."""
+    selectors = _selectors()
+    pks = {m.pk for m in members}
+    if not pks:
+        raise ValidationError(_("Choose at least one member."))
+    # Lock the matchmaker's row: two claims at once cannot both pass the limit.
+    Staff.objects.select_for_update().filter(pk=actor.pk).first()
+    claimable = list(
+        selectors.public_pool_members(viewer=actor).select_for_update().filter(pk__in=pks)
+    )
+    if len(claimable) != len(pks):
+        raise ValidationError(_("Some of these members are no longer in the public pool."))
+    limit = _site().pool_claim_limit
+    held = selectors.held_unsigned(actor)
+    if held + len(claimable) > limit:
+        raise ValidationError(
+            _(
+                "You may hold at most %(limit)s unsigned members; you have %(held)s, so you can "
+                "claim %(left)s more."
+            )
+            % {"limit": limit, "held": held, "left": max(0, limit - held)}
+        )
+    now = timezone.now()
+    for member in claimable:
+        member.presales_owner = actor
+        member.public_pool_at = None
+        member.allocated_at = now
+        member.save(
+            update_fields=["presales_owner", "public_pool_at", "allocated_at", "updated_at"]
+        )
+        Allocation.objects.create(
+            member=member,
+            kind=AllocationKind.PRESALES,
+            to_staff=actor,
+            by=actor,
+            remark=_("Claimed from the public pool"),
+            decided_at=now,
+        )
+        _event(member, actor, EventKind.ALLOCATED, _("Claimed from the public pool"))
+    return len(claimable)
+
+
+def public_pool_return(*, now=None) -> int:
+    """The nightly return: unsigned members their matchmaker has not followed up within the
+    agency's limit (counted from the last follow-up, or from the allocation when there was none)
+    go back to the public pool, with a timeline entry and a notice to the matchmaker."""
+    from django.db.models import Q
+
+    from hongniang.messaging.services import notify
+
+    now = now or timezone.now()
+    days = _site().pool_return_days
+    cutoff = now - timedelta(days=days)
+    due = Member.objects.filter(
+        Q(followed_up_at__lt=cutoff)
+        | Q(followed_up_at__isnull=True, allocated_at__lt=cutoff)
+        | Q(followed_up_at__isnull=True, allocated_at__isnull=True, registered_at__lt=cutoff),
+        sales_stage__in=_OPEN_STAGES,
+        presales_owner__isnull=False,
+    )
+    # Pending allocations are answered first (they have their own deadline).
+    due = due.exclude(allocations__status=AllocationStatus.PENDING)
+    summary = _("Not followed up within %(days)s days: back to the public pool") % {"days": days}
+    returned = 0
+    lost: dict[int, int] = {}
+    for pk in list(due.values_list("pk", flat=True)):
+        with transaction.atomic():
+            member = Member.objects.select_for_update().get(pk=pk)
+            previous = _to_public_pool(member, None, summary, now)
+        lost[previous] = lost.get(previous, 0) + 1
+        returned += 1
+    for staff in Staff.objects.filter(pk__in=lost):
+        notify(
+            recipient=staff,
+            text=_(
+                "%(count)s of your members went back to the public pool (not followed up "
+                "within %(days)s days)."
+            )
+            % {"count": lost[staff.pk], "days": days},
+            link=reverse("members:public_pool"),
+        )
+    return returned
+
+
+def _undo_allocation(allocation: Allocation, status: str, reason: str, actor, now) -> None:
+    """Give the member back to where the allocation took them from (the previous matchmaker,
+    or the pool) and tell the allocator."""
+    from hongniang.members.presenter import member_label
+    from hongniang.messaging.services import notify
+
+    member = Member.objects.select_for_update().get(pk=allocation.member_id)
+    field = "aftersales_owner" if allocation.kind == AllocationKind.AFTERSALES else "presales_owner"
+    if getattr(member, f"{field}_id") == allocation.to_staff_id:
+        setattr(member, f"{field}_id", allocation.from_staff_id)
+        member.save(update_fields=[field, "updated_at"])
+    allocation.status = status
+    allocation.decided_at = now
+    allocation.decline_reason = reason[:300]
+    allocation.save(update_fields=["status", "decided_at", "decline_reason"])
+    text = _("%(name)s did not take the member: %(reason)s") % {
+        "name": allocation.to_staff.name,
+        "reason": reason,
+    }
+    _event(member, actor, EventKind.ACCEPTANCE, text, allocation=allocation.pk, status=status)
+    if allocation.by_id:
+        notify(
+            recipient=allocation.by,
+            text=_("%(name)s did not take %(member)s: %(reason)s")
+            % {
+                "name": allocation.to_staff.name,
+                "member": member_label(allocation.by, member),
+                "reason": reason,
+            },
+            link=reverse("members:pools"),
+        )
+
+
+@transaction.atomic
+def allocation_answer(
+    *, actor: Staff, allocation: Allocation, accept: bool, reason: str = ""
+) -> Allocation:
+    """The assignee accepts an allocated member, or declines with a reason (the member goes
+    back where they came from and the allocator is told)."""
+    allocation = Allocation.objects.select_for_update().get(pk=allocation.pk)
+    if allocation.to_staff_id != actor.pk:
+        raise PermissionDenied
+    if allocation.status != AllocationStatus.PENDING:
+        raise ValidationError(_("This allocation has already been answered."))
+    now = timezone.now()
+    if accept:
+        allocation.status = AllocationStatus.ACCEPTED
+        allocation.decided_at = now
+        allocation.save(update_fields=["status", "decided_at"])
+        _event(
+            allocation.member,
+            actor,
+            EventKind.ACCEPTANCE,
+            _("Accepted by %(name)s") % {"name": actor.name},
+            allocation=allocation.pk,
+            status=AllocationStatus.ACCEPTED,
+        )
+        return allocation
+    if not reason.strip():
+        raise ValidationError({"reason": _("Please give a reason.")})
+    _undo_allocation(allocation, AllocationStatus.DECLINED, reason.strip(), actor, now)
+    return allocation
+
+
+def allocations_expire(*, now=None) -> int:
+    """Allocations not accepted within the agency's hours go back to the allocator's list."""
+    now = now or timezone.now()
+    hours = _site().allocation_accept_hours
+    reason = _("not accepted within %(hours)s hours") % {"hours": hours}
+    expired = 0
+    for pk in list(
+        Allocation.objects.filter(
+            status=AllocationStatus.PENDING, created_at__lt=now - timedelta(hours=hours)
+        ).values_list("pk", flat=True)
+    ):
+        with transaction.atomic():
+            allocation = (
+                Allocation.objects.select_for_update().select_related("to_staff", "by").get(pk=pk)
+            )
+            if allocation.status != AllocationStatus.PENDING:
+                continue
+            _undo_allocation(allocation, AllocationStatus.EXPIRED, reason, None, now)
+        expired += 1
+    return expired

@@ -1,13 +1,16 @@
 """Background jobs of the members app: exports and imports run outside requests, with progress."""
 
+import datetime
 import time
 
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from hongniang.jobs.models import Job, JobKind, JobState
+from hongniang.jobs.periodic import periodic
 from hongniang.jobs.services import STALE_AFTER, job_task
 from hongniang.members import excel, selectors
 from hongniang.members.forms import MemberFilterForm
@@ -188,3 +191,39 @@ def import_confirm(run):
         on_written=written,
     )
     excel.discard_upload(run.params["token"])
+
+
+@periodic(
+    name="pool_return",
+    title=gettext_lazy("Return idle members to the public pool"),
+    at=datetime.time(2, 30),
+)
+@job_task
+def pool_return(run):
+    """Members not followed up within the agency's limit go back to the public pool."""
+    from hongniang.members import services
+
+    with run.commit():
+        returned = services.public_pool_return()
+    return {
+        "summary": _("%(count)s member(s) back in the public pool.") % {"count": returned},
+        "returned": returned,
+    }
+
+
+@periodic(
+    name="allocation_expiry",
+    title=gettext_lazy("Return unaccepted allocations"),
+    every=datetime.timedelta(minutes=15),
+)
+@job_task
+def allocation_expiry(run):
+    """Allocations not accepted in time go back to whoever allocated them."""
+    from hongniang.members import services
+
+    with run.commit():
+        expired = services.allocations_expire()
+    return {
+        "summary": _("%(count)s allocation(s) returned.") % {"count": expired},
+        "expired": expired,
+    }

@@ -3,7 +3,7 @@ from functools import wraps
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -13,9 +13,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from hongniang.members import choices as c
+from hongniang.members import journey, selectors, services
 from hongniang.members import personal_data as pd
-from hongniang.members import selectors, services
-from hongniang.members.forms import AllocateForm, MemberFilterForm, MemberForm, PreferenceForm
+from hongniang.members.forms import (
+    AllocateForm,
+    JourneyStepForm,
+    MemberFilterForm,
+    MemberForm,
+    PreferenceForm,
+)
 from hongniang.members.history import member_history
 from hongniang.members.models import AllocationKind, MatePreference, Member
 from hongniang.members.regions import region_labels
@@ -156,7 +162,57 @@ def member_detail(request, pk):
             "may_approve": can(request.user, "members", "approve"),
             "may_edit": can(request.user, "members", "edit"),
             "photo_form": PhotoForm(),
+            "steps": journey.allowed_steps(request.user, member),
+            "may_release": member.presales_owner_id is not None
+            and member.sales_stage in selectors.OPEN_STAGES
+            and (
+                member.presales_owner_id == request.user.pk
+                or can(request.user, "members", "allocate")
+            ),
+            "pending": selectors.pending_allocations(viewer=request.user)
+            .filter(member=member)
+            .first(),
+            "may_follow_up": can(request.user, "presales", "add")
+            or can(request.user, "aftersales", "add"),
         },
+    )
+
+
+@require_perm("members")
+def journey_step(request, pk, step):
+    """One step of the member's journey: steps that ask for something show their form first
+    (GET); POST takes the step, or shows why it was refused."""
+    member = selectors.member_get(viewer=request.user, pk=pk)
+    spec = journey.STEPS.get(step)
+    if spec is None or not spec.manual:
+        raise Http404
+    if not journey.may(request.user, spec):
+        raise PermissionDenied
+    form = JourneyStepForm(request.POST if request.method == "POST" else None, step=spec)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                journey.advance(actor=request.user, member=member, step=step, **form.cleaned_data)
+            except ValidationError as exc:
+                if spec.asks and hasattr(exc, "error_dict"):
+                    add_service_errors(form, exc)
+                else:
+                    messages.error(request, " ".join(exc.messages))
+                    return redirect("members:detail", pk=pk)
+            else:
+                messages.success(
+                    request,
+                    _("%(step)s: done for %(name)s.") % {"step": spec.label, "name": member.name},
+                )
+                return redirect("members:detail", pk=pk)
+        elif not spec.asks:
+            return redirect("members:detail", pk=pk)
+    elif not spec.asks:
+        return redirect("members:detail", pk=pk)
+    return render(
+        request,
+        "members/journey_step.html",
+        {"member": member, "step": spec, "form": form, "refusal": journey.refusal(member, spec)},
     )
 
 
@@ -397,3 +453,159 @@ def photo_delete(request, pk, photo_pk):
     services.photo_delete(actor=request.user, photo=_photo(request, pk, photo_pk))
     messages.success(request, _("The photo was deleted."))
     return redirect("members:detail", pk=pk)
+
+
+def _follow_list_page(request, *, title, tabs, current, qs_for, chips):
+    """A follow-up list page: tabs with their counts, chips, the member filters, one page."""
+    form = MemberFilterForm(request.GET or None, viewer=request.user)
+    filters = form.cleaned_data if form.is_valid() else {}
+    extra = {key: request.GET.get(key, "") for key in chips}
+    extra = {key: v if v in chips[key][1] else "" for key, v in extra.items()}
+    qs = MEMBER_SORTING.apply(qs_for(current, {**filters, **extra}), request)
+    page = paginate(request, qs.only(*selectors.LIST_COLUMNS), "member", keyed=True)
+    counts = {key: qs_for(key, {**filters, **extra}).count() for key in tabs}
+    return render(
+        request,
+        "members/follow_lists.html",
+        _list_context(
+            request,
+            page,
+            title=title,
+            tabs=[(key, label, counts[key]) for key, label in tabs.items()],
+            current=current,
+            chips=[
+                (key, label, request.GET.get(key, ""), options.items())
+                for key, (label, options) in chips.items()
+            ],
+            hidden={"list": current, **{k: v for k, v in extra.items() if v}},
+            filter_form=form,
+            default_sort=MEMBER_SORTING.default,
+            show_follow_ups=True,
+        ),
+    )
+
+
+@require_perm("presales")
+def presales_lists(request):
+    current = request.GET.get("list", "not_followed")
+    current = current if current in selectors.PRESALES_LISTS else "not_followed"
+    return _follow_list_page(
+        request,
+        title=_("Pre-sales follow-up"),
+        tabs=selectors.PRESALES_LISTS,
+        current=current,
+        qs_for=lambda key, f: selectors.presales_members(
+            viewer=request.user, listing=key, filters=f
+        ),
+        chips={
+            "reg": (_("Registered"), selectors.REGISTRATION_WINDOWS),
+            "fu": (_("Follow-ups"), selectors.AFTERSALES_LISTS_BUCKETS),
+        },
+    )
+
+
+@require_perm("aftersales")
+def aftersales_lists(request):
+    current = request.GET.get("list", "all")
+    current = current if current in selectors.AFTERSALES_LISTS else "all"
+    return _follow_list_page(
+        request,
+        title=_("After-sales follow-up"),
+        tabs=selectors.AFTERSALES_LISTS,
+        current=current,
+        qs_for=lambda key, f: selectors.aftersales_members(
+            viewer=request.user, listing=key, filters=f
+        ),
+        chips={},
+    )
+
+
+@require_perm("presales")
+def public_pool(request):
+    """公海: members released or not followed up in time, for the store's matchmakers to claim."""
+    form = MemberFilterForm(request.GET or None, viewer=request.user)
+    filters = form.cleaned_data if form.is_valid() else {}
+    qs = selectors.apply_filters(selectors.public_pool_members(viewer=request.user), filters)
+    qs = MEMBER_SORTING.apply(
+        qs.select_related("presales_owner", "aftersales_owner", "store"), request
+    )
+    page = paginate(request, qs.only(*selectors.LIST_COLUMNS), "member", keyed=True)
+    return render(
+        request,
+        "members/public_pool.html",
+        _list_context(
+            request,
+            page,
+            filter_form=form,
+            default_sort=MEMBER_SORTING.default,
+            held=selectors.held_unsigned(request.user),
+            limit=services._site().pool_claim_limit,
+        ),
+    )
+
+
+@require_perm("presales", "add")
+@require_POST
+def pool_claim(request):
+    pks = [int(v) for v in request.POST.getlist("members") if v.isdigit()]
+    try:
+        count = services.pool_claim(actor=request.user, members=Member.objects.filter(pk__in=pks))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("%(count)s member(s) claimed.") % {"count": count})
+    return redirect("members:public_pool")
+
+
+@require_perm("members")
+@require_POST
+def member_release(request, pk):
+    member = selectors.member_get(viewer=request.user, pk=pk)
+    try:
+        services.member_release(
+            actor=request.user, member=member, reason=request.POST.get("reason", "")
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("members:detail", pk=pk)
+    messages.success(request, _("%(name)s is in the public pool now.") % {"name": member.name})
+    return (
+        redirect("members:detail", pk=pk)
+        if Member.objects.visible_to(request.user).filter(pk=pk).exists()
+        else redirect("members:list")
+    )
+
+
+@require_perm("members")
+def pending(request):
+    """Members allocated to me that wait for my answer."""
+    page = paginate(request, selectors.pending_allocations(viewer=request.user))
+    return render(
+        request,
+        "members/pending.html",
+        {"page": page, "rows": page.object_list, "hours": services._site().allocation_accept_hours},
+    )
+
+
+@require_perm("members")
+@require_POST
+def allocation_answer(request, allocation_pk):
+    allocation = get_object_or_404(
+        selectors.pending_allocations(viewer=request.user), pk=allocation_pk
+    )
+    accept = request.POST.get("answer") == "accept"
+    try:
+        services.allocation_answer(
+            actor=request.user,
+            allocation=allocation,
+            accept=accept,
+            reason=request.POST.get("reason", ""),
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            _("You accepted the member.") if accept else _("You declined the member."),
+        )
+    return redirect("members:pending")

@@ -8,9 +8,30 @@ from hongniang.workbench.forms import StyledFormMixin
 from hongniang.workbench.uploads import CheckedImageField
 
 
+def candidate_state_choices() -> list[tuple[str, str]]:
+    """ "stage/status" pairs a setting may open to matching, labelled "已签约 · 服务中"."""
+    from hongniang.matching.adapter import CANDIDATE_STATES
+    from hongniang.members.choices import SalesStage, ServiceStatus
+
+    return [
+        (f"{stage}/{status}", f"{SalesStage(stage).label} · {ServiceStatus(status).label}")
+        for stage, status in CANDIDATE_STATES
+    ]
+
+
 class SiteSettingsForm(StyledFormMixin, forms.ModelForm):
     # Declared fields do not inherit the model field's label: name it, or it shows "Logo".
     logo = CheckedImageField(max_px=600, label=SiteSettings._meta.get_field("logo").verbose_name)
+    candidate_states = forms.MultipleChoiceField(
+        label=SiteSettings._meta.get_field("candidate_states").verbose_name,
+        choices=candidate_state_choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "Members in these states may be offered as candidates. Abandoned, paused, finished "
+            "and hidden members never are."
+        ),
+    )
 
     class Meta:
         model = SiteSettings
@@ -26,6 +47,12 @@ class SiteSettingsForm(StyledFormMixin, forms.ModelForm):
             "matchmaker_page_size",
             "crm_page_size",
             "about_us",
+            "candidate_states",
+            "candidate_consenting",
+            "pool_return_days",
+            "pool_claim_limit",
+            "allocation_accept_hours",
+            "stalled_pair_days",
         ]
         widgets = {"about_us": forms.Textarea(attrs={"rows": 6})}
 

@@ -7,6 +7,11 @@ from simple_history.models import HistoricalRecords
 PAGE_SIZE_VALIDATORS = [MinValueValidator(5), MaxValueValidator(200)]
 
 
+def default_candidate_states() -> list[str]:
+    """Signed members in service (the whitepaper's after-sales members)."""
+    return ["signed/in_service"]
+
+
 class SiteSettings(models.Model):
     """System settings (whitepaper 2.1): one row, cached, read by every page."""
 
@@ -45,6 +50,36 @@ class SiteSettings(models.Model):
         _("minimum age for women"),
         default=20,
         validators=[MinValueValidator(18), MaxValueValidator(40)],
+    )
+    # Who may be offered as a candidate (members/journey, matching/adapter.engine_status):
+    # "stage/status" pairs, and whether members who agreed to be introduced are offered in
+    # any other open state. Abandoned, paused, finished and hidden members never are.
+    candidate_states = models.JSONField(
+        _("candidates: stage and service status"), default=default_candidate_states, blank=True
+    )
+    candidate_consenting = models.BooleanField(
+        _("also offer members who agreed to be introduced"), default=True
+    )
+    # The public pool (公海) and allocation (whitepaper 1.4).
+    pool_return_days = models.PositiveSmallIntegerField(
+        _("days without follow-up before a member returns to the public pool"),
+        default=15,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+    )
+    pool_claim_limit = models.PositiveSmallIntegerField(
+        _("unsigned members a matchmaker may hold when claiming from the public pool"),
+        default=50,
+        validators=[MinValueValidator(1), MaxValueValidator(10000)],
+    )
+    allocation_accept_hours = models.PositiveSmallIntegerField(
+        _("hours to accept an allocated member"),
+        default=24,
+        validators=[MinValueValidator(1), MaxValueValidator(720)],
+    )
+    stalled_pair_days = models.PositiveSmallIntegerField(
+        _("days after which a couple nobody followed up is reported"),
+        default=7,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
     )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     history = HistoricalRecords()

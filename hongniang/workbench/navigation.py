@@ -40,9 +40,21 @@ SECTIONS = (
         ),
     ),
     NavSection(
+        _("Pre-sales"),
+        "phone-call",
+        (
+            NavItem(_("Pre-sales follow-up"), "members:presales", "presales", icon="phone"),
+            NavItem(_("Public pool"), "members:public_pool", "presales", icon="users-group"),
+            NavItem(_("Waiting for my acceptance"), "members:pending", "members", icon="inbox"),
+        ),
+    ),
+    NavSection(
         _("After-sales service"),
         "heart",
         (
+            NavItem(
+                _("After-sales follow-up"), "members:aftersales", "aftersales", icon="messages"
+            ),
             NavItem(_("Match library"), "matching:library_index", "matching", icon="hearts"),
             NavItem(_("Appointments"), "matching:appointments", "matching", icon="calendar-heart"),
             NavItem(

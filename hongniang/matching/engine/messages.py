@@ -107,6 +107,7 @@ STATUS_LABELS: Final = {
     "hidden": "已隐藏",
     "completed": "服务已结束",
     "abandoned": "已放弃跟进",
+    "not_offered": "未开放配对",
 }
 SEX_LABELS: Final = {"M": "男性", "F": "女性"}
 CRITERION_LABELS: Final = {

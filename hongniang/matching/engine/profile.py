@@ -61,9 +61,18 @@ RELIGION_CATHOLIC: Final = 5
 RELIGION_OTHER: Final = 6
 RELIGIONS: Final = tuple(range(7))
 
-STATUSES: Final = ("active", "paused", "expired", "hidden", "completed", "abandoned")
+STATUSES: Final = (
+    "active",
+    "paused",
+    "expired",
+    "hidden",
+    "completed",
+    "abandoned",
+    "not_offered",
+)
 # Only 'active' members (with hidden=False) are recommended or get recommendations.
-# completed: the service ended (success or not); abandoned: the agency gave the lead up.
+# completed: the service ended (success or not); abandoned: the agency gave the lead up;
+# not_offered: the agency's candidate setting leaves members in this state out.
 
 MAX_IMPORTANCE: Final = 3
 
@@ -296,7 +305,8 @@ class Profile:
     ethnicity: GB 3304 code (1 = Han) or None.  religion: RELIGION_* 0..6 or None.
     hobbies, personality: tags such as '旅游', '开朗'.
     about: free self-description (Chinese), tokenised with jieba.
-    status: 'active' | 'paused' | 'expired' | 'hidden' | 'completed' | 'abandoned' (only
+    status: 'active' | 'paused' | 'expired' | 'hidden' | 'completed' | 'abandoned' |
+        'not_offered' (only
         'active' is matched); hidden: extra flag, True hides too.
     prefs: the member's Preferences.
     """

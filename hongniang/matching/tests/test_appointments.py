@@ -38,6 +38,7 @@ def two_teams(org):
             sex=sex,
             birthday=date(year, 2, 2),
             service_status=c.ServiceStatus.IN_SERVICE,
+            sales_stage=c.SalesStage.SIGNED,
             **extra,
         )
 

@@ -13,6 +13,8 @@ from hongniang.members.tests.helpers import add_member
 from hongniang.staff.tests.factories import PASSWORD, role_with
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+# Signed members in service: the ones the candidate setting offers by default.
+SERVED = {"sales_stage": c.SalesStage.SIGNED, "service_status": c.ServiceStatus.IN_SERVICE}
 
 
 def test_recommend_decline_reranks_then_arrange_appointment(page, org):
@@ -30,6 +32,7 @@ def test_recommend_decline_reranks_then_arrange_appointment(page, org):
     org["aa1"].save()
     her = add_member(
         org["aa1"],
+        **SERVED,
         name="小芳",
         sex=c.Sex.FEMALE,
         birthday=date(1995, 3, 1),
@@ -39,6 +42,7 @@ def test_recommend_decline_reranks_then_arrange_appointment(page, org):
     for name, age, height in (("阿强", 30, 178), ("阿明", 34, 172), ("阿伟", 36, 170)):
         add_member(
             org["aa1"],
+            **SERVED,
             name=name,
             sex=c.Sex.MALE,
             height=height,
@@ -113,8 +117,8 @@ def test_partner_side_records_its_members_attendance(page, org):
     for key in ("aa1", "bb1"):
         org[key].role = role
         org[key].save()
-    her = add_member(org["aa1"], name="林晓", sex=c.Sex.FEMALE, birthday=date(1995, 3, 1))
-    him = add_member(org["bb1"], name="周宇", sex=c.Sex.MALE, birthday=date(1992, 3, 1))
+    her = add_member(org["aa1"], name="林晓", sex=c.Sex.FEMALE, birthday=date(1995, 3, 1), **SERVED)
+    him = add_member(org["bb1"], name="周宇", sex=c.Sex.MALE, birthday=date(1992, 3, 1), **SERVED)
     appt = services.appointment_create(
         actor=org["aa1"],
         appointment=Appointment(
@@ -162,8 +166,8 @@ def test_matching_pages_name_every_control(page, org):
     for key in ("aa1", "bb1"):
         org[key].role = role
         org[key].save()
-    her = add_member(org["aa1"], name="林晓", sex=c.Sex.FEMALE, birthday=date(1995, 3, 1))
-    him = add_member(org["bb1"], name="周宇", sex=c.Sex.MALE, birthday=date(1992, 3, 1))
+    her = add_member(org["aa1"], name="林晓", sex=c.Sex.FEMALE, birthday=date(1995, 3, 1), **SERVED)
+    him = add_member(org["bb1"], name="周宇", sex=c.Sex.MALE, birthday=date(1992, 3, 1), **SERVED)
     services.recommend(actor=org["aa1"], member=her, candidate=him, reason="合适")
     appt = services.appointment_create(
         actor=org["aa1"],

@@ -28,6 +28,7 @@ def people(org):
         sex=c.Sex.FEMALE,
         birthday=date(1995, 1, 1),
         service_status=c.ServiceStatus.IN_SERVICE,
+        sales_stage=c.SalesStage.SIGNED,
         hobbies=["travel", "photography"],
         preference={"age_min": 25, "age_max": 40},
     )
@@ -39,6 +40,7 @@ def people(org):
             height=175,
             birthday=date(timezone.localdate().year - 30 - i, 3, 1),
             service_status=c.ServiceStatus.IN_SERVICE,
+            sales_stage=c.SalesStage.SIGNED,
             hobbies=["travel"],
         )
         for i in range(3)
@@ -153,9 +155,8 @@ def test_corrupt_stored_answers_do_not_break_the_build(client, people):
 OUT_OF_MATCHING = {
     "hidden": {"is_hidden": True},
     "abandoned": {"sales_stage": c.SalesStage.ABANDONED},
-    "service completed": {"service_status": c.ServiceStatus.COMPLETED},
+    "service finished": {"service_status": c.ServiceStatus.FINISHED},
     "service paused": {"service_status": c.ServiceStatus.PAUSED},
-    "service expired": {"service_status": c.ServiceStatus.EXPIRED},
 }
 
 
@@ -182,13 +183,35 @@ def test_excluded_members_leave_the_running_engine_at_once(client, people, field
     assert out.pk not in candidate_ids(client, people["her"])
 
 
-def test_not_yet_started_and_following_members_are_matched(client, people):
+def test_leads_are_offered_only_with_consent_or_when_the_setting_opens_their_state(client, people):
+    """The candidate setting (issue 10): by default signed members in service, and members who
+    agreed to be introduced; the engine honours it at once when the setting changes."""
+    from hongniang.siteconfig.models import SiteSettings
+
     lead = people["men"][1]
-    Member.objects.filter(pk=lead.pk).update(
-        service_status=c.ServiceStatus.NOT_STARTED, sales_stage=c.SalesStage.FOLLOWING
-    )
+    lead.service_status, lead.sales_stage = c.ServiceStatus.NOT_STARTED, c.SalesStage.FOLLOWING
+    lead.save()
     client.force_login(people["aa1"])
+    assert lead.pk not in candidate_ids(client, people["her"])
+    lead.consents_to_introduction = True
+    lead.save()
     assert lead.pk in candidate_ids(client, people["her"])
+    site = SiteSettings.load()
+    site.candidate_consenting = False
+    site.save()
+    assert lead.pk not in candidate_ids(client, people["her"])
+    site.candidate_states = ["signed/in_service", "following/not_started"]
+    site.save()
+    assert lead.pk in candidate_ids(client, people["her"])
+    # Never a paused member, whatever the setting and the consent.
+    site.candidate_states = ["signed/in_service", "following/not_started", "signed/paused"]
+    site.candidate_consenting = True
+    site.save()
+    paused = people["men"][0]
+    paused.service_status = c.ServiceStatus.PAUSED
+    paused.consents_to_introduction = True
+    paused.save()
+    assert paused.pk not in candidate_ids(client, people["her"])
 
 
 def test_birthday_older_than_100_is_the_limit(people):

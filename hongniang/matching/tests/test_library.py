@@ -36,6 +36,7 @@ def people(org):
         sex=c.Sex.FEMALE,
         birthday=date(1995, 1, 1),
         service_status=c.ServiceStatus.IN_SERVICE,
+        sales_stage=c.SalesStage.SIGNED,
         preference={"age_min": 28, "age_max": 36, "age_importance": 3},
     )
     men = {
@@ -46,6 +47,7 @@ def people(org):
             height=175,
             birthday=date(timezone.localdate().year - age, 1, 1),
             service_status=c.ServiceStatus.IN_SERVICE,
+            sales_stage=c.SalesStage.SIGNED,
             preference={"age_min": 25, "age_max": 34},
         )
         for age in (29, 33, 36)

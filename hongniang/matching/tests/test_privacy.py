@@ -41,6 +41,7 @@ def _marked(actor, tag, *, name, sex, birthday, mobile, **extra):
         mobile=mobile,
         id_number=number,
         service_status=c.ServiceStatus.IN_SERVICE,
+        sales_stage=c.SalesStage.SIGNED,
         **extra,
     )
     markers = {
@@ -91,6 +92,7 @@ def teams(org):
         sex=c.Sex.MALE,
         birthday=date(1993, 1, 1),
         service_status=c.ServiceStatus.IN_SERVICE,
+        sales_stage=c.SalesStage.SIGNED,
     )
     b_woman = add_member(
         org["bb1"],
@@ -98,6 +100,7 @@ def teams(org):
         sex=c.Sex.FEMALE,
         birthday=date(1996, 1, 1),
         service_status=c.ServiceStatus.IN_SERVICE,
+        sales_stage=c.SalesStage.SIGNED,
     )
     # Team A acts on team B's members: notices reach bb1, rows appear in bb1's lists.
     aa1 = org["aa1"]

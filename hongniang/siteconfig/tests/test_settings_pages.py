@@ -25,6 +25,12 @@ def settings_data(**extra):
         "matchmaker_page_size": 10,
         "crm_page_size": 30,
         "about_us": "关于我们",
+        "candidate_states": ["signed/in_service"],
+        "candidate_consenting": "on",
+        "pool_return_days": 15,
+        "pool_claim_limit": 50,
+        "allocation_accept_hours": 24,
+        "stalled_pair_days": 7,
     }
     data.update(extra)
     return data
@@ -168,3 +174,21 @@ def test_audit_trail_includes_member_changes(client, org):
     entries = page.context["page"].object_list
     change = next(e for e in entries if e.record.history_type == "~")
     assert any(new == "新名" for _label, _old, new in change.changes())
+
+
+@pytest.mark.django_db
+def test_candidate_setting_saved_from_the_form(client, org):
+    client.force_login(org["admin"])
+    response = client.post(
+        reverse("siteconfig:edit"),
+        settings_data(candidate_states=["signed/in_service", "new/not_started"]),
+    )
+    assert response.status_code == 302
+    site = SiteSettings.load()
+    assert set(site.candidate_states) == {"signed/in_service", "new/not_started"}
+    # A state that is never offered is not a choice.
+    response = client.post(
+        reverse("siteconfig:edit"), settings_data(candidate_states=["abandoned/not_started"])
+    )
+    assert response.status_code == 200
+    assert set(SiteSettings.load().candidate_states) == {"signed/in_service", "new/not_started"}

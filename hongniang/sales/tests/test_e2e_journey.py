@@ -1,0 +1,84 @@
+"""The member page's journey buttons and the follow-up form, in a real browser."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from hongniang.conftest import login, shot
+from hongniang.members import choices as c
+from hongniang.members.models import Member
+from hongniang.members.tests.helpers import add_member
+from hongniang.sales.models import FollowUp
+from hongniang.staff.tests.factories import PASSWORD, role_with
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_follow_up_then_sign_then_start_pause_service(page, org):
+    role = role_with(
+        "members.view",
+        "members.add",
+        "members.edit",
+        "presales.view",
+        "presales.add",
+        "presales.edit",
+        "presales.approve",
+        "aftersales.view",
+        "aftersales.add",
+        "aftersales.edit",
+    )
+    org["aa1"].role = role
+    org["aa1"].save()
+    member = add_member(org["aa1"], name="小芳")
+    base = page.base_url
+    login(page, "aa1", PASSWORD)
+    page.goto(f"{base}/members/{member.pk}/")
+    steps = page.locator("#journey-steps")
+    assert steps.get_by_role("button", name="标记已签约").count() == 1
+    assert steps.get_by_role("link", name="放弃").count() == 1
+    assert steps.get_by_role("button", name="开始服务").count() == 0  # not signed yet
+    shot(page, "journey-member-new")
+
+    # The follow-up form of whitepaper 2.5.2.
+    steps.get_by_role("link", name="添加跟进").click()
+    page.wait_for_url(f"{base}/sales/members/{member.pk}/follow-ups/new/")
+    page.select_option("#id_effective", "1")
+    page.select_option("#id_intention", "strong")
+    page.select_option("#id_sign_state", "negotiating")
+    page.select_option("#id_unsigned_reason", "price")
+    tomorrow = timezone.localtime() + timedelta(days=1)
+    page.fill("#id_next_contact_at", tomorrow.strftime("%Y-%m-%dT10:00"))
+    page.fill("#id_remark", "第一次联系，主要是价格觉得比较高，重点跟进")
+    page.fill("#id_tags_text", "价格高，重点")
+    shot(page, "journey-follow-up-form")
+    page.click("button:has-text('保存')")
+    page.wait_for_url(f"{base}/sales/members/{member.pk}/follow-ups/")
+    assert "第一次联系" in page.locator("#follow-ups").inner_text()
+    shot(page, "journey-follow-ups")
+    follow_up = FollowUp.objects.get()
+    assert follow_up.tag_list == ["价格高", "重点"] and follow_up.intention == "strong"
+    assert timezone.localtime(follow_up.next_contact_at).hour == 10
+    member.refresh_from_db()
+    assert member.sales_stage == c.SalesStage.FOLLOWING and member.follow_up_count == 1
+
+    # Mark signed (asks for confirmation), then start and pause the service.
+    page.goto(f"{base}/members/{member.pk}/")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("#journey-steps").get_by_role("button", name="标记已签约").click()
+    page.wait_for_selector(".alert-success")
+    page.locator("#journey-steps").get_by_role("button", name="开始服务").click()
+    page.wait_for_selector(".alert-success")
+    page.locator("#journey-steps").get_by_role("link", name="暂停服务").click()
+    page.fill("#id_reason", "出差三个月")
+    page.fill("#id_until", (timezone.localdate() + timedelta(days=90)).isoformat())
+    page.click("button:has-text('暂停服务')")
+    page.wait_for_selector(".alert-success")
+    member = Member.objects.get(pk=member.pk)
+    assert (member.sales_stage, member.service_status) == (
+        c.SalesStage.SIGNED,
+        c.ServiceStatus.PAUSED,
+    )
+    assert member.pause_until == timezone.localdate() + timedelta(days=90)
+    assert page.locator("#journey-steps").get_by_role("button", name="恢复服务").count() == 1
+    shot(page, "journey-member-paused")
