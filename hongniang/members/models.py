@@ -280,27 +280,27 @@ class Member(models.Model):
                 fields=["birthday", "id", "presales_owner", "aftersales_owner"],
                 name="member_birthday_list",
             ),
-            # The follow-up lists (by number of follow-ups) and their tab counts.
+            # The follow-up lists and their tab counts: a stage and a range of follow-up counts.
             models.Index(
                 fields=[
+                    "sales_stage",
                     "follow_up_count",
                     "registered_at",
                     "id",
                     "presales_owner",
                     "aftersales_owner",
-                    "sales_stage",
                     "store",
                 ],
                 name="member_followup_list",
             ),
             models.Index(
                 fields=[
+                    "sales_stage",
                     "service_note_count",
                     "registered_at",
                     "id",
                     "presales_owner",
                     "aftersales_owner",
-                    "sales_stage",
                     "store",
                 ],
                 name="member_service_note_list",

@@ -1,12 +1,12 @@
 """Reads of members, always scoped to the viewer."""
 
 import calendar
-import contextlib
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import CharField, Func, Q, QuerySet
+from django.db.models.lookups import Exact, In
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -310,7 +310,6 @@ REGISTRATION_WINDOWS = {
     "more": _("More than a month ago"),
 }
 OPEN_STAGES = (c.SalesStage.NEW, c.SalesStage.FOLLOWING)
-_OLDEST_BIRTH_YEARS = 100  # birthdays are looked up year by year, as far back as this
 
 
 def _bucket_q(field: str, key: str) -> Q:
@@ -332,26 +331,40 @@ def registration_window_q(key: str) -> Q:
     return Q(registered_at__gte=day_start(starts[key])) if key in starts else Q()
 
 
+class DatePart(Func):
+    """Month ("m") or month-day ("md") of a date as text ("11", "11-25"), computed by the
+    database itself: Django's month/day lookups on SQLite call back into Python for every row."""
+
+    FORMATS = {"m": ("%m", "MM"), "md": ("%m-%d", "MM-DD")}
+    output_field = CharField()
+
+    def __init__(self, expression, part: str):
+        self.part = part
+        super().__init__(expression)
+
+    def _with_format(self, compiler, connection, function: str, fmt: str, first: bool):
+        # The format goes as a query parameter: a "%" in the SQL text would be taken for one.
+        sql, params = compiler.compile(self.source_expressions[0])
+        if first:
+            return f"{function}(%s, {sql})", (fmt, *params)
+        return f"{function}({sql}, %s)", (*params, fmt)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self._with_format(compiler, connection, "strftime", self.FORMATS[self.part][0], True)
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self._with_format(compiler, connection, "to_char", self.FORMATS[self.part][1], False)
+
+
 def birthday_q(today: date, *, month: bool = False) -> Q:
-    """Members born on this day (or in this month) of any year, as exact dates and ranges the
-    birthday index answers (a month/day extraction would read every row). On 28 February of a
+    """Members whose birthday is today (or this month), whatever the year. On 28 February of a
     common year, those born on 29 February have their birthday too."""
-    q = Q(pk__in=[])
-    for year in range(today.year - _OLDEST_BIRTH_YEARS, today.year + 1):
-        if month:
-            start = date(year, today.month, 1)
-            end = date(year + (today.month == 12), today.month % 12 + 1, 1)
-            q |= Q(birthday__gte=start, birthday__lt=end)
-            continue
-        days = []
-        with contextlib.suppress(ValueError):  # 29 February in a common year: nobody is born
-            days.append(today.replace(year=year))
-        leap_day = (today.month, today.day) == (2, 28) and not calendar.isleap(today.year)
-        if leap_day and calendar.isleap(year):
-            days.append(date(year, 2, 29))
-        if days:
-            q |= Q(birthday__in=days)
-    return q
+    if month:
+        return Q(Exact(DatePart("birthday", "m"), f"{today:%m}"))
+    days = [f"{today:%m-%d}"]
+    if (today.month, today.day) == (2, 28) and not calendar.isleap(today.year):
+        days.append("02-29")
+    return Q(In(DatePart("birthday", "md"), days))
 
 
 def presales_members(*, viewer, listing: str, filters: dict | None = None) -> QuerySet:
