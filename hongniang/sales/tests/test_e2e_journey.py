@@ -82,3 +82,46 @@ def test_follow_up_then_sign_then_start_pause_service(page, org):
     assert member.pause_until == timezone.localdate() + timedelta(days=90)
     assert page.locator("#journey-steps").get_by_role("button", name="恢复服务").count() == 1
     shot(page, "journey-member-paused")
+
+
+def test_lists_pool_and_candidate_setting_pages(page, org):
+    from hongniang.members import services as member_services
+
+    role = role_with(
+        "members.view",
+        "members.add",
+        "members.edit",
+        "presales.view",
+        "presales.add",
+        "aftersales.view",
+    )
+    org["aa1"].role = role
+    org["aa1"].save()
+    org["aa2"].role = role
+    org["aa2"].save()
+    add_member(org["aa1"], name="未跟进")
+    released = add_member(org["aa1"], name="公海会员")
+    member_services.member_release(actor=org["aa1"], member=released, reason="联系不上")
+    base = page.base_url
+    login(page, "aa2", PASSWORD)
+    page.goto(f"{base}/members/public-pool/")
+    assert "公海会员" in page.locator("tbody").inner_text()
+    shot(page, "journey-public-pool")
+    page.check(f"input[name=members][value='{released.pk}']")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("button:has-text('领取所选')")
+    page.wait_for_selector(".alert-success")
+    assert Member.objects.get(pk=released.pk).presales_owner_id == org["aa2"].pk
+    page.goto(f"{base}/members/presales/?list=not_followed")
+    assert "公海会员" in page.locator("tbody").inner_text()
+    shot(page, "journey-presales-list")
+    page.context.clear_cookies()
+    login(page, "admin", PASSWORD)
+    page.goto(f"{base}/settings/")
+    page.check("input[name=candidate_states][value='following/not_started']")
+    shot(page, "journey-candidate-setting")
+    page.click("button:has-text('保存')")
+    page.wait_for_selector(".alert-success")
+    from hongniang.siteconfig.models import SiteSettings
+
+    assert "following/not_started" in SiteSettings.load().candidate_states
