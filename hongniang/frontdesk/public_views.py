@@ -34,7 +34,9 @@ def consult(request):
     if request.method != "POST":
         return render(request, "frontdesk/consult.html", {"form": form})
     address = throttle.client_address(request)
-    if throttle.hit(throttle.CONSULT_PER_ADDRESS, address):
+    if throttle.hit(throttle.ATTEMPTS_PER_ADDRESS, address) or throttle.exceeded(
+        throttle.CONSULT_PER_ADDRESS, address
+    ):
         return _too_many(request, "frontdesk/consult.html", {"form": form})
     if not form.is_valid():
         return render(request, "frontdesk/consult.html", {"form": form})
@@ -42,6 +44,7 @@ def consult(request):
         return redirect("frontdesk:consult_thanks")  # a robot: thanked, nothing kept
     if throttle.hit(throttle.CONSULT_PER_MOBILE, form.cleaned_data["mobile"]):
         return _too_many(request, "frontdesk/consult.html", {"form": form})
+    throttle.hit(throttle.CONSULT_PER_ADDRESS, address)
     services.consultation_submit(
         name=form.cleaned_data["name"],
         mobile=form.cleaned_data["mobile"],
@@ -69,7 +72,10 @@ def join(request):
     context = {"form": form, "pref_form": pref_form, "referrer": services.referrer_for(code)}
     if request.method != "POST":
         return render(request, "frontdesk/join.html", context)
-    if throttle.hit(throttle.REGISTER_PER_ADDRESS, throttle.client_address(request)):
+    address = throttle.client_address(request)
+    if throttle.hit(throttle.ATTEMPTS_PER_ADDRESS, address) or throttle.exceeded(
+        throttle.REGISTER_PER_ADDRESS, address
+    ):
         return _too_many(request, "frontdesk/join.html", context)
     valid = form.is_valid() & pref_form.is_valid()  # both, so every error shows at once
     if valid and form.cleaned_data["website"]:
@@ -87,6 +93,7 @@ def join(request):
         except ValidationError as exc:
             _add_errors(form, pref_form, exc)
         else:
+            throttle.hit(throttle.REGISTER_PER_ADDRESS, address)
             return redirect("frontdesk:join_thanks")
     return render(request, "frontdesk/join.html", context)
 

@@ -20,9 +20,12 @@ class Limit:
     seconds: int
 
 
+# What is kept (consultations, registrations) is limited tightly; attempts (a form sent back
+# with errors) loosely, so that a visitor fixing typos is not locked out but a robot is.
 CONSULT_PER_ADDRESS = Limit("consult-ip", 5, 3600)
 CONSULT_PER_MOBILE = Limit("consult-mobile", 3, 86400)
 REGISTER_PER_ADDRESS = Limit("register-ip", 5, 3600)
+ATTEMPTS_PER_ADDRESS = Limit("attempt-ip", 30, 3600)
 CHECKS_PER_ADDRESS = Limit("check-ip", 30, 60)
 
 

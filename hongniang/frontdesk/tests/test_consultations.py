@@ -181,3 +181,13 @@ def test_convert_to_member_prefills_and_lands_in_the_pool(client, org, consultat
     consultation.refresh_from_db()
     assert consultation.member == member and consultation.status == "done"
     assert client.get(url).status_code == 302  # converted once only
+
+
+@pytest.mark.parametrize("url", ["/consult/", "/consult/thanks/", "/join/", "/join/thanks/"])
+def test_public_pages_carry_the_strict_policy_and_need_no_login(client, url, regions):
+    from hongniang.workbench.tests.test_csp import EXPECTED, _policy
+
+    response = client.get(url)
+    assert response.status_code == 200
+    assert _policy(response) | EXPECTED == _policy(response)
+    assert 'class="navbar navbar-vertical' not in response.content.decode()  # not the workbench

@@ -115,10 +115,22 @@ def test_the_honeypot_keeps_nothing(client, lead_store, regions):
 
 
 def test_registrations_are_limited_per_address(client, lead_store, regions):
-    for _ in range(throttle.REGISTER_PER_ADDRESS.count):
+    limit = throttle.REGISTER_PER_ADDRESS.count
+    for i in range(limit):
+        data = valid(username=f"visitor{i}", mobile=f"1391234000{i}")
+        assert client.post("/join/", data).status_code == 302
+    refused = client.post("/join/", valid())
+    assert refused.status_code == 429 and "太频繁" in refused.content.decode()
+    assert Member.objects.count() == limit
+
+
+def test_a_visitor_fixing_typos_is_not_locked_out_but_a_robot_is(client, lead_store, regions):
+    for _ in range(throttle.REGISTER_PER_ADDRESS.count + 1):
+        assert client.post("/join/", {"username": ""}).status_code == 200
+    assert client.post("/join/", valid()).status_code == 302
+    for _ in range(throttle.ATTEMPTS_PER_ADDRESS.count):
         client.post("/join/", {"username": ""})
-    assert client.post("/join/", valid()).status_code == 429
-    assert not Member.objects.exists()
+    assert client.post("/join/", valid(username="late1", mobile="13912340001")).status_code == 429
 
 
 CONFIGURABLE = [key for _title, keys in configurable_fields() for key, _label in keys]
