@@ -714,7 +714,9 @@ def allocations_expire(*, now=None) -> int:
     ):
         with transaction.atomic():
             allocation = (
-                Allocation.objects.select_for_update().select_related("to_staff", "by").get(pk=pk)
+                Allocation.objects.select_for_update(of=("self",))
+                .select_related("to_staff", "by")
+                .get(pk=pk)
             )
             if allocation.status != AllocationStatus.PENDING:
                 continue
