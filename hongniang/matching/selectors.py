@@ -101,7 +101,10 @@ def pair_problems(member: Member, partner: Member) -> list[str]:
     for who in (member, partner):
         if not _offerable(who):
             problems.append(
-                _("%(name)s is not open to matching (hidden, abandoned, service ended or married).")
+                _(
+                    "%(name)s is not open to matching (hidden, abandoned, paused, service "
+                    "ended, married, or not offered by the candidate setting)."
+                )
                 % {"name": _("The member") if who is member else _("The partner")}
             )
     if problems:

@@ -37,6 +37,12 @@ class Command(BaseCommand):
             seed_members = None
         if seed_members is not None and members:
             seed_members(target=members, people=people, verbose=not quiet)
+        try:
+            from hongniang.sales.demo import seed_follow_ups
+        except ImportError:
+            pass
+        else:
+            seed_follow_ups()
         if quiet:
             return
         self.stdout.write(

@@ -1,0 +1,64 @@
+"""Demo follow-ups: notes behind the demo members' follow-up counts (for the first members only:
+the 100,000-member bench keeps its counts without writing half a million notes)."""
+
+from datetime import timedelta
+
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from hongniang.members.models import AllocationKind, Member
+from hongniang.sales.models import FollowUp, Intention, SignState, UnsignedReason, join_tags
+
+REMARKS = (
+    "第一次联系，主要是价格觉得比较高，重点跟进",
+    "会员在对比其他机构，约了周末到店面谈",
+    "电话未接通，已发短信",
+    "聊了择偶要求，希望对方在广州有房",
+    "会员最近工作忙，下周再联系",
+    "介绍了服务套餐，会员有兴趣",
+)
+TAGS = (("价格高",), ("对比",), ("未接通",), ("择偶要求",), ("忙",), ("有意向", "重点"))
+
+
+def seed_follow_ups(*, first: int = 2000) -> int:
+    """Write the notes the demo counts promise, for the first `first` members that have none."""
+    has_notes = FollowUp.objects.filter(member=OuterRef("pk"))
+    members = (
+        Member.objects.filter(Q(follow_up_count__gt=0) | Q(service_note_count__gt=0))
+        .exclude(Exists(has_notes))
+        .filter(Q(presales_owner__isnull=False) | Q(aftersales_owner__isnull=False))
+        .order_by("pk")[:first]
+    )
+    intentions, states, reasons = Intention.values, SignState.values, UnsignedReason.values
+    rows = []
+    now = timezone.now()
+    for member in members:
+        start = member.registered_at
+        span = max((now - start).total_seconds(), 3600)
+        notes = [(AllocationKind.PRESALES, member.presales_owner_id)] * member.follow_up_count
+        notes += [
+            (AllocationKind.AFTERSALES, member.aftersales_owner_id or member.presales_owner_id)
+        ] * member.service_note_count
+        for i, (phase, author) in enumerate(notes):
+            author = author or member.presales_owner_id or member.aftersales_owner_id
+            k = member.pk + i
+            contacted = start + timedelta(seconds=span * (i + 1) / (len(notes) + 1))
+            rows.append(
+                FollowUp(
+                    member_id=member.pk,
+                    author_id=author,
+                    phase=phase,
+                    effective=k % 4 != 0,
+                    intention=intentions[k % len(intentions)],
+                    sign_state=states[k % len(states)] if phase == AllocationKind.PRESALES else "",
+                    unsigned_reason=reasons[k % len(reasons)]
+                    if phase == AllocationKind.PRESALES
+                    else "",
+                    contacted_at=contacted,
+                    next_contact_at=contacted + timedelta(days=3),
+                    remark=REMARKS[k % len(REMARKS)],
+                    tags=join_tags(TAGS[k % len(TAGS)]),
+                )
+            )
+    FollowUp.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)
