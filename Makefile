@@ -70,6 +70,7 @@ bench: deps assets
 	$(PYTHON) bench/engine_bench.py
 	$(PYTHON) bench/pages_bench.py
 	$(PYTHON) bench/export_bench.py
+	$(PYTHON) bench/import_bench.py
 
 lint: deps
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/lint-imports

@@ -123,6 +123,9 @@ def _quoted(value, exc: ValidationError) -> str:
     }
 
 
+_MISSING = object()
+
+
 class FieldRules:
     """The rules of each importable field, taken once from the member and preference forms and
     models: required or not, the form field's cleaning and the model field's validators."""
@@ -139,8 +142,25 @@ class FieldRules:
         # Region fields are checked against the table loaded once (the form field asks the
         # database for each value).
         self.region_levels = dict(Region.objects.values_list("code", "level"))
+        self._cache: dict = {}
 
     def clean(self, key: str, value):
+        """The checked value, or ValidationError. Remembered per (field, value)."""
+        try:
+            cached = self._cache.get((key, value), _MISSING)
+        except TypeError:  # a list: not remembered
+            return self._clean(key, value)
+        if cached is _MISSING:
+            try:
+                cached = self._clean(key, value)
+            except ValidationError as exc:
+                cached = exc
+            self._cache[key, value] = cached
+        if isinstance(cached, ValidationError):
+            raise cached
+        return cached
+
+    def _clean(self, key: str, value):
         form_field = self.fields[key]
         if isinstance(form_field, RegionField):
             level = self.region_levels.get(str(value))

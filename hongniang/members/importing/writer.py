@@ -15,7 +15,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -36,11 +36,125 @@ from hongniang.members.models import (
     MatePreference,
     Member,
     MemberEvent,
-    order_multi_selects,
 )
 from hongniang.members.signals import members_bulk_changed
 
-INSERT_BATCH = 500
+INSERT_BATCH = 500  # rows per statement of the ORM's bulk updates
+EXECUTE_BATCH = 5000  # rows per executemany of the inserts
+
+
+def _remembered(prep):
+    """A field's conversion to the database's form, remembered per value: an import repeats the
+    same timestamp on every row and the same few thousand birthdays."""
+    memo = {}
+
+    def convert(value):
+        try:
+            return memo[value]
+        except KeyError:
+            found = memo[value] = prep(value, connection)
+            return found
+        except TypeError:  # a list or dict (JSON): not hashable
+            return prep(value, connection)
+
+    return convert
+
+
+class _Table:
+    """Rows of one table written with ``executemany``: the ORM compiles each value of a bulk
+    insert in Python (about 10 µs a value, minutes for 100,000 members); here a row is a list
+    of values already in the database's form, built from the defaults and the given fields."""
+
+    # Field types whose Python value needs the backend's conversion (dates, JSON, …); the
+    # others (text, numbers, booleans, foreign keys) go to the driver as they are.
+    _CONVERTED = {"DateField", "DateTimeField", "JSONField", "DecimalField", "UUIDField"}
+
+    def __init__(self, model, *, with_id: bool):
+        self.model = model
+        self.fields = [
+            f
+            for f in model._meta.concrete_fields
+            if with_id or not (f.primary_key and f.get_internal_type().endswith("AutoField"))
+        ]
+        self.index = {}
+        self.converters = []
+        for i, f in enumerate(self.fields):
+            self.index[f.attname] = i
+            if f.name != f.attname:
+                self.index.setdefault(f.name, i)
+            self.converters.append(
+                _remembered(f.get_db_prep_save)
+                if f.get_internal_type() in self._CONVERTED
+                else None
+            )
+        self._defaults = None
+
+    def _prepared(self, field, value):
+        converter = self.converters[self.index[field.attname]]
+        return converter(value) if converter else value
+
+    def defaults(self) -> list:
+        if self._defaults is None:  # needs the connection, so not at import time
+            self._defaults = [self._prepared(f, f.get_default()) for f in self.fields]
+        return self._defaults
+
+    def row(self, values: dict) -> list:
+        row = list(self.defaults())
+        index, converters = self.index, self.converters
+        for name, value in values.items():
+            i = index.get(name)
+            if i is not None:
+                converter = converters[i]
+                row[i] = converter(value) if converter else value
+        return row
+
+    def insert(self, rows: list[list]) -> None:
+        if not rows:
+            return
+        qn = connection.ops.quote_name
+        columns = ", ".join(qn(f.column) for f in self.fields)
+        marks = ", ".join(["%s"] * len(self.fields))
+        table = qn(self.model._meta.db_table)
+        sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608 - model's names
+        with connection.cursor() as cursor:
+            for start in range(0, len(rows), EXECUTE_BATCH):
+                cursor.executemany(sql, rows[start : start + EXECUTE_BATCH])
+
+
+_MEMBERS = _Table(Member, with_id=True)
+# Historical rows keep the member's id in a plain column; their own key is the database's.
+_MEMBER_HISTORY = _Table(Member.history.model, with_id=False)
+_PREFERENCES = _Table(MatePreference, with_id=True)
+_PREFERENCE_HISTORY = _Table(MatePreference.history.model, with_id=False)
+_ALLOCATIONS = _Table(Allocation, with_id=False)
+_EVENTS = _Table(MemberEvent, with_id=False)
+
+
+def _reserve_ids(model, count: int) -> range | list[int]:
+    """Primary keys for ``count`` new rows of ``model``, taken inside the write transaction.
+
+    SQLite: the transaction holds the database's write lock, so the ids after the largest ever
+    handed out (AUTOINCREMENT's ``sqlite_sequence``; a deleted member's id is never reused: its
+    history keeps it) are free. PostgreSQL: the table's sequence hands them out.
+    """
+    if not count:
+        return []
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                [table, count],
+            )
+            return [row[0] for row in cursor.fetchall()]
+        quoted = connection.ops.quote_name(table)  # the model's own table name
+        cursor.execute(
+            f"SELECT MAX(n) FROM (SELECT MAX(id) AS n FROM {quoted} "  # noqa: S608
+            "UNION ALL SELECT seq FROM sqlite_sequence WHERE name = %s)",
+            [table],
+        )
+        last = cursor.fetchone()[0] or 0
+    return range(last + 1, last + 1 + count)
 
 
 @dataclass
@@ -64,42 +178,47 @@ class _Update:
 
 @dataclass
 class Prepared:
-    new: list[tuple[RowOutcome, Member]]
+    new: list[tuple[RowOutcome, dict]]  # a new member's field values (attnames)
     updates: list[_Update]
     unchanged: int
     skipped: int
+    now: object
 
 
 def prepare(outcomes: list[RowOutcome], actor, *, mode: str) -> Prepared:
-    """The rows to insert and the updates to make, computed outside any transaction."""
+    """The rows to insert and the updates to make, computed outside any transaction: field
+    values, ciphertexts (in one batch per column), masks."""
     now = timezone.now()
     new = [o for o in outcomes if o.status == Status.NEW]
     mobiles = pd.encrypt_many([o.mobile for o in new])
     ids = pd.encrypt_many([o.id_number for o in new])
-    members = []
+    rows = []
     for o, mobile_encrypted, id_encrypted in zip(new, mobiles, ids, strict=True):
-        member = Member(
+        values = {
             **o.values,
-            mobile_encrypted=mobile_encrypted,
-            mobile_hash=o.mobile_hash,
-            mobile_masked=pd.mask_mobile(o.mobile) if o.mobile else "",
-            id_number_encrypted=id_encrypted,
-            id_number_hash=o.id_hash,
-            id_number_masked=pd.mask_id_number(o.id_number) if o.id_number else "",
-            source=c.Source.IMPORT,
-            created_by=actor,
-            store_id=actor.store_id,
-            registered_at=now,
-            presales_owner=actor,
-            allocated_at=now,
-        )
-        order_multi_selects(member)
-        members.append((o, member))
+            "mobile_encrypted": mobile_encrypted,
+            "mobile_hash": o.mobile_hash,
+            "mobile_masked": pd.mask_mobile(o.mobile) if o.mobile else "",
+            "id_number_encrypted": id_encrypted,
+            "id_number_hash": o.id_hash,
+            "id_number_masked": pd.mask_id_number(o.id_number) if o.id_number else "",
+            "source": c.Source.IMPORT,
+            "created_by_id": actor.pk,
+            "store_id": actor.store_id,
+            "registered_at": now,
+            "presales_owner_id": actor.pk,
+            "allocated_at": now,
+            "updated_at": now,
+        }
+        for name, choices in Member.MULTI_SELECTS.items():
+            if name in values:
+                values[name] = c.in_choice_order(values[name], choices)
+        rows.append((o, values))
     existing = [o for o in outcomes if o.status == Status.EXISTING]
     if mode != Mode.UPDATE:
-        return Prepared(members, [], 0, len(existing))
+        return Prepared(rows, [], 0, len(existing), now)
     updates, unchanged = _prepare_updates(existing, now)
-    return Prepared(members, updates, unchanged, 0)
+    return Prepared(rows, updates, unchanged, 0, now)
 
 
 def _prepare_updates(existing: list[RowOutcome], now) -> tuple[list[_Update], int]:
@@ -158,51 +277,66 @@ def write(
     job succeeded in the same transaction; ``on_written`` runs last inside it). If anything
     fails, nothing is saved."""
     result = WriteResult(skipped=prepared.skipped, unchanged=prepared.unchanged)
+    now = prepared.now
+    reason = _("Imported from %(file)s") % {"file": file_name[:100]}
     with commit():
         new = _turn_away_registered_meanwhile(prepared.new, result)
-        members = [m for _o, m in new]
-        Member.objects.bulk_create(members, batch_size=INSERT_BATCH)
-        reason = _("Imported from %(file)s") % {"file": file_name[:100]}
-        Member.history.bulk_history_create(
-            members, batch_size=INSERT_BATCH, default_user=actor, default_change_reason=reason
-        )
-        prefs = [MatePreference(member_id=m.pk, **o.pref) for o, m in new]
-        for p in prefs:
-            order_multi_selects(p)
-        MatePreference.objects.bulk_create(prefs, batch_size=INSERT_BATCH)
-        MatePreference.history.bulk_history_create(
-            prefs, batch_size=INSERT_BATCH, default_user=actor, default_change_reason=reason
-        )
-        Allocation.objects.bulk_create(
-            [
-                Allocation(
-                    member_id=m.pk,
-                    kind=AllocationKind.PRESALES,
-                    to_staff=actor,
-                    by=actor,
-                    remark=_("Entered by this matchmaker"),
+        member_ids = _reserve_ids(Member, len(new))
+        pref_ids = _reserve_ids(MatePreference, len(new))
+        members, histories, prefs, pref_histories, allocations, events = [], [], [], [], [], []
+        history = {"history_date": now, "history_type": "+", "history_user_id": actor.pk}
+        remark = _("Entered by this matchmaker")
+        for (o, values), member_id, pref_id in zip(new, member_ids, pref_ids, strict=True):
+            values["id"] = member_id
+            members.append(_MEMBERS.row(values))
+            histories.append(
+                _MEMBER_HISTORY.row({**values, **history, "history_change_reason": reason})
+            )
+            pref = {**o.pref, "id": pref_id, "member_id": member_id, "updated_at": now}
+            for name, choices in MatePreference.MULTI_SELECTS.items():
+                if name in pref:
+                    pref[name] = c.in_choice_order(pref[name], choices)
+            prefs.append(_PREFERENCES.row(pref))
+            pref_histories.append(
+                _PREFERENCE_HISTORY.row({**pref, **history, "history_change_reason": reason})
+            )
+            allocations.append(
+                _ALLOCATIONS.row(
+                    {
+                        "member_id": member_id,
+                        "kind": AllocationKind.PRESALES,
+                        "to_staff_id": actor.pk,
+                        "by_id": actor.pk,
+                        "remark": remark,
+                        "created_at": now,
+                    }
                 )
-                for m in members
-            ],
-            batch_size=INSERT_BATCH,
-        )
-        MemberEvent.objects.bulk_create(
-            [
-                MemberEvent(
-                    member_id=m.pk,
-                    actor=actor,
-                    kind=EventKind.IMPORTED,
-                    summary=(_("Imported from Excel, row %(row)s") % {"row": o.row})[:300],
-                    data={"row": o.row, "file": file_name[:200], "job": job_id},
+            )
+            events.append(
+                _EVENTS.row(
+                    {
+                        "member_id": member_id,
+                        "actor_id": actor.pk,
+                        "kind": EventKind.IMPORTED,
+                        "summary": (_("Imported from Excel, row %(row)s") % {"row": o.row})[:300],
+                        "data": {"row": o.row, "file": file_name[:200], "job": job_id},
+                        "created_at": now,
+                    }
                 )
-                for o, m in new
-            ],
-            batch_size=INSERT_BATCH,
-        )
+            )
+        for table, rows in (
+            (_MEMBERS, members),
+            (_MEMBER_HISTORY, histories),
+            (_PREFERENCES, prefs),
+            (_PREFERENCE_HISTORY, pref_histories),
+            (_ALLOCATIONS, allocations),
+            (_EVENTS, events),
+        ):
+            table.insert(rows)
         result.created = len(members)
         _write_updates(prepared.updates, actor, reason, job_id)
         result.updated = len(prepared.updates)
-        result.member_ids = [m.pk for m in members] + [u.member.pk for u in prepared.updates]
+        result.member_ids = list(member_ids) + [u.member.pk for u in prepared.updates]
         members_bulk_changed.send(sender=Member, member_ids=result.member_ids)
         if on_written is not None:
             on_written(result)
@@ -212,23 +346,23 @@ def write(
 def _turn_away_registered_meanwhile(new, result: WriteResult):
     """Leave out the rows whose mobile, ID number or username another writer has registered
     since the check (the unique constraints would otherwise fail the whole import)."""
-    taken_mobiles = _existing(Member.objects, "mobile_hash", {m.mobile_hash for _o, m in new})
-    taken_ids = _existing(Member.objects, "id_number_hash", {m.id_number_hash for _o, m in new})
-    taken_names = _existing(Member.objects, "username", {m.username for _o, m in new})
+    taken_mobiles = _existing(Member.objects, "mobile_hash", {v["mobile_hash"] for _o, v in new})
+    taken_ids = _existing(Member.objects, "id_number_hash", {v["id_number_hash"] for _o, v in new})
+    taken_names = _existing(Member.objects, "username", {v.get("username") for _o, v in new})
     if not (taken_mobiles or taken_ids or taken_names):
         return new
     kept = []
-    for o, m in new:
-        if m.mobile_hash in taken_mobiles:
+    for o, v in new:
+        if v["mobile_hash"] in taken_mobiles:
             o.error("mobile", _("This mobile number is already registered."))
-        if m.id_number_hash in taken_ids:
+        if v["id_number_hash"] in taken_ids:
             o.error("id_number", _("This ID number is already registered."))
-        if m.username in taken_names:
+        if v.get("username") in taken_names:
             o.error("username", _("This username is already taken."))
         if o.errors:
             result.turned_away.append(o)
         else:
-            kept.append((o, m))
+            kept.append((o, v))
     return kept
 
 

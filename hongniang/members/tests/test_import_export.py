@@ -16,9 +16,8 @@ from hongniang.jobs.models import Job, JobState
 from hongniang.members import choices as c
 from hongniang.members import excel, import_views, services
 from hongniang.members import personal_data as pd
-from hongniang.members.importing import pipeline
+from hongniang.members.importing import pipeline, writer
 from hongniang.members.models import (
-    Allocation,
     EventKind,
     MatePreference,
     Member,
@@ -368,7 +367,8 @@ def test_a_failure_half_way_saves_nothing(client, org, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(Allocation.objects, "bulk_create", broken)
+    # The allocations are written after the members, their history and preferences.
+    monkeypatch.setattr(writer._ALLOCATIONS, "insert", broken)
     job, response = confirm(client, token)
     assert job.state == JobState.FAILED and "disk full" in job.error
     assert Member.objects.count() == 0 and MemberEvent.objects.count() == 0

@@ -18,7 +18,7 @@ from hongniang.jobs.services import run_job
 from hongniang.members import choices as c
 from hongniang.members import tasks
 from hongniang.members.importing import pipeline, writer
-from hongniang.members.models import EventKind, MatePreference, Member
+from hongniang.members.models import EventKind, Member
 from hongniang.members.signals import members_bulk_changed
 from hongniang.members.tests.test_import_export import (
     add_member,
@@ -215,15 +215,15 @@ def test_a_job_run_again_after_a_failed_attempt_does_not_duplicate(
     again and run once more; its members are there exactly once."""
     client.force_login(org["aa1"])
     token = upload(client, xlsx([good_row(1), good_row(2)]))
-    real = MatePreference.objects.bulk_create
+    real = writer._PREFERENCES.insert
     state = {"fail": True}
 
-    def dies_once(*args, **kwargs):
+    def dies_once(rows):
         if state.pop("fail", False):
             raise SystemError("worker killed")
-        return real(*args, **kwargs)
+        return real(rows)
 
-    monkeypatch.setattr(MatePreference.objects, "bulk_create", dies_once)
+    monkeypatch.setattr(writer._PREFERENCES, "insert", dies_once)
     job, _r = confirm(client, token)
     assert job.state == JobState.FAILED and Member.objects.count() == 0
     # The upload is still there (the job removes it only when it succeeds): run it again.
