@@ -848,7 +848,7 @@ def store_upload(file) -> str:
     folder = upload_dir()
     folder.mkdir(parents=True, exist_ok=True)
     cutoff = time.time() - STALE_UPLOAD_SECONDS
-    for old in folder.glob("*.xlsx"):
+    for old in folder.iterdir():  # uploads and their previews' checked rows
         try:
             if old.stat().st_mtime < cutoff:
                 old.unlink()
@@ -863,7 +863,9 @@ def store_upload(file) -> str:
 
 
 def discard_upload(token: str) -> None:
-    upload_path(token).unlink(missing_ok=True)
+    path = upload_path(token)
+    path.unlink(missing_ok=True)
+    path.with_suffix(".checked").unlink(missing_ok=True)  # the preview's checked rows
 
 
 # --- Export -----------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from hongniang.jobs.periodic import periodic
 from hongniang.jobs.services import STALE_AFTER, job_task
 from hongniang.members import excel, selectors
 from hongniang.members.forms import MemberFilterForm
-from hongniang.members.importing import pipeline, report, writer
+from hongniang.members.importing import pipeline, report, snapshot, writer
 
 
 def export_queryset(viewer, query: str):
@@ -48,8 +48,13 @@ PREVIEW, CONFIRM = "preview", "confirm"
 WAIT_POLL = 2.0  # seconds between looks at the import ahead of this one
 
 
+def snapshot_path(token: str):
+    return excel.upload_path(token).with_suffix(".checked")
+
+
 def _check(run):
-    """Read the upload and check every row; the outcomes, the file's headers and the labels."""
+    """Read the upload and check every row, except against the registered members (the
+    caller's ``match_database``): the checker, the outcomes, the headers and the mapping."""
     params = run.params
     path = excel.upload_path(params["token"])
     if not path.exists():
@@ -66,10 +71,24 @@ def _check(run):
             pipeline.mapped_rows(source, mapping),
             total=total,
             progress=lambda done, total: run.progress(done, total),
+            database=False,
         )
     finally:
         source.close()
-    return outcomes, source.headers, report.Labels(source.headers, mapping)
+    return checker, outcomes, source.headers, mapping
+
+
+def _checked_by_preview(run):
+    """The preview's checked rows, when it checked this file with this mapping for this user:
+    the confirm then need not read and check the file again."""
+    params = run.params
+    saved = snapshot.load(snapshot_path(params["token"]))
+    if not saved or saved.get("actor") != run.job.created_by_id:
+        return None
+    if saved.get("mapping") != params.get("mapping") or saved.get("sheet") != params.get("sheet"):
+        return None
+    checker = pipeline.Checker(run.job.created_by)
+    return checker, saved["outcomes"], saved["headers"], saved["mapping"]
 
 
 def _attach_rows_to_fix(run, headers, outcomes, labels) -> bool:
@@ -86,8 +105,21 @@ def _attach_rows_to_fix(run, headers, outcomes, labels) -> bool:
 
 @job_task
 def import_preview(run):
-    """Check an upload and count what a confirm would do; writes nothing but the job."""
-    outcomes, headers, labels = _check(run)
+    """Check an upload and count what a confirm would do; writes nothing but the job (and the
+    checked rows, for the confirm)."""
+    checker, outcomes, headers, mapping = _check(run)
+    snapshot.save(
+        snapshot_path(run.params["token"]),
+        {
+            "actor": run.job.created_by_id,
+            "mapping": run.params.get("mapping"),
+            "sheet": run.params.get("sheet"),
+            "headers": headers,
+            "outcomes": outcomes,
+        },
+    )
+    checker.match_database(outcomes)
+    labels = report.Labels(headers, mapping)
     counts = report.counts(outcomes)
     _attach_rows_to_fix(run, headers, outcomes, labels)
     return {
@@ -147,7 +179,10 @@ def import_confirm(run):
     in one transaction together with the job's "succeeded" state."""
     _wait_for_turn(run)
     actor = run.job.created_by
-    outcomes, headers, labels = _check(run)
+    checker, outcomes, headers, mapping = _checked_by_preview(run) or _check(run)
+    # Registered members are looked up again: others may have added some since the preview.
+    checker.match_database(outcomes)
+    labels = report.Labels(headers, mapping)
     mode = run.params.get("mode", pipeline.Mode.SKIP)
     run.progress(len(outcomes), len(outcomes), _("Saving…"), force=True)
     prepared = writer.prepare(outcomes, actor, mode=mode)
@@ -191,6 +226,7 @@ def import_confirm(run):
         on_written=written,
     )
     excel.discard_upload(run.params["token"])
+    snapshot_path(run.params["token"]).unlink(missing_ok=True)
 
 
 @periodic(

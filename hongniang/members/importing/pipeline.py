@@ -277,8 +277,10 @@ class Checker:
         *,
         total: int | None = None,
         progress: Callable[[int, int | None], None] | None = None,
+        database: bool = True,
     ) -> list[RowOutcome]:
-        """``rows``: ``(row number, {field key: raw cell}, original cells)``."""
+        """``rows``: ``(row number, {field key: raw cell}, original cells)``. Without
+        ``database``, the look-up of registered members is left to ``match_database``."""
         outcomes = []
         for done, (number, cells, original) in enumerate(rows, start=1):
             outcomes.append(self.check_row(number, cells, original))
@@ -286,7 +288,8 @@ class Checker:
                 progress(done, total)
         self._hash(outcomes)
         _flag_duplicates_in_file(outcomes)
-        self._match_database(outcomes)
+        if database:
+            self.match_database(outcomes)
         if progress:
             progress(len(outcomes), total)
         return outcomes
@@ -303,7 +306,7 @@ class Checker:
                 # without it, since usernames are shown unmasked.
                 o.values["username"] = f"m{mobile_hash[:10]}"
 
-    def _match_database(self, outcomes: list[RowOutcome]) -> None:
+    def match_database(self, outcomes: list[RowOutcome]) -> None:
         """Rows whose mobile, ID number or username is already registered."""
         by_mobile = _existing(Member.objects, "mobile_hash", {o.mobile_hash for o in outcomes})
         by_id = _existing(Member.objects, "id_number_hash", {o.id_hash for o in outcomes})

@@ -17,7 +17,7 @@ from hongniang.jobs.models import Job, JobKind, JobState
 from hongniang.jobs.services import run_job
 from hongniang.members import choices as c
 from hongniang.members import tasks
-from hongniang.members.importing import pipeline, writer
+from hongniang.members.importing import pipeline, snapshot, writer
 from hongniang.members.models import EventKind, Member
 from hongniang.members.signals import members_bulk_changed
 from hongniang.members.tests.test_import_export import (
@@ -287,3 +287,30 @@ def test_the_waiting_message_is_shown_when_an_import_is_already_running(org, reg
     # A preview never blocks an import.
     Job.objects.filter(pk=ahead.pk).update(params={"step": tasks.PREVIEW})
     assert tasks._import_ahead(later) is None
+
+
+def test_the_confirm_uses_the_rows_its_preview_checked(client, org, regions, monkeypatch):
+    client.force_login(org["aa1"])
+    token = upload(client, xlsx([good_row(1), good_row(2)]))
+    assert tasks.snapshot_path(token).exists()
+
+    def unchecked(*args, **kwargs):
+        raise AssertionError("the confirm checked the rows again")
+
+    monkeypatch.setattr(pipeline.Checker, "check", unchecked)
+    job, _r = confirm(client, token)
+    assert job.state == JobState.SUCCEEDED, job.error
+    assert Member.objects.count() == 2
+    assert not tasks.snapshot_path(token).exists()
+
+
+def test_a_tampered_snapshot_is_ignored_and_the_file_checked_again(client, org, regions):
+    client.force_login(org["aa1"])
+    token = upload(client, xlsx([good_row(1), good_row(2)]))
+    path = tasks.snapshot_path(token)
+    content = bytearray(path.read_bytes())
+    content[-5] ^= 1
+    path.write_bytes(bytes(content))
+    assert snapshot.load(path) is None
+    job, _r = confirm(client, token)
+    assert job.state == JobState.SUCCEEDED and Member.objects.count() == 2
