@@ -85,8 +85,8 @@ def _checked_by_preview(run):
     saved = snapshot.load(snapshot_path(params["token"]))
     if not saved or saved.get("actor") != run.job.created_by_id:
         return None
-    if saved.get("mapping") != params.get("mapping") or saved.get("sheet") != params.get("sheet"):
-        return None
+    if saved.get("asked") != [params.get("mapping"), params.get("sheet")]:
+        return None  # checked with another mapping or sheet
     checker = pipeline.Checker(run.job.created_by)
     return checker, saved["outcomes"], saved["headers"], saved["mapping"]
 
@@ -112,8 +112,8 @@ def import_preview(run):
         snapshot_path(run.params["token"]),
         {
             "actor": run.job.created_by_id,
-            "mapping": run.params.get("mapping"),
-            "sheet": run.params.get("sheet"),
+            "asked": [run.params.get("mapping"), run.params.get("sheet")],
+            "mapping": mapping,
             "headers": headers,
             "outcomes": outcomes,
         },

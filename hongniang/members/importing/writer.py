@@ -88,6 +88,7 @@ class _Table:
                 else None
             )
         self._defaults = None
+        self._plans = {}
 
     def _prepared(self, field, value):
         converter = self.converters[self.index[field.attname]]
@@ -106,6 +107,22 @@ class _Table:
             if i is not None:
                 converter = converters[i]
                 row[i] = converter(value) if converter else value
+        return row
+
+    def row_from(self, source: "_Table", source_row: list, values: dict) -> list:
+        """A row of this table copied from a row of ``source`` (a historical copy), field by
+        field, plus ``values``."""
+        plan = self._plans.get(source.model)
+        if plan is None:
+            plan = self._plans[source.model] = [source.index.get(f.attname) for f in self.fields]
+        row = [
+            default if i is None else source_row[i]
+            for i, default in zip(plan, self.defaults(), strict=True)
+        ]
+        index, converters = self.index, self.converters
+        for name, value in values.items():
+            i = index[name]
+            row[i] = converters[i](value) if converters[i] else value
         return row
 
     def insert(self, rows: list[list]) -> None:
@@ -284,22 +301,25 @@ def write(
         member_ids = _reserve_ids(Member, len(new))
         pref_ids = _reserve_ids(MatePreference, len(new))
         members, histories, prefs, pref_histories, allocations, events = [], [], [], [], [], []
-        history = {"history_date": now, "history_type": "+", "history_user_id": actor.pk}
+        history = {
+            "history_date": now,
+            "history_type": "+",
+            "history_user_id": actor.pk,
+            "history_change_reason": reason,
+        }
         remark = _("Entered by this matchmaker")
         for (o, values), member_id, pref_id in zip(new, member_ids, pref_ids, strict=True):
             values["id"] = member_id
-            members.append(_MEMBERS.row(values))
-            histories.append(
-                _MEMBER_HISTORY.row({**values, **history, "history_change_reason": reason})
-            )
+            member = _MEMBERS.row(values)
+            members.append(member)
+            histories.append(_MEMBER_HISTORY.row_from(_MEMBERS, member, history))
             pref = {**o.pref, "id": pref_id, "member_id": member_id, "updated_at": now}
             for name, choices in MatePreference.MULTI_SELECTS.items():
                 if name in pref:
                     pref[name] = c.in_choice_order(pref[name], choices)
-            prefs.append(_PREFERENCES.row(pref))
-            pref_histories.append(
-                _PREFERENCE_HISTORY.row({**pref, **history, "history_change_reason": reason})
-            )
+            preference = _PREFERENCES.row(pref)
+            prefs.append(preference)
+            pref_histories.append(_PREFERENCE_HISTORY.row_from(_PREFERENCES, preference, history))
             allocations.append(
                 _ALLOCATIONS.row(
                     {

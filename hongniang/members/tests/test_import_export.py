@@ -333,7 +333,14 @@ def test_confirm_saves_exactly_the_valid_rows_owned_by_the_importer(client, org,
         assert m.username.startswith("m") and len(m.username) == 11 and mobile not in m.username
         assert m.events.filter(kind=EventKind.IMPORTED, actor=org["aa1"]).count() == 1
         assert m.allocations.filter(to_staff=org["aa1"]).count() == 1
-        assert m.history.count() == 1
+        (history,) = m.history.all()  # its history starts with the import
+        assert (history.name, history.mobile_hash, history.history_type) == (
+            m.name,
+            m.mobile_hash,
+            "+",
+        )
+        assert history.history_user == org["aa1"]
+        assert MatePreference.history.filter(member_id=m.pk).count() == 1
     first, second, _third, fourth = imported
     assert first.id_number_masked.startswith("4401") and "**********" in first.id_number_masked
     assert fourth.id_number_hash == ""  # its ID number was invalid: left out, with a warning

@@ -14,9 +14,9 @@ from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 
 from hongniang.jobs.models import Job, JobKind, JobState
-from hongniang.jobs.services import run_job
+from hongniang.jobs.services import job_start, run_job
 from hongniang.members import choices as c
-from hongniang.members import tasks
+from hongniang.members import excel, tasks
 from hongniang.members.importing import pipeline, snapshot, writer
 from hongniang.members.models import EventKind, Member
 from hongniang.members.signals import members_bulk_changed
@@ -314,3 +314,26 @@ def test_a_tampered_snapshot_is_ignored_and_the_file_checked_again(client, org, 
     assert snapshot.load(path) is None
     job, _r = confirm(client, token)
     assert job.state == JobState.SUCCEEDED and Member.objects.count() == 2
+
+
+def test_jobs_started_without_a_mapping_use_the_guessed_one(org, regions):
+    """As the bench starts them: no mapping chosen, the preview's guess serves the confirm."""
+    token = excel.store_upload(xlsx([good_row(1), good_row(2)]))
+    params = {"token": token, "file_name": "x.xlsx", "mapping": None, "mode": "skip"}
+    preview = job_start(
+        actor=org["aa1"],
+        kind=JobKind.MEMBER_IMPORT,
+        title="preview",
+        work_task=tasks.import_preview,
+        params={**params, "step": tasks.PREVIEW},
+    )
+    assert preview.state == JobState.SUCCEEDED, preview.error
+    confirmed = job_start(
+        actor=org["aa1"],
+        kind=JobKind.MEMBER_IMPORT,
+        title="confirm",
+        work_task=tasks.import_confirm,
+        params={**params, "step": tasks.CONFIRM},
+    )
+    assert confirmed.state == JobState.SUCCEEDED, confirmed.error
+    assert confirmed.result["created"] == 2 and Member.objects.count() == 2
