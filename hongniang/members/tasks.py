@@ -226,7 +226,6 @@ def import_confirm(run):
         on_written=written,
     )
     excel.discard_upload(run.params["token"])
-    snapshot_path(run.params["token"]).unlink(missing_ok=True)
 
 
 @periodic(
