@@ -52,7 +52,7 @@ def log_in_while_importing(out: str, limit: float = 300) -> None:
     attempts = []
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
-        job = Job.objects.get()
+        job = Job.objects.get(kind=JobKind.MEMBER_IMPORT)
         if job.finished:
             break
         client = Client()
