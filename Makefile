@@ -41,6 +41,7 @@ run: deps assets messages
 	$(PYTHON) manage.py migrate --noinput -v 0
 	$(PYTHON) manage.py load_regions
 	$(PYTHON) manage.py seed_demo
+	$(PYTHON) manage.py build_engine_snapshot --fold -v 0
 	@echo "Serving on http://$(HOST):$(PORT)/ with the background worker  (Ctrl-C stops both)"
 	@DEBUG=1 $(PYTHON) manage.py run_worker -v 0 & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
@@ -69,6 +70,7 @@ e2e: deps assets sysdeps-test messages
 bench: deps assets
 	$(PYTHON) bench/engine_bench.py
 	$(PYTHON) bench/pages_bench.py
+	$(PYTHON) bench/engine_start_bench.py
 	$(PYTHON) bench/export_bench.py
 	$(PYTHON) bench/import_bench.py
 

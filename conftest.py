@@ -11,6 +11,10 @@ def _fast_settings(settings, tmp_path):
     settings.AXES_ENABLED = True
     # Background jobs run at once, inside the test; the worker itself has its own tests.
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    # The matching engine is built in-process where a test first needs it (production loads the
+    # worker's snapshot: see hongniang/matching/tests/test_engine_start.py).
+    settings.ENGINE_BUILD_IN_REQUEST = True
+    settings.ENGINE_SNAPSHOT_DIR = tmp_path / "engine"
 
 
 @pytest.fixture(autouse=True)

@@ -271,3 +271,14 @@ MESSAGING_BULK_MAX = int(os.environ.get("MESSAGING_BULK_MAX", "5000"))
 # The public site's address as visitors reach it (used in QR codes and posters); empty: the
 # address the staff member's browser used.
 PUBLIC_SITE_URL = os.environ.get("PUBLIC_SITE_URL", "")
+
+# The matching engine: the worker saves it as a snapshot (numpy arrays + JSON, never pickle) in
+# this directory; web processes load the newest one and apply the engine change log on top.
+ENGINE_SNAPSHOT_DIR = Path(os.environ.get("ENGINE_SNAPSHOT_DIR", BASE_DIR / "var" / "engine"))
+ENGINE_SNAPSHOT_KEEP = 2  # snapshots kept; log rows older than all of them are pruned
+ENGINE_LOG_KEEP_SECONDS = 24 * 3600  # …once older than this
+ENGINE_FOLD_EVERY = 1000  # log rows past the snapshot after which a process asks for a fold
+ENGINE_SNAPSHOT_RELOAD_SECONDS = 300  # how often a web process looks for a newer snapshot
+ENGINE_LOG_APPLY_LIMIT = 5000  # a longer backlog: prefer a newer snapshot, ask for a fold
+# Only tests build the engine inside a request; a web process waits for the worker's snapshot.
+ENGINE_BUILD_IN_REQUEST = False

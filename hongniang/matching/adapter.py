@@ -109,6 +109,36 @@ def candidate_q(rule: CandidateRule, prefix: str = "") -> Q:
 
 MAX_AGE = 100  # older is a typing error (the member form refuses it too)
 
+# The member fields `profile` and `engine_status` read: a save that names none of them
+# (`update_fields`) leaves the engine as it is. Add a field here when the adapter reads it.
+MEMBER_FIELDS = frozenset(
+    {
+        "birthday",
+        "sex",
+        "height",
+        "weight",
+        "education",
+        "annual_income",
+        "smoking",
+        "drinking",
+        "religion",
+        "marital_status",
+        "children",
+        "house",
+        "car",
+        "region",
+        "hukou_region",
+        "ethnicity",
+        "hobbies",
+        "personality",
+        "about",
+        "sales_stage",
+        "service_status",
+        "is_hidden",
+        "consents_to_introduction",
+    }
+)
+
 
 def tag_labels() -> dict[str, str]:
     """Display names of the hobby and personality codes the engine compares (in the active

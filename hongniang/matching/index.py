@@ -1,23 +1,91 @@
-"""The process's matching engine: built from the database on first use, then kept current.
+"""The process's matching engine: loaded from a snapshot, kept current by the change log.
 
-Members are upserted after every committed change (signals in `apps.py`), removed when deleted;
-recorded feedback, appointment outcomes and boosts are replayed at build time so a restart
-loses nothing. One engine per process; several web processes each keep their own copy.
+One state for every process:
+- Every change that affects matching appends a row to the engine change log
+  (`models.EngineChange`) in the same transaction as the change: `record_members` (profile,
+  preferences, state, deletion; called by the signals in `apps.py` and by bulk writers through
+  `members.signals.members_bulk_changed`) and `record` (answers, behaviour, boosts, settings).
+- The worker builds the engine from the database and saves it as a snapshot directory
+  (`build_snapshot`, run as a job by `tasks.engine_snapshot`), recording the log position it
+  includes. A web process loads the newest snapshot (memory-mapped) on first use and never
+  builds the engine inside a request: until a snapshot exists, `get_engine` raises
+  `EngineNotReady` (and makes sure a build job is queued), and the pages say so.
+- Before it answers, `get_engine` applies the log rows the process has not seen, with one
+  indexed query (`id > position`), re-reading the changed members in bulk.
+
+Tests may build in-process (setting `ENGINE_BUILD_IN_REQUEST`).
 """
 
+import hashlib
 import logging
+import os
+import shutil
+import tempfile
 import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
-from django.utils import translation
+from django.db import connection, transaction
+from django.db.models import Max, Q
+from django.utils import timezone, translation
 
 from hongniang.matching import adapter
 from hongniang.matching import engine as eng
+from hongniang.matching.engine import snapshot
 
 logger = logging.getLogger(__name__)
 _lock = threading.RLock()
-_engine: eng.Engine | None = None
+
+SNAPSHOT_PREFIX = "snapshot-"
+# Ids missing below the newest log row seen may belong to transactions not yet committed
+# (PostgreSQL hands out ids before commit); they are asked for again for this long.
+GAP_SECONDS = 900
+GAP_WINDOW = 10_000
+_BULK = 2000
+
+
+class EngineNotReady(Exception):
+    """No snapshot to load yet; `job` is the build job the page can show progress of."""
+
+    def __init__(self, job=None):
+        self.job = job
+        super().__init__("the matching engine is being prepared")
+
+
+@dataclass
+class _State:
+    engine: eng.Engine
+    position: int  # the highest log id applied
+    gaps: dict[int, float] = field(default_factory=dict)  # log id → when first missed
+    source: str = "built"
+    snapshot: str = ""
+    checked_at: float = field(default_factory=time.monotonic)
+    waiting_for: int = 0  # a change the process cannot apply itself (awaits a newer snapshot)
+    rule: "adapter.CandidateRule | None" = None  # who may be offered, as the engine holds it
+    snapshot_position: int = 0  # the log position its snapshot included
+
+
+_state: _State | None = None
+
+
+# --- settings ------------------------------------------------------------------------------------
+
+
+# The site settings `engine_config` reads: saving them with other values logs a settings change.
+# (A setting that changes who may be matched at all should log `rebuild=True` instead.)
+SETTINGS_FIELDS = (
+    "match_sex_pairing",
+    "match_min_age_male",
+    "match_min_age_female",
+    "candidate_states",
+    "candidate_consenting",
+)
 
 
 def engine_config() -> eng.EngineConfig:
@@ -33,55 +101,64 @@ def engine_config() -> eng.EngineConfig:
     )
 
 
-def _profiles(unusable: dict[int, str]):
-    """Profiles of every matchable member; the rows the engine cannot use go to `unusable`
-    (id → reason) instead of failing the build."""
-    from hongniang.members.models import MatePreference, Member
-
-    prefs = {p.member_id: p for p in MatePreference.objects.all().iterator(chunk_size=5000)}
-    rule = adapter.candidate_rule()
-    for member in Member.objects.all().iterator(chunk_size=5000):
-        try:
-            profile = adapter.profile(member, prefs.get(member.pk), rule=rule)
-        except adapter.RecordError as exc:
-            unusable[member.pk] = "；".join(exc.reasons)
-            continue
-        if profile is not None:
-            yield profile
+def snapshot_root() -> Path:
+    return Path(settings.ENGINE_SNAPSHOT_DIR)
 
 
-def _region_names() -> dict[int, str]:
-    """City and province names for the engine's explanations ("广州市", not "440100")."""
-    from hongniang.members.regions import Region
-
-    return {
-        int(code): name
-        for code, name in Region.objects.filter(level__lte=2).values_list("code", "name")
-    }
+def _prefix() -> str:
+    """Snapshot names carry their database's key, so that a directory shared by mistake (a
+    development and a bench database) never serves one database's engine to the other."""
+    db = settings.DATABASES["default"]
+    key = hashlib.sha256(f"{connection.vendor}:{db['NAME']}".encode()).hexdigest()[:8]
+    return f"{SNAPSHOT_PREFIX}{key}-"
 
 
-def _replay(engine: eng.Engine) -> None:
-    from hongniang.matching.models import Appointment, Boost, Recommendation
+# --- the change log ------------------------------------------------------------------------------
 
-    for rec in (
-        Recommendation.objects.filter(status__in=["accepted", "declined"])
-        .only("member_id", "candidate_id", "status", "decline_reasons")
-        .iterator()
-    ):
-        reasons = rec.decline_reasons if isinstance(rec.decline_reasons, list) else []
-        _safe(
-            engine.feedback,
-            rec.member_id,
-            rec.candidate_id,
-            rec.status == "accepted",
-            [r for r in reasons if isinstance(r, str) and r in eng.REASONS],
-        )
-    for appt in Appointment.objects.filter(status="held").iterator():
-        for kind in appointment_interactions(appt):
-            _safe(engine.interaction, appt.member_id, appt.partner_id, kind)
-            _safe(engine.interaction, appt.partner_id, appt.member_id, kind)
-    for boost in Boost.objects.all().iterator():
-        _safe(engine.boost, boost.member_id, boost.candidate_id, boost.pin, float(boost.points))
+
+def record_members(member_ids: Iterable[int]) -> None:
+    """These members' rows changed (or were deleted): part of the caller's transaction."""
+    from hongniang.matching.models import EngineChange, EngineChangeKind
+
+    ids = list(dict.fromkeys(int(pk) for pk in member_ids if pk is not None))
+    EngineChange.objects.bulk_create(
+        [EngineChange(kind=EngineChangeKind.MEMBER, member_id=pk) for pk in ids],
+        batch_size=_BULK,
+    )
+
+
+def record(kind: str, member_id: int | None = None, other_id: int | None = None, **data) -> None:
+    """An event the engine replays (an answer, behaviour, a boost, new settings)."""
+    from hongniang.matching.models import EngineChange
+
+    EngineChange.objects.create(kind=kind, member_id=member_id, other_id=other_id, data=data)
+
+
+def appointment_interactions(appt) -> list[str]:
+    kinds = ["appointment_held"]
+    if appt.outcome == "continue":
+        kinds.append("appointment_continue")
+    elif appt.outcome == "stop":
+        kinds.append("appointment_stop")
+    return kinds
+
+
+def _log_head() -> tuple[int, set[int]]:
+    """The newest log id and the ids missing just below it (maybe not committed yet)."""
+    from hongniang.matching.models import EngineChange
+
+    position = EngineChange.objects.aggregate(top=Max("id"))["top"] or 0
+    if connection.vendor == "sqlite":
+        return position, set()  # one writer at a time: ids are committed in order
+    low = max(0, position - GAP_WINDOW)
+    present = set(
+        EngineChange.objects.filter(id__gt=low, id__lte=position).values_list("id", flat=True)
+    )
+    first = min(present, default=position + 1)
+    return position, set(range(first, position + 1)) - present
+
+
+# --- applying changes ----------------------------------------------------------------------------
 
 
 def _safe(fn, *args):
@@ -95,35 +172,493 @@ def _safe(fn, *args):
         logger.warning("matching engine: event %s%r left out: %s", fn.__name__, args, exc)
 
 
-def appointment_interactions(appt) -> list[str]:
-    kinds = ["appointment_held"]
-    if appt.outcome == "continue":
-        kinds.append("appointment_continue")
-    elif appt.outcome == "stop":
-        kinds.append("appointment_stop")
-    return kinds
+def _sync_members(engine: eng.Engine, member_ids: Iterable[int]) -> None:
+    """Re-read these members (in bulk) and upsert, remove or skip each."""
+    from hongniang.members.models import MatePreference, Member
 
-
-def get_engine() -> eng.Engine:
-    global _engine
-    if _engine is None:
-        config = engine_config()  # outside the lock: loading settings may save (and reset)
-        with _lock:
-            if _engine is None:
-                unusable: dict[int, str] = {}
-                # Reasons and labels in the agency's language, whoever happens to ask first.
-                with translation.override(settings.LANGUAGE_CODE):
-                    built = eng.Engine.build(
-                        _profiles(unusable),
-                        config,
-                        region_names=_region_names(),
-                        tag_labels=adapter.tag_labels(),
+    ids = list(dict.fromkeys(member_ids))
+    rule = adapter.candidate_rule() if ids else None
+    with translation.override(settings.LANGUAGE_CODE):
+        for start in range(0, len(ids), _BULK):
+            part = ids[start : start + _BULK]
+            members = Member.objects.in_bulk(part)
+            prefs = {p.member_id: p for p in MatePreference.objects.filter(member_id__in=part)}
+            for member_id in part:
+                member = members.get(member_id)
+                try:
+                    profile = (
+                        adapter.profile(member, prefs.get(member_id), rule=rule) if member else None
                     )
-                for member_id, reason in unusable.items():
-                    built.skip(member_id, reason)
-                _replay(built)
-                _engine = built
-    return _engine
+                    if profile is None:
+                        engine.remove(member_id)
+                    else:
+                        engine.upsert(profile)
+                except adapter.RecordError as exc:
+                    # The changed row is unusable: out (as a rebuild would), and reported.
+                    engine.skip(member_id, "；".join(exc.reasons))
+                except ValueError as exc:
+                    engine.skip(member_id, str(exc))
+
+
+def _rule_key(rule: "adapter.CandidateRule") -> dict:
+    return {"states": sorted("/".join(s) for s in rule.states), "consenting": rule.consenting}
+
+
+def _rule_from(data) -> "adapter.CandidateRule | None":
+    if not isinstance(data, dict):
+        return None
+    states = {tuple(str(v).split("/", 1)) for v in data.get("states", [])}
+    return adapter.CandidateRule(frozenset(states), bool(data.get("consenting")))
+
+
+def _restatus(engine: eng.Engine, rule: "adapter.CandidateRule") -> None:
+    """Who may be offered changed: every member's state under the new rule (one query), and
+    only the status column changes in the engine (no profile is read again)."""
+    from hongniang.members.models import Member
+
+    ids, statuses = [], []
+    fields = ("sales_stage", "service_status", "consents_to_introduction")
+    rows = Member.objects.values_list("pk", "is_hidden", *fields).iterator(chunk_size=5000)
+    for pk, hidden, *state in rows:
+        ids.append(pk)
+        statuses.append("hidden" if hidden else adapter.engine_status(_StateRow(*state), rule))
+    changed = engine.set_statuses(ids, statuses)
+    logger.info("matching engine: candidate rule changed, %s member(s) re-statused", changed)
+
+
+@dataclass(frozen=True)
+class _StateRow:
+    """The fields `adapter.engine_status` reads."""
+
+    sales_stage: str
+    service_status: str
+    consents_to_introduction: bool
+
+
+def _apply(engine: eng.Engine, rows, state: "_State | None" = None) -> bool:
+    """Apply log rows in order; False when one needs a rebuild the process cannot do."""
+    from hongniang.matching.models import EngineChangeKind as K
+
+    members: list[int] = []
+    complete = True
+    for _id, kind, member_id, other_id, data in rows:
+        if kind == K.MEMBER:
+            members.append(member_id)
+            continue
+        if members:  # an answer reads the members' rows as they are by then
+            _sync_members(engine, members)
+            members = []
+        data = data if isinstance(data, dict) else {}
+        if kind == K.FEEDBACK:
+            reasons = data.get("reasons") if isinstance(data.get("reasons"), list) else []
+            reasons = [r for r in reasons if isinstance(r, str) and r in eng.REASONS]
+            _safe(engine.feedback, member_id, other_id, bool(data.get("liked")), reasons)
+        elif kind == K.INTERACTION:
+            for name in data.get("kinds") or []:
+                _safe(engine.interaction, member_id, other_id, name)
+                if data.get("mutual"):
+                    _safe(engine.interaction, other_id, member_id, name)
+        elif kind == K.BOOST:
+            _safe(
+                engine.boost,
+                member_id,
+                other_id,
+                bool(data.get("pin")),
+                float(data.get("points") or 0),
+            )
+        elif kind == K.UNBOOST:
+            engine.unboost(member_id, other_id)
+        elif kind == K.SETTINGS:
+            if data.get("rebuild"):
+                complete = False  # every member must be read again: the worker's job
+            config = engine_config()
+            if snapshot.config_key(config) != snapshot.config_key(engine.config):
+                engine.reconfigure(config)
+            rule = adapter.candidate_rule()
+            if state is not None and rule != state.rule:
+                _restatus(engine, rule)
+                state.rule = rule
+    if members:
+        _sync_members(engine, members)
+    return complete
+
+
+def _pending(state: _State, limit: int | None = None) -> list[tuple]:
+    from hongniang.matching.models import EngineChange
+
+    now = time.monotonic()
+    for gap, since in list(state.gaps.items()):
+        if now - since > GAP_SECONDS:
+            del state.gaps[gap]
+    where = Q(id__gt=state.position)
+    if state.gaps:
+        where |= Q(id__in=list(state.gaps))
+    rows = EngineChange.objects.filter(where).order_by("id")
+    rows = rows.values_list("id", "kind", "member_id", "other_id", "data")
+    return list(rows[:limit] if limit else rows)
+
+
+def _catch_up(state: _State) -> _State:
+    """Apply what the process has not seen; switch to a newer snapshot when one is due."""
+    limit = settings.ENGINE_LOG_APPLY_LIMIT
+    rows = _pending(state, limit + 1)
+    reload_due = time.monotonic() - state.checked_at > settings.ENGINE_SNAPSHOT_RELOAD_SECONDS
+    if len(rows) > limit or state.waiting_for or reload_due:
+        state.checked_at = time.monotonic()
+        newer = _newer_snapshot(state)
+        if newer is not None:
+            state = newer
+            rows = _pending(state)
+        elif len(rows) > limit:
+            rows = _pending(state)
+            ensure_build_job(full=False)  # a long backlog: the worker folds it
+    if not rows:
+        return state
+    if rows[-1][0] - state.snapshot_position >= settings.ENGINE_FOLD_EVERY:
+        # The log has grown well past the snapshot: a newer one, or ask the worker to fold.
+        state.checked_at = time.monotonic()
+        newer = _newer_snapshot(state)
+        if newer is not None:
+            state, rows = newer, _pending(newer)
+        else:
+            ensure_build_job(full=False)
+    if not _apply(state.engine, rows, state) and not state.waiting_for:
+        state.waiting_for = rows[-1][0]
+        ensure_build_job(full=True)
+    seen = {row[0] for row in rows}
+    for gap in seen & state.gaps.keys():
+        del state.gaps[gap]
+    top = rows[-1][0]
+    if top > state.position:
+        now = time.monotonic()
+        for gap in range(max(state.position + 1, top - GAP_WINDOW), top):
+            if gap not in seen:
+                state.gaps.setdefault(gap, now)
+        state.position = top
+    return state
+
+
+def _newer_snapshot(state: _State) -> "_State | None":
+    path = latest_snapshot()
+    if path is None or path.name == state.snapshot:
+        return None
+    try:
+        meta = snapshot.read_meta(path)
+    except (snapshot.SnapshotError, OSError):
+        return None
+    if int(meta.get("position", 0)) <= state.snapshot_position and not state.waiting_for:
+        return None  # not newer than the one the process runs on
+    if state.waiting_for and int(meta.get("position", 0)) < state.waiting_for:
+        return None
+    return _load(path)
+
+
+# --- loading and building ------------------------------------------------------------------------
+
+
+def _region_names() -> dict[int, str]:
+    """City and province names for the engine's explanations ("广州市", not "440100")."""
+    from hongniang.members.regions import Region
+
+    return {
+        int(code): name
+        for code, name in Region.objects.filter(level__lte=2).values_list("code", "name")
+    }
+
+
+def _labels() -> dict:
+    with translation.override(settings.LANGUAGE_CODE):
+        return {"region_names": _region_names(), "tag_labels": adapter.tag_labels()}
+
+
+def latest_snapshot() -> Path | None:
+    """The newest complete snapshot directory (complete ones appear by an atomic rename)."""
+    root = snapshot_root()
+    try:
+        names = [n for n in os.listdir(root) if n.startswith(_prefix())]
+    except FileNotFoundError:
+        return None
+    return root / max(names) if names else None
+
+
+def _load(path: Path) -> _State:
+    started = time.perf_counter()
+    engine, meta = snapshot.load(path, engine_config(), **_labels())
+    now = time.monotonic()
+    state = _State(
+        engine=engine,
+        position=int(meta.get("position", 0)),
+        gaps={int(g): now for g in meta.get("gaps", [])},
+        source="snapshot",
+        snapshot=path.name,
+        snapshot_position=int(meta.get("position", 0)),
+        rule=_rule_from(meta.get("rule")),
+    )
+    logger.info(
+        "matching engine: loaded snapshot %s (log position %s, %s members) in %.3f s",
+        path.name,
+        state.position,
+        len(engine),
+        time.perf_counter() - started,
+    )
+    return state
+
+
+def _profiles(unusable: dict[int, str], progress: Callable | None, total: int):
+    """Profiles of every matchable member; the rows the engine cannot use go to `unusable`
+    (id → reason) instead of failing the build."""
+    from hongniang.members.models import MatePreference, Member
+
+    prefs = {p.member_id: p for p in MatePreference.objects.all().iterator(chunk_size=5000)}
+    rule = adapter.candidate_rule()  # read once per build, not per member
+    for done, member in enumerate(Member.objects.all().iterator(chunk_size=5000), 1):
+        if progress is not None and done % 1000 == 0:
+            progress(done, total)
+        try:
+            profile = adapter.profile(member, prefs.get(member.pk), rule=rule)
+        except adapter.RecordError as exc:
+            unusable[member.pk] = "；".join(exc.reasons)
+            continue
+        if profile is not None:
+            yield profile
+
+
+def _replay(engine: eng.Engine) -> None:
+    """The recorded answers, behaviour and boosts, as the log would have applied them."""
+    from hongniang.matching.models import Appointment, Boost, IntroductionRequest, Recommendation
+
+    for rec in (
+        Recommendation.objects.filter(status__in=["accepted", "declined"])
+        .only("member_id", "candidate_id", "status", "decline_reasons")
+        .order_by("answered_at", "pk")
+        .iterator()
+    ):
+        reasons = rec.decline_reasons if isinstance(rec.decline_reasons, list) else []
+        _safe(
+            engine.feedback,
+            rec.member_id,
+            rec.candidate_id,
+            rec.status == "accepted",
+            [r for r in reasons if isinstance(r, str) and r in eng.REASONS],
+        )
+    for pair in IntroductionRequest.objects.values_list("member_id", "target_id").iterator():
+        _safe(engine.interaction, *pair, "like")
+    for appt in Appointment.objects.filter(status="held").iterator():
+        for kind in appointment_interactions(appt):
+            _safe(engine.interaction, appt.member_id, appt.partner_id, kind)
+            _safe(engine.interaction, appt.partner_id, appt.member_id, kind)
+    for boost in Boost.objects.all().iterator():
+        _safe(engine.boost, boost.member_id, boost.candidate_id, boost.pin, float(boost.points))
+
+
+@contextmanager
+def _consistent_read():
+    """Reads that all see the database at one moment (PostgreSQL: repeatable read; SQLite:
+    one transaction)."""
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if outermost and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        yield
+
+
+def build_engine(progress: Callable | None = None):
+    """The engine from the database, the log position (and gaps) it includes, and the
+    candidate rule it was built with.
+
+    Members are read first, outside any transaction (the long part); then, in one consistent
+    read, the log position is taken, the members changed meanwhile are read again and the
+    answers, behaviour and boosts are replayed, so the engine is exactly the database at that
+    position."""
+    from hongniang.matching.models import EngineChange, EngineChangeKind
+    from hongniang.members.models import Member
+
+    start, start_gaps = _log_head()
+    config = engine_config()
+    total = Member.objects.count()
+    unusable: dict[int, str] = {}
+    with translation.override(settings.LANGUAGE_CODE):
+        built = eng.Engine.build(
+            _profiles(unusable, progress, total),
+            config,
+            capacity=total + total // 8,
+            **_labels(),
+        )
+    for member_id, reason in unusable.items():
+        built.skip(member_id, reason)
+    with _consistent_read():
+        position, gaps = _log_head()
+        meanwhile = EngineChange.objects.filter(
+            Q(id__gt=start) | Q(id__in=list(start_gaps)), id__lte=position
+        ).exclude(id__in=list(gaps))
+        _sync_members(
+            built,
+            meanwhile.filter(kind=EngineChangeKind.MEMBER).values_list("member_id", flat=True),
+        )
+        rule = adapter.candidate_rule()
+        if meanwhile.filter(kind=EngineChangeKind.SETTINGS).exists():
+            built.reconfigure(engine_config())
+            _restatus(built, rule)
+        _replay(built)
+    if progress is not None:
+        progress(total, total, force=True)
+    return built, position, gaps, rule
+
+
+def build_snapshot(*, full: bool = True, progress: Callable | None = None) -> Path:
+    """Save a new snapshot and return its directory.
+
+    `full`: build from the database (nightly, and when none exists); otherwise fold the log
+    into the newest snapshot (load it, apply what came since: seconds, not a full build)."""
+    now = timezone.now().isoformat()
+    base = None if full else latest_snapshot()
+    state = _catch_up(_load(base)) if base is not None else None
+    if state is not None and not state.waiting_for:
+        engine, position, gaps, rule = state.engine, state.position, set(state.gaps), state.rule
+        full_built_at = snapshot.read_meta(base).get("full_built_at", now)
+    else:
+        base, full_built_at = None, now
+        engine, position, gaps, rule = build_engine(progress)
+    root = snapshot_root()
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".building-", dir=root))
+    try:
+        snapshot.save(
+            engine,
+            tmp,
+            meta={
+                "position": position,
+                "gaps": sorted(gaps),
+                "built_at": now,
+                "full_built_at": full_built_at,
+                "full": base is None,
+                "members": len(engine),
+                "rule": _rule_key(rule) if rule is not None else None,
+            },
+        )
+        # Names sort by log position, then time: the greatest is the newest.
+        stamp = timezone.now().strftime("%Y%m%d%H%M%S%f")
+        final = root / f"{_prefix()}{position:015d}-{stamp}-{uuid.uuid4().hex[:6]}"
+        os.rename(tmp, final)  # atomic: readers see the whole snapshot or none
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    logger.info("matching engine: saved snapshot %s (%s members)", final.name, len(engine))
+    _prune(root)
+    return final
+
+
+def _prune(root: Path) -> None:
+    """Keep the newest snapshots; drop log rows older than every kept snapshot (and old
+    enough that no running process can still be behind them: processes look for a newer
+    snapshot every ENGINE_SNAPSHOT_RELOAD_SECONDS)."""
+    from hongniang.matching.models import EngineChange
+
+    names = sorted(n for n in os.listdir(root) if n.startswith(_prefix()))
+    keep = names[-settings.ENGINE_SNAPSHOT_KEEP :]
+    for name in names[: -settings.ENGINE_SNAPSHOT_KEEP]:
+        # Processes that mapped these files keep them until they let go (POSIX unlink).
+        shutil.rmtree(root / name, ignore_errors=True)
+    for name in os.listdir(root):
+        stale = root / name
+        if name.startswith(".building-") and time.time() - stale.stat().st_mtime > 3600:
+            shutil.rmtree(stale, ignore_errors=True)
+    if keep:
+        oldest = int(snapshot.read_meta(root / keep[0]).get("position", 0))
+        old = timezone.now() - timedelta(seconds=settings.ENGINE_LOG_KEEP_SECONDS)
+        EngineChange.objects.filter(id__lte=oldest, created_at__lt=old).delete()
+
+
+def ensure_build_job(*, full: bool = True):
+    """The queued or running snapshot job, queued now if there is none."""
+    from hongniang.jobs.models import Job, JobKind, JobState
+    from hongniang.jobs.services import job_start
+    from hongniang.matching.tasks import engine_snapshot
+
+    job = (
+        Job.objects.filter(
+            kind=JobKind.ENGINE_SNAPSHOT, state__in=[JobState.QUEUED, JobState.RUNNING]
+        )
+        .order_by("-created_at")
+        .first()
+    )
+    if job is None:
+        with translation.override(settings.LANGUAGE_CODE):
+            from django.utils.translation import gettext as _
+
+            title = _("Matching engine snapshot") if full else _("Matching engine: fold the log")
+        job = job_start(
+            actor=None,
+            kind=JobKind.ENGINE_SNAPSHOT,
+            title=title,
+            work_task=engine_snapshot,
+            params={"full": full},
+        )
+    return job
+
+
+def build_job():
+    """The newest snapshot job (for the 'being prepared' progress)."""
+    from hongniang.jobs.models import Job, JobKind
+
+    return Job.objects.filter(kind=JobKind.ENGINE_SNAPSHOT).order_by("-created_at").first()
+
+
+# --- the process's engine ------------------------------------------------------------------------
+
+
+def _in_transaction() -> bool:
+    """Inside a transaction of our own (not a test's wrapper): its changes may still roll
+    back, so the log is not applied from here."""
+    return any(not getattr(b, "_from_testcase", False) for b in connection.atomic_blocks)
+
+
+def _current() -> _State:
+    global _state
+    with _lock:
+        if _state is None:
+            path = latest_snapshot()
+            if path is not None:
+                try:
+                    _state = _load(path)
+                except (snapshot.SnapshotError, OSError):
+                    # Removed or damaged meanwhile: the newest one, else wait for a build.
+                    logger.exception("matching engine: cannot load snapshot %s", path)
+                    again = latest_snapshot()
+                    if again is None or again == path:
+                        raise EngineNotReady(ensure_build_job()) from None
+                    _state = _load(again)
+            elif settings.ENGINE_BUILD_IN_REQUEST:
+                engine, position, gaps, rule = build_engine()
+                gaps = {g: time.monotonic() for g in gaps}
+                _state = _State(engine, position, gaps, snapshot_position=position, rule=rule)
+            else:
+                raise EngineNotReady(ensure_build_job())
+        return _state
+
+
+def get_engine(*, sync: bool = True) -> eng.Engine:
+    """The engine, with every committed change applied (one indexed query when none is new).
+    Raises EngineNotReady while no snapshot exists (the page shows progress instead)."""
+    global _state
+    state = _current()
+    if sync and not _in_transaction():
+        with _lock:
+            if _state is state:
+                _state = state = _catch_up(state)
+            else:
+                state = _state
+    return state.engine
+
+
+def engine_source() -> str:
+    """Where this process's engine came from ("snapshot <name>" or "built"), for the
+    X-Matching-Engine response header (and the tests that read it)."""
+    state = _state
+    if state is None:
+        return "none"
+    return f"{state.source} {state.snapshot} position={state.position}".strip()
 
 
 def skipped() -> dict[int, str]:
@@ -133,89 +668,15 @@ def skipped() -> dict[int, str]:
 
 def score_line(result) -> "eng.ScoreLine":
     """The result's score as parts that add up at the precision shown."""
-    return eng.score_line(result, get_engine().config.weights)
+    return eng.score_line(result, get_engine(sync=False).config.weights)
 
 
 def skip_reason(member_id: int) -> str | None:
-    return get_engine().skipped.get(member_id)
+    return get_engine(sync=False).skipped.get(member_id)
 
 
 def reset() -> None:
-    """Drop the engine (tests; after the hard rules change); the next use rebuilds it."""
-    global _engine
+    """Forget the process's engine (tests); the next use loads (or builds) it again."""
+    global _state
     with _lock:
-        _engine = None
-
-
-def _sync(member_id: int) -> None:
-    if _engine is None:
-        return  # not built yet: the build will read the row
-    from hongniang.members.models import MatePreference, Member
-
-    member = Member.objects.filter(pk=member_id).first()
-    try:
-        with translation.override(settings.LANGUAGE_CODE):
-            profile = (
-                adapter.profile(member, MatePreference.objects.filter(member_id=member_id).first())
-                if member
-                else None
-            )
-        if profile is None:
-            _engine.remove(member_id)
-        else:
-            _engine.upsert(profile)
-    except adapter.RecordError as exc:
-        # The changed row is unusable: take the member out (as a rebuild would) and report it.
-        _engine.skip(member_id, "；".join(exc.reasons))
-    except ValueError as exc:
-        _engine.skip(member_id, str(exc))
-
-
-def member_changed(member_id: int) -> None:
-    """Keep the engine current once the change is committed (a rollback changes nothing)."""
-    transaction.on_commit(lambda: _sync(member_id))
-
-
-SYNC_BATCH = 1000
-
-
-def _sync_many(member_ids: list[int]) -> None:
-    """Upsert many members, reading them a batch at a time (two queries per batch)."""
-    if _engine is None:
-        return
-    from hongniang.members.models import MatePreference, Member
-
-    with translation.override(settings.LANGUAGE_CODE):
-        for start in range(0, len(member_ids), SYNC_BATCH):
-            batch = member_ids[start : start + SYNC_BATCH]
-            members = Member.objects.in_bulk(batch)
-            prefs = {p.member_id: p for p in MatePreference.objects.filter(member_id__in=batch)}
-            for member_id in batch:
-                member = members.get(member_id)
-                try:
-                    profile = adapter.profile(member, prefs.get(member_id)) if member else None
-                    if profile is None:
-                        _engine.remove(member_id)
-                    else:
-                        _engine.upsert(profile)
-                except adapter.RecordError as exc:
-                    _engine.skip(member_id, "；".join(exc.reasons))
-                except ValueError as exc:
-                    _engine.skip(member_id, str(exc))
-
-
-def members_changed(member_ids: list[int]) -> None:
-    """Many members at once (a bulk import), once the change is committed."""
-    ids = list(member_ids)
-    if ids:
-        transaction.on_commit(lambda: _sync_many(ids))
-
-
-def with_engine(fn, *args, **kwargs):
-    """Apply a change to the engine after commit, if it is built (else the build replays it)."""
-
-    def apply():
-        if _engine is not None:
-            _safe(lambda *a: fn(_engine, *a, **kwargs), *args)
-
-    transaction.on_commit(apply)
+        _state = None

@@ -311,3 +311,35 @@ class MatchSeen(models.Model):
 
     def __str__(self):
         return f"{self.member_id} saw {self.candidate_id}"
+
+
+class EngineChangeKind(models.TextChoices):
+    MEMBER = "member", _("Member profile, preferences or state")
+    FEEDBACK = "feedback", _("Answer to a recommendation")
+    INTERACTION = "interaction", _("Behaviour (appointment, introduction)")
+    BOOST = "boost", _("Boost set")
+    UNBOOST = "unboost", _("Boost removed")
+    SETTINGS = "settings", _("Matching settings")
+
+
+class EngineChange(models.Model):
+    """The engine change log: one row per change that affects matching, written in the same
+    transaction as the change. Every process applies the rows it has not seen before it
+    answers (`index.get_engine`), so all processes agree; the worker folds the log into a
+    snapshot from time to time (`index.build_snapshot`). Rows carry what the engine needs to
+    replay an event (`data`); a member row is re-read from the members table."""
+
+    id = models.BigAutoField(primary_key=True)
+    kind = models.CharField(max_length=16, choices=EngineChangeKind.choices)
+    # No foreign keys: the log outlives the rows it speaks of (a deleted member).
+    member_id = models.BigIntegerField(null=True)
+    other_id = models.BigIntegerField(null=True)
+    data = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("engine change")
+        verbose_name_plural = _("engine changes")
+
+    def __str__(self):
+        return f"{self.pk} {self.kind} {self.member_id}"

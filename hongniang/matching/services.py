@@ -20,6 +20,7 @@ from hongniang.matching.models import (
     Appointment,
     AppointmentStatus,
     Boost,
+    EngineChangeKind,
     IntroductionRequest,
     IntroductionStatus,
     MatchSeen,
@@ -117,8 +118,11 @@ def recommend(*, actor, member: Member, candidate: Member, reason: str) -> Recom
         status__in=[RecommendationStatus.SENT, RecommendationStatus.VIEWED],
     ).exists():
         raise ValidationError(_("This candidate was already recommended and awaits an answer."))
-    engine = index.get_engine()
-    both_known = member.pk in engine and candidate.pk in engine
+    try:
+        engine = index.get_engine()
+    except index.EngineNotReady:
+        engine = None  # no score yet; the rules were checked above (check_pair)
+    both_known = engine is not None and member.pk in engine and candidate.pk in engine
     result = engine.score(member.pk, candidate.pk, explain=False) if both_known else None
     if result is not None and not result.eligible:
         raise ValidationError(
@@ -190,10 +194,12 @@ def recommendation_answer(
         % {"name": _label_for_team(recommendation.member, recommendation.candidate)},
         recommendation=recommendation.pk,
     )
-    index.with_engine(
-        lambda e, a, b: e.feedback(a, b, accepted, reasons),
+    index.record(
+        EngineChangeKind.FEEDBACK,
         recommendation.member_id,
         recommendation.candidate_id,
+        liked=accepted,
+        reasons=reasons,
     )
     return recommendation
 
@@ -207,8 +213,8 @@ def boost_set(*, actor, member: Member, candidate: Member, pin: bool, points: in
         candidate=candidate,
         defaults={"pin": pin, "points": max(0, min(50, points)), "by": actor},
     )
-    index.with_engine(
-        lambda e, a, b: e.boost(a, b, boost.pin, float(boost.points)), member.pk, candidate.pk
+    index.record(
+        EngineChangeKind.BOOST, member.pk, candidate.pk, pin=boost.pin, points=float(boost.points)
     )
     _event(
         member,
@@ -225,7 +231,7 @@ def boost_set(*, actor, member: Member, candidate: Member, pin: bool, points: in
 def boost_remove(*, actor, member: Member, candidate: Member) -> None:
     _require(actor, "edit", member)
     Boost.objects.filter(member=member, candidate=candidate).delete()
-    index.with_engine(lambda e, a, b: e.unboost(a, b), member.pk, candidate.pk)
+    index.record(EngineChangeKind.UNBOOST, member.pk, candidate.pk)
 
 
 def double_bookings(*, member: Member, partner: Member, starts_at, exclude_pk=None):
@@ -358,13 +364,13 @@ def appointment_update(
         kinds = index.appointment_interactions(appointment)
         if before.status == AppointmentStatus.HELD:
             kinds = kinds[1:]  # "held" was already recorded; only the new outcome counts
-
-        def feed(e, a, b):
-            for kind in kinds:
-                e.interaction(a, b, kind)
-                e.interaction(b, a, kind)
-
-        index.with_engine(feed, appointment.member_id, appointment.partner_id)
+        index.record(
+            EngineChangeKind.INTERACTION,
+            appointment.member_id,
+            appointment.partner_id,
+            kinds=kinds,
+            mutual=True,
+        )
     return appointment
 
 
@@ -379,9 +385,7 @@ def introduction_create(*, actor, request: IntroductionRequest) -> IntroductionR
     request.entered_by = actor
     request.full_clean()
     request.save()
-    index.with_engine(
-        lambda e, a, b: e.interaction(a, b, "like"), request.member_id, request.target_id
-    )
+    index.record(EngineChangeKind.INTERACTION, request.member_id, request.target_id, kinds=["like"])
     _notify_matchmaker(
         about=request.target,
         actor=actor,

@@ -6,6 +6,7 @@ app_name = "matching"
 urlpatterns = [
     path("", views.library_index, name="library_index"),
     path("member/<int:pk>/", views.library, name="library"),
+    path("engine/status/", views.engine_status, name="engine_status"),
     path("member/<int:pk>/recommend/<int:candidate_pk>/", views.recommend, name="recommend"),
     path("member/<int:pk>/boost/<int:candidate_pk>/", views.boost, name="boost"),
     path("recommendations/<int:rec_pk>/answer/", views.answer, name="answer"),

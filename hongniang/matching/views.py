@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from hongniang.matching import selectors, services
+from hongniang.matching import index, selectors, services
 from hongniang.matching.forms import (
     AnswerForm,
     AppointmentForm,
@@ -36,6 +36,12 @@ def _errors(request, exc: ValidationError):
     messages.error(request, " ".join(exc.messages))
 
 
+def _engine_header(response):
+    """Say where the engine that answered came from (a snapshot, and at which log position)."""
+    response["X-Matching-Engine"] = index.engine_source()
+    return response
+
+
 @require_perm("matching")
 def library_index(request):
     form = LibraryFilterForm(request.GET or None)
@@ -43,15 +49,23 @@ def library_index(request):
     page = paginate(
         request, selectors.library_members(viewer=request.user, filters=filters), "member"
     )
-    return render(
+    try:
+        index.get_engine(sync=False)  # loads the snapshot, or says it is being prepared
+        unusable, engine_job = selectors.engine_unusable(viewer=request.user), None
+    except index.EngineNotReady as exc:
+        unusable, engine_job = [], exc.job
+    response = render(
         request,
         "matching/library_index.html",
         {
             "page": page,
             "filter_form": form,
-            "engine_unusable": selectors.engine_unusable(viewer=request.user),
+            "engine_unusable": unusable,
+            "engine_preparing": engine_job is not None,
+            "engine_job": engine_job,
         },
     )
+    return _engine_header(response)
 
 
 @require_perm("matching")
@@ -59,14 +73,20 @@ def library(request, pk):
     member = selectors.member_for_matching(viewer=request.user, pk=pk)
     filter_form = CandidateFilterForm(request.GET or None)
     filters = filter_form.cleaned_data if filter_form.is_valid() else {}
-    candidates = selectors.match_candidates(
-        viewer=request.user, member=member, k=30, filters=filters
-    )
+    engine_job = engine_problem = None
+    try:
+        candidates = selectors.match_candidates(
+            viewer=request.user, member=member, k=30, filters=filters
+        )
+        engine_problem = selectors.engine_problem(member)
+    except index.EngineNotReady as exc:
+        # Never build the engine in a request: say it is being prepared, with progress.
+        candidates, engine_job = [], exc.job
     services.record_shown(member, [c.member.pk for c in candidates])
     labels = region_labels({c.member.region for c in candidates if c.member.region})
     for cand in candidates:
         cand.region_label = labels.get(cand.member.region, "")
-    return render(
+    response = render(
         request,
         "matching/library.html",
         {
@@ -81,9 +101,23 @@ def library(request, pk):
             "may_recommend": can(request.user, "matching", "add"),
             "may_answer": can(request.user, "matching", "edit"),
             "matchable": candidates or member.birthday,
-            "engine_problem": selectors.engine_problem(member),
+            "engine_problem": engine_problem,
+            "engine_preparing": engine_job is not None,
+            "engine_job": engine_job,
         },
     )
+    return _engine_header(response)
+
+
+@require_perm("matching")
+def engine_status(request):
+    """The "being prepared" progress the library pages poll (htmx); once a snapshot exists,
+    the page reloads itself with the matches."""
+    ready = index.latest_snapshot() is not None
+    response = render(request, "matching/_engine_preparing.html", {"engine_job": index.build_job()})
+    if ready and request.htmx:
+        response["HX-Refresh"] = "true"
+    return response
 
 
 @require_perm("matching", "add")

@@ -17,6 +17,7 @@ from hongniang.members import personal_data as pd
 from hongniang.members.models import EventKind, MatePreference, Member, MemberEvent
 from hongniang.members.reference import ethnic_groups
 from hongniang.members.regions import Region
+from hongniang.members.signals import members_bulk_changed
 
 MOBILE_PREFIXES = (
     "130",
@@ -233,6 +234,7 @@ def seed_members(*, target: int, people: dict, verbose: bool = True, seed: int =
             MemberEvent.objects.bulk_create(
                 MemberEvent(member=m, actor=m.created_by, kind=EventKind.CREATED) for m in members
             )
+            members_bulk_changed.send(Member, member_ids=[m.pk for m in members])
         created += size
         if verbose and missing > BATCH:
             print(f"  members: {existing + created}/{target}", flush=True)  # noqa: T201

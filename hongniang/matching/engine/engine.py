@@ -422,6 +422,47 @@ class Engine:
         if store.eligible[slot]:
             self._views[int(store.cols["sex"][slot])].delta.add(slot)
 
+    def set_statuses(self, ids: Sequence[int], statuses: Sequence[str]) -> int:
+        """Change only the status of members (an agency changed who may be matched at all):
+        no profile is encoded again.  ``statuses`` are Profile statuses or "hidden"; unknown
+        ids are ignored.  Returns how many rows changed."""
+        codes = np.asarray([STATUS_CODE[s] for s in statuses], dtype=np.int8)
+        with self._lock:
+            store = self._store
+            slots = store.idmap.lookup(np.asarray(ids, dtype=np.int64))
+            known = slots >= 0
+            slots, codes = slots[known], codes[known]
+            changed = store.cols["status"][slots] != codes
+            slots, codes = slots[changed], codes[changed]
+            store.cols["status"][slots] = codes
+            store.eligible[slots] = self._eligible_mask(codes, store.cols["marital"][slots])
+            for slot in slots.tolist():
+                self._touch(slot)
+            return len(slots)
+
+    def reconfigure(self, config: EngineConfig) -> None:
+        """Use ``config`` from now on (an agency changed its hard rules): the columns derived
+        from the configuration and the eligibility are recomputed for every member,
+        vectorised, instead of rebuilding the engine from profiles."""
+        if config.text_tokens != self.config.text_tokens:
+            raise ValueError("the number of text tokens cannot change; rebuild the engine")
+        with self._lock:
+            self.config = config
+            store = self._store
+            slots = np.flatnonzero(store.alive[: store.high_water])
+            for start in range(0, len(slots), _CHUNK):
+                part = slots[start : start + _CHUNK]
+                self._derive(part)
+                cols = store.cols
+                store.eligible[part] = self._eligible_mask(
+                    cols["status"][part], cols["marital"][part]
+                )
+            self._row_cache.clear()
+            self._bounded_cache = None
+            store.view_pos[:] = -1
+            for view in self._views:
+                view.rebuild(store)
+
     def compact(self) -> None:
         """Rebuild the sorted views and compact the interaction graph now (otherwise this
         happens lazily)."""
