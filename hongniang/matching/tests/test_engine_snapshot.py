@@ -156,3 +156,18 @@ def test_an_empty_engine_round_trips(tmp_path):
     loaded.upsert(person(1, "M", 30))
     loaded.upsert(person(2, "F", 30))
     assert ids(loaded.recommend(1)) == [2]
+
+
+def test_set_statuses_changes_who_is_matched_like_upserting_the_new_status():
+    profiles = population(11, 40)
+    e = build(*profiles)
+    e.set_statuses([2, 4, 6, 999], ["not_offered", "paused", "hidden", "paused"])
+    by_upsert = build(*profiles)
+    for p in profiles:
+        if p.id in (2, 4, 6):
+            status = {2: "not_offered", 4: "paused", 6: "active"}[p.id]
+            by_upsert.upsert(replace(p, status=status, hidden=p.id == 6))
+    same_answers(by_upsert, e, 40)
+    assert e.set_statuses([2], ["not_offered"]) == 0  # unchanged
+    e.set_statuses([2, 4, 6], ["active", "active", "active"])
+    same_answers(build(*profiles), e, 40)

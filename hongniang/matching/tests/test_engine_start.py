@@ -313,3 +313,19 @@ def test_a_change_only_a_rebuild_can_apply_waits_for_the_next_snapshot(people, p
     index.get_engine()
     assert rebuilt.name in index.engine_source()
     assert production == [1, 1]
+
+
+def test_a_new_candidate_setting_reaches_a_loaded_engine_without_a_rebuild(people, production):
+    """Who may be offered is a site setting: a process on a snapshot applies a change of it at
+    once by re-reading the members' states (one query), not by building the engine again."""
+    her, men = people["her"], people["men"]
+    index.build_snapshot()
+    assert men[29].pk in [r.candidate_id for r in index.get_engine().recommend(her.pk)]
+    site = SiteSettings.load()
+    site.candidate_states, site.candidate_consenting = [], False
+    site.save()
+    assert index.get_engine().recommend(her.pk) == []  # nobody is offered now
+    site.candidate_states = ["signed/in_service"]
+    site.save()
+    assert men[29].pk in [r.candidate_id for r in index.get_engine().recommend(her.pk)]
+    assert production == [1]
