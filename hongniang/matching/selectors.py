@@ -4,7 +4,14 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db.models import F, Q
-from django.db.models.lookups import Exact, GreaterThan, GreaterThanOrEqual, In, LessThanOrEqual
+from django.db.models.lookups import (
+    Exact,
+    GreaterThan,
+    GreaterThanOrEqual,
+    In,
+    IsNull,
+    LessThanOrEqual,
+)
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -60,13 +67,22 @@ class Candidate:
 MATCHED_SEXES = (c.Sex.MALE, c.Sex.FEMALE)
 
 
-def offerable_q(prefix: str = "") -> Q:
+def offerable_q(prefix: str = "", *, indexed: bool = True) -> Q:
     """Members the engine may offer as candidates at all: matchable (birthday and sex known),
-    not hidden, not married, and open to matching by their stage and status (the setting)."""
+    not hidden, not married, and open to matching by their stage and status (the setting).
+
+    `indexed=False` keeps sex and birthday off their index (`Unindexed`), for a query that
+    should walk the members in key order and stop after its first rows (the partner search):
+    SQLite would otherwise read every matchable member through that index, then sort them."""
     p = prefix
+    if indexed:
+        known = Q(**{f"{p}birthday__isnull": False}) & Q(**{f"{p}sex__in": MATCHED_SEXES})
+    else:
+        known = Q(IsNull(Unindexed(F(f"{p}birthday")), False)) & Q(
+            In(Unindexed(F(f"{p}sex")), MATCHED_SEXES)
+        )
     return (
-        Q(**{f"{p}birthday__isnull": False})
-        & Q(**{f"{p}sex__in": MATCHED_SEXES})
+        known
         & Q(**{f"{p}is_hidden": False})
         & adapter.candidate_q(adapter.candidate_rule(), prefix)
         & ~Q(**{f"{p}marital_status": c.MaritalStatus.MARRIED})
@@ -164,7 +180,7 @@ def partner_search(*, viewer, q: str, member: Member | None = None, own_only: bo
     own = Member.objects.visible_to(viewer)
     pool = own if own_only else offerable_members()
     if not own_only:
-        own = own.filter(offerable_q())
+        own = own.filter(offerable_q(indexed=False))
     hits = Member.objects.none()
     if q.isdigit() and len(q) < 11:
         hits = pool.filter(pk=int(q))

@@ -10,14 +10,13 @@ in one query per related model.
 """
 
 from collections import defaultdict
-from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache, cached_property
 from heapq import merge
 
 from django.apps import apps
-from django.db import models
+from django.db import DEFAULT_DB_ALIAS, models
 from django.db.models import Subquery
-from django.forms.models import model_to_dict
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -56,31 +55,66 @@ def _list_choices() -> dict[tuple[str, str], dict]:
     }
 
 
-@dataclass
 class AuditEntry:
-    kind: str
-    record: object
-    # (field label, old, new) as shown; filled for the rows on screen by `describe`.
-    rows: list[tuple[str, str, str]] = field(default_factory=list)
-    # Names of the tracked fields that differ from the previous version of the record.
-    changed_fields: list[str] = field(default_factory=list)
-    previous: object = None
-    label: str = ""
+    """One version of a record in the trail, with the version before it (if any).
+
+    Built from the history table's rows as plain tuples: the trail reads a few thousand rows to
+    merge and page them, and making a model instance of each cost most of the page's time. The
+    instances (`record`, `previous`) are made only for the rows on screen."""
+
+    def __init__(self, kind: str, history_model, values: tuple, previous: tuple | None = None):
+        self.kind = kind
+        self.history_model = history_model
+        self.values = values
+        self.previous_values = previous
+        # (field label, old, new) as shown; filled for the rows on screen by `describe`.
+        self.rows: list[tuple[str, str, str]] = []
+        # Names of the tracked fields that differ from the previous version of the record.
+        self.changed_fields: list[str] = []
+        self.label = ""
+
+    def _get(self, attname):
+        return self.values[_columns(self.history_model)[1][attname]]
 
     @property
     def when(self) -> datetime:
-        return self.record.history_date
+        return self._get("history_date")
+
+    @property
+    def history_id(self) -> int:
+        return self._get("history_id")
+
+    @cached_property
+    def record(self):
+        return _instance(self.history_model, self.values)
+
+    @cached_property
+    def previous(self):
+        if self.previous_values is None:
+            return None
+        return _instance(self.history_model, self.previous_values)
 
     @property
     def model_label(self) -> str:
-        return self.record.instance_type._meta.verbose_name
+        return self.history_model.instance_type._meta.verbose_name
 
     @property
     def change_label(self):
-        return CHANGE_LABELS.get(self.record.history_type, "")
+        return CHANGE_LABELS.get(self._get("history_type"), "")
 
     def changes(self) -> list[tuple[str, str, str]]:
         return self.rows
+
+
+@cache
+def _columns(history_model) -> tuple[list[str], dict[str, int]]:
+    """The history table's columns (attnames) and each one's position in a row tuple."""
+    names = [f.attname for f in history_model._meta.concrete_fields]
+    return names, {name: i for i, name in enumerate(names)}
+
+
+def _instance(history_model, values: tuple):
+    return history_model.from_db(DEFAULT_DB_ALIAS, _columns(history_model)[0], values)
 
 
 def _tracked(history_model) -> list[models.Field]:
@@ -93,12 +127,6 @@ def _tracked(history_model) -> list[models.Field]:
     ]
 
 
-def _diff(record, previous, fields) -> list[str]:
-    names = [f.name for f in fields]
-    new, old = model_to_dict(record, fields=names), model_to_dict(previous, fields=names)
-    return [n for n in names if new.get(n) != old.get(n)]
-
-
 def _entries_for(key: str, *, actor_id: int | None, limit: int) -> list[AuditEntry]:
     """Newest `limit` rows of one history table, each with its previous version (one query)."""
     history = apps.get_model(AUDITED[key]).history
@@ -107,25 +135,30 @@ def _entries_for(key: str, *, actor_id: int | None, limit: int) -> list[AuditEnt
         newest = newest.filter(history_user_id=actor_id)
     newest = newest.order_by("-history_date", "-history_id")[:limit]
     # Every version of the records among the newest rows: their predecessors are in there.
-    rows = list(
+    names, at = _columns(history.model)
+    rows = (
         history.filter(id__in=Subquery(newest.values("id")))
-        .select_related("history_user")
         .order_by("id", "history_date", "history_id")
+        .values_list(*names)
     )
-    fields = _tracked(history.model)
+    tracked = [at[f.attname] for f in _tracked(history.model)]
+    tracked_names = [f.name for f in _tracked(history.model)]
+    pk, kind, user = at["id"], at["history_type"], at["history_user_id"]
     entries, previous = [], {}
     for row in rows:
-        prev = previous.get(row.id)
-        previous[row.id] = row
-        if actor_id and row.history_user_id != actor_id:
+        prev = previous.get(row[pk])
+        previous[row[pk]] = row
+        if actor_id and row[user] != actor_id:
             continue
-        entry = AuditEntry(key, row, previous=prev)
-        if row.history_type == "~":
-            entry.changed_fields = _diff(row, prev, fields) if prev is not None else []
-            if prev is not None and not entry.changed_fields:
+        entry = AuditEntry(key, history.model, row, previous=prev)
+        if row[kind] == "~" and prev is not None:
+            entry.changed_fields = [
+                name for name, i in zip(tracked_names, tracked, strict=True) if row[i] != prev[i]
+            ]
+            if not entry.changed_fields:
                 continue  # a save that changed nothing tracked (e.g. a login): says nothing
         entries.append(entry)
-    entries.sort(key=lambda e: (e.when, e.record.history_id), reverse=True)
+    entries.sort(key=lambda e: (e.when, e.history_id), reverse=True)
     return entries[:limit]
 
 
@@ -154,6 +187,7 @@ def describe(entries: list[AuditEntry], viewer) -> None:
                 if version is not None and getattr(version, fk.attname) is not None:
                     wanted[fk.related_model].add(getattr(version, fk.attname))
     names = _names(wanted, viewer)
+    _attach_users(entries)
     lists = _list_choices()
     for entry in entries:
         model = entry.record.instance_type
@@ -169,6 +203,18 @@ def describe(entries: list[AuditEntry], viewer) -> None:
                     _display(f, entry.record, names, lists.get(key)),
                 )
             )
+
+
+def _attach_users(entries: list[AuditEntry]) -> None:
+    """Who made each change, in one query for the rows on screen."""
+    ids = {e.record.history_user_id for e in entries} - {None}
+    if not ids:
+        return
+    users = entries[0].record._meta.get_field("history_user").related_model
+    by_pk = users._base_manager.in_bulk(ids)
+    for entry in entries:
+        if entry.record.history_user_id is not None:
+            entry.record.history_user = by_pk.get(entry.record.history_user_id)
 
 
 def _relations(model) -> list[str]:
