@@ -21,6 +21,11 @@ def _fast_settings(settings, tmp_path):
 def _clear_cache():
     from django.core.cache import cache
 
+    from hongniang.members import rendercache
+
+    # Remembered widget renders are per process; each test has its own database.
     cache.clear()
+    rendercache.clear()
     yield
     cache.clear()
+    rendercache.clear()

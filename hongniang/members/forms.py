@@ -6,6 +6,7 @@ from hongniang.members import choices as c
 from hongniang.members.models import MatePreference, Member
 from hongniang.members.reference import ethnic_group_choices
 from hongniang.members.regions import RegionLevel
+from hongniang.members.rendercache import remember_choice_renders
 from hongniang.members.selectors import WINDOWS, assignees, stores_for
 from hongniang.members.validators import RANGE_INVERTED, inverted_ranges
 from hongniang.members.widgets import RegionField
@@ -149,6 +150,7 @@ class MemberForm(StyledFormMixin, forms.ModelForm):
     def __init__(self, *args, viewer=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["ethnicity"].choices = [("", "---------"), *ethnic_group_choices()]
+        remember_choice_renders(self)
         if viewer is not None:
             # The stores the user may put a member in, plus the member's own (kept unchanged).
             self.fields["store"].queryset = (
@@ -262,6 +264,7 @@ class PreferenceForm(StyledFormMixin, forms.ModelForm):
         self.fields["marital"].choices = [
             (v, label) for v, label in c.MaritalStatus.choices if v != c.MaritalStatus.MARRIED
         ]
+        remember_choice_renders(self)
 
     def rows(self):
         return [

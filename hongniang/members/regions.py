@@ -97,6 +97,14 @@ class Region(models.Model):
 
 # --- Reading ----------------------------------------------------------------------------------
 
+# Raised by every write of `sync_regions`: what was rendered from the table before is stale.
+# The table is written only by `load_regions`, which runs before the web processes start.
+_version = 0
+
+
+def regions_version() -> int:
+    return _version
+
 
 def provinces() -> models.QuerySet:
     return Region.objects.filter(level=RegionLevel.PROVINCE)
@@ -220,6 +228,9 @@ def sync_regions(path: Path | None = None) -> LoadResult:
         # Rows are sorted by code, so every parent is inserted before its children.
         Region.objects.bulk_create(to_create, batch_size=500)
         Region.objects.bulk_update(to_update, ["name", "level", "parent"], batch_size=500)
+    if to_create or to_update:
+        global _version
+        _version += 1
     return LoadResult(total=len(rows), created=len(to_create), updated=len(to_update))
 
 

@@ -24,6 +24,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from hongniang.members import rendercache
 from hongniang.members.regions import (
     Region,
     RegionLevel,
@@ -31,6 +32,7 @@ from hongniang.members.regions import (
     is_region_code,
     provinces,
     region_path,
+    regions_version,
 )
 
 LEVEL_KEYS = {
@@ -109,6 +111,17 @@ class RegionSelect(forms.Widget):
 
     def format_value(self, value):
         return "" if value is None else str(value)
+
+    def render(self, name, value, attrs=None, renderer=None):
+        # The options come from the region table: remembered per table version (rendercache).
+        key = (
+            *rendercache.widget_key(self, name, value, attrs),
+            self.max_level,
+            self.url_name,
+            regions_version(),
+        )
+        parent = super()
+        return rendercache.remembered(key, lambda: parent.render(name, value, attrs, renderer))
 
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
