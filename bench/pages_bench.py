@@ -60,6 +60,8 @@ NOT_WALKED = {
     "messaging:open": "marks the notice read, then redirects",
     "messaging:read_all": "POST only",
     "jobs:file": "a file download",
+    "members:import_preview": "the preview of one uploaded file (bench/import_bench.py)",
+    "members:import_job": "the page of one import job (bench/import_bench.py)",
     "member_messages:opt_out": "POST only",
     "member_messages:template_delete": "POST only",
 }
