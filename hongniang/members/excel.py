@@ -62,6 +62,7 @@ COLUMNS = [
     (gettext_lazy("ID number"), "id_number"),
     (gettext_lazy("Location"), "region"),
     (gettext_lazy("Hukou"), "hukou_region"),
+    (gettext_lazy("Street address"), "address"),
     (gettext_lazy("Height (cm)"), "height"),
     (gettext_lazy("Weight (kg)"), "weight"),
     (gettext_lazy("Marital status"), "marital_status"),

@@ -25,6 +25,7 @@ PROFILE_GROUPS = (
             "email",
             "wechat",
             "qq",
+            "address",
             "id_type",
             "id_number",
             "store",

@@ -72,6 +72,9 @@ class Member(models.Model):
     )
     hukou_region = _region(_("hukou"))
     region = _region(_("location"), db_index=True)
+    # The street part of an address (the region is in ``region``): personal data, never on the
+    # public profile the presenter shows to other teams.
+    address = models.CharField(_("street address"), max_length=200, blank=True)
     height = models.PositiveSmallIntegerField(
         _("height (cm)"),
         null=True,

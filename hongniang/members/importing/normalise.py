@@ -309,6 +309,8 @@ class RowNormaliser:
         self._ranges(result, given)
         self._location(result, given)
         self._children_from_marital(result, given)
+        if "address" in result.extras:
+            result.values["address"] = result.extras["address"][:200]
         if (
             "monthly_income" in result.values
             and "annual_income" not in given
@@ -598,8 +600,12 @@ class RowNormaliser:
                 self._region_problem(result, key, text, text, resolved)
             else:
                 result.values["region"] = resolved.code
-        if ADDRESS in given:
-            text = clean_text(cell_text(given[ADDRESS]))
+        # A full address, in its own column or in the street-address field: the region it
+        # starts with (unless the file gives the region otherwise) and the street after it.
+        for key in (ADDRESS, "address"):
+            if key not in given:
+                continue
+            text = clean_text(cell_text(given[key]))
             resolved = self.regions.resolve(text, address=True)
             if resolved.code is not None:
                 if "region" not in result.values and "region" not in given and not parts:
@@ -607,5 +613,6 @@ class RowNormaliser:
                 result.extras["address"] = resolved.rest
             else:
                 result.extras["address"] = text
-                if "region" not in given and not parts:
+                if key == ADDRESS and "region" not in given and not parts:
                     self._region_problem(result, ADDRESS, text, text, resolved)
+            break

@@ -18,7 +18,7 @@ from hongniang.staff.tests.factories import PASSWORD
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 HEADERS = ["客户姓名", "性别", "联系电话", "身份证号", "出生日期", "所在省", "所在市", "所在区县"]
-HEADERS += ["身高", "体重", "婚姻状况", "学历", "月收入", "客户来源"]
+HEADERS += ["身高", "体重", "婚姻状况", "学历", "月收入", "客户来源", "家庭住址"]
 
 
 def member_row(n, born, *, sex="女", **over):
@@ -37,6 +37,7 @@ def member_row(n, born, *, sex="女", **over):
         "学历": "大学本科",
         "月收入": "1万-2万元",
         "客户来源": "转介绍",
+        "家庭住址": "广东省深圳市南山区科技园路1号",
     }
     cells.update(over)
     return [cells[h] for h in HEADERS]
@@ -56,7 +57,14 @@ def test_agency_csv_is_mapped_previewed_imported_and_a_fixed_row_imported_again(
     rows = [
         member_row(1, date(1990, 5, 3)),
         member_row(2, date(1988, 11, 12), sex="男", 出生日期="1988年11月12日", 婚姻状况="离异带孩"),
-        member_row(3, date(1992, 2, 29), 所在省="北京市", 所在市="北京市", 所在区县="东城区"),
+        member_row(
+            3,
+            date(1992, 2, 29),
+            所在省="北京市",
+            所在市="北京市",
+            所在区县="东城区",
+            家庭住址="北京市东城区东直门南大街5号",
+        ),
         member_row(4, date(1991, 7, 1), 学历="学前班"),  # rejected: education is required
         member_row(5, date(1993, 3, 8), 月收入="面议"),  # warned: an optional cell
     ]
@@ -74,6 +82,7 @@ def test_agency_csv_is_mapped_previewed_imported_and_a_fixed_row_imported_again(
     assert page.locator("#id_col_2").input_value() == "mobile"
     assert page.locator("#id_col_7").input_value() == "region_county"
     assert page.locator("#id_col_13").input_value() == ""  # 客户来源: nothing to map to
+    assert page.locator("#id_col_14").input_value() == "address_full"
     assert "13912340001" in page.locator("#import-mapping").inner_text()
     assert "1万-2万元" in page.locator("#import-mapping").inner_text()
     # The clerk keeps the guesses, names the source column "about" and saves the mapping.
@@ -102,6 +111,7 @@ def test_agency_csv_is_mapped_previewed_imported_and_a_fixed_row_imported_again(
     assert (first.region, first.height, first.weight) == ("440305", 165, 50)
     assert first.monthly_income == c.MonthlyIncome.FROM_10K_TO_20K
     assert first.about == "转介绍"
+    assert first.address == "科技园路1号"  # the region came from its own columns
 
     # The rows to fix: the original cells and a column of reasons.
     with page.expect_download() as info:

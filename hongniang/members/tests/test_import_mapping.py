@@ -52,7 +52,8 @@ def guesser():
         ("Mobile", "mobile"),  # the template's header in English
         ("出生日期", "birthday"),
         ("择偶年龄", "pref-age_range"),
-        ("详细地址", "address_full"),
+        ("详细地址", "address"),  # the template's street-address column (takes a full address)
+        ("家庭住址", "address_full"),
         ("备注2", None),
     ],
 )
@@ -193,3 +194,11 @@ def test_a_saved_mapping_is_offered_for_files_with_the_same_headers(org):
     again = save_mapping(clerk, "老系统导出", headers, ["name", None, "about"])
     assert again.pk == saved.pk and again.mapping == ["name", None, "about"]
     assert ImportMapping.objects.count() == 1
+
+
+def test_the_street_address_is_a_private_member_field():
+    from hongniang.members.forms import MemberForm
+    from hongniang.members.presenter import PUBLIC_FIELDS
+
+    assert "address" in MemberForm.base_fields
+    assert "address" not in PUBLIC_FIELDS  # other teams never see it

@@ -379,17 +379,29 @@ def test_region_forms(normaliser, raw, code):
 
 def test_a_full_address_gives_the_county_and_keeps_the_street(normaliser):
     value, result = one(normaliser, "region", "广东省深圳市南山区解放路91号")
-    assert value == "440305" and result.extras["address"] == "解放路91号"
+    assert value == "440305" and result.values["address"] == "解放路91号"
     result = normaliser.normalise({"address_full": "北京市朝阳区建国路88号SOHO现代城"})
     assert result.values["region"] == "110105"
-    assert result.extras["address"] == "建国路88号SOHO现代城"
+    assert result.values["address"] == "建国路88号SOHO现代城"
+
+
+def test_the_street_address_field_takes_a_full_address_too(normaliser):
+    result = normaliser.normalise({"address": "广东省深圳市南山区解放路91号"})
+    assert result.values == {"region": "440305", "address": "解放路91号"}
+    given_region = normaliser.normalise(
+        {"region": "广州 天河", "address": "深圳市南山区解放路91号"}
+    )
+    assert given_region.values == {"region": "440106", "address": "解放路91号"}
+    street_only = normaliser.normalise({"address": "解放路91号", "region": "广州 天河"})
+    assert street_only.values == {"region": "440106", "address": "解放路91号"}
+    assert not street_only.problems
 
 
 def test_a_street_is_not_read_as_a_county_short_name(normaliser):
     # 朝阳门 is a street in 东城区; 朝阳 alone would be 朝阳区.
     result = normaliser.normalise({"address_full": "北京市朝阳门外大街1号"})
     assert result.values["region"] == "110000"
-    assert result.extras["address"] == "朝阳门外大街1号"
+    assert result.values["address"] == "朝阳门外大街1号"
 
 
 def test_province_city_and_county_in_separate_columns(normaliser):
@@ -414,7 +426,7 @@ def test_separate_columns_and_an_address_together(normaliser):
             "address_full": "广东省深圳市南山区解放路91号",
         }
     )
-    assert result.values["region"] == "440305" and result.extras["address"] == "解放路91号"
+    assert result.values["region"] == "440305" and result.values["address"] == "解放路91号"
 
 
 def test_hukou_goes_down_to_the_city_only(normaliser):
