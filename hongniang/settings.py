@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "hongniang.messaging",
     "hongniang.jobs",
     "hongniang.frontdesk",
+    "hongniang.home",
 ]
 
 MIDDLEWARE = [
@@ -144,7 +145,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "staff:login"
-LOGIN_REDIRECT_URL = "workbench:dashboard"
+LOGIN_REDIRECT_URL = "home:index"
 LOGOUT_REDIRECT_URL = "staff:login"
 
 # Login lock-out: 5 failures for one account from one address lock it for 15 minutes.

@@ -5,7 +5,7 @@ from django.views.i18n import set_language
 
 urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
-    path("", include("hongniang.workbench.urls")),
+    path("", include("hongniang.home.urls")),
     path("staff/", include("hongniang.staff.urls")),
     path("settings/", include("hongniang.siteconfig.urls")),
     path("members/", include("hongniang.members.urls")),

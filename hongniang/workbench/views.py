@@ -1,15 +1,6 @@
-from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
-
-from hongniang.workbench.selectors import dashboard_figures
-
-
-@login_required
-def dashboard(request):
-    figures = dashboard_figures(viewer=request.user)
-    return render(request, "workbench/dashboard.html", {"figures": figures})
 
 
 # Error pages (handler400/403/404/500 in hongniang/urls.py, CSRF_FAILURE_VIEW in settings).

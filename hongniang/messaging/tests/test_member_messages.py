@@ -170,7 +170,7 @@ def test_a_members_reply_lands_in_the_inbox_with_the_unread_count(org, her, clie
         member=her, to=org["aa1"], body="好的，谢谢", reply_to=sent
     )
     client.force_login(org["aa1"])
-    page = client.get(reverse("workbench:dashboard")).content.decode()
+    page = client.get(reverse("home:index")).content.decode()
     assert "data-unread-messages>1<" in page
     inbox = client.get(reverse("member_messages:inbox")).content.decode()
     assert "好的，谢谢" in inbox and "王小芳" in inbox
@@ -179,7 +179,7 @@ def test_a_members_reply_lands_in_the_inbox_with_the_unread_count(org, her, clie
     assert client.get(reverse("member_messages:detail", args=[reply.pk])).status_code == 200
     reply.refresh_from_db()
     assert reply.read_at is not None
-    page = client.get(reverse("workbench:dashboard")).content.decode()
+    page = client.get(reverse("home:index")).content.decode()
     assert "data-unread-messages" not in page
 
 

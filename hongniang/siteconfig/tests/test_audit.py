@@ -97,7 +97,7 @@ def test_query_count_is_bounded_whatever_the_page_size(
         member.name = f"会员{i}改"
         member.save()
     client.force_login(org["admin"])
-    client.get(reverse("workbench:dashboard"))  # session and caches warm
+    client.get(reverse("home:index"))  # session and caches warm
     # One query per history table, one per related model shown, and the page frame's own:
     # nothing that grows with the page size or the number of rows (it was 63 on 30 rows).
     with django_assert_max_num_queries(len(AUDITED) + 12):

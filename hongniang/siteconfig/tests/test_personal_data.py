@@ -100,7 +100,7 @@ def test_only_administrators(client, org, logs):
 @pytest.mark.django_db
 def test_sidebar_links_the_page_for_administrators_only(client, org):
     client.force_login(org["admin"])
-    assert URL in client.get(reverse("workbench:dashboard")).content.decode()
+    assert URL in client.get(reverse("home:index")).content.decode()
     manager = StaffFactory(role=role_with("settings.view"), supervisor=org["admin"])
     client.force_login(manager)
-    assert URL not in client.get(reverse("workbench:dashboard")).content.decode()
+    assert URL not in client.get(reverse("home:index")).content.decode()

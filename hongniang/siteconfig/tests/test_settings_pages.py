@@ -43,7 +43,7 @@ def test_settings_saved_cached_and_shown(client, org):
     response = client.post(reverse("siteconfig:edit"), settings_data())
     assert response.status_code == 302
     assert SiteSettings.load().crm_name == "幸福红娘"
-    page = client.get(reverse("workbench:dashboard")).content.decode()
+    page = client.get(reverse("home:index")).content.decode()
     assert "幸福红娘" in page and "400-800-1234" in page
 
 

@@ -75,11 +75,11 @@ def test_only_administrators_see_lockouts(client, org):
         client.force_login(org[who])
         assert client.get(reverse("staff:lockouts")).status_code == 403
         client.post(reverse("staff:lockout_clear"), {"kind": "login", "pk": 1})
-        html = client.get(reverse("workbench:dashboard")).content.decode()
+        html = client.get(reverse("home:index")).content.decode()
         assert reverse("staff:lockouts") not in html
     assert AccessAttempt.objects.exists() and not LockoutRelease.objects.exists()
     client.force_login(org["admin"])
-    assert reverse("staff:lockouts") in client.get(reverse("workbench:dashboard")).content.decode()
+    assert reverse("staff:lockouts") in client.get(reverse("home:index")).content.decode()
 
 
 @pytest.mark.django_db

@@ -90,7 +90,7 @@ def test_lock_needs_security_password_and_ends_sessions(client, org):
 
     victim_client = Client()
     victim_client.force_login(org["aa1"])
-    assert victim_client.get(reverse("workbench:dashboard")).status_code == 200
+    assert victim_client.get(reverse("home:index")).status_code == 200
 
     client.force_login(org["mgr1"])
     url = reverse("staff:set_status", args=[org["aa1"].pk])
@@ -102,7 +102,7 @@ def test_lock_needs_security_password_and_ends_sessions(client, org):
     assert org["aa1"].status == StaffStatus.LOCKED
 
     # The locked user's open session no longer works, and they cannot log in again.
-    assert victim_client.get(reverse("workbench:dashboard")).status_code == 302
+    assert victim_client.get(reverse("home:index")).status_code == 302
     login = Client().post(reverse("staff:login"), {"username": "aa1", "password": PASSWORD})
     assert login.status_code == 200 and not login.wsgi_request.user.is_authenticated
 
@@ -233,7 +233,7 @@ def test_account_password_and_security_password(client, org):
     )
     user.refresh_from_db()
     assert user.check_password("Brand-new-2026")
-    assert client.get(reverse("workbench:dashboard")).status_code == 200  # still logged in
+    assert client.get(reverse("home:index")).status_code == 200  # still logged in
 
 
 @pytest.mark.django_db

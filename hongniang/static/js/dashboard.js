@@ -2,8 +2,9 @@
 (function () {
   function bar(id, dataId) {
     var el = document.getElementById(id);
-    var data = JSON.parse(document.getElementById(dataId).textContent);
-    if (!el || !window.echarts) { return; }
+    var source = document.getElementById(dataId);
+    if (!el || !source || !window.echarts) { return; }
+    var data = JSON.parse(source.textContent);
     var chart = echarts.init(el);
     chart.setOption({
       grid: { left: 40, right: 16, top: 16, bottom: 40 },
@@ -16,6 +17,5 @@
     });
     window.addEventListener("resize", function () { chart.resize(); });
   }
-  bar("chart-role", "data-role");
-  bar("chart-store", "data-store");
+  bar("chart-pipeline", "data-pipeline");
 })();

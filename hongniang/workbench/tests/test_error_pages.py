@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from hongniang.staff.tests.factories import StaffFactory, role_with
 
-HOME = f'href="{reverse("workbench:dashboard")}"'
+HOME = f'href="{reverse("home:index")}"'
 
 
 def _looks_like_the_site(html: str):
@@ -69,15 +69,16 @@ def test_csrf_failure_page_says_what_to_do(nobody):
 def test_500_renders_without_request_or_database(
     client, nobody, monkeypatch, django_assert_num_queries
 ):
+    from hongniang.home import selectors
     from hongniang.workbench import views
 
     def boom(**kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(views, "dashboard_figures", boom)
+    monkeypatch.setattr(selectors, "todo_list", boom)
     client.force_login(nobody)
     client.raise_request_exception = False
-    response = client.get(reverse("workbench:dashboard"))
+    response = client.get(reverse("home:index"))
     assert response.status_code == 500
     html = response.content.decode()
     _looks_like_the_site(html)

@@ -1,0 +1,263 @@
+"""The workbench home (whitepaper 1.4.1): the viewer's to-do list and the business at a glance.
+
+It reads from every feature app, which is why it is its own app on the top floor (DESIGN.md,
+Layout). Everything goes through the viewer's visibility: a matchmaker sees their own members, a
+manager the same over the team. Each entry is a count plus the first few items, with a link to the
+page where the work is done; the counts use indexed columns (next contact, follow-up counters).
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from hongniang.frontdesk.models import Consultation, ConsultationStatus
+from hongniang.matching.models import (
+    IntroductionRequest,
+    IntroductionStatus,
+    Recommendation,
+    RecommendationStatus,
+)
+from hongniang.members import choices as c
+from hongniang.members.models import EventKind, Member, MemberEvent
+from hongniang.members.presenter import present_many
+from hongniang.members.selectors import birthday_q, pending_allocations
+from hongniang.sales.models import FollowUp
+from hongniang.siteconfig.models import SiteSettings
+from hongniang.staff.permissions import can
+from hongniang.staff.visibility import DataScope, user_scope
+
+PREVIEW = 5  # items shown per entry; the link leads to the rest
+OPEN = [c.SalesStage.NEW, c.SalesStage.FOLLOWING, c.SalesStage.SIGNED]
+
+
+@dataclass
+class Entry:
+    key: str
+    title: str
+    count: int
+    link: str
+    items: list = field(default_factory=list)  # (label, url, detail)
+    tone: str = ""  # "danger" for what is late
+
+
+def _day_start(day) -> datetime:
+    return timezone.make_aware(datetime.combine(day, datetime.min.time()))
+
+
+def _member_items(viewer, qs, detail) -> list:
+    members = list(qs[:PREVIEW])
+    return [
+        (view.label, reverse("members:detail", args=[m.pk]), detail(m))
+        for m, view in zip(members, present_many(viewer, members), strict=True)
+    ]
+
+
+def _with_views(viewer, events) -> list:
+    events = list(events)
+    return list(zip(events, present_many(viewer, [e.member for e in events]), strict=True))
+
+
+def _when(m) -> str:
+    return timezone.localtime(m.next_contact_at).strftime("%m-%d %H:%M")
+
+
+def todo_list(*, viewer, now=None) -> list[Entry]:
+    """What the viewer has to do, most urgent first; entries with nothing to do are left out."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    start, tomorrow = _day_start(today), _day_start(today + timedelta(days=1))
+    entries: list[Entry] = []
+    if can(viewer, "members", "view"):
+        mine = Member.objects.visible_to(viewer).filter(sales_stage__in=OPEN)
+        overdue = mine.filter(next_contact_at__lt=start).order_by("next_contact_at", "pk")
+        due = mine.filter(next_contact_at__gte=start, next_contact_at__lt=tomorrow).order_by(
+            "next_contact_at", "pk"
+        )
+        entries.append(
+            Entry(
+                "overdue",
+                _("Overdue follow-ups"),
+                overdue.count(),
+                reverse("members:presales") + "?list=followed",
+                _member_items(viewer, overdue, _when),
+                tone="danger",
+            )
+        )
+        entries.append(
+            Entry(
+                "due_today",
+                _("Follow-ups due today"),
+                due.count(),
+                reverse("members:presales") + "?list=followed",
+                _member_items(viewer, due, _when),
+            )
+        )
+    waiting = pending_allocations(viewer=viewer)
+    entries.append(
+        Entry(
+            "acceptance",
+            _("Members waiting for you to accept"),
+            waiting.count(),
+            reverse("members:pending"),
+            [
+                (view.label, reverse("members:pending"), "")
+                for view in present_many(viewer, [a.member for a in waiting[:PREVIEW]])
+            ],
+        )
+    )
+    if can(viewer, "members", "view"):
+        born = Member.objects.visible_to(viewer).exclude(sales_stage=c.SalesStage.ABANDONED)
+        today_born = born.filter(birthday_q(today)).order_by("pk")
+        entries.append(
+            Entry(
+                "birthdays",
+                _("Birthdays today"),
+                today_born.count(),
+                reverse("members:presales") + "?list=birthday_today",
+                _member_items(viewer, today_born, lambda m: ""),
+            )
+        )
+        entries.append(
+            Entry(
+                "birthdays_month",
+                _("Birthdays this month"),
+                born.filter(birthday_q(today, month=True)).count(),
+                reverse("members:presales") + "?list=birthday_month",
+            )
+        )
+        registered = Member.objects.filter(
+            presales_owner=viewer, source=c.Source.REGISTRATION, follow_up_count=0
+        ).filter(sales_stage__in=OPEN)
+        entries.append(
+            Entry(
+                "registrations",
+                _("New registrations assigned to you"),
+                registered.count(),
+                reverse("members:presales"),
+                _member_items(viewer, registered.order_by("-registered_at", "-pk"), lambda m: ""),
+            )
+        )
+    if can(viewer, "presales", "view"):
+        consultations = Consultation.objects.filter(
+            assigned_to=viewer, status=ConsultationStatus.PENDING
+        ).order_by("created_at", "pk")
+        entries.append(
+            Entry(
+                "consultations",
+                _("New consultations assigned to you"),
+                consultations.count(),
+                reverse("frontdesk:consultations") + "?status=pending",
+                [
+                    (c_.name, reverse("frontdesk:consultation", args=[c_.pk]), "")
+                    for c_ in consultations[:PREVIEW]
+                ],
+            )
+        )
+    if can(viewer, "matching", "view"):
+        visible = Member.objects.visible_to(viewer).values("pk")
+        stalled = (
+            MemberEvent.objects.filter(
+                kind=EventKind.MATCHING,
+                created_at__gte=now - timedelta(days=7),
+                data__has_key="stalled_pair",
+                member_id__in=visible,
+            )
+            .select_related("member")
+            .order_by("-created_at", "-pk")
+        )
+        entries.append(
+            Entry(
+                "stalled",
+                _("Couples waiting for a follow-up"),
+                stalled.count(),
+                reverse("messaging:list"),
+                [
+                    (view.label, reverse("members:detail", args=[e.member_id]), e.summary)
+                    for e, view in _with_views(viewer, stalled[:PREVIEW])
+                ],
+            )
+        )
+        unanswered = Recommendation.objects.filter(
+            member_id__in=visible,
+            status__in=[RecommendationStatus.SENT, RecommendationStatus.VIEWED],
+        )
+        entries.append(
+            Entry(
+                "recommendations",
+                _("Recommendations waiting for an answer"),
+                unanswered.count(),
+                reverse("matching:library_index"),
+            )
+        )
+        intros = IntroductionRequest.objects.filter(
+            Q(member_id__in=visible) | Q(target_id__in=visible), status=IntroductionStatus.OPEN
+        )
+        entries.append(
+            Entry(
+                "introductions",
+                _("Introduction requests waiting for an answer"),
+                intros.count(),
+                reverse("matching:introductions"),
+            )
+        )
+    if can(viewer, "members", "allocate") and user_scope(viewer) != DataScope.SELF:
+        days = SiteSettings.load().pool_return_days
+        idle = (
+            Member.objects.visible_to(viewer)
+            .filter(
+                sales_stage__in=[c.SalesStage.NEW, c.SalesStage.FOLLOWING],
+                presales_owner__isnull=False,
+            )
+            .filter(
+                Q(followed_up_at__lt=now - timedelta(days=days))
+                | Q(followed_up_at__isnull=True, registered_at__lt=now - timedelta(days=days))
+            )
+        )
+        entries.append(
+            Entry(
+                "idle",
+                _("Team members not followed up for %(days)s days") % {"days": days},
+                idle.count(),
+                reverse("members:reallocate") + "?group=not_followed",
+                tone="danger",
+            )
+        )
+    return [e for e in entries if e.count]
+
+
+def business_figures(*, viewer, now=None) -> dict:
+    """The pipeline by stage, follow-ups done against due this month, signings this month."""
+    if not can(viewer, "members", "view"):
+        return {}
+    now = now or timezone.now()
+    month_start = _day_start(timezone.localdate(now).replace(day=1))
+    members = Member.objects.visible_to(viewer)
+    by_stage = dict(
+        members.order_by()
+        .values_list("sales_stage")
+        .annotate(n=Count("pk"))
+        .values_list("sales_stage", "n")
+    )
+    pipeline = [
+        {"name": str(label), "value": by_stage.get(value, 0)}
+        for value, label in c.SalesStage.choices
+    ]
+    done = FollowUp.objects.visible_to(viewer).filter(contacted_at__gte=month_start).count()
+    due = members.filter(next_contact_at__gte=month_start, next_contact_at__lt=now).count()
+    signed = MemberEvent.objects.filter(
+        kind=EventKind.STAGE,
+        created_at__gte=month_start,
+        data__to=c.SalesStage.SIGNED,
+        member_id__in=members.values("pk"),
+    ).count()
+    return {
+        "members": sum(by_stage.values()),
+        "pipeline": pipeline,
+        "follow_ups_done": done,
+        "follow_ups_due": due,
+        "signed": signed,
+    }

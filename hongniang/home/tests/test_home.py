@@ -1,0 +1,138 @@
+"""The workbench home: each matchmaker's to-do list and the team's for a manager, through the
+viewer's visibility; the business figures."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from hongniang.home import selectors
+from hongniang.members import choices as c
+from hongniang.members.models import Member
+from hongniang.members.tests.helpers import add_member
+from hongniang.sales import services as sales
+from hongniang.sales.models import FollowUp
+from hongniang.staff.tests.factories import StaffFactory, role_with
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def crew(org):
+    grants = [
+        "members.view",
+        "members.add",
+        "members.edit",
+        "presales.view",
+        "presales.add",
+        "presales.approve",
+        "matching.view",
+    ]
+    matchmaker, manager = role_with(*grants), role_with(*grants, "members.allocate")
+    for key in ("aa1", "aa2", "bb1", "mgr1", "mgr2"):
+        org[key].role = manager if key.startswith("mgr") else matchmaker
+        org[key].save()
+    return org
+
+
+def entries(viewer, now=None):
+    return {e.key: e for e in selectors.todo_list(viewer=viewer, now=now)}
+
+
+def follow_up(actor, member, next_contact):
+    sales.followup_record(
+        actor=actor,
+        member=member,
+        follow_up=FollowUp(remark="电话沟通", next_contact_at=next_contact),
+    )
+
+
+def test_follow_ups_due_today_and_overdue_are_the_matchmakers_own(crew):
+    now = timezone.now()
+    mine_due = add_member(crew["aa1"], name="今天联系")
+    mine_late = add_member(crew["aa1"], name="逾期联系")
+    theirs = add_member(crew["bb1"], name="别店会员")
+    follow_up(crew["aa1"], mine_due, now + timedelta(minutes=5))
+    follow_up(crew["aa1"], mine_late, now + timedelta(minutes=5))
+    follow_up(crew["bb1"], theirs, now + timedelta(minutes=5))
+    Member.objects.filter(pk=mine_late.pk).update(next_contact_at=now - timedelta(days=3))
+
+    todo = entries(crew["aa1"], now=now)
+    assert todo["due_today"].count == 1 and todo["overdue"].count == 1
+    assert todo["overdue"].tone == "danger"
+    assert [label.split("（")[0] for label, _url, _d in todo["overdue"].items] == ["逾期联系"]
+    # Another store's member is nobody's business here.
+    assert "别店会员" not in str([e.items for e in todo.values()])
+    assert entries(crew["bb1"], now=now)["due_today"].count == 1
+
+
+def test_a_manager_sees_the_team_and_its_idle_members(crew):
+    now = timezone.now()
+    member = add_member(crew["aa1"], name="组员会员")
+    follow_up(crew["aa1"], member, now + timedelta(minutes=5))
+    Member.objects.filter(pk=member.pk).update(followed_up_at=now - timedelta(days=90))
+    todo = entries(crew["mgr1"], now=now)
+    assert todo["due_today"].count == 1
+    assert todo["idle"].count == 1
+    assert "idle" not in entries(crew["aa1"], now=now)  # a matchmaker allocates nobody
+
+
+def test_birthdays_today_and_this_month(crew):
+    today = timezone.localdate()
+    born = today.replace(year=1990) if (today.month, today.day) != (2, 29) else date(1992, 2, 29)
+    add_member(crew["aa1"], name="寿星", birthday=born)
+    other_day = 10 if today.day != 10 else 11
+    add_member(crew["aa1"], name="本月", birthday=today.replace(year=1991, day=other_day))
+    todo = entries(crew["aa1"])
+    assert [label.split("（")[0] for label, _u, _d in todo["birthdays"].items] == ["寿星"]
+    assert todo["birthdays_month"].count == 2
+
+
+def test_nothing_to_do_shows_the_empty_state(crew, client):
+    client.force_login(crew["aa1"])
+    page = client.get(reverse("home:index")).content.decode()
+    assert "暂无待办" in page
+    assert 'data-todo="' not in page
+
+
+def test_the_home_page_lists_the_work_with_links(crew, client):
+    member = add_member(crew["aa1"], name="要联系的")
+    follow_up(crew["aa1"], member, timezone.now() + timedelta(minutes=5))
+    client.force_login(crew["aa1"])
+    page = client.get(reverse("home:index")).content.decode()
+    assert 'data-todo="due_today"' in page
+    assert reverse("members:detail", args=[member.pk]) in page
+    assert "要联系的" in page
+
+
+def test_business_figures_count_the_pipeline_follow_ups_and_signings(crew):
+    a = add_member(crew["aa1"])
+    b = add_member(crew["aa1"])
+    add_member(crew["bb1"])  # another store: not in aa1's figures
+    follow_up(crew["aa1"], a, None)
+    from hongniang.members import journey
+
+    journey.advance(actor=crew["aa1"], member=Member.objects.get(pk=b.pk), step="sign")
+    figures = selectors.business_figures(viewer=crew["aa1"])
+    pipeline = {row["name"]: row["value"] for row in figures["pipeline"]}
+    assert figures["members"] == 2
+    assert pipeline[str(c.SalesStage.FOLLOWING.label)] == 1
+    assert pipeline[str(c.SalesStage.SIGNED.label)] == 1
+    assert figures["follow_ups_done"] == 1
+    assert figures["signed"] == 1
+    assert selectors.business_figures(viewer=crew["mgr2"])["signed"] == 0
+
+
+def test_a_role_without_members_sees_no_member_figures(org, client):
+    outsider = StaffFactory(role=role_with("settings.view"), store=org["store_a"])
+    assert selectors.business_figures(viewer=outsider) == {}
+    assert selectors.todo_list(viewer=outsider) == []
+    client.force_login(outsider)
+    page = client.get(reverse("home:index"))
+    assert page.status_code == 200 and 'data-figure="members"' not in page.content.decode()
+
+
+def test_the_home_needs_a_login(client):
+    response = client.get(reverse("home:index"))
+    assert response.status_code == 302
