@@ -37,6 +37,7 @@ PROFILE_GROUPS = (
         (
             "sex",
             "birthday",
+            "lunar_birthday",
             "hukou_region",
             "region",
             "height",

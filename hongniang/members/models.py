@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from hongniang.members import choices as c
+from hongniang.members.birthdays import lunar_month_day
 from hongniang.members.regions import Region  # noqa: F401 - registers the region table
 from hongniang.members.storage import member_files, random_photo_name
 from hongniang.members.validators import (
@@ -70,6 +71,13 @@ class Member(models.Model):
     birthday = models.DateField(
         _("birthday"), null=True, blank=True, validators=[validate_birthday]
     )
+    lunar_birthday = models.BooleanField(
+        _("celebrates the lunar birthday"),
+        default=False,
+        help_text=_("The member celebrates the day of the Chinese calendar they were born on."),
+    )
+    # The lunar "MM-DD" of the birthday, kept by save() for members who celebrate it.
+    lunar_birthday_md = models.CharField(max_length=5, blank=True, editable=False, db_index=True)
     hukou_region = _region(_("hukou"))
     region = _region(_("location"), db_index=True)
     # The street part of an address (the region is in ``region``): personal data, never on the
@@ -326,6 +334,11 @@ class Member(models.Model):
 
     def save(self, *args, **kwargs):
         order_multi_selects(self)
+        md = lunar_month_day(self.birthday) if self.lunar_birthday and self.birthday else ""
+        update_fields = kwargs.get("update_fields")
+        if md != self.lunar_birthday_md and update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "lunar_birthday_md"}
+        self.lunar_birthday_md = md
         super().save(*args, **kwargs)
 
     @property

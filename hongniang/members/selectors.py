@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from hongniang.members import choices as c
 from hongniang.members import personal_data as pd
+from hongniang.members.birthdays import lunar_today
 from hongniang.members.models import Allocation, AllocationKind, AllocationStatus, Member
 from hongniang.staff.models import Staff, StaffStatus, Store
 from hongniang.staff.permissions import can
@@ -357,14 +358,20 @@ class DatePart(Func):
 
 
 def birthday_q(today: date, *, month: bool = False) -> Q:
-    """Members whose birthday is today (or this month), whatever the year. On 28 February of a
-    common year, those born on 29 February have their birthday too."""
+    """Members whose birthday is today (or this month), whatever the year: by the Gregorian
+    date, or by the lunar one for members who celebrate that (`members.birthdays`). On 28
+    February of a common year, those born on 29 February have their birthday too."""
+    lunar_days, lunar_month = lunar_today(today)
     if month:
-        return Q(Exact(DatePart("birthday", "m"), f"{today:%m}"))
-    days = [f"{today:%m-%d}"]
-    if (today.month, today.day) == (2, 28) and not calendar.isleap(today.year):
-        days.append("02-29")
-    return Q(In(DatePart("birthday", "md"), days))
+        solar = Q(Exact(DatePart("birthday", "m"), f"{today:%m}"))
+        lunar = Q(lunar_birthday_md__startswith=f"{lunar_month}-") if lunar_month else Q(pk__in=[])
+    else:
+        days = [f"{today:%m-%d}"]
+        if (today.month, today.day) == (2, 28) and not calendar.isleap(today.year):
+            days.append("02-29")
+        solar = Q(In(DatePart("birthday", "md"), days))
+        lunar = Q(lunar_birthday_md__in=lunar_days)
+    return (Q(lunar_birthday=False) & solar) | (Q(lunar_birthday=True) & lunar)
 
 
 def presales_members(*, viewer, listing: str, filters: dict | None = None) -> QuerySet:

@@ -88,8 +88,8 @@ def test_admin_pages_raise_no_csp_violation(page, org, regions):
     )
     login(page, "admin", PASSWORD)
     base = page.base_url
-    page.wait_for_selector("#chart-role canvas")
-    page.hover("#chart-role canvas")  # the chart's tooltip is built on hover
+    page.wait_for_selector("#chart-pipeline canvas")
+    page.hover("#chart-pipeline canvas")  # the chart's tooltip is built on hover
     page.wait_for_timeout(300)
     shot(page, "csp-dashboard")
     # The member form's region cascade asks htmx for the cities of the chosen province.
