@@ -57,6 +57,7 @@ COLUMNS = [
     (gettext_lazy("Name"), "name"),
     (gettext_lazy("Sex"), "sex"),
     (gettext_lazy("Birthday"), "birthday"),
+    (gettext_lazy("Lunar birthday"), "lunar_birthday"),
     (gettext_lazy("Mobile"), "mobile"),
     (gettext_lazy("ID type"), "id_type"),
     (gettext_lazy("ID number"), "id_number"),
