@@ -64,6 +64,12 @@ NOT_WALKED = {
     "members:import_job": "the page of one import job (bench/import_bench.py)",
     "member_messages:opt_out": "POST only",
     "member_messages:template_delete": "POST only",
+    "members:release": "POST only",
+    "members:allocation_answer": "POST only",
+    "frontdesk:consultation_assign": "POST only",
+    "frontdesk:qr": "an SVG image",
+    "frontdesk:join_with_code": "a public registration page, not the workbench",
+    "members:import_mapping": "the mapping screen of one uploaded file (needs an upload)",
 }
 
 MEMBER_FILTERS = [
@@ -149,7 +155,15 @@ def url_args(name, ctx):
         "member_messages:detail": "message",
         "member_messages:compose": "member",
         "member_messages:template_edit": "message_template",
+        "sales:follow_ups": "member",
+        "sales:follow_up_add": "member",
+        "frontdesk:consultation": "consultation",
+        "frontdesk:consultation_convert": "consultation",
+        "frontdesk:staff_link": "self",
+        "frontdesk:staff_poster": "self",
     }
+    if name == "members:journey_step":
+        return None if ctx.get("member") is None else (ctx["member"].pk, "abandon")
     if name not in by_name:
         raise KeyError(name)
     obj = ctx.get(by_name[name])
@@ -174,6 +188,7 @@ def context_for(user):
     """Records of each kind the user may see, to fill URL arguments."""
     from django.db.models import Q
 
+    from hongniang.frontdesk.selectors import consultations_visible
     from hongniang.jobs.selectors import jobs_visible_to
     from hongniang.matching import selectors as ms
     from hongniang.members import personal_data as pd
@@ -202,6 +217,8 @@ def context_for(user):
         .order_by("pk")
         .first(),
         "message_template": MessageTemplate.objects.order_by("pk").first(),
+        "consultation": consultations_visible(user).order_by("pk").first(),
+        "self": user,
     }
 
 
