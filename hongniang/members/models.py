@@ -316,6 +316,8 @@ class Member(models.Model):
                 ],
                 name="member_service_note_list",
             ),
+            # The home page's follow-ups due today and overdue: a range of next-contact times.
+            models.Index(fields=["next_contact_at", "sales_stage"], name="member_next_contact"),
             # The nightly return to the public pool scans members not followed up for N days.
             models.Index(
                 fields=["followed_up_at", "sales_stage", "presales_owner"],
