@@ -70,6 +70,13 @@ NOT_WALKED = {
     "frontdesk:qr": "an SVG image",
     "frontdesk:join_with_code": "a public registration page, not the workbench",
     "members:import_mapping": "the mapping screen of one uploaded file (needs an upload)",
+    "portal:login": "the member centre's public login form",
+    "portal:logout": "POST only",
+    "portal:impersonate": "POST only (with the security password)",
+    "portal:impersonation_end": "POST only",
+    "portal:home": "the member centre: a member's session (staff only by logging in as one)",
+    "portal:password": "the member centre: a member's session",
+    "portal:photo": "a file download (the member's own avatar)",
 }
 
 MEMBER_FILTERS = [

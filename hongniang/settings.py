@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "hongniang.messaging",
     "hongniang.jobs",
     "hongniang.frontdesk",
+    "hongniang.portal",
     "hongniang.home",
 ]
 

@@ -15,6 +15,7 @@ urlpatterns = [
     path("matching/", include("hongniang.matching.urls")),
     path("jobs/", include("hongniang.jobs.urls")),
     path("", include("hongniang.frontdesk.urls")),
+    path("", include("hongniang.portal.urls")),
 ]
 handler400 = "hongniang.workbench.views.bad_request"
 handler403 = "hongniang.workbench.views.permission_denied"

@@ -133,12 +133,15 @@ class Registration(models.Model):
 
 
 class MemberAccount(models.Model):
-    """A member's login for the public site (which comes later): the password, hashed."""
+    """A member's login for the member centre (portal/): the password, hashed."""
 
     member = models.OneToOneField(
         "members.Member", on_delete=models.CASCADE, related_name="account"
     )
     password = models.CharField(max_length=128)
+    # Set when someone else chose the password (staff, an import): the member centre opens
+    # nothing but the change-password page until the member picks their own.
+    must_change_password = models.BooleanField(_("must change the password"), default=False)
     last_login = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

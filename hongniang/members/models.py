@@ -565,6 +565,8 @@ class EventKind(models.TextChoices):
     FOLLOW_UP = "follow_up", _("Followed up")
     POOL = "pool", _("Public pool")
     ACCEPTANCE = "acceptance", _("Allocation answered")
+    IMPERSONATION_START = "impersonation_start", _("Staff logged in as the member")
+    IMPERSONATION_END = "impersonation_end", _("Staff left the member's account")
 
 
 class RevealField(models.TextChoices):

@@ -31,6 +31,7 @@ AUDITED: dict[str, str] = {
     "preference": "members.MatePreference",
     "recommendation": "matching.Recommendation",
     "appointment": "matching.Appointment",
+    "impersonation": "portal.Impersonation",
 }
 CHANGE_LABELS = {"+": _("created"), "~": _("changed"), "-": _("deleted")}
 # Fields never shown in the trail (bookkeeping, not a person's decision).
