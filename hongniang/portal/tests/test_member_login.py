@@ -253,3 +253,29 @@ def test_home_reads_a_fixed_number_of_queries(client, member, django_assert_max_
     with django_assert_max_num_queries(8) as queries:
         assert client.get(reverse("portal:home")).status_code == 200
     print(f"member home: {len(queries)} queries")
+
+
+def test_demo_accounts_are_idempotent_and_log_in(client, org, member):
+    from hongniang.members.tests.helpers import add_member
+    from hongniang.portal.demo import seed_member_accounts
+
+    other = add_member(org["aa1"], username="demo2")
+    seed_member_accounts("Demo@2026")
+    seed_member_accounts("Demo@2026")
+    assert MemberAccount.objects.count() == 2  # the fixture's member kept her own password
+    assert log_in(client, "demo2", "Demo@2026").status_code == 302
+    assert other.account.pk
+
+
+def test_administrator_lifts_a_member_lockout_on_the_lockouts_page(member, org, settings):
+    settings.AXES_FAILURE_LIMIT = 3
+    visitor = Client()
+    for _ in range(3):
+        log_in(visitor, "xiaofang", "wrong")
+    assert log_in(visitor, "xiaofang").status_code == 429
+    admin = Client()
+    admin.force_login(org["admin"])
+    rows = admin.get(reverse("staff:lockouts")).context["login_lockouts"]
+    assert [r.username for r in rows] == ["member:xiaofang"]
+    admin.post(reverse("staff:lockout_clear"), {"kind": "login", "pk": rows[0].pk})
+    assert log_in(visitor, "xiaofang").status_code == 302

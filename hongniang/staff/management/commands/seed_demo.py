@@ -43,6 +43,12 @@ class Command(BaseCommand):
             pass
         else:
             seed_follow_ups()
+        try:
+            from hongniang.portal.demo import seed_member_accounts
+        except ImportError:
+            with_accounts = []
+        else:
+            with_accounts = seed_member_accounts(DEMO_PASSWORD)
         if quiet:
             return
         self.stdout.write(
@@ -59,3 +65,8 @@ class Command(BaseCommand):
         for username, label in rows:
             self.stdout.write(f"  {username:<10} {label}")
         self.stdout.write("  … every matchmaker is hn<store><team><n>, e.g. hn111, hn112")
+        if with_accounts:
+            self.stdout.write(
+                f"Member centre (/m/login/, same password): {len(with_accounts)} demo members, "
+                f"e.g. {with_accounts[0].username}"
+            )
