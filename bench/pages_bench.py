@@ -74,10 +74,12 @@ NOT_WALKED = {
     "portal:logout": "POST only",
     "portal:impersonate": "POST only (with the security password)",
     "portal:impersonation_end": "POST only",
-    "portal:home": "the member centre: a member's session (staff only by logging in as one)",
-    "portal:password": "the member centre: a member's session",
     "portal:photo": "a file download (the member's own avatar)",
 }
+
+# The member centre's pages: walked in a member's session (one of the demo member accounts), as
+# the user "member"; staff reach them only by logging in as a member.
+MEMBER_PAGES = ("portal:home", "portal:password")
 
 MEMBER_FILTERS = [
     ("no filter", {}),
@@ -236,7 +238,7 @@ def pages_for(user, only=""):
     ctx = context_for(user)
     pages, missing = [], []
     for name, pattern in named_patterns():
-        if name in NOT_WALKED:
+        if name in NOT_WALKED or name in MEMBER_PAGES:
             continue
         if pattern.pattern.converters:
             try:
@@ -511,8 +513,40 @@ def run(args, users) -> bool:
                     plans.append((user.username, size, label, n, t * 1000, sql, explain(sql)))
     site.member_page_size = site.crm_page_size = site.matchmaker_page_size = 20
     site.save()
+    walk_member_centre(args, sizes[0], rows, failures)
     report(rows, forbidden, failures, missing_all, plans)
     return not failures and not any(w.startswith("not covered") for _n, w in missing_all)
+
+
+def walk_member_centre(args, size, rows, failures) -> None:
+    """The member centre's pages in a demo member's session (logged in through the form)."""
+    from django.test import Client
+    from django.urls import reverse
+
+    from hongniang.frontdesk.models import MemberAccount
+    from hongniang.staff.demo import DEMO_PASSWORD
+
+    account = MemberAccount.objects.select_related("member").order_by("pk").first()
+    if account is None:
+        return
+    client = Client(raise_request_exception=False)
+    client.post(
+        reverse("portal:login"),
+        {"identifier": account.member.username, "password": DEMO_PASSWORD},
+    )
+    for name in MEMBER_PAGES:
+        if args.only not in name:
+            continue
+        path = reverse(name)
+        status, times, cpu, queries, _worst = measure(client, path, {}, args.repeat, False)
+        if status != 200:
+            failures.append(("member", size, name, path, {}, status))
+            continue
+        times.sort()
+        p95 = times[max(0, int(round(0.95 * len(times))) - 1)]
+        rows.append(
+            ("member", size, name, statistics.median(times), p95, queries, statistics.median(cpu))
+        )
 
 
 def report(rows, forbidden, failures, missing, plans):
