@@ -9,7 +9,7 @@ APT := $(shell command -v sudo >/dev/null 2>&1 && [ "$$(id -u)" != 0 ] && echo s
 SYSPKGS_TEST := chromium fonts-wqy-microhei gettext
 export DJANGO_SETTINGS_MODULE := hongniang.settings
 
-.PHONY: run test test-postgres bench e2e lint venv deps assets messages sysdeps-test clean
+.PHONY: run test test-postgres bench e2e lint venv deps assets messages sysdeps-test sysdeps-run clean
 
 $(PYTHON):
 	@command -v $(PY) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PY))"; exit 1; }
@@ -37,7 +37,11 @@ messages: deps
 	@command -v msgfmt >/dev/null 2>&1 || $(APT) install -y -q gettext
 	$(PYTHON) manage.py compilemessages -v 0 --ignore=.venv --ignore=node_modules
 
-run: deps assets messages
+# Contract PDFs need a Chinese font (hongniang/finance/pdf.py).
+sysdeps-run:
+	@fc-list 2>/dev/null | grep -qi wqy || { $(APT) update -q && $(APT) install -y -q fonts-wqy-microhei; }
+
+run: deps assets messages sysdeps-run
 	$(PYTHON) manage.py migrate --noinput -v 0
 	$(PYTHON) manage.py load_regions
 	$(PYTHON) manage.py seed_demo
@@ -73,6 +77,7 @@ bench: deps assets
 	$(PYTHON) bench/engine_start_bench.py
 	$(PYTHON) bench/export_bench.py
 	$(PYTHON) bench/import_bench.py
+	$(PYTHON) bench/finance_report_bench.py
 
 lint: deps
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/lint-imports

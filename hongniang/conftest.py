@@ -175,4 +175,23 @@ def seeded_agency(regions, settings, tmp_path):
     IntroductionRequest.objects.create(
         member=women[1], target=men[1], message="想认识一下", entered_by=admin
     )
+    from hongniang.finance import services as finance
+    from hongniang.finance.demo import seed_finance
+    from hongniang.finance.models import Contract, ServicePlan
+
+    seed_finance()
+    start = timezone.localdate()
+    finance.contract_save(
+        actor=admin,
+        contract=Contract(
+            member=women[2],
+            amount=12800,
+            service_start=start,
+            service_end=start + timedelta(days=365),
+            signed_by=admin,
+            store=admin.store,
+            remark="草稿合同",
+        ),
+        plans=[ServicePlan.objects.first()],
+    )
     return people

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "hongniang.jobs",
     "hongniang.frontdesk",
     "hongniang.portal",
+    "hongniang.finance",
     "hongniang.home",
 ]
 
@@ -284,3 +285,15 @@ ENGINE_SNAPSHOT_RELOAD_SECONDS = 300  # how often a web process looks for a newe
 ENGINE_LOG_APPLY_LIMIT = 5000  # a longer backlog: prefer a newer snapshot, ask for a fold
 # Only tests build the engine inside a request; a web process waits for the worker's snapshot.
 ENGINE_BUILD_IN_REQUEST = False
+
+# Chinese fonts for contract PDFs (finance/pdf.py), the first that exists is used. Debian:
+# apt-get install fonts-wqy-microhei (`make run` installs it).
+CONTRACT_PDF_FONTS = [
+    p
+    for p in os.environ.get("CONTRACT_PDF_FONT", "").split(":")
+    + [
+        "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+        "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    ]
+    if p
+]

@@ -14,6 +14,7 @@ urlpatterns = [
     path("messages/", include("hongniang.messaging.message_urls")),
     path("matching/", include("hongniang.matching.urls")),
     path("jobs/", include("hongniang.jobs.urls")),
+    path("finance/", include("hongniang.finance.urls")),
     path("", include("hongniang.frontdesk.urls")),
     path("", include("hongniang.portal.urls")),
 ]

@@ -70,7 +70,8 @@ STEPS: dict[str, Step] = {
             _OPEN,
             c.SalesStage.SIGNED,
             gettext_lazy("Mark signed"),
-            (("presales", "approve"),),
+            # Finance signs the member by approving their contract (finance.services).
+            (("presales", "approve"), ("finance", "approve")),
             destructive=True,
         ),
         Step(

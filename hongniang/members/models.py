@@ -567,6 +567,7 @@ class EventKind(models.TextChoices):
     ACCEPTANCE = "acceptance", _("Allocation answered")
     IMPERSONATION_START = "impersonation_start", _("Staff logged in as the member")
     IMPERSONATION_END = "impersonation_end", _("Staff left the member's account")
+    CONTRACT = "contract", _("Contract")
 
 
 class RevealField(models.TextChoices):

@@ -174,6 +174,9 @@ def member_detail(request, pk):
             .first(),
             "may_follow_up": can(request.user, "presales", "add")
             or can(request.user, "aftersales", "add"),
+            "may_sign": can(request.user, "finance", "add")
+            and member.sales_stage != c.SalesStage.ABANDONED,
+            "may_view_contracts": can(request.user, "finance", "view"),
         },
     )
 

@@ -46,6 +46,8 @@ ROLES = {
             "staff.add",
             "staff.edit",
             "reports.view",
+            "finance.view",
+            "finance.add",
         ),
     ),
     "presales": (
@@ -60,6 +62,8 @@ ROLES = {
             "presales.add",
             "presales.edit",
             "matching.view",
+            "finance.view",
+            "finance.add",
         ),
     ),
     "aftersales": (

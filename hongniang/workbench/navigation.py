@@ -66,6 +66,17 @@ SECTIONS = (
         ),
     ),
     NavSection(
+        _("Finance"),
+        "coin-yuan",
+        (
+            NavItem(_("Contracts"), "finance:contracts", "finance", icon="file-certificate"),
+            NavItem(_("Payments"), "finance:payments", "finance", icon="cash"),
+            NavItem(_("Refunds"), "finance:refunds", "finance", icon="receipt-refund"),
+            NavItem(_("Service plans"), "finance:plans", "finance", icon="package"),
+            NavItem(_("Sales report"), "finance:report", "reports", icon="chart-bar"),
+        ),
+    ),
+    NavSection(
         _("Front desk"),
         "building-store",
         (

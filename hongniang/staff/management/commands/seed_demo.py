@@ -49,6 +49,12 @@ class Command(BaseCommand):
             with_accounts = []
         else:
             with_accounts = seed_member_accounts(DEMO_PASSWORD)
+        try:
+            from hongniang.finance.demo import seed_finance
+        except ImportError:
+            pass
+        else:
+            seed_finance()
         if quiet:
             return
         self.stdout.write(

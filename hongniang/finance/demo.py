@@ -1,0 +1,127 @@
+"""Demo finance: the agency's service plans, and a contract with its payment behind each of the
+first signed demo members (written in bulk: the 100,000-member bench must not wait for it)."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from hongniang.finance.models import (
+    Contract,
+    ContractStatus,
+    FeeType,
+    Payment,
+    PaymentMethod,
+    ServicePlan,
+)
+from hongniang.members import choices as c
+from hongniang.members.models import Member
+
+PLANS = (
+    ("银卡会员（半年）", FeeType.ONE_OFF, "6800", "0", "0", 6, 1, 1, "半年一对一红娘服务"),
+    (
+        "金卡会员（一年）",
+        FeeType.ONE_OFF,
+        "12800",
+        "0",
+        "0",
+        12,
+        2,
+        1,
+        "一年服务，每月至少推荐两位",
+    ),
+    (
+        "钻石会员（一年）",
+        FeeType.MIXED,
+        "19800",
+        "0",
+        "10000",
+        12,
+        4,
+        2,
+        "专属红娘，成功另收成功费",
+    ),
+    ("月付会员", FeeType.PERIODIC, "1000", "800", "0", 12, 1, 1, "入会费 + 按月服务费"),
+)
+
+
+@transaction.atomic
+def seed_finance(*, first: int = 300) -> int:
+    for n, (name, fee, price, monthly, success, months, intros, dates, text) in enumerate(PLANS):
+        ServicePlan.objects.get_or_create(
+            name=name,
+            defaults={
+                "fee_type": fee,
+                "price": Decimal(price),
+                "monthly_fee": Decimal(monthly),
+                "success_fee": Decimal(success),
+                "duration_months": months,
+                "introductions_per_month": intros,
+                "dates_per_month": dates,
+                "description": text,
+                "sort_order": n,
+            },
+        )
+    plans = list(ServicePlan.objects.filter(name__in=[p[0] for p in PLANS]).order_by("sort_order"))
+    has_contract = Contract.objects.filter(member=OuterRef("pk"))
+    members = list(
+        Member.objects.filter(sales_stage=c.SalesStage.SIGNED, presales_owner__isnull=False)
+        .exclude(Exists(has_contract))
+        .select_related("presales_owner")
+        .order_by("pk")[:first]
+    )
+    if not members:
+        return 0
+    today = timezone.localdate()
+    contracts = []
+    for i, m in enumerate(members):
+        plan = plans[i % 3]
+        start = (
+            (m.allocated_at or m.registered_at).date()
+            if (m.allocated_at or m.registered_at)
+            else today
+        )
+        contracts.append(
+            Contract(
+                number=f"HT{start:%Y%m%d}{9000 + i % 1000:04d}-{m.pk}",
+                member=m,
+                amount=plan.price,
+                service_start=start,
+                service_end=start + timedelta(days=30 * plan.duration_months),
+                signed_by=m.presales_owner,
+                store_id=m.store_id or m.presales_owner.store_id,
+                introductions_per_month=plan.introductions_per_month,
+                dates_per_month=plan.dates_per_month,
+                status=ContractStatus.EFFECTIVE,
+                created_by=m.presales_owner,
+                approved_at=timezone.now(),
+                paid_total=plan.price,
+            )
+        )
+    Contract.objects.bulk_create(contracts, batch_size=500)
+    created = list(Contract.objects.filter(member__in=members).order_by("pk"))
+    through = Contract.plans.through
+    by_price = {p.price: p for p in plans}
+    through.objects.bulk_create(
+        [through(contract_id=k.pk, serviceplan_id=by_price[k.amount].pk) for k in created],
+        batch_size=1000,
+    )
+    methods = PaymentMethod.values
+    Payment.objects.bulk_create(
+        [
+            Payment(
+                contract=k,
+                member_id=k.member_id,
+                paid_on=k.service_start,
+                amount=k.amount,
+                method=methods[k.pk % len(methods)],
+                reference=f"DEMO{k.pk:06d}",
+                recorded_by_id=k.created_by_id,
+            )
+            for k in created
+        ],
+        batch_size=1000,
+    )
+    return len(created)

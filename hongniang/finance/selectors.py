@@ -1,0 +1,350 @@
+"""Reads of the finance module, always scoped to the viewer through the member."""
+
+from datetime import timedelta
+
+from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from hongniang.finance.models import (
+    IN_FORCE,
+    Contract,
+    ContractStatus,
+    Payment,
+    Refund,
+    ServicePlan,
+)
+from hongniang.staff.models import Staff, StaffStatus
+from hongniang.staff.visibility import visible_staff_q
+
+# Tabs of the contract list beside the statuses (whitepaper 2.4.1: 到期未续费 and reminders).
+ENDING_30, ENDING_7, EXPIRED = "ending_30", "ending_7", "expired"
+
+
+def plans_on_sale() -> QuerySet:
+    return ServicePlan.objects.filter(active=True)
+
+
+def plans_for_contract(contract: Contract | None) -> QuerySet:
+    """The plans on sale, plus those already on the contract (a plan may retire meanwhile)."""
+    q = Q(active=True)
+    if contract is not None and contract.pk:
+        q |= Q(pk__in=contract.plans.values("pk"))
+    return ServicePlan.objects.filter(q)
+
+
+def signing_staff(viewer) -> QuerySet:
+    return Staff.objects.filter(visible_staff_q(viewer), status=StaffStatus.NORMAL).order_by("name")
+
+
+def contract_get(*, viewer, pk: int) -> Contract:
+    return get_object_or_404(
+        Contract.objects.visible_to(viewer).select_related(
+            "member", "signed_by", "store", "approved_by", "created_by", "renewal_of"
+        ),
+        pk=pk,
+    )
+
+
+def refund_get(*, viewer, pk: int) -> Refund:
+    return get_object_or_404(
+        Refund.objects.visible_to(viewer).select_related(
+            "contract", "contract__member", "requested_by", "decided_by"
+        ),
+        pk=pk,
+    )
+
+
+def _member_q(q: str, prefix: str) -> Q:
+    cond = Q(**{f"{prefix}name__contains": q}) | Q(**{f"{prefix}username": q})
+    if q.isdigit():
+        cond |= Q(**{f"{prefix}pk": int(q)})
+    return cond
+
+
+def contract_list(*, viewer, filters: dict | None = None, tab: str = "") -> QuerySet:
+    f = filters or {}
+    qs = Contract.objects.visible_to(viewer).select_related("member", "signed_by", "store")
+    today = timezone.localdate()
+    if tab in (ENDING_30, ENDING_7):
+        days = 30 if tab == ENDING_30 else 7
+        qs = qs.filter(
+            status=ContractStatus.EFFECTIVE,
+            service_end__gte=today,
+            service_end__lte=today + timedelta(days=days),
+        ).order_by("service_end", "pk")
+    elif tab == EXPIRED:
+        qs = (
+            qs.filter(status__in=IN_FORCE, service_end__lt=today, renewed_by__isnull=True)
+            .exclude(status=ContractStatus.REFUNDED)
+            .order_by("-service_end", "-pk")
+        )
+    elif tab in ContractStatus.values:
+        qs = qs.filter(status=tab)
+    if f.get("status"):
+        qs = qs.filter(status=f["status"])
+    if f.get("store"):
+        qs = qs.filter(store=f["store"])
+    if f.get("start"):
+        qs = qs.filter(created_at__date__gte=f["start"])
+    if f.get("end"):
+        qs = qs.filter(created_at__date__lte=f["end"])
+    q = (f.get("q") or "").strip()
+    if q:
+        qs = qs.filter(Q(number__startswith=q.upper()) | _member_q(q, "member__"))
+    return qs
+
+
+def payment_list(*, viewer, filters: dict | None = None) -> QuerySet:
+    f = filters or {}
+    qs = Payment.objects.visible_to(viewer).select_related("member", "contract", "recorded_by")
+    if f.get("start"):
+        qs = qs.filter(paid_on__gte=f["start"])
+    if f.get("end"):
+        qs = qs.filter(paid_on__lte=f["end"])
+    q = (f.get("q") or "").strip()
+    if q:
+        qs = qs.filter(
+            Q(contract__number__startswith=q.upper()) | Q(reference=q) | _member_q(q, "member__")
+        )
+    return qs
+
+
+def refund_list(*, viewer, filters: dict | None = None) -> QuerySet:
+    f = filters or {}
+    qs = Refund.objects.visible_to(viewer).select_related(
+        "contract", "contract__member", "requested_by", "decided_by"
+    )
+    if f.get("status"):
+        qs = qs.filter(status=f["status"])
+    if f.get("start"):
+        qs = qs.filter(requested_at__date__gte=f["start"])
+    if f.get("end"):
+        qs = qs.filter(requested_at__date__lte=f["end"])
+    q = (f.get("q") or "").strip()
+    if q:
+        qs = qs.filter(
+            Q(number__startswith=q.upper())
+            | Q(contract__number__startswith=q.upper())
+            | _member_q(q, "contract__member__")
+        )
+    return qs
+
+
+def instalment_states(contract: Contract) -> list[dict]:
+    """Each instalment as paid, due or overdue: the money received pays them in date order."""
+    left = contract.paid_total
+    today = timezone.localdate()
+    rows = []
+    for part in contract.instalments.all():
+        if left >= part.amount:
+            state = "paid"
+            left -= part.amount
+        else:
+            state = "overdue" if part.due_on < today else "due"
+            left = 0
+        rows.append({"due_on": part.due_on, "amount": part.amount, "state": state})
+    return rows
+
+
+def member_contracts(*, viewer, member) -> QuerySet:
+    return Contract.objects.visible_to(viewer).filter(member=member).order_by("-created_at")
+
+
+# --- the sales report (whitepaper 2.6.4) ---
+
+REPORT_WINDOWS = {"week": 7, "month": 30, "quarter": 91, "half": 182, "year": 365}
+
+
+def report_range(window: str, start=None, end=None, today=None):
+    """The report's first and last day: a named window ending today, or a chosen range."""
+    today = today or timezone.localdate()
+    if window == "range" and start and end:
+        return (start, end) if start <= end else (end, start)
+    days = REPORT_WINDOWS.get(window, REPORT_WINDOWS["month"])
+    return today - timedelta(days=days - 1), today
+
+
+def _team(viewer, qs, field="staff"):
+    from hongniang.staff.visibility import DataScope, user_scope
+
+    if user_scope(viewer) == DataScope.ALL:
+        return qs
+    return qs.filter(
+        **{f"{field}_id__in": Staff.objects.filter(visible_staff_q(viewer)).values("pk")}
+    )
+
+
+def sales_report(*, viewer, start, end) -> dict:
+    """Contracts signed, contract value, money received, refunded and net over [start, end],
+    in total, by matchmaker (ranked by net), by store, by plan, and day by day (month by month
+    over long ranges). A manager sees their team; finance and administrators everything."""
+    from django.db.models import Sum
+    from django.db.models.functions import TruncMonth
+
+    from hongniang.finance.models import PlanDay, SalesDay
+    from hongniang.staff.models import Store
+
+    rows = _team(viewer, SalesDay.objects.filter(day__gte=start, day__lte=end)).order_by()
+    sums = {
+        "contracts": Sum("contracts"),
+        "value": Sum("contract_value"),
+        "received": Sum("received"),
+        "refunded": Sum("refunded"),
+    }
+
+    def finish(d):
+        d = {k: (v if v is not None else 0) for k, v in d.items()}
+        d["net"] = d["received"] - d["refunded"]
+        return d
+
+    total = finish(rows.aggregate(**sums))
+    names = {}
+    by_staff = [finish(r) for r in rows.values("staff_id").annotate(**sums)]
+    staff_names = dict(
+        Staff.objects.filter(pk__in=[r["staff_id"] for r in by_staff]).values_list("pk", "name")
+    )
+    for r in by_staff:
+        r["name"] = staff_names.get(r["staff_id"], "—")
+    by_staff.sort(key=lambda r: (-r["net"], -r["value"], r["name"]))
+    by_store = [finish(r) for r in rows.values("store_id").annotate(**sums)]
+    names = dict(Store.objects.values_list("pk", "name"))
+    for r in by_store:
+        r["name"] = names.get(r["store_id"], "—")
+    by_store.sort(key=lambda r: (-r["net"], r["name"]))
+    plan_rows = _team(viewer, PlanDay.objects.filter(day__gte=start, day__lte=end)).order_by()
+    by_plan = list(
+        plan_rows.values("plan_id", "plan__name")
+        .annotate(contracts=Sum("contracts"), value=Sum("contract_value"))
+        .order_by("-value")
+    )
+    monthly = (end - start).days > 92
+    if monthly:
+        trend_rows = rows.annotate(m=TruncMonth("day")).values("m").annotate(**sums).order_by("m")
+        trend = [
+            {"day": r["m"].strftime("%Y-%m"), **finish({k: r[k] for k in sums})} for r in trend_rows
+        ]
+    else:
+        by_day = {
+            r["day"]: finish({k: r[k] for k in sums}) for r in rows.values("day").annotate(**sums)
+        }
+        trend = []
+        day = start
+        while day <= end:
+            figures = by_day.get(day) or finish(dict.fromkeys(sums, 0))
+            trend.append({"day": day.strftime("%m-%d"), **figures})
+            day += timedelta(days=1)
+    return {
+        "start": start,
+        "end": end,
+        "total": total,
+        "by_staff": by_staff,
+        "by_store": by_store,
+        "by_plan": by_plan,
+        "trend": trend,
+        "monthly": monthly,
+    }
+
+
+# --- the promise ledger: promised vs delivered, month by month ---
+
+
+def _month_starts(first, last):
+    month = first.replace(day=1)
+    while month <= last:
+        yield month
+        month = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def _delivered(member_ids, start, end) -> tuple[dict, dict]:
+    """Introductions (recommendations presented to the member) and arranged dates (appointments
+    not cancelled, on either side) per (member, month) between two dates."""
+    from django.db.models import Count
+    from django.db.models.functions import TruncMonth
+
+    from hongniang.matching.models import Appointment, AppointmentStatus, Recommendation
+
+    intros = {}
+    for row in (
+        Recommendation.objects.filter(
+            member_id__in=member_ids, created_at__date__gte=start, created_at__date__lte=end
+        )
+        .annotate(m=TruncMonth("created_at"))
+        .values("member_id", "m")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        intros[(row["member_id"], row["m"].date() if hasattr(row["m"], "date") else row["m"])] = (
+            row["n"]
+        )
+    dates: dict = {}
+    live = Appointment.objects.exclude(status=AppointmentStatus.CANCELLED).filter(
+        starts_at__date__gte=start, starts_at__date__lte=end
+    )
+    for side in ("member_id", "partner_id"):
+        for row in (
+            live.filter(**{f"{side}__in": member_ids})
+            .annotate(m=TruncMonth("starts_at"))
+            .values(side, "m")
+            .annotate(n=Count("pk"))
+            .order_by()
+        ):
+            key = (row[side], row["m"].date() if hasattr(row["m"], "date") else row["m"])
+            dates[key] = dates.get(key, 0) + row["n"]
+    return intros, dates
+
+
+def ledger(contract: Contract, today=None) -> list[dict]:
+    """Each month of the contract up to this one: introductions and dates promised and
+    delivered; `behind` when a finished month (or this one) is short of the promise."""
+    today = today or timezone.localdate()
+    last = min(contract.service_end, today)
+    if not contract.in_force or last < contract.service_start:
+        return []
+    intros, dates = _delivered([contract.member_id], contract.service_start, last)
+    rows = []
+    for month in _month_starts(contract.service_start, last):
+        got_i = intros.get((contract.member_id, month), 0)
+        got_d = dates.get((contract.member_id, month), 0)
+        rows.append(
+            {
+                "month": month,
+                "intros_promised": contract.introductions_per_month,
+                "intros": got_i,
+                "dates_promised": contract.dates_per_month,
+                "dates": got_d,
+                "behind": got_i < contract.introductions_per_month
+                or got_d < contract.dates_per_month,
+            }
+        )
+    return rows
+
+
+def behind_promise(*, viewer, today=None) -> list[tuple[Contract, int, int]]:
+    """In the last week of a month: the viewer's members with an effective contract who have
+    had fewer introductions or dates this month than promised, with what they had."""
+    today = today or timezone.localdate()
+    next_month = (today.replace(day=28) + timedelta(days=4)).replace(day=1)
+    if (next_month - today).days > 7:
+        return []
+    month = today.replace(day=1)
+    contracts = list(
+        Contract.objects.visible_to(viewer)
+        .filter(
+            status__in=(ContractStatus.EFFECTIVE, ContractStatus.PARTLY_REFUNDED),
+            service_start__lte=today,
+            service_end__gte=today,
+        )
+        .filter(Q(introductions_per_month__gt=0) | Q(dates_per_month__gt=0))
+        .select_related("member")
+        .order_by("pk")
+    )
+    if not contracts:
+        return []
+    intros, dates = _delivered([k.member_id for k in contracts], month, today)
+    out = []
+    for k in contracts:
+        got_i, got_d = intros.get((k.member_id, month), 0), dates.get((k.member_id, month), 0)
+        if got_i < k.introductions_per_month or got_d < k.dates_per_month:
+            out.append((k, got_i, got_d))
+    return out

@@ -1,0 +1,595 @@
+"""Every write of the finance module (whitepaper 2.6): plans, the contract workflow, payments,
+refunds. Each checks the actor's right and the member's visibility, and changes state with a
+conditional update, so two finance users clicking at once change it once."""
+
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from hongniang.finance.models import (
+    EDITABLE,
+    IN_FORCE,
+    ZERO,
+    Contract,
+    ContractStatus,
+    FeeType,
+    Instalment,
+    Payment,
+    PaymentType,
+    PlanDay,
+    Refund,
+    RefundStatus,
+    SalesDay,
+    ServicePlan,
+)
+from hongniang.members import choices as c
+from hongniang.members import journey
+from hongniang.members.models import EventKind, Member, MemberEvent
+from hongniang.staff.permissions import can
+from hongniang.staff.services import verify_security_password
+
+CENT = Decimal("0.01")
+MAX_AMOUNT = Decimal("99999999.99")
+
+
+def _require(actor, action: str) -> None:
+    if not can(actor, "finance", action):
+        raise PermissionDenied
+
+
+def clean_amount(value, *, field: str = "amount") -> Decimal:
+    """A plausible positive amount of yuan with at most two decimals."""
+    try:
+        amount = Decimal(str(value))
+    except (ArithmeticError, ValueError):
+        raise ValidationError({field: _("Enter an amount in yuan.")}) from None
+    if not amount.is_finite() or amount <= 0:
+        raise ValidationError({field: _("The amount must be more than zero.")})
+    if amount > MAX_AMOUNT:
+        raise ValidationError({field: _("The amount is implausibly large.")})
+    if amount != amount.quantize(CENT):
+        raise ValidationError({field: _("Use at most two decimals (fen).")})
+    return amount.quantize(CENT)
+
+
+def _event(member_id: int, actor, summary: str, data: dict) -> None:
+    MemberEvent.objects.create(
+        member_id=member_id, actor=actor, kind=EventKind.CONTRACT, summary=summary[:300], data=data
+    )
+
+
+# --- the sales report's daily totals ---
+
+
+def _bump(model, key: dict, **amounts) -> None:
+    """Add to the day's row of `model` (created at zero if missing), race-free."""
+    changes = {name: F(name) + value for name, value in amounts.items()}
+    if model.objects.filter(**key).update(**changes):
+        return
+    try:
+        with transaction.atomic():
+            model.objects.create(**key, **amounts)
+    except IntegrityError:  # created meanwhile by a concurrent transaction
+        model.objects.filter(**key).update(**changes)
+
+
+def _count_signing(contract: Contract, day: date) -> None:
+    key = {"day": day, "staff_id": contract.signed_by_id, "store_id": contract.store_id}
+    _bump(SalesDay, key, contracts=1, contract_value=contract.amount)
+    for plan_id in contract.plans.values_list("pk", flat=True):
+        _bump(
+            PlanDay,
+            {"day": day, "plan_id": plan_id, "staff_id": contract.signed_by_id},
+            contracts=1,
+            contract_value=contract.amount,
+        )
+
+
+def _count_money(contract: Contract, day: date, *, received=ZERO, refunded=ZERO) -> None:
+    key = {"day": day, "staff_id": contract.signed_by_id, "store_id": contract.store_id}
+    _bump(SalesDay, key, received=received, refunded=refunded)
+
+
+@transaction.atomic
+def rebuild_sales_days() -> int:
+    """Recompute the daily totals from contracts, payments and refunds (after a data repair,
+    or to check that the kept totals are right)."""
+    from collections import defaultdict
+
+    SalesDay.objects.all().delete()
+    PlanDay.objects.all().delete()
+    days: dict = defaultdict(lambda: [0, ZERO, ZERO, ZERO])
+    plans: dict = defaultdict(lambda: [0, ZERO])
+    signed = Contract.objects.filter(status__in=IN_FORCE, approved_at__isnull=False)
+    plan_ids = defaultdict(list)
+    for contract_id, plan_id in Contract.plans.through.objects.filter(
+        contract__in=signed
+    ).values_list("contract_id", "serviceplan_id"):
+        plan_ids[contract_id].append(plan_id)
+    for pk, staff, store, amount, at in signed.values_list(
+        "pk", "signed_by_id", "store_id", "amount", "approved_at"
+    ):
+        day = timezone.localdate(at)
+        row = days[(day, staff, store)]
+        row[0] += 1
+        row[1] += amount
+        for plan_id in plan_ids[pk]:
+            plans[(day, plan_id, staff)][0] += 1
+            plans[(day, plan_id, staff)][1] += amount
+    for day, staff, store, amount in Payment.objects.values_list(
+        "paid_on", "contract__signed_by_id", "contract__store_id", "amount"
+    ).iterator(chunk_size=5000):
+        days[(day, staff, store)][2] += amount
+    for at, staff, store, amount in Refund.objects.filter(status=RefundStatus.APPROVED).values_list(
+        "decided_at", "contract__signed_by_id", "contract__store_id", "amount"
+    ):
+        days[(timezone.localdate(at), staff, store)][3] += amount
+    SalesDay.objects.bulk_create(
+        (
+            SalesDay(
+                day=day,
+                staff_id=staff,
+                store_id=store,
+                contracts=n,
+                contract_value=v,
+                received=r,
+                refunded=f,
+            )
+            for (day, staff, store), (n, v, r, f) in days.items()
+        ),
+        batch_size=2000,
+    )
+    PlanDay.objects.bulk_create(
+        (
+            PlanDay(day=day, plan_id=plan, staff_id=staff, contracts=n, contract_value=v)
+            for (day, plan, staff), (n, v) in plans.items()
+        ),
+        batch_size=2000,
+    )
+    return len(days)
+
+
+# --- service plans ---
+
+
+def check_plan(plan: ServicePlan) -> None:
+    """The fees must match the fee type: a plan charges what its type says, and only that."""
+    fees = {"price": plan.price, "monthly_fee": plan.monthly_fee, "success_fee": plan.success_fee}
+    charged = {name for name, value in fees.items() if value and value > 0}
+    needs = {
+        FeeType.ONE_OFF: ({"price"}, _("A one-off plan has a price and no other fee.")),
+        FeeType.PERIODIC: (
+            {"monthly_fee"},
+            _("An activation + monthly plan has a monthly fee and no success fee."),
+        ),
+        FeeType.SUCCESS: ({"success_fee"}, _("A success-fee plan has a success fee.")),
+    }
+    if plan.fee_type in needs:
+        required, message = needs[plan.fee_type]
+        allowed = required | ({"price"} if plan.fee_type != FeeType.ONE_OFF else set())
+        if not required <= charged or charged - allowed:
+            raise ValidationError({"fee_type": message})
+    elif len(charged) < 2:
+        raise ValidationError({"fee_type": _("A mixed plan charges at least two kinds of fee.")})
+
+
+@transaction.atomic
+def plan_save(*, actor, plan: ServicePlan) -> ServicePlan:
+    _require(actor, "edit")
+    check_plan(plan)
+    plan.save()
+    return plan
+
+
+# --- contracts ---
+
+
+def next_contract_number(today: date | None = None) -> str:
+    """HT + the date + a four-digit serial of the day: HT202611250001."""
+    today = today or timezone.localdate()
+    prefix = f"HT{today:%Y%m%d}"
+    last = (
+        Contract.objects.filter(number__startswith=prefix, number__regex=r"^HT\d{12}$")
+        .order_by("-number")
+        .values_list("number", flat=True)
+        .first()
+    )
+    serial = int(last[len(prefix) :]) + 1 if last else 1
+    return f"{prefix}{serial:04d}"
+
+
+def _check_terms(contract: Contract, plans: list, instalments: list[tuple]) -> None:
+    errors = {}
+    member = contract.member
+    if member.sales_stage == c.SalesStage.ABANDONED:
+        errors["member"] = _("This member was abandoned: reopen them before signing a contract.")
+    if not plans:
+        errors["plans"] = _("Choose at least one service plan.")
+    else:
+        # A plan retired after the contract was entered may stay on it; a new sale needs a plan
+        # on sale.
+        kept = set(contract.plans.values_list("pk", flat=True)) if contract.pk else set()
+        retired = [p for p in plans if not p.active and p.pk not in kept]
+        if retired:
+            errors["plans"] = _("A retired plan cannot be sold: %(names)s.") % {
+                "names": "、".join(p.name for p in retired)
+            }
+    if contract.service_start and contract.service_end:
+        if contract.service_end <= contract.service_start:
+            errors["service_end"] = _("The service must end after it starts.")
+        elif (contract.service_end - contract.service_start).days > 366 * 10:
+            errors["service_end"] = _("A contract runs for at most ten years.")
+    if contract.payment_type != PaymentType.FULL:
+        total = sum((amount for _due, amount in instalments), ZERO)
+        if len(instalments) < 2 or (
+            contract.payment_type == PaymentType.DEPOSIT and len(instalments) != 2
+        ):
+            errors["payment_type"] = _(
+                "Give the deposit and the balance (or each instalment) with its due date."
+            )
+        elif total != contract.amount:
+            errors["payment_type"] = _(
+                "The payments add up to %(total)s yuan, not the agreed %(amount)s yuan."
+            ) % {"total": total, "amount": contract.amount}
+    elif instalments:
+        errors["payment_type"] = _("A contract paid in full has no instalments.")
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def contract_save(
+    *, actor, contract: Contract, plans: list, instalments: list[tuple] | None = None
+) -> Contract:
+    """Enter a new contract or change a draft or rejected one (its terms are frozen after)."""
+    _require(actor, "add")
+    instalments = sorted(instalments or [])
+    if not Member.objects.visible_to(actor).filter(pk=contract.member_id).exists():
+        raise PermissionDenied
+    if contract.pk is not None:
+        stored = Contract.objects.select_for_update().get(pk=contract.pk)
+        if stored.status not in EDITABLE:
+            raise ValidationError(
+                _("Only a draft or a rejected contract can be changed; this one is “%(s)s”.")
+                % {"s": stored.get_status_display()}
+            )
+        contract.status = stored.status
+    else:
+        contract.created_by = actor
+        contract.status = ContractStatus.DRAFT
+    contract.amount = clean_amount(contract.amount)
+    _check_terms(contract, plans, instalments)
+    contract.introductions_per_month = sum(p.introductions_per_month for p in plans)
+    contract.dates_per_month = sum(p.dates_per_month for p in plans)
+    manual = bool(contract.number)
+    if not manual:
+        contract.number = next_contract_number()
+    if Contract.objects.filter(number=contract.number).exclude(pk=contract.pk).exists():
+        raise ValidationError({"number": _("This contract number is already used.")})
+    try:
+        with transaction.atomic():
+            contract.save()
+    except IntegrityError:
+        # Two contracts numbered in the same instant: the second takes the next number.
+        if manual:
+            raise ValidationError({"number": _("This contract number is already used.")}) from None
+        contract.number = next_contract_number()
+        contract.save()
+    contract.plans.set(plans)
+    contract.instalments.all().delete()
+    Instalment.objects.bulk_create(
+        Instalment(contract=contract, due_on=due, amount=amount) for due, amount in instalments
+    )
+    return contract
+
+
+def _move(contract: Contract, source: tuple, **changes) -> None:
+    """Change the status only if it is still one of `source`: the second of two clicks fails."""
+    moved = Contract.objects.filter(pk=contract.pk, status__in=source).update(**changes)
+    if not moved:
+        current = Contract.objects.values_list("status", flat=True).get(pk=contract.pk)
+        raise ValidationError(
+            _("The contract is now “%(s)s”: someone else has just acted on it.")
+            % {"s": ContractStatus(current).label}
+        )
+    for name, value in changes.items():
+        setattr(contract, name, value)
+
+
+@transaction.atomic
+def contract_submit(*, actor, contract: Contract) -> Contract:
+    _require(actor, "add")
+    if not Member.objects.visible_to(actor).filter(pk=contract.member_id).exists():
+        raise PermissionDenied
+    _move(
+        contract,
+        EDITABLE,
+        status=ContractStatus.SUBMITTED,
+        submitted_at=timezone.now(),
+        reject_reason="",
+    )
+    _event(
+        contract.member_id,
+        actor,
+        _("Contract %(n)s submitted to finance") % {"n": contract.number},
+        {"contract": contract.pk, "step": "submitted"},
+    )
+    return contract
+
+
+@transaction.atomic
+def contract_reject(*, actor, contract: Contract, reason: str) -> Contract:
+    _require(actor, "approve")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Please give a reason.")})
+    _move(
+        contract,
+        (ContractStatus.SUBMITTED,),
+        status=ContractStatus.REJECTED,
+        reject_reason=reason[:300],
+    )
+    _event(
+        contract.member_id,
+        actor,
+        _("Contract %(n)s rejected: %(r)s") % {"n": contract.number, "r": reason},
+        {"contract": contract.pk, "step": "rejected"},
+    )
+    return contract
+
+
+def contract_approve(
+    *,
+    actor,
+    contract: Contract,
+    security_password: str,
+    amount,
+    method: str,
+    paid_on: date,
+    reference: str = "",
+) -> Contract:
+    """Finance confirms the money received: the payment is recorded, the contract takes effect,
+    the member becomes signed and waits in the 已成交待分配 pool for after-sales allocation."""
+    _require(actor, "approve")
+    verify_security_password(actor, security_password)
+    with transaction.atomic():
+        _move(
+            contract,
+            (ContractStatus.SUBMITTED,),
+            status=ContractStatus.EFFECTIVE,
+            approved_by=actor,
+            approved_at=timezone.now(),
+        )
+        _record_payment(actor, contract, amount, method, paid_on, reference)
+        _count_signing(contract, timezone.localdate(contract.approved_at))
+        member = Member.objects.get(pk=contract.member_id)
+        if member.sales_stage in (c.SalesStage.NEW, c.SalesStage.FOLLOWING):
+            journey.advance(actor=actor, member=member, step="sign", check_visible=False)
+        _event(
+            contract.member_id,
+            actor,
+            _("Contract %(n)s approved by finance and in effect") % {"n": contract.number},
+            {"contract": contract.pk, "step": "effective"},
+        )
+    return contract
+
+
+def _record_payment(actor, contract, amount, method, paid_on, reference) -> Payment:
+    amount = clean_amount(amount)
+    errors = {}
+    if paid_on is None:
+        errors["paid_on"] = _("Give the date the money was received.")
+    elif paid_on > timezone.localdate():
+        errors["paid_on"] = _("The payment date cannot be in the future.")
+    if not method:
+        errors["method"] = _("Choose how the money was paid.")
+    if errors:
+        raise ValidationError(errors)
+    # Conditional on what is still due: two payments racing cannot overpay the contract.
+    added = Contract.objects.filter(
+        pk=contract.pk, status__in=IN_FORCE, paid_total__lte=F("amount") - amount
+    ).update(paid_total=F("paid_total") + amount)
+    if not added:
+        raise ValidationError(
+            {
+                "amount": _("That is more than the %(due)s yuan still due on this contract.")
+                % {"due": Contract.objects.get(pk=contract.pk).balance_due}
+            }
+        )
+    contract.refresh_from_db(fields=["paid_total"])
+    _count_money(contract, paid_on, received=amount)
+    return Payment.objects.create(
+        contract=contract,
+        member_id=contract.member_id,
+        paid_on=paid_on,
+        amount=amount,
+        method=method,
+        reference=(reference or "").strip()[:60],
+        recorded_by=actor,
+    )
+
+
+def payment_record(
+    *,
+    actor,
+    contract: Contract,
+    security_password: str,
+    amount,
+    method: str,
+    paid_on: date,
+    reference: str = "",
+) -> Payment:
+    """A later payment on a contract in force: the balance or an instalment."""
+    _require(actor, "approve")
+    verify_security_password(actor, security_password)
+    with transaction.atomic():
+        payment = _record_payment(actor, contract, amount, method, paid_on, reference)
+        _event(
+            contract.member_id,
+            actor,
+            _("Payment of %(a)s yuan on contract %(n)s")
+            % {"a": payment.amount, "n": contract.number},
+            {"contract": contract.pk, "payment": payment.pk},
+        )
+    return payment
+
+
+# --- refunds ---
+
+
+def refund_proposal(contract: Contract, today: date | None = None) -> Decimal:
+    """Pro rata by time: what was paid and not refunded, times the share of the service period
+    still ahead (all of it before the start, nothing after the end)."""
+    today = today or timezone.localdate()
+    total = (contract.service_end - contract.service_start).days
+    left = min(max((contract.service_end - max(today, contract.service_start)).days, 0), total)
+    share = Decimal(left) / Decimal(total) if total else ZERO
+    return (contract.refundable * share).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def next_refund_number() -> str:
+    prefix = f"TK{timezone.localdate():%Y%m%d}"
+    last = (
+        Refund.objects.filter(number__startswith=prefix)
+        .order_by("-number")
+        .values_list("number", flat=True)
+        .first()
+    )
+    serial = int(last[len(prefix) :]) + 1 if last else 1
+    return f"{prefix}{serial:04d}"
+
+
+@transaction.atomic
+def refund_request(*, actor, contract: Contract, amount, reason: str) -> Refund:
+    _require(actor, "add")
+    if not Member.objects.visible_to(actor).filter(pk=contract.member_id).exists():
+        raise PermissionDenied
+    stored = Contract.objects.select_for_update().get(pk=contract.pk)
+    amount = clean_amount(amount)
+    reason = (reason or "").strip()
+    errors = {}
+    if stored.status not in (ContractStatus.EFFECTIVE, ContractStatus.PARTLY_REFUNDED):
+        raise ValidationError(_("Only an effective contract can be refunded."))
+    if Refund.objects.filter(contract=stored, status=RefundStatus.REQUESTED).exists():
+        raise ValidationError(_("A refund of this contract is already waiting for finance."))
+    if amount > stored.refundable:
+        errors["amount"] = _("At most %(max)s yuan can be refunded (paid minus refunded).") % {
+            "max": stored.refundable
+        }
+    if not reason:
+        errors["reason"] = _("Please give a reason.")
+    if errors:
+        raise ValidationError(errors)
+    refund = Refund(
+        contract=stored,
+        requested_amount=amount,
+        proposed_amount=refund_proposal(stored),
+        reason=reason[:1000],
+        requested_by=actor,
+    )
+    for _attempt in range(3):
+        refund.number = next_refund_number()
+        try:
+            with transaction.atomic():
+                refund.save()
+            break
+        except IntegrityError:
+            continue
+    _event(
+        stored.member_id,
+        actor,
+        _("Refund of %(a)s yuan requested on contract %(n)s") % {"a": amount, "n": stored.number},
+        {"contract": stored.pk, "refund": refund.pk},
+    )
+    return refund
+
+
+def _decide(refund: Refund, status: str, actor, **changes) -> None:
+    moved = Refund.objects.filter(pk=refund.pk, status=RefundStatus.REQUESTED).update(
+        status=status, decided_by=actor, decided_at=timezone.now(), **changes
+    )
+    if not moved:
+        raise ValidationError(_("This refund has already been decided."))
+    refund.refresh_from_db()
+
+
+def refund_approve(
+    *, actor, refund: Refund, security_password: str, amount=None, note: str = ""
+) -> Refund:
+    """Finance pays the refund out (the requested amount, or another with a reason)."""
+    _require(actor, "approve")
+    verify_security_password(actor, security_password)
+    amount = clean_amount(refund.requested_amount if amount in (None, "") else amount)
+    note = (note or "").strip()
+    if amount != refund.requested_amount and not note:
+        raise ValidationError({"note": _("Say why the amount differs from the request.")})
+    with transaction.atomic():
+        # The ceiling is checked by the update itself: refunds racing each other cannot take
+        # more than was paid (and the database's own check backs it up).
+        taken = Contract.objects.filter(
+            pk=refund.contract_id,
+            status__in=(ContractStatus.EFFECTIVE, ContractStatus.PARTLY_REFUNDED),
+            refunded_total__lte=F("paid_total") - amount,
+        ).update(refunded_total=F("refunded_total") + amount)
+        if not taken:
+            contract = Contract.objects.get(pk=refund.contract_id)
+            raise ValidationError(
+                {
+                    "amount": _("At most %(max)s yuan can be refunded (paid minus refunded).")
+                    % {"max": contract.refundable}
+                }
+            )
+        _decide(refund, RefundStatus.APPROVED, actor, amount=amount, decision_note=note[:300])
+        contract = Contract.objects.get(pk=refund.contract_id)
+        _count_money(contract, timezone.localdate(refund.decided_at), refunded=amount)
+        full = contract.refunded_total >= contract.paid_total
+        Contract.objects.filter(pk=contract.pk).update(
+            status=ContractStatus.REFUNDED if full else ContractStatus.PARTLY_REFUNDED
+        )
+        _event(
+            contract.member_id,
+            actor,
+            _("Refund of %(a)s yuan paid out on contract %(n)s")
+            % {"a": amount, "n": contract.number},
+            {"contract": contract.pk, "refund": refund.pk},
+        )
+        if full:
+            member = Member.objects.get(pk=contract.member_id)
+            still_in_force = (
+                Contract.objects.filter(member=member, status__in=IN_FORCE)
+                .exclude(status=ContractStatus.REFUNDED)
+                .exists()
+            )
+            if not still_in_force and member.service_status in (
+                c.ServiceStatus.IN_SERVICE,
+                c.ServiceStatus.PAUSED,
+            ):
+                journey.advance(
+                    actor=None,
+                    member=member,
+                    step="finish",
+                    finish_reason=c.FinishReason.CONTRACT_ENDED,
+                )
+    return refund
+
+
+@transaction.atomic
+def refund_reject(*, actor, refund: Refund, note: str) -> Refund:
+    _require(actor, "approve")
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"note": _("Please give a reason.")})
+    _decide(refund, RefundStatus.REJECTED, actor, decision_note=note[:300])
+    _event(
+        refund.contract.member_id,
+        actor,
+        _("Refund request on contract %(n)s rejected: %(r)s")
+        % {"n": refund.contract.number, "r": note},
+        {"contract": refund.contract_id, "refund": refund.pk},
+    )
+    return refund
