@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.db.models.lookups import (
     Exact,
     GreaterThan,
@@ -30,7 +30,9 @@ from hongniang.members import personal_data as pd
 from hongniang.members.models import Member, age_on
 from hongniang.members.presenter import MemberView, own_member_ids, present_many
 from hongniang.staff.permissions import can
-from hongniang.staff.visibility import DataScope, Unindexed, user_scope
+from hongniang.staff.visibility import DataScope, Unindexed, user_scope, visible_staff_ids
+
+MEMBER_OWNERS = Member.objects.none().owner_fields  # a member is seen through either
 
 APPOINTMENT_BUCKETS = {"0": (0, 0), "1": (1, 1), "2-3": (2, 3), "4+": (4, None)}
 
@@ -314,13 +316,7 @@ def recommended_to_others(*, viewer, member: Member):
 
 
 def appointment_get(*, viewer, pk: int) -> Appointment:
-    visible = Member.objects.visible_to(viewer).values("pk")
-    return get_object_or_404(
-        Appointment.objects.filter(Q(member__in=visible) | Q(partner__in=visible)).select_related(
-            "member", "partner", "arranged_by"
-        ),
-        pk=pk,
-    )
+    return get_object_or_404(appointments(viewer=viewer), pk=pk)
 
 
 def appointment_sides(viewer, appointment: Appointment) -> tuple[str, ...]:
@@ -333,32 +329,83 @@ def appointment_sides(viewer, appointment: Appointment) -> tuple[str, ...]:
     )
 
 
-def touching_visible(qs, viewer, *fields: str):
-    """Rows of `qs` of which the member behind at least one of the foreign keys `fields` is
-    visible to the viewer (an appointment's or an introduction request's two sides).
+@dataclass(frozen=True)
+class VisibleList:
+    """A list of rows with two members (an appointment's, an introduction request's), of which
+    the viewer may see at least one, in two forms that select the same rows:
 
-    Whoever sees every member sees every row: no test at all. Otherwise the visible members are
-    collected once, and each row's keys are checked against them while the rows are read in the
-    list's order (the keys kept off their indexes, see `Unindexed`): the list's index gives a
-    page without sorting, and a count reads that index alone, where looking rows up by member
-    went through the index of each visible member on each side."""
-    if user_scope(viewer) == DataScope.ALL:
-        return qs
-    visible = Member.objects.visible_keys(viewer)
+    - `rows`, for a page: each row's two members are looked up by key and their owners checked
+      against the viewer's staff (a handful of ids), while the rows are read in the list's order
+      through its index, so a page stops after its rows (PostgreSQL and SQLite alike);
+    - `counted`, for the count: each row's keys are tested against the viewer's members,
+      collected once per side through the owners' indexes (a union of two index ranges, not
+      one pass over every member as an OR of the two owners makes PostgreSQL do)."""
+
+    rows: QuerySet
+    counted: QuerySet
+
+
+def _owned_by(staff, prefix: str = "") -> Q:
+    """Members (through `prefix`) that one of `staff` serves, before or after the sale."""
     q = Q()
+    for field in MEMBER_OWNERS:
+        q |= Q(**{f"{prefix}{field}_id__in": staff})
+    return q
+
+
+def _visible_member_keys(staff):
+    """The keys of the members `staff` serve: one indexed range per owner, kept apart (UNION
+    ALL; a member may come twice, which an IN test does not mind)."""
+    first, *rest = (
+        Member.objects.filter(**{f"{field}_id__in": staff}).order_by().values("pk")
+        for field in MEMBER_OWNERS
+    )
+    return first.union(*rest, all=True) if rest else first
+
+
+def touching_visible(qs, viewer, *fields: str) -> VisibleList:
+    """Rows of `qs` of which the member behind at least one of the foreign keys `fields` is
+    visible to the viewer. Whoever sees every member sees every row: no test at all."""
+    if user_scope(viewer) == DataScope.ALL:
+        return VisibleList(qs, qs)
+    staff = visible_staff_ids(viewer).order_by()
+    by_owner, by_key = Q(), Q()
+    keys = _visible_member_keys(staff)
     for field in fields:
-        q |= Q(In(Unindexed(F(f"{field}_id")), visible))
-    return qs.filter(q)
+        by_owner |= _owned_by(staff, f"{field}__")
+        by_key |= Q(In(Unindexed(F(f"{field}_id")), keys))
+    return VisibleList(qs.filter(by_owner), qs.filter(by_key))
+
+
+def _member_fields(*sides: str) -> list[str]:
+    """What a list shows of each side's member (through the presenter: name and UID) and of its
+    matchmakers: the rest of the wide member rows is left unread."""
+    return [
+        f"{side}__{field}"
+        for side in sides
+        for field in ("name", *(f"{owner}__name" for owner in MEMBER_OWNERS))
+    ]
+
+
+def _appointments(viewer, status: str = "") -> VisibleList:
+    qs = Appointment.objects.all()
+    if status:
+        qs = qs.filter(status=status)
+    found = touching_visible(qs, viewer, "member", "partner")
+    return VisibleList(found.rows.select_related("member", "partner", "arranged_by"), found.counted)
+
+
+def appointment_list(*, viewer, status: str = "") -> VisibleList:
+    """The appointments list: the fields its rows show."""
+    found = _appointments(viewer, status)
+    own = [f.name for f in Appointment._meta.concrete_fields]
+    rows = found.rows.only(*own, *_member_fields("member", "partner"), "arranged_by__name")
+    return VisibleList(rows, found.counted)
 
 
 def appointments(*, viewer, filters: dict | None = None):
-    filters = filters or {}
-    qs = touching_visible(Appointment.objects.all(), viewer, "member", "partner").select_related(
-        "member", "partner", "arranged_by"
-    )
-    if filters.get("status"):
-        qs = qs.filter(status=filters["status"])
-    return qs
+    """The appointments the viewer may see (whole rows; a page's form, see `VisibleList`)."""
+    return _appointments(viewer, (filters or {}).get("status", "")).rows
 
 
 def members_by_appointments(*, viewer, arranged: str = "", bucket: str = ""):
@@ -402,19 +449,34 @@ def with_appointment_counts(members) -> list[Member]:
     return members
 
 
-def introductions(*, viewer, status: str = ""):
-    qs = touching_visible(IntroductionRequest.objects.all(), viewer, "member", "target")
-    qs = qs.select_related(
+def _introductions(viewer, status: str = "") -> VisibleList:
+    qs = IntroductionRequest.objects.all()
+    if status:
+        qs = qs.filter(status=status)
+    found = touching_visible(qs, viewer, "member", "target")
+    rows = found.rows.select_related(
         "member",
         "target",
         "entered_by",
         "closed_by",
-        "member__presales_owner",
-        "member__aftersales_owner",
-        "target__presales_owner",
-        "target__aftersales_owner",
+        *(f"{side}__{owner}" for side in ("member", "target") for owner in MEMBER_OWNERS),
     )
-    return qs.filter(status=status) if status else qs
+    return VisibleList(rows, found.counted)
+
+
+def introduction_list(*, viewer, status: str = "") -> VisibleList:
+    """The introductions list: the fields its rows show."""
+    found = _introductions(viewer, status)
+    own = [f.name for f in IntroductionRequest._meta.concrete_fields]
+    rows = found.rows.only(
+        *own, *_member_fields("member", "target"), "entered_by__name", "closed_by__name"
+    )
+    return VisibleList(rows, found.counted)
+
+
+def introductions(*, viewer, status: str = ""):
+    """The introduction requests the viewer may see (whole rows; see `VisibleList`)."""
+    return _introductions(viewer, status).rows
 
 
 def introduction_get(*, viewer, pk: int) -> IntroductionRequest:

@@ -221,8 +221,8 @@ def appointments(request):
         context["member_rows"] = True
     else:
         status = request.GET.get("status", "")
-        qs = selectors.appointments(viewer=request.user, filters={"status": status})
-        page = paginate(request, qs, keyed=True)
+        found = selectors.appointment_list(viewer=request.user, status=status)
+        page = paginate(request, found.rows, keyed=True, counted=found.counted)
         page.object_list = selectors.presented(request.user, page.object_list, "member", "partner")
         context.update(page=page, status=status, statuses=AppointmentStatus.choices)
     return render(request, "matching/appointments.html", context)
@@ -277,9 +277,8 @@ def appointment_edit(request, pk):
 def introductions(request):
     status = request.GET.get("status", IntroductionStatus.OPEN)
     status = status if status in IntroductionStatus.values or status == "" else "open"
-    page = paginate(
-        request, selectors.introductions(viewer=request.user, status=status), keyed=True
-    )
+    found = selectors.introduction_list(viewer=request.user, status=status)
+    page = paginate(request, found.rows, keyed=True, counted=found.counted)
     page.object_list = selectors.presented(request.user, page.object_list, "member", "target")
     return render(
         request,
@@ -288,7 +287,11 @@ def introductions(request):
             "page": page,
             "status": status,
             "statuses": IntroductionStatus.choices,
-            "close_form": IntroductionCloseForm(),
+            # translated once for the page, not once per open request
+            "close_choices": [
+                (value, str(label))
+                for value, label in IntroductionCloseForm().fields["status"].choices
+            ],
         },
     )
 

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
 from django.db import connections
+from django.utils.functional import cached_property
 
 from hongniang.siteconfig.models import SiteSettings
 
@@ -46,7 +47,17 @@ class KeyedPaginator(Paginator):
     and their related objects. Any queryset that is not a plain list of model rows (values,
     distinct, annotations, set operations), or a database that cannot slice a subquery, is
     paginated the ordinary way.
+
+    `counted`: the same rows as a queryset that counts faster (its filter written another way).
     """
+
+    def __init__(self, object_list, per_page, *args, counted=None, **kwargs):
+        super().__init__(object_list, per_page, *args, **kwargs)
+        self.counted = counted
+
+    @cached_property
+    def count(self):
+        return self.counted.count() if self.counted is not None else super().count
 
     def page(self, number):
         qs = self.object_list
@@ -74,7 +85,11 @@ class KeyedPaginator(Paginator):
         return self._get_page(rows.order_by(*ordering), number, self)
 
 
-def paginate(request, queryset, kind: str = "crm", *, keyed: bool = False) -> Page:
-    """One page of `queryset`; `keyed` reads it through its keys first (see KeyedPaginator)."""
-    paginator = (KeyedPaginator if keyed else Paginator)(queryset, page_size(kind))
+def paginate(request, queryset, kind: str = "crm", *, keyed: bool = False, counted=None) -> Page:
+    """One page of `queryset`; `keyed` reads it through its keys first, `counted` counts
+    (see KeyedPaginator)."""
+    if keyed:
+        paginator = KeyedPaginator(queryset, page_size(kind), counted=counted)
+    else:
+        paginator = Paginator(queryset, page_size(kind))
     return paginator.get_page(request.GET.get("page"))

@@ -280,3 +280,70 @@ def test_introductions_list_shows_a_member_without_any_matchmaker(client, two_te
     assert response.status_code == 200
     text = response.content.decode()
     assert f"{t['aa1'].name} / —" in text
+
+
+# --- who sees which rows: the page's filter and the count's filter agree ------------------------
+
+OWNERS = [None, "aa1", "aa2", "bb1", "mgr2"]
+
+
+@pytest.mark.django_db
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    owners=st.lists(
+        st.tuples(st.sampled_from(OWNERS), st.sampled_from(OWNERS)), min_size=4, max_size=4
+    ),
+    pairs=st.lists(
+        st.tuples(st.integers(0, 3), st.integers(0, 3)).filter(lambda p: p[0] != p[1]), max_size=8
+    ),
+)
+def test_lists_show_and_count_exactly_the_rows_with_a_visible_member(two_teams, owners, pairs):  # noqa: F811
+    """An appointment or introduction request is listed, and counted, for a viewer who sees
+    either of its members through either owner, whatever the data scope; the page's test (the
+    members' owners) and the count's test (the visible members' keys) give the same rows."""
+    from hongniang.matching import selectors
+    from hongniang.staff.visibility import DataScope
+
+    t = two_teams
+    t["aa2"].role.data_scope = DataScope.SELF  # aa2's role is aa2's alone
+    t["aa2"].role.save()
+    t["mgr2"].role.data_scope = DataScope.STORE
+    t["mgr2"].role.save()
+    members = [t["ann"], t["amy"], t["bob"], t["ben"]]
+    for member, (pre, after) in zip(members, owners, strict=True):
+        Member.objects.filter(pk=member.pk).update(
+            presales_owner=t[pre] if pre else None, aftersales_owner=t[after] if after else None
+        )
+    Appointment.objects.all().delete()
+    IntroductionRequest.objects.all().delete()
+    now = timezone.now()
+    Appointment.objects.bulk_create(
+        Appointment(member=members[a], partner=members[b], starts_at=now, place="x")
+        for a, b in pairs
+    )
+    IntroductionRequest.objects.bulk_create(
+        IntroductionRequest(member=members[a], target=members[b]) for a, b in pairs
+    )
+    for who in ("admin", "mgr1", "mgr2", "aa1", "aa2", "bb1"):
+        viewer = type(t[who]).objects.get(pk=t[who].pk)
+        seen = set(Member.objects.visible_to(viewer).values_list("pk", flat=True))
+        for found, other in (
+            (selectors.appointment_list(viewer=viewer), "partner_id"),
+            (selectors.introduction_list(viewer=viewer), "target_id"),
+        ):
+            model = found.rows.model
+            expected = {
+                pk
+                for pk, a, b in model.objects.values_list("pk", "member_id", other)
+                if a in seen or b in seen
+            }
+            assert {r.pk for r in found.rows} == expected, who
+            assert set(found.counted.values_list("pk", flat=True)) == expected, who
+            assert found.counted.count() == len(expected), who
+        assert {a.pk for a in selectors.appointments(viewer=viewer)} == {
+            pk
+            for pk, a, b in Appointment.objects.values_list("pk", "member_id", "partner_id")
+            if a in seen or b in seen
+        }
