@@ -28,10 +28,13 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--payments", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep a scratch database made by an earlier run"
+    )
     args = parser.parse_args()
     if "DATABASE_URL" not in os.environ:
         scratch = ROOT / "bench" / "finance-bench.sqlite3"
-        for suffix in ("", "-wal", "-shm"):
+        for suffix in ("", "-wal", "-shm") if not args.reuse else ():
             Path(f"{scratch}{suffix}").unlink(missing_ok=True)
         os.environ["DATABASE_URL"] = f"sqlite:///{scratch}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hongniang.settings")
@@ -48,6 +51,10 @@ def main():
     from hongniang.staff.models import Staff
 
     call_command("migrate", verbosity=0)
+    if args.reuse and Payment.objects.count() >= args.payments:
+        print(f"database: {connection.vendor}; payments: {Payment.objects.count():,} (reused)")
+        report(args, selectors, Staff, timezone)
+        return
     call_command("load_regions", verbosity=0)
     call_command("seed_demo", members=2000, quiet=True)
     rng = random.Random(7)
@@ -112,22 +119,31 @@ def main():
         f"daily totals rebuilt from the payments in {time.perf_counter() - t0:.1f} s "
         f"({SalesDay.objects.count():,} rows)"
     )
-    print(f"\n{'user':<8}{'window':<10}{'median ms':>10}{'p95 ms':>9}")
+    report(args, selectors, Staff, timezone)
+
+
+def report(args, selectors, Staff, timezone):
+    today = timezone.localdate()
+    print(f"\n{'user':<8}{'window':<10}{'median ms':>10}{'p95 ms':>9}{'CPU ms':>9}")
     worst = 0.0
     for username in ("admin", "mgr11", "hn111"):
         user = Staff.objects.get(username=username)
         for label, days in (("month", 30), ("year", 365), ("3 years", 3 * 365)):
-            times = []
+            times, cpu = [], []
             for _ in range(args.repeat):
-                t = time.perf_counter()
+                t, c = time.perf_counter(), time.process_time()
                 selectors.sales_report(
                     viewer=user, start=today - timedelta(days=days - 1), end=today
                 )
                 times.append((time.perf_counter() - t) * 1000)
+                cpu.append((time.process_time() - c) * 1000)
             times.sort()
             p95 = times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]
             worst = max(worst, p95)
-            print(f"{username:<8}{label:<10}{statistics.median(times):>10.1f}{p95:>9.1f}")
+            print(
+                f"{username:<8}{label:<10}{statistics.median(times):>10.1f}{p95:>9.1f}"
+                f"{statistics.median(cpu):>9.1f}"
+            )
     verdict = "met" if worst < TARGET_MS else "NOT met"
     print(f"\nworst p95: {worst:.1f} ms (target < {TARGET_MS} ms): {verdict}")
 

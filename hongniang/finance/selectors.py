@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from hongniang.finance.models import (
     IN_FORCE,
+    ZERO,
     Contract,
     ContractStatus,
     Payment,
@@ -178,13 +179,18 @@ def _team(viewer, qs, field="staff"):
 def sales_report(*, viewer, start, end) -> dict:
     """Contracts signed, contract value, money received, refunded and net over [start, end],
     in total, by matchmaker (ranked by net), by store, by plan, and day by day (month by month
-    over long ranges). A manager sees their team; finance and administrators everything."""
+    over long ranges). A manager sees their team; finance and administrators everything.
+
+    The database adds up the daily totals of the range grouped three ways (matchmaker, store,
+    day): a few hundred rows come back however many payments there were."""
+    from collections import defaultdict
+
     from django.db.models import Sum
-    from django.db.models.functions import TruncMonth
 
     from hongniang.finance.models import PlanDay, SalesDay
     from hongniang.staff.models import Store
 
+    monthly = (end - start).days > 92
     rows = _team(viewer, SalesDay.objects.filter(day__gte=start, day__lte=end)).order_by()
     sums = {
         "contracts": Sum("contracts"),
@@ -193,51 +199,55 @@ def sales_report(*, viewer, start, end) -> dict:
         "refunded": Sum("refunded"),
     }
 
-    def finish(d):
-        d = {k: (v if v is not None else 0) for k, v in d.items()}
-        d["net"] = d["received"] - d["refunded"]
-        return d
+    def bucket():
+        return {"contracts": 0, "value": ZERO, "received": ZERO, "refunded": ZERO}
 
-    total = finish(rows.aggregate(**sums))
-    names = {}
-    by_staff = [finish(r) for r in rows.values("staff_id").annotate(**sums)]
+    def finish(d, **extra):
+        d = {
+            k: (d[k] if d[k] is not None else bucket()[k])
+            for k in ("contracts", "value", "received", "refunded")
+        }
+        return {**d, "net": d["received"] - d["refunded"], **extra}
+
+    by_staff = [finish(r, staff_id=r["staff_id"]) for r in rows.values("staff_id").annotate(**sums)]
     staff_names = dict(
         Staff.objects.filter(pk__in=[r["staff_id"] for r in by_staff]).values_list("pk", "name")
     )
     for r in by_staff:
         r["name"] = staff_names.get(r["staff_id"], "—")
     by_staff.sort(key=lambda r: (-r["net"], -r["value"], r["name"]))
-    by_store = [finish(r) for r in rows.values("store_id").annotate(**sums)]
-    names = dict(Store.objects.values_list("pk", "name"))
+    by_store = [finish(r, store_id=r["store_id"]) for r in rows.values("store_id").annotate(**sums)]
+    store_names = dict(
+        Store.objects.filter(pk__in=[r["store_id"] for r in by_store]).values_list("pk", "name")
+    )
     for r in by_store:
-        r["name"] = names.get(r["store_id"], "—")
+        r["name"] = store_names.get(r["store_id"], "—")
     by_store.sort(key=lambda r: (-r["net"], r["name"]))
+    # Grouped by day in the database, by month here (a month of a date is not portable SQL).
+    periods: dict = defaultdict(bucket)
+    total = bucket()
+    for r in rows.values("day").annotate(**sums):
+        key = r["day"].replace(day=1) if monthly else r["day"]
+        for target in (periods[key], total):
+            for k in ("contracts", "value", "received", "refunded"):
+                target[k] += r[k] or 0
+    keys = (
+        list(_month_starts(start, end))
+        if monthly
+        else [start + timedelta(days=n) for n in range((end - start).days + 1)]
+    )
+    label = "%Y-%m" if monthly else "%m-%d"
+    trend = [{"day": k.strftime(label), **finish(periods.get(k) or bucket())} for k in keys]
     plan_rows = _team(viewer, PlanDay.objects.filter(day__gte=start, day__lte=end)).order_by()
     by_plan = list(
         plan_rows.values("plan_id", "plan__name")
         .annotate(contracts=Sum("contracts"), value=Sum("contract_value"))
         .order_by("-value")
     )
-    monthly = (end - start).days > 92
-    if monthly:
-        trend_rows = rows.annotate(m=TruncMonth("day")).values("m").annotate(**sums).order_by("m")
-        trend = [
-            {"day": r["m"].strftime("%Y-%m"), **finish({k: r[k] for k in sums})} for r in trend_rows
-        ]
-    else:
-        by_day = {
-            r["day"]: finish({k: r[k] for k in sums}) for r in rows.values("day").annotate(**sums)
-        }
-        trend = []
-        day = start
-        while day <= end:
-            figures = by_day.get(day) or finish(dict.fromkeys(sums, 0))
-            trend.append({"day": day.strftime("%m-%d"), **figures})
-            day += timedelta(days=1)
     return {
         "start": start,
         "end": end,
-        "total": total,
+        "total": finish(total),
         "by_staff": by_staff,
         "by_store": by_store,
         "by_plan": by_plan,
