@@ -10,6 +10,7 @@ class ImpersonationEnd(models.TextChoices):
     STAFF_LOGOUT = "staff_logout", _("Staff logged out")
     SESSION_REPLACED = "session_replaced", _("Another login in the same browser")
     RIGHT_LOST = "right_lost", _("The right or the member's visibility was lost")
+    EXPIRED = "expired", _("The staff session expired")
 
 
 class Impersonation(models.Model):

@@ -7,9 +7,11 @@ centre reads its member from two session keys of its own, checked on every reque
 """
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_cool_off
+from django.conf import settings
 from django.contrib.auth import user_login_failed
 from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.password_validation import validate_password
@@ -289,6 +291,10 @@ def end_impersonation(request, reason: str) -> Impersonation | None:
     if impersonation_pk is None:
         return None
     forget_member(request)
+    return _end(impersonation_pk, reason)
+
+
+def _end(impersonation_pk: int, reason: str, when=None) -> Impersonation | None:
     with transaction.atomic():
         impersonation = (
             Impersonation.objects.select_for_update()
@@ -298,7 +304,7 @@ def end_impersonation(request, reason: str) -> Impersonation | None:
         )
         if impersonation is None:
             return None
-        impersonation.ended_at = timezone.now()
+        impersonation.ended_at = when or timezone.now()
         impersonation.end_reason = reason
         impersonation._history_user = impersonation.staff
         impersonation.save(update_fields=["ended_at", "end_reason"])
@@ -310,3 +316,17 @@ def end_impersonation(request, reason: str) -> Impersonation | None:
             str(ImpersonationEnd(reason).label),
         )
     return impersonation
+
+
+def close_expired_impersonations(now=None) -> int:
+    """Impersonations whose staff session can no longer be alive (older than the session's
+    lifetime: the browser was closed without logging out) are ended, stamped with that time, so
+    that every row in the audit trail has an end."""
+    now = now or timezone.now()
+    lifetime = timedelta(seconds=settings.SESSION_COOKIE_AGE)
+    stale = Impersonation.objects.filter(ended_at__isnull=True, started_at__lt=now - lifetime)
+    closed = 0
+    for pk, started_at in stale.values_list("pk", "started_at"):
+        if _end(pk, ImpersonationEnd.EXPIRED, when=started_at + lifetime) is not None:
+            closed += 1
+    return closed

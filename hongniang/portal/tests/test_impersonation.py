@@ -218,3 +218,33 @@ def test_who_may_log_in_as_a_member(org, member, grants, visible):
     )
     if "members.view" in grants and visible:
         assert button == allowed
+
+
+def test_impersonation_left_open_is_ended_when_the_staff_session_expired(
+    client, after1, member, settings
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from hongniang.jobs.periodic import registered
+    from hongniang.jobs.services import start_due_periodic_jobs
+
+    client.force_login(after1)
+    start(client, member)
+    row = Impersonation.objects.get()
+    lifetime = timedelta(seconds=settings.SESSION_COOKIE_AGE)
+    registry = {"impersonation_expiry": registered()["impersonation_expiry"]}
+    start_due_periodic_jobs(registry=registry)  # still within the session's lifetime
+    row.refresh_from_db()
+    assert row.ended_at is None
+
+    started = timezone.now() - lifetime - timedelta(minutes=5)
+    Impersonation.objects.filter(pk=row.pk).update(started_at=started)
+    (job,) = start_due_periodic_jobs(now=timezone.now() + timedelta(hours=2), registry=registry)
+    job.refresh_from_db()
+    assert job.result["closed"] == 1
+    row.refresh_from_db()
+    assert row.end_reason == ImpersonationEnd.EXPIRED
+    assert row.ended_at == started + lifetime
+    assert MemberEvent.objects.filter(kind=EventKind.IMPERSONATION_END).count() == 1
