@@ -75,6 +75,13 @@ NOT_WALKED = {
     "portal:impersonate": "POST only (with the security password)",
     "portal:impersonation_end": "POST only",
     "portal:photo": "a file download (the member's own avatar)",
+    "finance:contract_submit": "POST only",
+    "finance:contract_approve": "POST only (with the security password)",
+    "finance:contract_reject": "POST only",
+    "finance:payment_add": "POST only (with the security password)",
+    "finance:refund_request": "POST only",
+    "finance:report_export": "POST only (with the security password)",
+    "finance:contract_pdf": "a PDF download",
 }
 
 # The member centre's pages: walked in a member's session (one of the demo member accounts), as
@@ -144,6 +151,18 @@ def variants(name, ctx):
         return [("all", {}), ("sms", {"channel": "sms"})]
     if name == "messaging:list":
         return [("all", {}), ("page 3", {"page": 3})]
+    if name == "finance:contracts":
+        return [
+            ("all", {}),
+            ("waiting", {"tab": "submitted"}),
+            ("ending 30", {"tab": "ending_30"}),
+            ("expired", {"tab": "expired"}),
+            ("search", {"q": "HT"}),
+        ]
+    if name == "finance:report":
+        return [(w, {"window": w}) for w in ("month", "year")]
+    if name == "finance:payments":
+        return [("all", {}), ("this month", {"window": "month"})]
     return [("", {})]
 
 
@@ -170,6 +189,11 @@ def url_args(name, ctx):
         "frontdesk:consultation_convert": "consultation",
         "frontdesk:staff_link": "self",
         "frontdesk:staff_poster": "self",
+        "finance:contract": "contract",
+        "finance:contract_edit": "draft_contract",
+        "finance:contract_new": "member",
+        "finance:plan_edit": "plan",
+        "finance:refund": "refund",
     }
     if name == "members:journey_step":
         return None if ctx.get("member") is None else (ctx["member"].pk, "abandon")
@@ -197,6 +221,7 @@ def context_for(user):
     """Records of each kind the user may see, to fill URL arguments."""
     from django.db.models import Q
 
+    from hongniang.finance.models import Contract, Refund, ServicePlan
     from hongniang.frontdesk.selectors import consultations_visible
     from hongniang.jobs.selectors import jobs_visible_to
     from hongniang.matching import selectors as ms
@@ -228,6 +253,13 @@ def context_for(user):
         "message_template": MessageTemplate.objects.order_by("pk").first(),
         "consultation": consultations_visible(user).order_by("pk").first(),
         "self": user,
+        "contract": Contract.objects.visible_to(user).order_by("pk").first(),
+        "draft_contract": Contract.objects.visible_to(user)
+        .filter(status__in=["draft", "rejected"])
+        .order_by("pk")
+        .first(),
+        "plan": ServicePlan.objects.order_by("pk").first(),
+        "refund": Refund.objects.visible_to(user).order_by("pk").first(),
     }
 
 
@@ -423,6 +455,9 @@ def main():
     started = time.perf_counter()
     call_command("seed_demo", members=args.members, quiet=True)
     seed_activity()
+    from hongniang.finance.demo import seed_finance
+
+    seed_finance(first=20_000)  # a contract behind each signed member
     # The worker's engine snapshot, as in production (a request never builds the engine).
     call_command("build_engine_snapshot", fold=True, verbosity=0)
     print(f"database: {connection.vendor} {args.db if connection.vendor == 'sqlite' else ''}")

@@ -14,8 +14,10 @@ from hongniang.finance.models import (
     FeeType,
     Payment,
     PaymentMethod,
+    Refund,
     ServicePlan,
 )
+from hongniang.finance.services import rebuild_sales_days
 from hongniang.members import choices as c
 from hongniang.members.models import Member
 
@@ -100,6 +102,10 @@ def seed_finance(*, first: int = 300) -> int:
                 paid_total=plan.price,
             )
         )
+    # The last few wait for finance, so that the demo shows the approval.
+    for waiting in contracts[-5:]:
+        waiting.status, waiting.approved_at, waiting.paid_total = ContractStatus.SUBMITTED, None, 0
+        waiting.submitted_at = timezone.now()
     Contract.objects.bulk_create(contracts, batch_size=500)
     created = list(Contract.objects.filter(member__in=members).order_by("pk"))
     through = Contract.plans.through
@@ -121,7 +127,19 @@ def seed_finance(*, first: int = 300) -> int:
                 recorded_by_id=k.created_by_id,
             )
             for k in created
+            if k.status == ContractStatus.EFFECTIVE
         ],
         batch_size=1000,
     )
+    if not Refund.objects.exists() and created:
+        first = created[0]
+        Refund.objects.create(
+            contract=first,
+            number=f"TK{today:%Y%m%d}9001",
+            requested_amount=Decimal("1000.00"),
+            proposed_amount=Decimal("1000.00"),
+            reason="会员工作调动，申请退部分费用",
+            requested_by_id=first.created_by_id,
+        )
+    rebuild_sales_days()
     return len(created)
