@@ -62,4 +62,8 @@ def job_file(request, pk, which):
     if not field:
         raise Http404
     name = job.result_file_name if which == "result" else f"{job.title}-failed-rows.xlsx"
-    return FileResponse(field.open("rb"), as_attachment=True, filename=name or field.name)
+    try:
+        handle = field.open("rb")
+    except FileNotFoundError as exc:  # removed from the disk since (cleaned up, restored backup)
+        raise Http404 from exc
+    return FileResponse(handle, as_attachment=True, filename=name or field.name)
