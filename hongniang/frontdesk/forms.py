@@ -131,18 +131,12 @@ class RegistrationForm(MemberForm):
         _public_checks(self)
 
     # Mobile and ID number are checked here as well as in the service, so that a visitor sees
-    # their errors together with all the others instead of one round later.
+    # their errors together with all the others instead of one round later. Whether they are a
+    # member's already is not an error shown to the visitor (`services.register`).
     def clean_mobile(self):
-        from hongniang.members.services import mobile_in_use
-
-        mobile = pd.normalize_mobile(self.cleaned_data["mobile"])
-        if mobile_in_use(mobile):
-            raise ValidationError(_("This mobile number is already registered."))
-        return mobile
+        return pd.normalize_mobile(self.cleaned_data["mobile"])
 
     def clean(self):
-        from hongniang.members.services import id_number_in_use
-
         data = super().clean()
         number = data.get("id_number", "")
         if number and data.get("id_type") == c.IdType.RESIDENT_ID:
@@ -152,9 +146,7 @@ class RegistrationForm(MemberForm):
                 self.add_error("id_number", exc)
                 return data
             birth, sex = pd.resident_id_facts(number)
-            if id_number_in_use(number):
-                self.add_error("id_number", _("This ID number is already registered."))
-            elif data.get("birthday") and data["birthday"] != birth:
+            if data.get("birthday") and data["birthday"] != birth:
                 self.add_error("id_number", _("The ID number does not match the birthday."))
             elif data.get("sex") and data["sex"] != sex:
                 self.add_error("id_number", _("The ID number does not match the sex chosen."))

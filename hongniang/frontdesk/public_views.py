@@ -14,7 +14,6 @@ from django.views.decorators.http import require_GET
 
 from hongniang.members import choices as c
 from hongniang.members import personal_data as pd
-from hongniang.members import services as member_services
 from hongniang.members.models import Member
 from hongniang.members.regions import children
 from hongniang.members.validators import validate_username
@@ -138,15 +137,16 @@ def check_username(request):
     return _answer(True, _("This username is available."))
 
 
+# The mobile and ID number checks look at the format only: whether a number is a member's is
+# never said to an outsider (it would tell who is a client of the agency). A registration with a
+# number on file is answered as any other (`services.register`).
 @_limited
 def check_mobile(request):
     try:
-        mobile = pd.normalize_mobile(request.GET.get("mobile", ""))
+        pd.normalize_mobile(request.GET.get("mobile", ""))
     except ValidationError as exc:
         return _answer(False, exc.messages[0])
-    if member_services.mobile_in_use(mobile):
-        return _answer(False, _("This mobile number is already registered."))
-    return _answer(True, _("This mobile number is available."))
+    return _answer(True, _("The mobile number looks right."))
 
 
 @_limited
@@ -154,12 +154,10 @@ def check_id_number(request):
     if request.GET.get("id_type", c.IdType.RESIDENT_ID) != c.IdType.RESIDENT_ID:
         return HttpResponse("")
     try:
-        number = pd.normalize_resident_id(request.GET.get("id_number", ""))
+        pd.normalize_resident_id(request.GET.get("id_number", ""))
     except ValidationError as exc:
         return _answer(False, exc.messages[0])
-    if member_services.id_number_in_use(number):
-        return _answer(False, _("This ID number is already registered."))
-    return _answer(True, _("This ID number is available."))
+    return _answer(True, _("The ID number looks right."))
 
 
 @require_GET

@@ -115,7 +115,17 @@ def consultation_mobile(consultation: Consultation) -> str:
 @transaction.atomic
 def register(*, member, preference, mobile: str, id_number: str, password: str, referrer=None):
     """A visitor's registration: the member (in the pool, or the referrer's), their login for
-    the public site (password hashed) and the credit to the referrer."""
+    the public site (password hashed) and the credit to the referrer.
+
+    A mobile or ID number already on file keeps nothing and returns None: the visitor is
+    answered as for any registration (the form must not tell an outsider who is a member),
+    and the member's matchmakers are told, to get in touch."""
+    existing = member_services.registered_member(
+        mobile=mobile, id_number=id_number, id_type=member.id_type
+    )
+    if existing is not None:
+        _registered_again(existing)
+        return None
     member = member_services.member_register(
         member=member,
         preference=preference,
@@ -129,6 +139,23 @@ def register(*, member, preference, mobile: str, id_number: str, password: str, 
     account.save()
     Registration.objects.create(member=member, referrer=referrer)
     return member
+
+
+def _registered_again(member) -> None:
+    from hongniang.members.presenter import member_label
+
+    link = reverse("members:detail", args=[member.pk])
+    owners = {o for o in (member.presales_owner, member.aftersales_owner) if o and o.is_active}
+    for owner in owners:
+        notify(
+            recipient=owner,
+            text=_(
+                "%(name)s registered again on the website, with a mobile or ID number already "
+                "on file: please get in touch."
+            )
+            % {"name": member_label(owner, member)},
+            link=link,
+        )
 
 
 def referral_code_for(staff) -> ReferralCode:

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -47,6 +48,19 @@ def mobile_in_use(mobile: str, *, exclude_pk: int | None = None) -> bool:
 def id_number_in_use(number: str, *, exclude_pk: int | None = None) -> bool:
     qs = Member.objects.filter(id_number_hash=pd.lookup_hash(number))
     return qs.exclude(pk=exclude_pk).exists() if exclude_pk else qs.exists()
+
+
+def registered_member(*, mobile: str, id_number: str = "", id_type: str = "") -> Member | None:
+    """The member already holding this mobile or ID number (either), if any."""
+    checked = check_personal_data(
+        mobile=mobile, id_number=id_number, id_type=id_type, sex="", birthday=None
+    )
+    q = Q(pk__in=[])
+    if checked.mobile:
+        q |= Q(mobile_hash=pd.lookup_hash(checked.mobile))
+    if checked.id_number:
+        q |= Q(id_number_hash=pd.lookup_hash(checked.id_number))
+    return Member.objects.filter(q).select_related("presales_owner", "aftersales_owner").first()
 
 
 LIVE_CHECKS_PER_MINUTE = 30
