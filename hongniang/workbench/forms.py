@@ -1,6 +1,10 @@
 """Form styling shared by every workbench form, so templates stay free of per-field classes."""
 
+from datetime import date, datetime
+
 from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 # The only formats <input type=date> / <input type=datetime-local> read (HTML spec). Django would
 # render the active language's first input format (zh-hans: 1999/08/22), which the browser shows
@@ -8,10 +12,28 @@ from django import forms
 HTML_INPUT_FORMATS = {"date": "%Y-%m-%d", "datetime-local": "%Y-%m-%dT%H:%M"}
 
 
+# Dates the agency can mean. Years at the ends of the calendar (0001, 9999) overflow when
+# turned into a midnight in the time zone or into UTC on the way to the database.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2100, 12, 31)
+
+
+def within_calendar(value) -> None:
+    day = value.date() if isinstance(value, datetime) else value
+    if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+        raise ValidationError(
+            _("Enter a date between %(first)s and %(last)s."),
+            code="out_of_range",
+            params={"first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()},
+        )
+
+
 class StyledFormMixin:
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
+            dated = isinstance(field, forms.DateField | forms.DateTimeField)
+            if dated and within_calendar not in field.validators:
+                field.validators.append(within_calendar)
             widget = field.widget
             if isinstance(widget, forms.CheckboxInput):
                 css = "form-check-input"
