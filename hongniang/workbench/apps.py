@@ -22,4 +22,6 @@ class WorkbenchConfig(AppConfig):
     label = "workbench"
 
     def ready(self):
+        from hongniang.workbench import lookups  # noqa: F401 - registers the integer `in`
+
         connection_created.connect(_sqlite_variable_limit, dispatch_uid="workbench_sqlite_limit")
