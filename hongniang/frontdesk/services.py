@@ -10,7 +10,7 @@ from hongniang.members import choices as c
 from hongniang.members import personal_data as pd
 from hongniang.members import services as member_services
 from hongniang.members.models import AllocationKind
-from hongniang.members.selectors import assignees
+from hongniang.members.selectors import assignees, serves
 from hongniang.messaging.services import notify
 from hongniang.staff.permissions import can
 
@@ -164,11 +164,12 @@ def referral_code_for(staff) -> ReferralCode:
 
 
 def referrer_for(code: str):
-    """The active matchmaker a referral code belongs to, or None (unknown, or left)."""
+    """The active matchmaker a referral code belongs to, or None (unknown, left, or not doing
+    pre-sales work: the member would wait for someone who cannot take them)."""
     if not code:
         return None
-    row = ReferralCode.objects.select_related("staff").filter(code=code[:16]).first()
-    if row is None or not row.staff.is_active:
+    row = ReferralCode.objects.select_related("staff__role").filter(code=code[:16]).first()
+    if row is None or not row.staff.is_active or not serves(row.staff, AllocationKind.PRESALES):
         return None
     return row.staff
 
