@@ -1,6 +1,6 @@
 """The money side in a real browser: a matchmaker enters a contract, finance approves it with the
 security password, an administrator allocates the now-signed member to after-sales, a refund is
-requested and approved."""
+requested and approved, and the sales report shows the net figure."""
 
 from decimal import Decimal
 
@@ -97,3 +97,12 @@ def test_contract_to_effect_to_allocation_to_refund(page, org):
     page.goto(f"{base}/finance/payments/?window=month")
     assert "WX20261125001" in page.locator("table").inner_text()
     shot(page, "finance-payments")
+    page.context.clear_cookies()
+
+    # The administrator's sales report shows the net figure: 12,800 received − 3,000 refunded.
+    login(page, "admin", PASSWORD)
+    page.goto(f"{base}/finance/report/?window=week")
+    assert page.locator("[data-figure=net]").inner_text() == "¥9800.00"
+    assert page.locator("[data-figure=contracts]").inner_text() == "1"
+    assert crew["aa1"].name in page.locator("#by-staff").inner_text()
+    shot(page, "finance-report")

@@ -126,7 +126,7 @@ def test_report_page_and_export(client, crew):
     client.force_login(crew["mgr1"])
     page = client.get(reverse("finance:report"), {"window": "week"})
     assert page.status_code == 200
-    assert "8800" in page.content.decode()
+    assert "¥8800.00" in page.content.decode()
     bad = client.get(reverse("finance:report"), {"window": "range", "start": "2026-01-01"})
     assert bad.status_code == 200  # the error is shown, the default window answers
     refused = client.post(
