@@ -284,3 +284,38 @@ class ReportForm(StyledFormMixin, forms.Form):
             elif abs((data["end"] - data["start"]).days) > 366 * 5:
                 self.add_error("end", _("Choose at most five years."))
         return data
+
+
+ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+
+
+class AttachmentForm(StyledFormMixin, forms.Form):
+    """A scanned contract or receipt: a PDF, JPEG or PNG, told by its content, at most 10 MB."""
+
+    title = forms.CharField(label=_("title"), max_length=60)
+    file = forms.FileField(label=_("file (PDF, JPEG or PNG, at most 10 MB)"))
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > ATTACHMENT_MAX_BYTES:
+            raise forms.ValidationError(_("The file is larger than 10 MB."))
+        head = upload.read(8)
+        upload.seek(0)
+        if head.startswith(b"%PDF-"):
+            self.kind = "pdf"
+        elif head.startswith(b"\xff\xd8\xff"):
+            self.kind = "jpg"
+        elif head.startswith(b"\x89PNG\r\n\x1a\n"):
+            self.kind = "png"
+        else:
+            raise forms.ValidationError(_("Only PDF, JPEG or PNG files are accepted."))
+        if self.kind != "pdf":
+            from PIL import Image, UnidentifiedImageError
+
+            try:
+                with Image.open(upload) as img:
+                    img.verify()
+            except (UnidentifiedImageError, OSError, SyntaxError):
+                raise forms.ValidationError(_("The image is damaged.")) from None
+            upload.seek(0)
+        return upload

@@ -19,6 +19,7 @@ from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from hongniang.members.models import Member
+from hongniang.members.storage import member_files
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 ZERO = Decimal("0.00")
@@ -421,3 +422,31 @@ class PlanDay(models.Model):
 
     def __str__(self):
         return f"{self.day} {self.plan_id}"
+
+
+def _attachment_name(instance, filename: str) -> str:
+    """contracts/<2 hex>/<uuid hex>.<pdf|jpg|png>: the uploaded name is not kept (it often holds
+    the member's name)."""
+    import uuid
+
+    name = uuid.uuid4().hex
+    return f"contracts/{name[:2]}/{name}.{instance.kind}"
+
+
+class ContractAttachment(models.Model):
+    """A scan of the paper contract (or a receipt): kept with the member files, outside
+    MEDIA_ROOT, and served only to those who may see the contract."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(storage=member_files, upload_to=_attachment_name, max_length=200)
+    kind = models.CharField(max_length=4)  # pdf, jpg or png: what the content is
+    title = models.CharField(_("title"), max_length=60)
+    size = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey("staff.Staff", on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "pk"]
+
+    def __str__(self):
+        return self.title

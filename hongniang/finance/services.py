@@ -593,3 +593,24 @@ def refund_reject(*, actor, refund: Refund, note: str) -> Refund:
         {"contract": refund.contract_id, "refund": refund.pk},
     )
     return refund
+
+
+# --- attachments ---
+
+
+@transaction.atomic
+def attachment_add(*, actor, contract: Contract, upload, kind: str, title: str):
+    """Keep a scan with the contract (allowed at any status: it adds evidence, not terms)."""
+    from hongniang.finance.models import ContractAttachment
+
+    _require(actor, "add")
+    if not Contract.objects.visible_to(actor).filter(pk=contract.pk).exists():
+        raise PermissionDenied
+    if contract.attachments.count() >= 20:
+        raise ValidationError(_("A contract keeps at most 20 files."))
+    attachment = ContractAttachment(
+        contract=contract, kind=kind, title=title.strip()[:60], size=upload.size, uploaded_by=actor
+    )
+    attachment.file.save("scan", upload, save=False)
+    attachment.save()
+    return attachment

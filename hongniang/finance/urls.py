@@ -13,6 +13,12 @@ urlpatterns = [
     path("contracts/<int:pk>/", views.contract_detail, name="contract"),
     path("contracts/<int:pk>/edit/", views.contract_edit, name="contract_edit"),
     path("contracts/<int:pk>/pdf/", views.contract_print, name="contract_pdf"),
+    path("contracts/<int:pk>/files/", views.attachment_add, name="attachment_add"),
+    path(
+        "contracts/<int:pk>/files/<int:attachment_pk>/",
+        views.attachment_file,
+        name="attachment_file",
+    ),
     path("contracts/<int:pk>/submit/", views.contract_submit, name="contract_submit"),
     path("contracts/<int:pk>/approve/", views.contract_approve, name="contract_approve"),
     path("contracts/<int:pk>/reject/", views.contract_reject, name="contract_reject"),

@@ -189,6 +189,8 @@ def contract_detail(request, pk):
             ),
             "reject_form": forms.RejectForm(),
             "refund_form": forms.RefundRequestForm(),
+            "attachments": contract.attachments.all(),
+            "attachment_form": forms.AttachmentForm() if can(user, "finance", "add") else None,
             "proposal": services.refund_proposal(contract) if contract.in_force else None,
         },
     )
@@ -463,4 +465,50 @@ def contract_print(request, pk):
         return redirect("finance:contract", pk=pk)
     response = HttpResponse(body, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{contract.number}.pdf"'
+    return response
+
+
+@require_perm("finance", "add")
+@require_POST
+def attachment_add(request, pk):
+    contract = selectors.contract_get(viewer=request.user, pk=pk)
+    form = forms.AttachmentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.attachment_add(
+                actor=request.user,
+                contract=contract,
+                upload=form.cleaned_data["file"],
+                kind=form.kind,
+                title=form.cleaned_data["title"],
+            )
+        except ValidationError as exc:
+            for error in exc.messages:
+                messages.error(request, error)
+        else:
+            messages.success(request, _("The file was added to the contract."))
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    return redirect("finance:contract", pk=pk)
+
+
+@require_perm("finance")
+def attachment_file(request, pk, attachment_pk):
+    from django.http import FileResponse, Http404
+
+    contract = selectors.contract_get(viewer=request.user, pk=pk)
+    attachment = get_object_or_404(contract.attachments, pk=attachment_pk)
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    types = {"pdf": "application/pdf", "jpg": "image/jpeg", "png": "image/png"}
+    response = FileResponse(
+        handle,
+        content_type=types[attachment.kind],
+        filename=f"{contract.number}-{attachment.pk}.{attachment.kind}",
+    )
+    response["Cache-Control"] = "private, max-age=300"
     return response

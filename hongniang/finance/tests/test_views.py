@@ -188,3 +188,27 @@ def test_contract_prints_as_a_pdf(client, crew, settings):
     client.force_login(crew["aa1"])
     missing = client.get(reverse("finance:contract_pdf", args=[contract.pk]), follow=True)
     assert "fonts-wqy-microhei" in missing.content.decode()
+
+
+def test_scans_are_checked_by_content_and_served_only_to_who_sees_the_contract(client, crew):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from hongniang.finance.models import ContractAttachment
+
+    contract = effective(crew, add_member(crew["aa1"]))
+    client.force_login(crew["aa1"])
+    url = reverse("finance:attachment_add", args=[contract.pk])
+    fake = SimpleUploadedFile("合同.pdf", b"<html><script>alert(1)</script>", "application/pdf")
+    client.post(url, {"title": "假的", "file": fake})
+    assert not ContractAttachment.objects.exists()
+    scan = SimpleUploadedFile("林小雨合同.pdf", b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n", "text/plain")
+    client.post(url, {"title": "纸质合同扫描件", "file": scan})
+    attachment = ContractAttachment.objects.get()
+    assert attachment.kind == "pdf" and "林小雨" not in attachment.file.name
+    file_url = reverse("finance:attachment_file", args=[contract.pk, attachment.pk])
+    response = client.get(file_url)
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert b"".join(response.streaming_content).startswith(b"%PDF-")
+    client.force_login(crew["bb1"])
+    assert client.get(file_url).status_code == 404
+    assert client.post(url, {"title": "x", "file": scan}).status_code == 404
