@@ -358,3 +358,78 @@ def behind_promise(*, viewer, today=None) -> list[tuple[Contract, int, int]]:
         if got_i < k.introductions_per_month or got_d < k.dates_per_month:
             out.append((k, got_i, got_d))
     return out
+
+
+def outcome_report(*, viewer, start, end) -> list[dict]:
+    """Beside sales, what each matchmaker's work led to over [start, end]: introductions made,
+    how many were answered yes (of those answered), dates held and dates after which the pair
+    went on, and refunds paid out on contracts they signed. A manager sees their team."""
+    from collections import defaultdict
+    from datetime import datetime, time
+
+    from django.db.models import Count, Q
+
+    from hongniang.finance.models import RefundStatus
+    from hongniang.matching.models import (
+        Appointment,
+        AppointmentOutcome,
+        AppointmentStatus,
+        Recommendation,
+        RecommendationStatus,
+    )
+
+    tz = timezone.get_current_timezone()
+    since = datetime.combine(start, time.min, tzinfo=tz)
+    until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz)
+    rows: dict = defaultdict(
+        lambda: {"intros": 0, "yes": 0, "answered": 0, "dates": 0, "going_on": 0, "refunds": 0}
+    )
+    recs = _team(
+        viewer,
+        Recommendation.objects.filter(created_at__gte=since, created_at__lt=until),
+        "recommended_by",
+    )
+    for r in (
+        recs.values("recommended_by_id")
+        .annotate(
+            n=Count("pk"),
+            yes=Count("pk", filter=Q(status=RecommendationStatus.ACCEPTED)),
+            answered=Count(
+                "pk",
+                filter=Q(status__in=[RecommendationStatus.ACCEPTED, RecommendationStatus.DECLINED]),
+            ),
+        )
+        .order_by()
+    ):
+        row = rows[r["recommended_by_id"]]
+        row.update(intros=r["n"], yes=r["yes"], answered=r["answered"])
+    dates = _team(
+        viewer,
+        Appointment.objects.filter(
+            starts_at__gte=since, starts_at__lt=until, status=AppointmentStatus.HELD
+        ),
+        "arranged_by",
+    )
+    for r in (
+        dates.values("arranged_by_id")
+        .annotate(n=Count("pk"), on=Count("pk", filter=Q(outcome=AppointmentOutcome.CONTINUE)))
+        .order_by()
+    ):
+        rows[r["arranged_by_id"]].update(dates=r["n"], going_on=r["on"])
+    refunds = _team(
+        viewer,
+        Refund.objects.filter(
+            status=RefundStatus.APPROVED, decided_at__gte=since, decided_at__lt=until
+        ),
+        "contract__signed_by",
+    )
+    for r in refunds.values("contract__signed_by_id").annotate(n=Count("pk")).order_by():
+        rows[r["contract__signed_by_id"]]["refunds"] = r["n"]
+    rows.pop(None, None)
+    names = dict(Staff.objects.filter(pk__in=list(rows)).values_list("pk", "name"))
+    out = []
+    for pk, row in rows.items():
+        rate = round(100 * row["yes"] / row["answered"]) if row["answered"] else None
+        out.append({"staff_id": pk, "name": names.get(pk, "—"), "yes_rate": rate, **row})
+    out.sort(key=lambda r: (-r["going_on"], -r["dates"], -r["intros"], r["name"]))
+    return out

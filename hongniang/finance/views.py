@@ -396,6 +396,9 @@ def report(request):
         {
             "form": form,
             "report": data,
+            "outcomes": selectors.outcome_report(
+                viewer=request.user, start=data["start"], end=data["end"]
+            ),
             "may_export": can(request.user, "reports", "export"),
             "query": request.GET.urlencode(),
         },

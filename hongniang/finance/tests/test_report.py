@@ -140,3 +140,39 @@ def test_report_page_and_export(client, crew):
     assert ok["Content-Type"].startswith("application/vnd.openxmlformats")
     client.force_login(crew["aa1"])  # no reports right
     assert client.get(reverse("finance:report")).status_code == 403
+
+
+def test_outcomes_count_introductions_answers_dates_and_refunds_per_matchmaker(crew):
+    from hongniang.matching.models import Appointment, Recommendation
+    from hongniang.members import choices as c
+
+    member = add_member(crew["aa1"])
+    men = [add_member(crew["aa1"], sex=c.Sex.MALE) for _ in range(3)]
+    for man, status in zip(men, ["accepted", "declined", "sent"], strict=True):
+        Recommendation.objects.create(
+            member=member, candidate=man, reason="合适", recommended_by=crew["aa1"], status=status
+        )
+    Appointment.objects.create(
+        member=member,
+        partner=men[0],
+        starts_at=timezone.now(),
+        place="茶馆",
+        arranged_by=crew["aa1"],
+        status="held",
+        outcome="continue",
+    )
+    Recommendation.objects.create(
+        member=add_member(crew["bb1"]),
+        candidate=add_member(crew["bb1"], sex=c.Sex.MALE),
+        reason="x",
+        recommended_by=crew["bb1"],
+    )
+    today = timezone.localdate()
+    rows = {
+        r["name"]: r for r in selectors.outcome_report(viewer=crew["fin"], start=today, end=today)
+    }
+    mine = rows[crew["aa1"].name]
+    assert (mine["intros"], mine["yes_rate"], mine["dates"], mine["going_on"]) == (3, 50, 1, 1)
+    assert rows[crew["bb1"].name]["intros"] == 1
+    team = selectors.outcome_report(viewer=crew["mgr1"], start=today, end=today)
+    assert [r["name"] for r in team] == [crew["aa1"].name]
