@@ -283,6 +283,12 @@ ENGINE_LOG_KEEP_SECONDS = 24 * 3600  # …once older than this
 ENGINE_FOLD_EVERY = 1000  # log rows past the snapshot after which a process asks for a fold
 ENGINE_SNAPSHOT_RELOAD_SECONDS = 300  # how often a web process looks for a newer snapshot
 ENGINE_LOG_APPLY_LIMIT = 5000  # a longer backlog: prefer a newer snapshot, ask for a fold
+# Changed members whose profiles one request reads again (a backlog is spread over requests;
+# the others' status is applied at once, see matching/index.py `_hold_back`).
+ENGINE_REQUEST_MEMBER_SYNC = 500
+# A web process loads the snapshot and jieba's dictionary when it starts (wsgi.py), off the
+# request path.
+ENGINE_WARM_AT_START = env_bool("ENGINE_WARM_AT_START", default=True)
 # Only tests build the engine inside a request; a web process waits for the worker's snapshot.
 ENGINE_BUILD_IN_REQUEST = False
 

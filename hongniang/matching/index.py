@@ -69,6 +69,9 @@ class _State:
     waiting_for: int = 0  # a change the process cannot apply itself (awaits a newer snapshot)
     rule: "adapter.CandidateRule | None" = None  # who may be offered, as the engine holds it
     snapshot_position: int = 0  # the log position its snapshot included
+    # Changed members whose profile a request has not read again yet (a long backlog is read
+    # a bounded number at a time); their status is current meanwhile (`_hold_back`).
+    deferred: dict[int, None] = field(default_factory=dict)
 
 
 _state: _State | None = None
@@ -200,6 +203,56 @@ def _sync_members(engine: eng.Engine, member_ids: Iterable[int]) -> None:
                     engine.skip(member_id, str(exc))
 
 
+def _hold_back(engine: eng.Engine, member_ids: list[int]) -> None:
+    """The status of members whose profile is read again later: whoever may no longer be
+    offered (hidden, married, under age, abandoned, paused, no longer offered by the candidate
+    setting, deleted) is out of the rankings at once; one query, and no profile is encoded."""
+    from hongniang.members import choices as c
+    from hongniang.members.models import Member, age_on
+
+    rule, rules = adapter.candidate_rule(), engine.config.rules
+    today = timezone.localdate()
+    fields = ("sales_stage", "service_status", "consents_to_introduction")
+    for start in range(0, len(member_ids), _BULK):
+        part = member_ids[start : start + _BULK]
+        statuses = dict.fromkeys(part, "hidden")  # deleted: out
+        rows = Member.objects.filter(pk__in=part).values_list(
+            "pk", "is_hidden", "marital_status", "birthday", "sex", *fields
+        )
+        for pk, hidden, marital, birthday, sex, *state in rows:
+            minimum = rules.min_age_male if sex == c.Sex.MALE else rules.min_age_female
+            if (
+                hidden
+                or marital == c.MaritalStatus.MARRIED
+                or birthday is None
+                or sex not in eng.SEXES
+                or age_on(birthday, today) < minimum
+            ):
+                continue
+            statuses[pk] = adapter.engine_status(_StateRow(*state), rule)
+        engine.set_statuses(list(statuses), list(statuses.values()))
+
+
+def _sync_some(engine: eng.Engine, member_ids: list[int], state, budget: list[int] | None):
+    """`_sync_members`, reading at most `budget[0]` profiles (a request's share); the others
+    are held back (`_hold_back`) and left in `state.deferred` for the next requests."""
+    ids = list(dict.fromkeys(member_ids))
+    if state is None or budget is None:
+        _sync_members(engine, ids)
+        if state is not None:
+            for pk in ids:
+                state.deferred.pop(pk, None)
+        return
+    now, later = ids[: max(0, budget[0])], ids[max(0, budget[0]) :]
+    budget[0] -= len(now)
+    _sync_members(engine, now)
+    for pk in now:
+        state.deferred.pop(pk, None)
+    if later:
+        _hold_back(engine, later)
+        state.deferred.update(dict.fromkeys(later))
+
+
 def _rule_key(rule: "adapter.CandidateRule") -> dict:
     return {"states": sorted("/".join(s) for s in rule.states), "consenting": rule.consenting}
 
@@ -235,8 +288,12 @@ class _StateRow:
     consents_to_introduction: bool
 
 
-def _apply(engine: eng.Engine, rows, state: "_State | None" = None) -> bool:
-    """Apply log rows in order; False when one needs a rebuild the process cannot do."""
+def _apply(
+    engine: eng.Engine, rows, state: "_State | None" = None, budget: list[int] | None = None
+) -> bool:
+    """Apply log rows in order; False when one needs a rebuild the process cannot do.
+    Answers, behaviour, boosts and settings are always applied; of the changed members, at
+    most `budget` profiles are read again (see `_sync_some`)."""
     from hongniang.matching.models import EngineChangeKind as K
 
     members: list[int] = []
@@ -246,7 +303,7 @@ def _apply(engine: eng.Engine, rows, state: "_State | None" = None) -> bool:
             members.append(member_id)
             continue
         if members:  # an answer reads the members' rows as they are by then
-            _sync_members(engine, members)
+            _sync_some(engine, members, state, budget)
             members = []
         data = data if isinstance(data, dict) else {}
         if kind == K.FEEDBACK:
@@ -279,7 +336,7 @@ def _apply(engine: eng.Engine, rows, state: "_State | None" = None) -> bool:
                 _restatus(engine, rule)
                 state.rule = rule
     if members:
-        _sync_members(engine, members)
+        _sync_some(engine, members, state, budget)
     return complete
 
 
@@ -298,8 +355,11 @@ def _pending(state: _State, limit: int | None = None) -> list[tuple]:
     return list(rows[:limit] if limit else rows)
 
 
-def _catch_up(state: _State) -> _State:
-    """Apply what the process has not seen; switch to a newer snapshot when one is due."""
+def _catch_up(state: _State, member_budget: int | None = None) -> _State:
+    """Apply what the process has not seen; switch to a newer snapshot when one is due.
+
+    `member_budget`: read at most this many changed members' profiles (a request); the rest
+    are held back and read by the next calls (`_sync_some`). None: all of them (the worker)."""
     limit = settings.ENGINE_LOG_APPLY_LIMIT
     rows = _pending(state, limit + 1)
     reload_due = time.monotonic() - state.checked_at > settings.ENGINE_SNAPSHOT_RELOAD_SECONDS
@@ -312,6 +372,9 @@ def _catch_up(state: _State) -> _State:
         elif len(rows) > limit:
             rows = _pending(state)
             ensure_build_job(full=False)  # a long backlog: the worker folds it
+    budget = None if member_budget is None else [member_budget]
+    if state.deferred:  # members held back by earlier calls come first
+        _sync_some(state.engine, list(state.deferred), state, budget)
     if not rows:
         return state
     if rows[-1][0] - state.snapshot_position >= settings.ENGINE_FOLD_EVERY:
@@ -322,7 +385,7 @@ def _catch_up(state: _State) -> _State:
             state, rows = newer, _pending(newer)
         else:
             ensure_build_job(full=False)
-    if not _apply(state.engine, rows, state) and not state.waiting_for:
+    if not _apply(state.engine, rows, state, budget) and not state.waiting_for:
         state.waiting_for = rows[-1][0]
         ensure_build_job(full=True)
     seen = {row[0] for row in rows}
@@ -646,10 +709,35 @@ def get_engine(*, sync: bool = True) -> eng.Engine:
     if sync and not _in_transaction():
         with _lock:
             if _state is state:
-                _state = state = _catch_up(state)
+                _state = state = _catch_up(state, settings.ENGINE_REQUEST_MEMBER_SYNC)
             else:
                 state = _state
     return state.engine
+
+
+def warm_up() -> threading.Thread | None:
+    """At a web process's start (wsgi.py), in a thread: load the newest snapshot and jieba's
+    dictionary, so that neither happens inside the process's first requests (a request that
+    comes meanwhile waits for the load, as it would have loaded it itself). Without a
+    snapshot nothing is loaded: the pages say the engine is being prepared."""
+    if not settings.ENGINE_WARM_AT_START:
+        return None
+
+    def run():
+        try:
+            if latest_snapshot() is not None:
+                get_engine(sync=False)
+            from hongniang.matching.engine import textsim
+
+            textsim.warm()
+        except Exception:  # a warm-up only: the first request tries again and reports
+            logger.exception("matching engine: warm-up at process start failed")
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run, name="matching-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def engine_source() -> str:

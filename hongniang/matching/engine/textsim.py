@@ -56,6 +56,12 @@ def _cut(clause: str) -> list[str]:
     return _jieba.lcut(clause, HMM=False)
 
 
+def warm() -> None:
+    """Load jieba's dictionary now (about a second), e.g. at process start off the request
+    path, rather than inside the first request that changes a member."""
+    _cut("")
+
+
 def _keep(token: str) -> bool:
     """A word worth comparing: no stop word, no single character, no number (2024年,
     一二三), nothing made of punctuation or symbols."""

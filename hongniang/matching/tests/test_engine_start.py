@@ -329,3 +329,88 @@ def test_a_new_candidate_setting_reaches_a_loaded_engine_without_a_rebuild(peopl
     site.save()
     assert men[29].pk in [r.candidate_id for r in index.get_engine().recommend(her.pk)]
     assert production == [1]
+
+
+def test_a_backlog_of_member_changes_is_read_a_bounded_share_per_request(
+    people, production, settings, monkeypatch
+):
+    """A request re-reads at most ENGINE_REQUEST_MEMBER_SYNC changed profiles; the others
+    follow in the next requests. Meanwhile nothing a member already did is ignored: a member
+    who left matching (hidden, married, paused, deleted) is out at once, and answers are
+    applied in full."""
+    settings.ENGINE_REQUEST_MEMBER_SYNC = 1
+    her, men, aa1 = people["her"], people["men"], people["aa1"]
+    index.build_snapshot()
+    engine = index.get_engine()
+    reads = []
+    real_sync = index._sync_members
+
+    def counting_sync(engine, member_ids):
+        ids = list(member_ids)
+        reads.append(sorted(ids))
+        return real_sync(engine, ids)
+
+    monkeypatch.setattr(index, "_sync_members", counting_sync)
+    # Three men change at once: one grows (a profile change), one is hidden, one pauses.
+    Member.objects.filter(pk=men[29].pk).update(height=190)
+    Member.objects.filter(pk=men[33].pk).update(is_hidden=True)
+    Member.objects.filter(pk=men[36].pk).update(service_status=c.ServiceStatus.PAUSED)
+    rec = services.recommend(actor=aa1, member=her, candidate=men[29], reason="试试")
+    with transaction.atomic():
+        index.record_members([men[29].pk, men[33].pk, men[36].pk])
+    services.recommendation_answer(
+        actor=aa1, recommendation=rec, accepted=False, reasons=["not_my_type"]
+    )
+    assert index.get_engine() is engine
+    assert sum(len(r) for r in reads) == 1  # one profile read again in this request
+    # …but the hidden and the paused man are out now, and her decline is applied.
+    assert [r.candidate_id for r in engine.recommend(her.pk)] == []
+    assert len(index._state.deferred) == 2
+    index.get_engine()
+    index.get_engine()
+    assert sorted(pk for r in reads for pk in r) == sorted(m.pk for m in men.values())
+    assert not index._state.deferred
+    assert all(len(r) <= 1 for r in reads)
+    # Every profile has been read again: the engine now equals one that reads them at once.
+    got = engine.recommend(men[29].pk)
+    settings.ENGINE_REQUEST_MEMBER_SYNC = None
+    index.reset()
+    assert [r.candidate_id for r in index.get_engine().recommend(men[29].pk)] == [
+        r.candidate_id for r in got
+    ]
+
+
+def test_a_held_back_member_who_comes_back_is_offered_again_once_read(people, production, settings):
+    settings.ENGINE_REQUEST_MEMBER_SYNC = 0
+    her, men = people["her"], people["men"]
+    index.build_snapshot()
+    index.get_engine()
+    Member.objects.filter(pk=men[33].pk).update(is_hidden=True)
+    with transaction.atomic():
+        index.record_members([men[33].pk])
+    assert men[33].pk not in [r.candidate_id for r in index.get_engine().recommend(her.pk)]
+    Member.objects.filter(pk=men[33].pk).update(is_hidden=False)
+    with transaction.atomic():
+        index.record_members([men[33].pk])
+    assert men[33].pk in [r.candidate_id for r in index.get_engine().recommend(her.pk)]
+    # The worker's fold reads every held-back profile (no budget there).
+    index.build_snapshot(full=False)
+
+
+def test_a_web_process_loads_the_snapshot_and_the_tokenizer_as_it_starts(
+    people, production, settings, monkeypatch
+):
+    from hongniang.matching.engine import textsim
+
+    warmed = []
+    monkeypatch.setattr(textsim, "warm", lambda: warmed.append(1))
+    settings.ENGINE_WARM_AT_START = False
+    assert index.warm_up() is None
+    settings.ENGINE_WARM_AT_START = True
+    index.warm_up().join(timeout=60)  # no snapshot yet: nothing to load, no job queued
+    assert index._state is None and warmed == [1] and not Job.objects.exists()
+    index.build_snapshot()
+    index.reset()
+    index.warm_up().join(timeout=60)
+    assert index._state is not None and index.engine_source().startswith("snapshot")
+    assert warmed == [1, 1]
