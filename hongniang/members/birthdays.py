@@ -2,12 +2,23 @@
 calendar they were born on, which moves against the Gregorian calendar every year.
 
 A member who keeps one has their lunar month and day of birth stored as "MM-DD"
-(`Member.lunar_birthday_md`), so "whose lunar birthday is today" is an indexed lookup.
+(`Member.lunar_birthday_md`), the others their Gregorian one (`Member.birthday_md`), so "whose
+birthday is today" and "this month" are index look-ups, not a date function over every row.
 """
 
 from datetime import date
 
 from lunar_python import LunarMonth, Solar
+
+
+def birthday_keys(birthday: date | None, lunar: bool) -> tuple[str, str]:
+    """(`birthday_md`, `lunar_birthday_md`) of a member: the "MM-DD" of the calendar they
+    celebrate in its column, the other column empty."""
+    if birthday is None:
+        return "", ""
+    if lunar:
+        return "", lunar_month_day(birthday)
+    return f"{birthday:%m-%d}", ""
 
 
 def lunar_month_day(birthday: date) -> str:

@@ -181,6 +181,7 @@ def build_member(
     )
     if member.marital_status != c.MaritalStatus.SINGLE and rng.random() < 0.5:
         member.children = rng.choice((c.ChildrenStatus.LIVES_WITH_ME, c.ChildrenStatus.NOT_WITH_ME))
+    member.set_birthday_keys()  # bulk_create does not call save()
     number = _id_number(rng, region, birthday, sex) if rng.random() < 0.6 else ""
     if number and number not in used_ids:  # ID numbers are unique; skip the rare clash
         used_ids.add(number)

@@ -5,14 +5,15 @@ from datetime import date
 from django.core.exceptions import FieldDoesNotExist
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from hongniang.members import choices as c
-from hongniang.members.birthdays import lunar_month_day
+from hongniang.members.birthdays import birthday_keys
 from hongniang.members.regions import Region  # noqa: F401 - registers the region table
 from hongniang.members.storage import member_files, random_photo_name
 from hongniang.members.validators import (
@@ -49,6 +50,10 @@ class MemberQuerySet(VisibleQuerySet):
     owner_fields = ("presales_owner", "aftersales_owner")
 
 
+# Since when a member has waited for a follow-up: the last one, else the registration.
+IDLE_SINCE = Coalesce("followed_up_at", "registered_at")
+
+
 class Member(models.Model):
     # --- account ---
     username = models.CharField(
@@ -76,8 +81,10 @@ class Member(models.Model):
         default=False,
         help_text=_("The member celebrates the day of the Chinese calendar they were born on."),
     )
-    # The lunar "MM-DD" of the birthday, kept by save() for members who celebrate it.
+    # The "MM-DD" of the birthday a member celebrates, lunar or Gregorian, each in its column
+    # (members.birthdays), kept by save(), the import and the demo seeder.
     lunar_birthday_md = models.CharField(max_length=5, blank=True, editable=False, db_index=True)
+    birthday_md = models.CharField(max_length=5, blank=True, editable=False)
     hukou_region = _region(_("hukou"))
     region = _region(_("location"), db_index=True)
     # The street part of an address (the region is in ``region``): personal data, never on the
@@ -291,6 +298,11 @@ class Member(models.Model):
                 fields=["birthday", "id", "presales_owner", "aftersales_owner"],
                 name="member_birthday_list",
             ),
+            # Birthdays today and this month (home page, pre-sales lists): a range of month-days.
+            models.Index(
+                fields=["birthday_md", "sales_stage", "presales_owner", "aftersales_owner"],
+                name="member_birthday_md",
+            ),
             # The follow-up lists and their tab counts: a stage and a range of follow-up counts.
             models.Index(
                 fields=[
@@ -317,7 +329,18 @@ class Member(models.Model):
                 name="member_service_note_list",
             ),
             # The home page's follow-ups due today and overdue: a range of next-contact times.
-            models.Index(fields=["next_contact_at", "sales_stage"], name="member_next_contact"),
+            models.Index(
+                fields=["next_contact_at", "sales_stage", "presales_owner", "aftersales_owner"],
+                name="member_next_contact_owners",
+            ),
+            # Members not followed up for N days (last follow-up, else registration; home page).
+            models.Index(
+                IDLE_SINCE,
+                F("sales_stage"),
+                F("presales_owner"),
+                F("aftersales_owner"),
+                name="member_idle_since",
+            ),
             # The nightly return to the public pool scans members not followed up for N days.
             models.Index(
                 fields=["followed_up_at", "sales_stage", "presales_owner"],
@@ -336,12 +359,26 @@ class Member(models.Model):
 
     def save(self, *args, **kwargs):
         order_multi_selects(self)
-        md = lunar_month_day(self.birthday) if self.lunar_birthday and self.birthday else ""
+        changed = self.set_birthday_keys()
         update_fields = kwargs.get("update_fields")
-        if md != self.lunar_birthday_md and update_fields is not None:
-            kwargs["update_fields"] = {*update_fields, "lunar_birthday_md"}
-        self.lunar_birthday_md = md
+        if changed and update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, *changed}
         super().save(*args, **kwargs)
+
+    def set_birthday_keys(self) -> list[str]:
+        """Derive `birthday_md` and `lunar_birthday_md` from the birthday; the names of those
+        that changed (for writers that name their columns, e.g. bulk_update)."""
+        keys = dict(
+            zip(
+                ("birthday_md", "lunar_birthday_md"),
+                birthday_keys(self.birthday, self.lunar_birthday),
+                strict=True,
+            )
+        )
+        changed = [name for name, value in keys.items() if getattr(self, name) != value]
+        for name in changed:
+            setattr(self, name, keys[name])
+        return changed
 
     @property
     def age(self) -> int | None:
@@ -588,6 +625,8 @@ class MemberEvent(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        # The home page's recent events of a kind (signings this month, stalled couples).
+        indexes = [models.Index(fields=["kind", "created_at"], name="event_kind_created")]
 
     def __str__(self):
         return f"{self.member_id} {self.kind}"

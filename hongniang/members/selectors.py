@@ -5,8 +5,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import CharField, Func, Q, QuerySet
-from django.db.models.lookups import Exact, In
+from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -332,46 +331,27 @@ def registration_window_q(key: str) -> Q:
     return Q(registered_at__gte=day_start(starts[key])) if key in starts else Q()
 
 
-class DatePart(Func):
-    """Month ("m") or month-day ("md") of a date as text ("11", "11-25"), computed by the
-    database itself: Django's month/day lookups on SQLite call back into Python for every row."""
-
-    FORMATS = {"m": ("%m", "MM"), "md": ("%m-%d", "MM-DD")}
-    output_field = CharField()
-
-    def __init__(self, expression, part: str):
-        self.part = part
-        super().__init__(expression)
-
-    def _with_format(self, compiler, connection, function: str, fmt: str, first: bool):
-        # The format goes as a query parameter: a "%" in the SQL text would be taken for one.
-        sql, params = compiler.compile(self.source_expressions[0])
-        if first:
-            return f"{function}(%s, {sql})", (fmt, *params)
-        return f"{function}({sql}, %s)", (*params, fmt)
-
-    def as_sqlite(self, compiler, connection, **extra):
-        return self._with_format(compiler, connection, "strftime", self.FORMATS[self.part][0], True)
-
-    def as_postgresql(self, compiler, connection, **extra):
-        return self._with_format(compiler, connection, "to_char", self.FORMATS[self.part][1], False)
+def _month_q(field: str, month: str) -> Q:
+    """A month of "MM-DD" keys as an index range."""
+    return Q(**{f"{field}__gte": f"{month}-01", f"{field}__lte": f"{month}-31"})
 
 
 def birthday_q(today: date, *, month: bool = False) -> Q:
     """Members whose birthday is today (or this month), whatever the year: by the Gregorian
     date, or by the lunar one for members who celebrate that (`members.birthdays`). On 28
-    February of a common year, those born on 29 February have their birthday too."""
+    February of a common year, those born on 29 February have their birthday too. Each
+    calendar's "MM-DD" has its own indexed column, empty for members of the other calendar."""
     lunar_days, lunar_month = lunar_today(today)
     if month:
-        solar = Q(Exact(DatePart("birthday", "m"), f"{today:%m}"))
-        lunar = Q(lunar_birthday_md__startswith=f"{lunar_month}-") if lunar_month else Q(pk__in=[])
+        solar = _month_q("birthday_md", f"{today:%m}")
+        lunar = _month_q("lunar_birthday_md", lunar_month) if lunar_month else Q(pk__in=[])
     else:
         days = [f"{today:%m-%d}"]
         if (today.month, today.day) == (2, 28) and not calendar.isleap(today.year):
             days.append("02-29")
-        solar = Q(In(DatePart("birthday", "md"), days))
+        solar = Q(birthday_md__in=days)
         lunar = Q(lunar_birthday_md__in=lunar_days)
-    return (Q(lunar_birthday=False) & solar) | (Q(lunar_birthday=True) & lunar)
+    return solar | lunar
 
 
 def presales_members(*, viewer, listing: str, filters: dict | None = None) -> QuerySet:

@@ -282,7 +282,14 @@ def member_register(
 
 # Columns that change without the record changing: the timestamp, and ciphertexts (a new random
 # IV each time; their keyed hash tells whether the value changed).
-_NOT_COMPARED = {"updated_at", "mobile_encrypted", "id_number_encrypted"}
+# Derived columns (the birthday keys follow the birthday) are not changes of their own.
+_NOT_COMPARED = {
+    "updated_at",
+    "mobile_encrypted",
+    "id_number_encrypted",
+    "birthday_md",
+    "lunar_birthday_md",
+}
 
 
 def changed_fields(before, after) -> list[str]:

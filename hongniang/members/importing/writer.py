@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from hongniang.members import choices as c
 from hongniang.members import personal_data as pd
 from hongniang.members import services
+from hongniang.members.birthdays import birthday_keys
 from hongniang.members.importing.pipeline import (
     Mode,
     RowOutcome,
@@ -230,6 +231,10 @@ def prepare(outcomes: list[RowOutcome], actor, *, mode: str) -> Prepared:
         for name, choices in Member.MULTI_SELECTS.items():
             if name in values:
                 values[name] = c.in_choice_order(values[name], choices)
+        # What Member.save() derives, as the rows are inserted without it.
+        values["birthday_md"], values["lunar_birthday_md"] = birthday_keys(
+            values.get("birthday"), values.get("lunar_birthday", False)
+        )
         rows.append((o, values))
     existing = [o for o in outcomes if o.status == Status.EXISTING]
     if mode != Mode.UPDATE:
@@ -262,6 +267,7 @@ def _prepare_updates(existing: list[RowOutcome], now) -> tuple[list[_Update], in
             member.id_number_masked = pd.mask_id_number(o.id_number)
         elif o.id_number and o.id_hash != before.id_number_hash:
             o.warn("id_number", _("Differs from the stored ID number, which is kept."))
+        member.set_birthday_keys()
         fields = services.changed_fields(before, member)
         pref_before = prefs.get(o.target)
         preference, pref_fields = None, []
@@ -391,7 +397,10 @@ def _write_updates(updates: list[_Update], actor, reason: str, job_id: str) -> N
         return
     changed = [u for u in updates if u.fields]
     if changed:
-        names = sorted({name for u in changed for name in u.fields} | {"updated_at"})
+        names = {name for u in changed for name in u.fields} | {"updated_at"}
+        if names & {"birthday", "lunar_birthday"}:
+            names |= {"birthday_md", "lunar_birthday_md"}  # derived, set in _prepare_updates
+        names = sorted(names)
         members = [u.member for u in changed]
         Member.objects.bulk_update(members, names, batch_size=INSERT_BATCH)
         Member.history.bulk_history_create(
