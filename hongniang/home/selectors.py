@@ -9,7 +9,8 @@ page where the work is done; the counts use indexed columns (next contact, follo
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
+from django.db.models.lookups import In
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -22,13 +23,13 @@ from hongniang.matching.models import (
     RecommendationStatus,
 )
 from hongniang.members import choices as c
-from hongniang.members.models import EventKind, Member, MemberEvent
+from hongniang.members.models import IDLE_SINCE, EventKind, Member, MemberEvent
 from hongniang.members.presenter import present_many
 from hongniang.members.selectors import birthday_q, pending_allocations
 from hongniang.sales.models import FollowUp
 from hongniang.siteconfig.models import SiteSettings
 from hongniang.staff.permissions import can
-from hongniang.staff.visibility import DataScope, user_scope
+from hongniang.staff.visibility import DataScope, Unindexed, user_scope
 
 PREVIEW = 5  # items shown per entry; the link leads to the rest
 OPEN = [c.SalesStage.NEW, c.SalesStage.FOLLOWING, c.SalesStage.SIGNED]
@@ -61,6 +62,23 @@ def _with_views(viewer, events) -> list:
     return list(zip(events, present_many(viewer, [e.member for e in events]), strict=True))
 
 
+def _of_visible_members(qs, viewer, fields=("member",)):
+    """Rows of another table (events, follow-ups, recommendations) whose member, or one of whose
+    members, the viewer sees.
+
+    The table's own filter (a kind and a recent time, a status) picks few rows: those are read
+    through their index and each member key is tested against the viewer's members, collected
+    once through the owner indexes (`visible_keys`); the member key is kept off its index, which
+    would otherwise be probed once per visible member."""
+    if user_scope(viewer) == DataScope.ALL:
+        return qs
+    keys = Member.objects.visible_keys(viewer)
+    q = Q()
+    for name in fields:
+        q |= Q(In(Unindexed(F(f"{name}_id")), keys))
+    return qs.filter(q)
+
+
 def _when(m) -> str:
     return timezone.localtime(m.next_contact_at).strftime("%m-%d %H:%M")
 
@@ -72,7 +90,9 @@ def todo_list(*, viewer, now=None) -> list[Entry]:
     start, tomorrow = _day_start(today), _day_start(today + timedelta(days=1))
     entries: list[Entry] = []
     if can(viewer, "members", "view"):
-        mine = Member.objects.visible_to(viewer).filter(sales_stage__in=OPEN)
+        # The stage is kept off the indexes so that SQLite walks the next-contact index (a
+        # range of times, in the preview's order) rather than every open member of a stage.
+        mine = Member.objects.visible_to(viewer).filter(In(Unindexed(F("sales_stage")), OPEN))
         overdue = mine.filter(next_contact_at__lt=start).order_by("next_contact_at", "pk")
         due = mine.filter(next_contact_at__gte=start, next_contact_at__lt=tomorrow).order_by(
             "next_contact_at", "pk"
@@ -158,13 +178,14 @@ def todo_list(*, viewer, now=None) -> list[Entry]:
             )
         )
     if can(viewer, "matching", "view"):
-        visible = Member.objects.visible_to(viewer).values("pk")
         stalled = (
-            MemberEvent.objects.filter(
-                kind=EventKind.MATCHING,
-                created_at__gte=now - timedelta(days=7),
-                data__has_key="stalled_pair",
-                member_id__in=visible,
+            _of_visible_members(
+                MemberEvent.objects.filter(
+                    kind=EventKind.MATCHING,
+                    created_at__gte=now - timedelta(days=7),
+                    data__has_key="stalled_pair",
+                ),
+                viewer,
             )
             .select_related("member")
             .order_by("-created_at", "-pk")
@@ -181,9 +202,11 @@ def todo_list(*, viewer, now=None) -> list[Entry]:
                 ],
             )
         )
-        unanswered = Recommendation.objects.filter(
-            member_id__in=visible,
-            status__in=[RecommendationStatus.SENT, RecommendationStatus.VIEWED],
+        unanswered = _of_visible_members(
+            Recommendation.objects.filter(
+                status__in=[RecommendationStatus.SENT, RecommendationStatus.VIEWED]
+            ),
+            viewer,
         )
         entries.append(
             Entry(
@@ -193,8 +216,10 @@ def todo_list(*, viewer, now=None) -> list[Entry]:
                 reverse("matching:library_index"),
             )
         )
-        intros = IntroductionRequest.objects.filter(
-            Q(member_id__in=visible) | Q(target_id__in=visible), status=IntroductionStatus.OPEN
+        intros = _of_visible_members(
+            IntroductionRequest.objects.filter(status=IntroductionStatus.OPEN),
+            viewer,
+            fields=("member", "target"),
         )
         entries.append(
             Entry(
@@ -208,13 +233,11 @@ def todo_list(*, viewer, now=None) -> list[Entry]:
         days = SiteSettings.load().pool_return_days
         idle = (
             Member.objects.visible_to(viewer)
+            .alias(idle_since=IDLE_SINCE)
             .filter(
-                sales_stage__in=[c.SalesStage.NEW, c.SalesStage.FOLLOWING],
+                In(Unindexed(F("sales_stage")), [c.SalesStage.NEW, c.SalesStage.FOLLOWING]),
                 presales_owner__isnull=False,
-            )
-            .filter(
-                Q(followed_up_at__lt=now - timedelta(days=days))
-                | Q(followed_up_at__isnull=True, registered_at__lt=now - timedelta(days=days))
+                idle_since__lt=now - timedelta(days=days),
             )
         )
         entries.append(
@@ -246,13 +269,15 @@ def business_figures(*, viewer, now=None) -> dict:
         {"name": str(label), "value": by_stage.get(value, 0)}
         for value, label in c.SalesStage.choices
     ]
-    done = FollowUp.objects.visible_to(viewer).filter(contacted_at__gte=month_start).count()
+    done = _of_visible_members(
+        FollowUp.objects.filter(contacted_at__gte=month_start), viewer
+    ).count()
     due = members.filter(next_contact_at__gte=month_start, next_contact_at__lt=now).count()
-    signed = MemberEvent.objects.filter(
-        kind=EventKind.STAGE,
-        created_at__gte=month_start,
-        data__to=c.SalesStage.SIGNED,
-        member_id__in=members.values("pk"),
+    signed = _of_visible_members(
+        MemberEvent.objects.filter(
+            kind=EventKind.STAGE, created_at__gte=month_start, data__to=c.SalesStage.SIGNED
+        ),
+        viewer,
     ).count()
     return {
         "members": sum(by_stage.values()),

@@ -77,6 +77,8 @@ class FollowUp(models.Model):
         indexes = [
             models.Index(fields=["member", "contacted_at"], name="followup_member"),
             models.Index(fields=["author", "contacted_at"], name="followup_author"),
+            # Follow-ups done this month, on the home page.
+            models.Index(fields=["contacted_at", "member"], name="followup_contacted"),
         ]
 
     def __str__(self):

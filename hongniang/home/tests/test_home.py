@@ -136,3 +136,90 @@ def test_a_role_without_members_sees_no_member_figures(org, client):
 def test_the_home_needs_a_login(client):
     response = client.get(reverse("home:index"))
     assert response.status_code == 302
+
+
+def test_counts_from_other_tables_are_the_viewers_members_only(crew):
+    """Recommendations, introductions, signings, stalled couples and follow-ups are counted
+    through their members: a matchmaker's own, a manager's team, never another store's."""
+    from hongniang.matching.models import IntroductionRequest, Recommendation
+    from hongniang.members import journey
+    from hongniang.members.models import EventKind, MemberEvent
+
+    mine, also_mine = add_member(crew["aa1"]), add_member(crew["aa1"])
+    theirs, theirs_too = add_member(crew["bb1"]), add_member(crew["bb1"])
+    Recommendation.objects.create(member=mine, candidate=theirs, reason="r")
+    Recommendation.objects.create(member=theirs, candidate=mine, reason="r")
+    # An introduction counts for the team of either member; one between two others not at all.
+    IntroductionRequest.objects.create(member=theirs, target=mine)
+    IntroductionRequest.objects.create(member=theirs, target=theirs_too)
+    for member in (also_mine, theirs):
+        MemberEvent.objects.create(
+            member=member, kind=EventKind.MATCHING, data={"stalled_pair": "1-2"}, summary="s"
+        )
+        follow_up(crew["aa1"] if member == also_mine else crew["bb1"], member, None)
+    journey.advance(actor=crew["bb1"], member=Member.objects.get(pk=theirs.pk), step="sign")
+
+    for viewer in (crew["aa1"], crew["mgr1"]):
+        todo = entries(viewer)
+        assert todo["recommendations"].count == 1
+        assert todo["introductions"].count == 1
+        assert todo["stalled"].count == 1
+        figures = selectors.business_figures(viewer=viewer)
+        assert (figures["follow_ups_done"], figures["signed"]) == (1, 0)
+    figures = selectors.business_figures(viewer=crew["bb1"])
+    assert (figures["follow_ups_done"], figures["signed"]) == (1, 1)
+    assert entries(crew["bb1"])["introductions"].count == 2
+
+
+def test_members_never_followed_up_are_idle_from_their_registration(crew):
+    now = timezone.now()
+    days = selectors.SiteSettings.load().pool_return_days
+    waiting = add_member(crew["aa1"], name="久未跟进")
+    fresh = add_member(crew["aa1"], name="新登记")
+    followed = add_member(crew["aa1"], name="刚跟进")
+    old = now - timedelta(days=days + 1)
+    Member.objects.filter(pk__in=[waiting.pk, followed.pk]).update(registered_at=old)
+    Member.objects.filter(pk=followed.pk).update(followed_up_at=now - timedelta(days=1))
+    Member.objects.filter(pk=fresh.pk).update(followed_up_at=None)
+    assert entries(crew["mgr1"], now=now)["idle"].count == 1
+
+
+def _busy_team(crew, n):
+    """n members per matchmaker with what the home page counts: follow-ups due and overdue,
+    birthdays today, recommendations, introductions, stalled couples."""
+    from hongniang.matching.models import IntroductionRequest, Recommendation
+    from hongniang.members.models import EventKind, MemberEvent
+
+    now, today = timezone.now(), timezone.localdate()
+    born = today.replace(year=1990) if (today.month, today.day) != (2, 29) else date(1992, 2, 29)
+    for key in ("aa1", "aa2", "bb1"):
+        members = [add_member(crew[key], birthday=born) for _ in range(n)]
+        for i, member in enumerate(members):
+            follow_up(crew[key], member, now + timedelta(minutes=5))
+            if i % 2:
+                Member.objects.filter(pk=member.pk).update(next_contact_at=now - timedelta(days=2))
+            partner = members[i - 1]
+            Recommendation.objects.create(member=member, candidate=partner, reason="r")
+            IntroductionRequest.objects.create(member=member, target=partner)
+            MemberEvent.objects.create(
+                member=member, kind=EventKind.MATCHING, data={"stalled_pair": f"{i}"}
+            )
+
+
+@pytest.mark.parametrize("who", ["aa1", "mgr1", "admin"])
+def test_the_home_page_queries_do_not_grow_with_the_data(crew, client, who):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(crew[who])
+
+    def queries():
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(reverse("home:index")).status_code == 200
+        return len(ctx.captured_queries)
+
+    _busy_team(crew, 2)
+    few = queries()
+    _busy_team(crew, 8)
+    assert queries() == few
+    assert few <= 30
