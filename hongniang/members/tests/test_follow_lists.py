@@ -25,7 +25,7 @@ def crew(org):
 
 
 def member(owner, name, **fields):
-    m = add_member(owner, name=name)
+    m = add_member(owner, name=name, birthday=fields.pop("birthday", date(1995, 5, 20)))
     Member.objects.filter(pk=m.pk).update(**fields)
     return m
 
