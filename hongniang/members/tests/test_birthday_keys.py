@@ -130,8 +130,8 @@ def test_keys_of_a_member_without_a_birthday_are_empty():
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_fills_the_keys_of_existing_members():
     before, after = (
-        [("members", "0018_impersonation_events")],
-        [("members", "0019_birthday_month_day")],
+        [("members", "0019_contract_event")],
+        [("members", "0020_birthday_month_day")],
     )
     executor = MigrationExecutor(connection)
     executor.migrate(before)

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('members', '0020_home_indexes'),
+        ('members', '0021_home_indexes'),
         ('sales', '0001_follow_ups'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

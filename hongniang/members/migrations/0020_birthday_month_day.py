@@ -34,7 +34,7 @@ def fill_birthday_keys(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('members', '0018_impersonation_events'),
+        ('members', '0019_contract_event'),
         ('staff', '0004_lockout_release'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('members', '0019_birthday_month_day'),
+        ('members', '0020_birthday_month_day'),
         ('staff', '0004_lockout_release'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
