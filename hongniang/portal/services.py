@@ -6,8 +6,11 @@ A member's session never touches Django's auth keys: `request.user` stays anonym
 centre reads its member from two session keys of its own, checked on every request by `current`.
 """
 
+import math
+import time
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 
 from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_cool_off
@@ -41,10 +44,6 @@ IMPERSONATION_GRANTS = ((Module.AFTERSALES, Action.EDIT), (Module.MEMBERS, Actio
 # Besides django-axes' lock of one account from one address, an address that fails this often
 # across accounts (password spraying) is refused for a while.
 FAILURES_PER_ADDRESS = throttle.Limit("member-login-ip", 30, 3600)
-
-# Hashed once: a login for an unknown account spends the same time on a hash as a known one,
-# so the answer's timing does not tell whether the account exists.
-_DUMMY_HASH = None
 
 
 class LoginLocked(Exception):
@@ -106,13 +105,27 @@ def _locked(request) -> LoginLocked:
     )
 
 
+@cache
+def _dummy_hash() -> str:
+    # Hashed once: a login for an unknown account spends the same time on a hash as a known one,
+    # so the answer's timing does not tell whether the account exists.
+    return make_password("not a member")
+
+
+def _address_paused() -> LoginLocked:
+    # The address limit counts in fixed windows: the pause lasts until this one ends.
+    left = FAILURES_PER_ADDRESS.seconds - time.time() % FAILURES_PER_ADDRESS.seconds
+    return LoginLocked(
+        minutes=max(1, math.ceil(left / 60)), until=timezone.now() + timedelta(seconds=left)
+    )
+
+
 def authenticate(request, identifier: str, password: str) -> MemberAccount | None:
     """The account when the password is right; None otherwise (the same for an unknown account).
     Raises LoginLocked after repeated failures, counted by django-axes like the staff login."""
-    global _DUMMY_HASH
     address = throttle.client_address(request)
     if throttle.exceeded(FAILURES_PER_ADDRESS, address):
-        raise _locked(request)
+        raise _address_paused()
     account = find_account(identifier)
     credentials = {"username": _lock_key(account, identifier)}
     if not AxesProxyHandler.is_allowed(request, credentials):
@@ -123,9 +136,7 @@ def authenticate(request, identifier: str, password: str) -> MemberAccount | Non
     if account is not None:
         ok = account.check_password(password or "")
     else:
-        if _DUMMY_HASH is None:
-            _DUMMY_HASH = make_password("not a member")
-        check_password(password or "", _DUMMY_HASH)
+        check_password(password or "", _dummy_hash())
         ok = False
     if ok:
         AxesProxyHandler.reset_attempts(ip_address=request.axes_ip_address, **credentials)
@@ -211,7 +222,10 @@ def change_password(*, session: MemberSession, request, current_password: str, n
         raise ValidationError(
             {"new_password1": _("Choose a password different from the current one.")}
         )
-    validate_password(new)
+    try:
+        validate_password(new)
+    except ValidationError as exc:
+        raise ValidationError({"new_password1": exc.messages}) from exc
     account.set_password(new)
     account.must_change_password = False
     account.save(update_fields=["password", "must_change_password"])
