@@ -331,8 +331,9 @@ def ledger(contract: Contract, today=None) -> list[dict]:
 
 
 def behind_promise(*, viewer, today=None) -> list[tuple[Contract, int, int]]:
-    """In the last week of a month: the viewer's members with an effective contract who have
-    had fewer introductions or dates this month than promised, with what they had."""
+    """In the last week of a month: the members the viewer serves (their after-sales matchmaker,
+    or pre-sales while none) with an effective contract who have had fewer introductions or
+    dates this month than promised, with what they had."""
     today = today or timezone.localdate()
     next_month = (today.replace(day=28) + timedelta(days=4)).replace(day=1)
     if (next_month - today).days > 7:
@@ -344,6 +345,10 @@ def behind_promise(*, viewer, today=None) -> list[tuple[Contract, int, int]]:
             status__in=(ContractStatus.EFFECTIVE, ContractStatus.PARTLY_REFUNDED),
             service_start__lte=today,
             service_end__gte=today,
+        )
+        .filter(
+            Q(member__aftersales_owner=viewer)
+            | Q(member__aftersales_owner__isnull=True, member__presales_owner=viewer)
         )
         .filter(Q(introductions_per_month__gt=0) | Q(dates_per_month__gt=0))
         .select_related("member")

@@ -249,7 +249,72 @@ def todo_list(*, viewer, now=None) -> list[Entry]:
                 tone="danger",
             )
         )
+    entries += _finance_entries(viewer, today)
     return [e for e in entries if e.count]
+
+
+def _finance_entries(viewer, today) -> list[Entry]:
+    """Contracts and refunds waiting for finance; contracts ending soon; members served by the
+    viewer who are short of their contract's promise in the month's last week."""
+    from hongniang.finance import selectors as fs
+    from hongniang.finance.models import Contract, ContractStatus, Refund, RefundStatus
+
+    entries = []
+    contracts = reverse("finance:contracts")
+    if can(viewer, "finance", "approve"):
+        waiting = Contract.objects.visible_to(viewer).filter(status=ContractStatus.SUBMITTED)
+        entries.append(
+            Entry(
+                "contracts_waiting",
+                _("Contracts waiting for finance's approval"),
+                waiting.count(),
+                f"{contracts}?tab={ContractStatus.SUBMITTED}",
+            )
+        )
+        refunds = Refund.objects.visible_to(viewer).filter(status=RefundStatus.REQUESTED)
+        entries.append(
+            Entry(
+                "refunds_waiting",
+                _("Refund requests waiting for finance"),
+                refunds.count(),
+                f"{reverse('finance:refunds')}?status={RefundStatus.REQUESTED}",
+            )
+        )
+    if can(viewer, "finance", "view"):
+        entries.append(
+            Entry(
+                "contracts_ending",
+                _("Contracts ending within 30 days"),
+                fs.contract_list(viewer=viewer, tab=fs.ENDING_30).count(),
+                f"{contracts}?tab={fs.ENDING_30}",
+            )
+        )
+    behind = fs.behind_promise(viewer=viewer, today=today)
+    views = present_many(viewer, [k.member for k, _i, _d in behind[:PREVIEW]])
+    entries.append(
+        Entry(
+            "behind_promise",
+            _("Members short of their contract's promise this month"),
+            len(behind),
+            contracts,
+            [
+                (
+                    view.label,
+                    reverse("finance:contract", args=[k.pk]),
+                    _("%(i)s/%(pi)s introductions, %(d)s/%(pd)s dates")
+                    % {
+                        "i": got_i,
+                        "pi": k.introductions_per_month,
+                        "d": got_d,
+                        "pd": k.dates_per_month,
+                    },
+                )
+                for (k, got_i, got_d), view in zip(behind, views, strict=False)
+            ],
+            tone="danger",
+        )
+    )
+    return entries
 
 
 def business_figures(*, viewer, now=None) -> dict:
