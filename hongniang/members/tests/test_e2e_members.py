@@ -53,6 +53,7 @@ def test_matchmaker_adds_member_manager_finds_by_mobile_and_reallocates(page, or
     page.check(f"input[name=members][value='{member.pk}']")
     page.select_option("#id_to", str(org["aa2"].pk))
     page.fill("input[name=remark]", "客户希望换红娘")
+    page.once("dialog", lambda dialog: dialog.accept())
     page.click("button:has-text('分配所选')")
     page.wait_for_selector(".alert-success")
     member.refresh_from_db()
