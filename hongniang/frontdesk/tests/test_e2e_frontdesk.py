@@ -8,6 +8,7 @@ import pytest
 
 from hongniang.conftest import login, shot
 from hongniang.frontdesk.models import Consultation, FrontDeskSettings
+from hongniang.frontdesk.tests.browser import fill_registration, referral_link, submit_consultation
 from hongniang.members import choices as c
 from hongniang.members.models import Member
 from hongniang.members.tests.helpers import resident_id
@@ -38,9 +39,8 @@ def test_a_visitor_consults_and_registers_through_a_qr_link(browser, live_server
     staff.base_url = base
     _watch_csp(staff, refused)
     login(staff, "aa1", PASSWORD)
-    staff.goto(f"{base}/frontdesk/my-link/")
+    link = referral_link(staff)
     assert staff.locator("img.qr-image").evaluate("img => img.naturalWidth") > 0
-    link = staff.locator("a[href*='/join/r/']").get_attribute("href")
     shot(staff, "frontdesk-my-link")
     staff.goto(f"{base}/frontdesk/poster/")
     shot(staff, "frontdesk-poster")
@@ -54,39 +54,26 @@ def test_a_visitor_consults_and_registers_through_a_qr_link(browser, live_server
         # A consultation.
         page.goto(f"{base}/consult/")
         shot(page, f"frontdesk-consult-{device}")
-        page.fill("#id_name", f"陈女士{suffix}")
-        page.fill("#id_mobile", f"1391234567{suffix}")
-        page.fill("#id_message", "想了解一对一红娘服务")
-        page.select_option("#id_heard_from", "friend")
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{base}/consult/thanks/")
+        submit_consultation(
+            page,
+            base,
+            name=f"陈女士{suffix}",
+            mobile=f"1391234567{suffix}",
+            message="想了解一对一红娘服务",
+        )
         shot(page, f"frontdesk-consult-thanks-{device}")
 
         # Registration through the matchmaker's QR link, with a first mistake.
         page.goto(link)
         page.wait_for_url(re.compile(r".*/join/\?ref=.*"))
         assert "邀请您登记" in page.inner_text(".alert-info")
-        page.fill("#id_username", f"xiaofang{suffix}")
-        page.fill("#id_password", "Hn-visitor-2026")
-        page.fill("#id_mobile", f"1381234567{suffix}")
-        page.press("#id_mobile", "Tab")  # the live check runs on change
-        page.wait_for_selector("#mobile-check .text-success")
-        page.fill("#id_name", "王小芳")
-        page.fill("#id_id_number", "123")
-        page.select_option("#id_sex", c.Sex.FEMALE)
-        page.fill("#id_birthday", "1995-03-04")
-        page.select_option("select[name=region_province]", "440000")
-        page.wait_for_selector("select[name=region_city] option[value='440100']", state="attached")
-        page.select_option("select[name=region_city]", "440100")
-        page.wait_for_selector(
-            "select[name=region_county] option[value='440106']", state="attached"
+        fill_registration(
+            page,
+            username=f"xiaofang{suffix}",
+            mobile=f"1381234567{suffix}",
+            name="王小芳",
+            id_number="123",
         )
-        page.select_option("select[name=region_county]", "440106")
-        page.select_option("#id_marital_status", c.MaritalStatus.SINGLE)
-        page.select_option("#id_education", str(c.Education.BACHELOR))
-        page.fill("#id_height", "163")
-        page.fill("#id_pref-age_min", "26")
-        page.fill("#id_pref-age_max", "35")
         shot(page, f"frontdesk-join-{device}")
         page.click("button[type=submit]")
         page.wait_for_selector(".alert-danger")

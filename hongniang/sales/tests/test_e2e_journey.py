@@ -10,6 +10,7 @@ from hongniang.members import choices as c
 from hongniang.members.models import Member
 from hongniang.members.tests.helpers import add_member
 from hongniang.sales.models import FollowUp
+from hongniang.sales.tests.browser import record_follow_up, take_step
 from hongniang.staff.tests.factories import PASSWORD, role_with
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -41,19 +42,15 @@ def test_follow_up_then_sign_then_start_pause_service(page, org):
     shot(page, "journey-member-new")
 
     # The follow-up form of whitepaper 2.5.2.
-    steps.get_by_role("link", name="添加跟进").click()
-    page.wait_for_url(f"{base}/sales/members/{member.pk}/follow-ups/new/")
-    page.select_option("#id_effective", "1")
-    page.select_option("#id_intention", "strong")
-    page.select_option("#id_sign_state", "negotiating")
-    page.select_option("#id_unsigned_reason", "price")
     tomorrow = timezone.localtime() + timedelta(days=1)
-    page.fill("#id_next_contact_at", tomorrow.strftime("%Y-%m-%dT10:00"))
-    page.fill("#id_remark", "第一次联系，主要是价格觉得比较高，重点跟进")
-    page.fill("#id_tags_text", "价格高，重点")
-    shot(page, "journey-follow-up-form")
-    page.click("button:has-text('保存')")
-    page.wait_for_url(f"{base}/sales/members/{member.pk}/follow-ups/")
+    record_follow_up(
+        page,
+        member.pk,
+        next_contact=tomorrow.replace(hour=10, minute=0),
+        remark="第一次联系，主要是价格觉得比较高，重点跟进",
+        tags="价格高，重点",
+        shoot=lambda p: shot(p, "journey-follow-up-form"),
+    )
     assert "第一次联系" in page.locator("#follow-ups").inner_text()
     shot(page, "journey-follow-ups")
     follow_up = FollowUp.objects.get()
@@ -63,12 +60,8 @@ def test_follow_up_then_sign_then_start_pause_service(page, org):
     assert member.sales_stage == c.SalesStage.FOLLOWING and member.follow_up_count == 1
 
     # Mark signed (asks for confirmation), then start and pause the service.
-    page.goto(f"{base}/members/{member.pk}/")
-    page.once("dialog", lambda dialog: dialog.accept())
-    page.locator("#journey-steps").get_by_role("button", name="标记已签约").click()
-    page.wait_for_selector(".alert-success")
-    page.locator("#journey-steps").get_by_role("button", name="开始服务").click()
-    page.wait_for_selector(".alert-success")
+    take_step(page, member.pk, "标记已签约")
+    take_step(page, member.pk, "开始服务")
     page.locator("#journey-steps").get_by_role("link", name="暂停服务").click()
     page.fill("#id_reason", "出差三个月")
     page.fill("#id_until", (timezone.localdate() + timedelta(days=90)).isoformat())
