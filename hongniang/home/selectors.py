@@ -162,15 +162,18 @@ def todo_list(*, viewer, now=None) -> list[Entry]:
             )
         )
     if can(viewer, "presales", "view"):
-        consultations = Consultation.objects.filter(
-            assigned_to=viewer, status=ConsultationStatus.PENDING
-        ).order_by("created_at", "pk")
+        # Assigning a consultation moves it to "in progress": it is on the list until done.
+        consultations = (
+            Consultation.objects.filter(assigned_to=viewer)
+            .exclude(status=ConsultationStatus.DONE)
+            .order_by("created_at", "pk")
+        )
         entries.append(
             Entry(
                 "consultations",
                 _("New consultations assigned to you"),
                 consultations.count(),
-                reverse("frontdesk:consultations") + "?status=pending",
+                reverse("frontdesk:consultations") + "?status=in_progress",
                 [
                     (c_.name, reverse("frontdesk:consultation", args=[c_.pk]), "")
                     for c_ in consultations[:PREVIEW]

@@ -89,6 +89,30 @@ def test_birthdays_today_and_this_month(crew):
     assert todo["birthdays_month"].count == 2
 
 
+def test_a_consultation_assigned_to_a_matchmaker_is_on_their_list_until_done(crew):
+    from hongniang.frontdesk import services as frontdesk
+    from hongniang.frontdesk.models import FrontDeskSettings
+
+    desk = FrontDeskSettings.load()
+    desk.default_store = crew["store_a"]
+    desk.save()
+
+    def waiting(viewer):
+        entry = entries(viewer).get("consultations")
+        return [label for label, _url, _detail in entry.items] if entry else []
+
+    consultation = frontdesk.consultation_submit(
+        name="王女士", mobile="13912345670", message="想找对象"
+    )
+    assert waiting(crew["aa1"]) == []
+    frontdesk.consultation_assign(actor=crew["mgr1"], consultation=consultation, to=crew["aa1"])
+    assert waiting(crew["aa1"]) == ["王女士"] and waiting(crew["aa2"]) == []
+    frontdesk.consultation_update(
+        actor=crew["admin"], consultation=consultation, status="done", result="已转为会员"
+    )
+    assert waiting(crew["aa1"]) == []
+
+
 def test_nothing_to_do_shows_the_empty_state(crew, client):
     client.force_login(crew["aa1"])
     page = client.get(reverse("home:index")).content.decode()
