@@ -15,17 +15,20 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from hongniang.frontdesk.models import Consultation, ConsultationStatus
+from hongniang.frontdesk.models import Consultation, ConsultationStatus, MemberAccount
 from hongniang.matching.models import (
+    Appointment,
+    AppointmentStatus,
     IntroductionRequest,
     IntroductionStatus,
     Recommendation,
     RecommendationStatus,
 )
 from hongniang.members import choices as c
-from hongniang.members.models import IDLE_SINCE, EventKind, Member, MemberEvent
+from hongniang.members.models import IDLE_SINCE, AllocationKind, EventKind, Member, MemberEvent
 from hongniang.members.presenter import present_many
 from hongniang.members.selectors import birthday_q, pending_allocations
+from hongniang.messaging.models import Channel, Delivery, DeliveryStatus, Message
 from hongniang.sales.models import FollowUp
 from hongniang.siteconfig.models import SiteSettings
 from hongniang.staff.permissions import can
@@ -354,3 +357,70 @@ def business_figures(*, viewer, now=None) -> dict:
         "follow_ups_due": due,
         "signed": signed,
     }
+
+
+@dataclass
+class Activity:
+    """What happened around one member, from every app (the member page's activity panel)."""
+
+    follow_ups: int
+    last_follow_up: FollowUp | None
+    service_notes: int
+    last_service_note: FollowUp | None
+    recommended_to_them: int
+    recommended_to_others: int
+    appointments: int
+    appointments_held: int
+    introductions: int
+    sent: dict  # channel label → messages sent to the member
+    received: int  # internal messages the member wrote
+    last_login: datetime | None
+    has_account: bool
+
+
+def member_activity(*, viewer, member: Member) -> Activity:
+    """Counts and the latest notes for a member the viewer may see (the caller checked that).
+    Notes go through their own visibility; the other counts name no other member."""
+    notes = FollowUp.objects.visible_to(viewer).filter(member=member)
+    counts = dict(notes.values_list("phase").annotate(n=Count("pk")).order_by())
+    last = {
+        phase: notes.filter(phase=phase).select_related("author").first()
+        if counts.get(phase)
+        else None
+        for phase in (AllocationKind.PRESALES, AllocationKind.AFTERSALES)
+    }
+    appointments = Appointment.objects.filter(Q(member=member) | Q(partner=member)).aggregate(
+        total=Count("pk"), held=Count("pk", filter=Q(status=AppointmentStatus.HELD))
+    )
+    recommendations = Recommendation.objects.filter(Q(member=member) | Q(candidate=member))
+    recommended = recommendations.aggregate(
+        to_them=Count("pk", filter=Q(member=member)),
+        to_others=Count("pk", filter=Q(candidate=member)),
+    )
+    channels = dict(Channel.choices)
+    sent = {
+        str(channels.get(channel, channel)): n
+        for channel, n in Delivery.objects.filter(member=member, status=DeliveryStatus.SENT)
+        .values_list("channel")
+        .annotate(n=Count("pk"))
+        .order_by("channel")
+    }
+    account = MemberAccount.objects.filter(member=member).values_list("last_login", flat=True)
+    account = list(account)
+    return Activity(
+        follow_ups=counts.get(AllocationKind.PRESALES, 0),
+        last_follow_up=last[AllocationKind.PRESALES],
+        service_notes=counts.get(AllocationKind.AFTERSALES, 0),
+        last_service_note=last[AllocationKind.AFTERSALES],
+        recommended_to_them=recommended["to_them"],
+        recommended_to_others=recommended["to_others"],
+        appointments=appointments["total"],
+        appointments_held=appointments["held"],
+        introductions=IntroductionRequest.objects.filter(
+            Q(member=member) | Q(target=member)
+        ).count(),
+        sent=sent,
+        received=Message.objects.filter(sender_member=member).count(),
+        last_login=account[0] if account else None,
+        has_account=bool(account),
+    )

@@ -3,4 +3,7 @@ from django.urls import path
 from hongniang.home import views
 
 app_name = "home"
-urlpatterns = [path("", views.index, name="index")]
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("activity/members/<int:pk>/", views.member_activity, name="member_activity"),
+]

@@ -2,6 +2,8 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
 from hongniang.home import selectors
+from hongniang.members import selectors as member_selectors
+from hongniang.staff.permissions import require_perm
 
 
 @login_required
@@ -13,5 +15,19 @@ def index(request):
         {
             "todo": selectors.todo_list(viewer=request.user),
             "business": selectors.business_figures(viewer=request.user),
+        },
+    )
+
+
+@require_perm("members")
+def member_activity(request, pk):
+    """The member page's activity panel (htmx): it reads from every app, so it lives up here."""
+    member = member_selectors.member_get(viewer=request.user, pk=pk)
+    return render(
+        request,
+        "home/_member_activity.html",
+        {
+            "member": member,
+            "activity": selectors.member_activity(viewer=request.user, member=member),
         },
     )

@@ -62,7 +62,9 @@ def _list_context(request, page, **extra):
         for name, table in choices.items():
             value = getattr(m, name)
             setattr(m, f"{name}_label", table.get(value, value))
-    return {"page": page, "rows": rows, **extra}
+    # One link per row into the member's match library, for those who may use it.
+    may_library = can(request.user, "matching", "view")
+    return {"page": page, "rows": rows, "may_library": may_library, **extra}
 
 
 @require_perm("members")
@@ -172,6 +174,7 @@ def member_detail(request, pk):
             "pending": selectors.pending_allocations(viewer=request.user)
             .filter(member=member)
             .first(),
+            "may_library": can(request.user, "matching", "view"),
             "may_follow_up": can(request.user, "presales", "add")
             or can(request.user, "aftersales", "add"),
             "may_sign": can(request.user, "finance", "add")
