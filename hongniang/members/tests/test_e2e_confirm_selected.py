@@ -88,3 +88,18 @@ def test_reallocate_asks_with_the_count(page, org):
     assert set(Member.objects.filter(presales_owner=org["aa1"]).values_list("pk", flat=True)) == {
         m.pk for m in members[:2]
     }
+
+
+def test_message_selected_refuses_without_a_selection(page, org):
+    member = add_member(org["aa1"], name="小芳")
+    base = page.base_url
+    login(page, "aa1", PASSWORD)
+    page.goto(f"{base}/members/")
+    seen = []
+    _answer(page, True, seen)
+    page.click("button:has-text('给选中的会员发消息')")
+    assert seen == [("alert", "请先勾选至少一位会员。")]
+    assert page.url == f"{base}/members/"
+    page.check(f"input[name=members][value='{member.pk}']")
+    page.click("button:has-text('给选中的会员发消息')")
+    page.wait_for_url(f"{base}/messages/bulk/?members={member.pk}")

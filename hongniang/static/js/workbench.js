@@ -32,24 +32,25 @@
   document.addEventListener("change", function (e) {
     if (e.target.matches("select[data-autosubmit]")) { e.target.form.submit(); }
   });
-  // Any form or submit button with data-confirm asks before it submits. A button with
-  // data-confirm-selected acts on the member checkboxes of its form (inside it or pointing at
-  // it with form=): it names how many are ticked ({count} in the question) and refuses with
-  // data-none-selected when none is.
+  // Any form or submit button with data-confirm asks before it submits. A button acting on the
+  // member checkboxes of its form (inside it or pointing at it with form=) refuses with
+  // data-none-selected when none is ticked; with data-confirm-selected it asks first, naming
+  // how many are ({count} in the question).
   document.addEventListener("submit", function (e) {
     var form = e.target, button = e.submitter;
     var msg = (button && button.getAttribute("data-confirm")) || form.getAttribute("data-confirm");
     var selected = button && button.getAttribute("data-confirm-selected");
-    if (selected) {
+    var none = button && button.getAttribute("data-none-selected");
+    if (selected || none) {
       var count = Array.prototype.filter.call(form.elements, function (el) {
         return el.type === "checkbox" && el.name === "members" && el.checked;
       }).length;
       if (!count) {
         e.preventDefault();
-        window.alert(button.getAttribute("data-none-selected") || selected);
+        window.alert(none || selected);
         return;
       }
-      msg = selected.replace("{count}", count);
+      if (selected) { msg = selected.replace("{count}", count); }
     }
     if (msg && !window.confirm(msg)) { e.preventDefault(); }
   }, true);
