@@ -10,6 +10,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from hongniang.members import choices as c
@@ -534,8 +535,9 @@ class MemberPhoto(models.Model):
 
 
 class AllocationKind(models.TextChoices):
-    PRESALES = "presales", _("Pre-sales")
-    AFTERSALES = "aftersales", _("After-sales")
+    # A context of their own: the shared catalog's "Pre-sales" is the menu's 售前管理.
+    PRESALES = "presales", pgettext_lazy("allocation kind", "Pre-sales")
+    AFTERSALES = "aftersales", pgettext_lazy("allocation kind", "After-sales")
 
 
 class AllocationStatus(models.TextChoices):
