@@ -163,3 +163,14 @@ def test_follow_up_form_round_trip(client, crew):
     assert follow_up.author == crew["aa1"]
     client.force_login(crew["viewer_only"])
     assert client.get(url).status_code == 403
+
+
+def test_the_history_names_the_kind_and_the_contact_in_chinese(client, crew):
+    member = add_member(crew["aa1"])
+    record(crew["aa1"], member, remark="有效的一次", effective=True)
+    record(crew["aa1"], member, remark="没接电话", effective=False)
+    client.force_login(crew["aa1"])
+    html = client.get(reverse("sales:follow_ups", args=[member.pk])).content.decode()
+    # The kind is the allocation kind 售前, not the menu's 售前管理 (same English word).
+    assert ">售前</td>" in html and "售前管理</td>" not in html
+    assert "有效联系" in html and "未有效联系" in html and "是否有效联系" not in html
