@@ -223,6 +223,12 @@ def engine_unusable(*, viewer) -> list[tuple[int, str]]:
     return sorted(index.skipped().items())
 
 
+def offered(member: Member) -> bool:
+    """Whether the candidate setting opens this member to matching: the engine offers nobody to
+    a member it does not offer (a library page then says why it is empty)."""
+    return adapter.engine_status(member) == "active"
+
+
 def engine_problem(member: Member) -> str | None:
     """Why the engine left this member out, if it did."""
     return index.skip_reason(member.pk)

@@ -102,6 +102,7 @@ def library(request, pk):
             "may_answer": can(request.user, "matching", "edit"),
             "matchable": candidates or member.birthday,
             "engine_problem": engine_problem,
+            "offered": candidates or selectors.offered(member),
             "engine_preparing": engine_job is not None,
             "engine_job": engine_job,
         },

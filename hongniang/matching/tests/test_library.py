@@ -313,3 +313,13 @@ def test_appointment_count_column_is_titled_by_count(client, people):
     response = client.get(reverse("matching:appointments"), {"view": "bucket", "bucket": "0"})
     page = response.content.decode()
     assert "<th>约见次数</th>" in page and "<th>约见库</th>" not in page
+
+
+def test_the_library_of_a_member_not_open_to_matching_says_why_it_is_empty(client, people):
+    new = add_member(people["aa1"], name="新会员", sex=c.Sex.MALE, birthday=date(1992, 1, 1))
+    client.force_login(people["aa1"])
+    html = client.get(reverse("matching:library", args=[new.pk])).content.decode()
+    assert 'id="not-offered"' in html
+    assert "该会员目前不在配对范围内（新会员 · 未开始）" in html
+    served = client.get(reverse("matching:library", args=[people["her"].pk])).content.decode()
+    assert 'id="not-offered"' not in served
