@@ -7,14 +7,16 @@ page where the work is done; the counts use indexed columns (next contact, follo
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Max, Q, Sum
 from django.db.models.lookups import In
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from hongniang.finance.models import Payment, Refund, RefundStatus
 from hongniang.frontdesk.models import Consultation, ConsultationStatus, MemberAccount
 from hongniang.matching.models import (
     Appointment,
@@ -376,6 +378,9 @@ class Activity:
     received: int  # internal messages the member wrote
     last_login: datetime | None
     has_account: bool
+    paid: Decimal  # payments received, before refunds
+    refunded: Decimal  # approved refunds
+    last_paid_on: date | None
 
 
 def member_activity(*, viewer, member: Member) -> Activity:
@@ -407,6 +412,12 @@ def member_activity(*, viewer, member: Member) -> Activity:
     }
     account = MemberAccount.objects.filter(member=member).values_list("last_login", flat=True)
     account = list(account)
+    payments = Payment.objects.filter(member=member).aggregate(
+        total=Sum("amount"), last=Max("paid_on")
+    )
+    refunded = Refund.objects.filter(
+        contract__member=member, status=RefundStatus.APPROVED
+    ).aggregate(total=Sum("amount"))["total"]
     return Activity(
         follow_ups=counts.get(AllocationKind.PRESALES, 0),
         last_follow_up=last[AllocationKind.PRESALES],
@@ -423,4 +434,7 @@ def member_activity(*, viewer, member: Member) -> Activity:
         received=Message.objects.filter(sender_member=member).count(),
         last_login=account[0] if account else None,
         has_account=bool(account),
+        paid=payments["total"] or Decimal(0),
+        refunded=refunded or Decimal(0),
+        last_paid_on=payments["last"],
     )

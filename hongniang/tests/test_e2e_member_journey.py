@@ -166,7 +166,7 @@ def test_the_member_journey(browser, live_server, regions):
     # From the member's page: the activity panel (loaded by htmx) and the match library.
     manager.goto(f"{base}/members/{member.pk}/")
     assert manager.inner_text("[data-activity=follow_ups]").startswith("1")
-    assert "尚无消费记录" in manager.inner_text("[data-activity=spending]")
+    assert "尚无消费记录" in manager.inner_text("[data-activity=spending]")  # signed, no contract
     shot(manager, "journey-member-activity")
     manager.click("#library-link")
     manager.wait_for_url(f"{base}/matching/member/{member.pk}/")

@@ -75,6 +75,26 @@ def test_the_panel_counts_what_happened_around_the_member(crew, client):
         password="x",
         last_login=timezone.make_aware(timezone.datetime(2026, 11, 20, 9, 30)),
     )
+    from hongniang.finance.models import Contract, Payment
+
+    contract = Contract.objects.create(
+        number="HT-1",
+        member=member,
+        amount=12800,
+        service_start=timezone.localdate(),
+        service_end=timezone.localdate() + timedelta(days=365),
+        signed_by=crew["aa1"],
+        store=crew["store_a"],
+        created_by=crew["aa1"],
+    )
+    Payment.objects.create(
+        contract=contract,
+        member=member,
+        paid_on=timezone.localdate(),
+        amount=6400,
+        method="cash",
+        recorded_by=crew["aa1"],
+    )
     client.force_login(crew["aa1"])
     response = activity(client, member)
     assert response.status_code == 200
@@ -87,7 +107,7 @@ def test_the_panel_counts_what_happened_around_the_member(crew, client):
     assert 'data-activity="sent">短信 1<' in html  # the failed email is not "sent"
     assert 'data-activity="received">1' in html
     assert "2026-11-20 09:30" in html
-    assert "尚无消费记录" in html
+    assert "已付 ¥6400，已退款 ¥0" in html
     assert "别店会员" not in html  # counts only: no other team's member is named
 
 
@@ -98,6 +118,7 @@ def test_an_empty_panel_says_so(crew, client):
     assert 'data-activity="follow_ups">0' in html
     assert 'data-activity="sent">0' in html
     assert "没有网站帐号" in html
+    assert "尚无消费记录" in html
 
 
 def test_a_peer_team_gets_404_for_the_panel_and_the_library(crew, client):
