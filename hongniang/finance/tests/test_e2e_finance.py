@@ -68,6 +68,7 @@ def test_contract_to_effect_to_allocation_to_refund(page, org):
     shot(page, "finance-signed-pool")
     page.check(f"input[name=members][value='{member.pk}']")
     page.select_option("#id_to", str(crew["aa2"].pk))
+    page.once("dialog", lambda dialog: dialog.accept())  # "allocate the 1 selected member?"
     page.click("button:has-text('分配所选')")
     page.wait_for_selector(".alert-success")
     assert Allocation.objects.filter(member=member, to_staff=crew["aa2"]).exists()
