@@ -35,7 +35,7 @@ def _normalised(text: str) -> str | None:
 
 
 @given(st.from_regex(r"\A1[0-9]{10}\Z"))
-@settings(max_examples=3000)
+@settings(max_examples=3000, deadline=None)  # no timing in tests: a loaded CI machine is slow
 def test_an_eleven_digit_mobile_is_decided_as_phonenumbers_decides(text):
     assert _normalised(text) == _by_phonenumbers(text)
 
@@ -72,7 +72,7 @@ def _by_stdnum(text: str) -> bool:
     ),
     st.sampled_from("0123456789X"),
 )
-@settings(max_examples=2000)
+@settings(max_examples=2000, deadline=None)
 def test_a_resident_id_is_decided_as_stdnum_decides(body, last):
     number = body + last
     try:
