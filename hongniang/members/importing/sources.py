@@ -142,6 +142,9 @@ class Source:
     encoding: str = ""  # text files only
     delimiter: str = ""
     row_estimate: int = 0  # rows below the header, counting blank ones (an upper bound)
+    # The sheet as calamine loaded it (a whole sheet is parsed at once: loading it again for the
+    # header, the sample and the rows cost seconds at 100,000 rows).
+    loaded_sheet: object = field(default=None, repr=False, compare=False)
 
     def iter_rows(self) -> Iterator[tuple[int, list[Raw]]]:
         """``(row number, values)`` for each row below the header, values aligned with
@@ -163,8 +166,8 @@ class Source:
         return self.row_estimate
 
     def close(self) -> None:
-        """Nothing stays open between reads (each ``iter_rows`` opens the file and closes it when
-        exhausted or dropped); kept so callers may close a source like a file."""
+        """Let go of the loaded sheet (no file stays open: calamine reads a sheet at once)."""
+        self.loaded_sheet = None
 
     def __enter__(self):
         return self
@@ -180,15 +183,18 @@ class Source:
 # --- Reading the raw rows ----------------------------------------------------------------------
 
 
-def _spreadsheet_rows(path: Path, sheet: str) -> Iterator[tuple[int, list[Raw]]]:
+def _load_sheet(path: Path, sheet: str):
     workbook = python_calamine.CalamineWorkbook.from_path(str(path))
     try:
-        ws = workbook.get_sheet_by_name(sheet)
-        # Calamine yields rows from the sheet's first row, cells from its first used column.
-        for index, values in enumerate(ws.iter_rows()):
-            yield index + 1, [_clean(v) for v in values[:MAX_COLUMNS]]
+        return workbook.get_sheet_by_name(sheet)
     finally:
         workbook.close()
+
+
+def _spreadsheet_rows(loaded_sheet) -> Iterator[tuple[int, list[Raw]]]:
+    # Calamine yields rows from the sheet's first row, cells from its first used column.
+    for index, values in enumerate(loaded_sheet.iter_rows()):
+        yield index + 1, [_clean(v) for v in values[:MAX_COLUMNS]]
 
 
 def _text_rows(path: Path, encoding: str, delimiter: str) -> Iterator[tuple[int, list[Raw]]]:
@@ -202,7 +208,9 @@ def _text_rows(path: Path, encoding: str, delimiter: str) -> Iterator[tuple[int,
 def _raw_rows(source: Source) -> Iterator[tuple[int, list[Raw]]]:
     if source.encoding:
         return _text_rows(source.path, source.encoding, source.delimiter)
-    return _spreadsheet_rows(source.path, source.sheet_name)
+    if source.loaded_sheet is None:
+        source.loaded_sheet = _load_sheet(source.path, source.sheet_name)
+    return _spreadsheet_rows(source.loaded_sheet)
 
 
 # --- Text files: encoding and delimiter ---------------------------------------------------------
@@ -330,9 +338,9 @@ def _place_header(source: Source, rows: Iterator[tuple[int, list[Raw]]]) -> None
         raise ValidationError(_("The file holds no member rows."), code="empty")
 
 
-def _sheet_rows_score(path: Path, sheet: str) -> tuple[int, bool]:
+def _sheet_rows_score(loaded_sheet) -> tuple[int, bool]:
     """(best header score, has a row below that header) of a sheet's first rows."""
-    first = _first_rows(_spreadsheet_rows(path, sheet))
+    first = _first_rows(_spreadsheet_rows(loaded_sheet))
     if not first:
         return 0, False
     index = find_header(first[:HEADER_SEARCH_ROWS])
@@ -357,12 +365,14 @@ def _open_spreadsheet(path: Path, name: str, sheet: str | None) -> Source:
                 code="no_sheet",
             )
         chosen = sheet
+        loaded = {}
         if chosen is None:
             # The first sheet whose headers name member fields and that has rows below them;
             # else the first sheet with anything in it.
             scores = {}
             for candidate in visible:
-                scores[candidate] = _sheet_rows_score(path, candidate)
+                loaded[candidate] = _load_sheet(path, candidate)
+                scores[candidate] = _sheet_rows_score(loaded[candidate])
                 if scores[candidate][0] >= 2 and scores[candidate][1]:
                     chosen = candidate
                     break
@@ -375,15 +385,13 @@ def _open_spreadsheet(path: Path, name: str, sheet: str | None) -> Source:
             sheet_name=chosen,
             header_row=1,
             headers=[],
+            loaded_sheet=loaded[chosen] if chosen in loaded else _load_sheet(path, chosen),
         )
-        workbook = python_calamine.CalamineWorkbook.from_path(str(path))
-        try:
-            height = workbook.get_sheet_by_name(chosen).height
-        finally:
-            workbook.close()
+        loaded.clear()  # the other sheets' cells are not kept
+        height = source.loaded_sheet.height
         if height > MAX_ROWS + HEADER_SEARCH_ROWS:
             raise _too_many_rows()
-        _place_header(source, _spreadsheet_rows(path, chosen))
+        _place_header(source, _spreadsheet_rows(source.loaded_sheet))
         source.row_estimate = max(0, height - source.header_row)
         return source
     except ValidationError:
