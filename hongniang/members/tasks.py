@@ -1,7 +1,9 @@
 """Background jobs of the members app: exports and imports run outside requests, with progress."""
 
 import datetime
+import gc
 import time
+from contextlib import contextmanager
 
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
@@ -46,6 +48,21 @@ def export_members(run):
 
 PREVIEW, CONFIRM = "preview", "confirm"
 WAIT_POLL = 2.0  # seconds between looks at the import ahead of this one
+
+
+@contextmanager
+def _without_cyclic_gc():
+    """An import builds millions of small objects (a dict and a list per row, the values, the
+    ready rows) and keeps them to the end: Python's cycle collector would walk them all again
+    and again as they pile up (a third of a 100,000-row import's CPU time). They hold no
+    reference cycles worth collecting mid-job, so the collector waits until the job is over."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def snapshot_path(token: str):
@@ -107,6 +124,11 @@ def _attach_rows_to_fix(run, headers, outcomes, labels) -> bool:
 def import_preview(run):
     """Check an upload and count what a confirm would do; writes nothing but the job (and the
     checked rows, for the confirm)."""
+    with _without_cyclic_gc():
+        return _preview(run)
+
+
+def _preview(run):
     checker, outcomes, headers, mapping = _check(run)
     snapshot.save(
         snapshot_path(run.params["token"]),
@@ -178,6 +200,11 @@ def import_confirm(run):
     """Check the upload again (members may have been added since the preview), then write it
     in one transaction together with the job's "succeeded" state."""
     _wait_for_turn(run)
+    with _without_cyclic_gc():
+        _confirm(run)
+
+
+def _confirm(run):
     actor = run.job.created_by
     checker, outcomes, headers, mapping = _checked_by_preview(run) or _check(run)
     # Registered members are looked up again: others may have added some since the preview.

@@ -19,13 +19,17 @@ A row matching an existing member is "existing": with the clerk's choice it upda
 Nothing here writes; ``writer`` does, in one short transaction.
 """
 
+import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import islice
 
+from django import forms
+from django.core import validators as validators_
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
 from django.utils.translation import gettext as _
 
 from hongniang.members import choices as c
@@ -143,9 +147,38 @@ class FieldRules:
         # database for each value).
         self.region_levels = dict(Region.objects.values_list("code", "level"))
         self._cache: dict = {}
+        self.plain_text_limits = {
+            key: limit for key in self.fields if (limit := self._plain_text_limit(key))
+        }
+
+    def _plain_text_limit(self, key: str) -> int | None:
+        """The longest text accepted, for a plain text field: a form ``CharField`` (stripping)
+        whose only rules, in form and model, are a maximum length and no NUL character. Its
+        unique values (names, mobiles) are then accepted with a length check instead of the
+        field's cleaning — which accepts the very same texts; anything else goes that way."""
+        form_field = self.fields[key]
+        model_field = self.model_fields.get(key)
+        validators = list(form_field.validators) + list(getattr(model_field, "validators", []))
+        if type(form_field) is not forms.CharField or not form_field.strip:
+            return None
+        simple = (validators_.MaxLengthValidator, validators_.ProhibitNullCharactersValidator)
+        if any(type(v) not in simple for v in validators):
+            return None
+        limits = [v.limit_value for v in validators if type(v) is validators_.MaxLengthValidator]
+        limits += [n for n in (form_field.max_length,) if n is not None]
+        return min(limits) if limits else None
 
     def clean(self, key: str, value):
         """The checked value, or ValidationError. Remembered per (field, value)."""
+        limit = self.plain_text_limits.get(key)
+        if (
+            limit is not None
+            and type(value) is str
+            and 0 < len(value) <= limit
+            and "\x00" not in value
+            and value == value.strip()
+        ):
+            return value  # what the field's cleaning returns for it
         try:
             cached = self._cache.get((key, value), _MISSING)
         except TypeError:  # a list: not remembered
@@ -308,11 +341,9 @@ class Checker:
 
     def match_database(self, outcomes: list[RowOutcome]) -> None:
         """Rows whose mobile, ID number or username is already registered."""
-        by_mobile = _existing(Member.objects, "mobile_hash", {o.mobile_hash for o in outcomes})
-        by_id = _existing(Member.objects, "id_number_hash", {o.id_hash for o in outcomes})
-        by_username = _existing(
-            Member.objects, "username", {o.values.get("username") for o in outcomes}
-        )
+        by_mobile = registered("mobile_hash", {o.mobile_hash for o in outcomes})
+        by_id = registered("id_number_hash", {o.id_hash for o in outcomes})
+        by_username = registered("username", {o.values.get("username") for o in outcomes})
         matched = set(by_mobile.values()) | set(by_id.values())
         editable = set()
         if matched and self.may_update:
@@ -355,12 +386,33 @@ def _chunks(values, size=BATCH):
         yield batch
 
 
-def _existing(qs, column: str, values: set) -> dict:
-    """``{value: member pk}`` for the values of ``column`` already stored."""
-    found = {}
-    for batch in _chunks(sorted(v for v in values if v)):
-        found.update(qs.filter(**{f"{column}__in": batch}).values_list(column, "pk"))
-    return found
+def registered(column: str, values: set) -> dict:
+    """``{value: member pk}`` for the values of the member column ``column`` (a keyed hash, a
+    username) already stored: one query for all the values, whatever their number — an array
+    (PostgreSQL) or a JSON list (SQLite) of values matched through the column's index. The ORM's
+    ``__in`` would take a query per 2,000 values and compile each value in Python."""
+    values = sorted(v for v in values if v)
+    if not values:
+        return {}
+    qn = connection.ops.quote_name
+    table = qn(Member._meta.db_table)
+    col, pk = qn(Member._meta.get_field(column).column), qn(Member._meta.pk.column)
+    select = f"SELECT {col}, {pk} FROM {table} WHERE {col} "  # noqa: S608 - the model's names
+    if connection.vendor == "postgresql":
+        sql, params = select + "= ANY(%s)", [values]
+    elif connection.vendor == "sqlite":
+        sql = select + "IN (SELECT value FROM json_each(%s))"  # noqa: S608
+        params = [json.dumps(values)]
+    else:  # other databases: the ORM, in batches
+        found = {}
+        for batch in _chunks(values):
+            found.update(
+                Member.objects.filter(**{f"{column}__in": batch}).values_list(column, "pk")
+            )
+        return found
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return dict(cursor.fetchall())
 
 
 def _existing_pks(qs, pks: set) -> set:

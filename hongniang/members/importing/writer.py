@@ -11,8 +11,9 @@ The engine hears of the new and changed members once, for the whole batch
 """
 
 import copy
+import json
 from collections.abc import Callable
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
@@ -28,7 +29,7 @@ from hongniang.members.importing.pipeline import (
     RowOutcome,
     Status,
     _chunks,
-    _existing,
+    registered,
 )
 from hongniang.members.models import (
     Allocation,
@@ -46,19 +47,40 @@ EXECUTE_BATCH = 5000  # rows per executemany of the inserts
 
 def _remembered(prep):
     """A field's conversion to the database's form, remembered per value: an import repeats the
-    same timestamp on every row and the same few thousand birthdays."""
+    same timestamp on every row, the same few thousand birthdays and the same lists of choices
+    (JSON)."""
     memo = {}
 
     def convert(value):
+        key = tuple(value) if type(value) is list else value
         try:
-            return memo[value]
+            return memo[key]
         except KeyError:
-            found = memo[value] = prep(value, connection)
+            found = memo[key] = prep(value, connection)
             return found
-        except TypeError:  # a list or dict (JSON): not hashable
+        except TypeError:  # a dict, or a list holding lists or dicts: not hashable
             return prep(value, connection)
 
     return convert
+
+
+def _json_prep(field):
+    """A JSON field's conversion without the generic field machinery (expressions, lookups):
+    what ``JSONField.get_db_prep_save`` returns for a plain value. SQLite's is the JSON text,
+    ``json.dumps(value, cls=encoder)``: one encoder serves every row."""
+    adapt, encoder = connection.ops.adapt_json_value, field.encoder
+    if connection.vendor == "sqlite":
+        encode = (encoder or json.JSONEncoder)().encode
+
+        def prep(value, _connection):
+            return None if value is None else encode(value)
+
+    else:
+
+        def prep(value, _connection):
+            return None if value is None else adapt(value, encoder)
+
+    return prep
 
 
 class _Table:
@@ -83,10 +105,11 @@ class _Table:
             self.index[f.attname] = i
             if f.name != f.attname:
                 self.index.setdefault(f.name, i)
+            kind = f.get_internal_type()
             self.converters.append(
-                _remembered(f.get_db_prep_save)
-                if f.get_internal_type() in self._CONVERTED
-                else None
+                None
+                if kind not in self._CONVERTED
+                else _remembered(_json_prep(f) if kind == "JSONField" else f.get_db_prep_save)
             )
         self._defaults = None
         self._plans = {}
@@ -302,7 +325,7 @@ def write(
     result = WriteResult(skipped=prepared.skipped, unchanged=prepared.unchanged)
     now = prepared.now
     reason = _("Imported from %(file)s") % {"file": file_name[:100]}
-    with commit():
+    with _large_page_cache(), commit():
         new = _turn_away_registered_meanwhile(prepared.new, result)
         member_ids = _reserve_ids(Member, len(new))
         pref_ids = _reserve_ids(MatePreference, len(new))
@@ -369,12 +392,35 @@ def write(
     return result
 
 
+WRITE_CACHE_KIB = 512 * 1024
+
+
+@contextmanager
+def _large_page_cache():
+    """SQLite: a page cache large enough for the transaction's changed pages. 100,000 members
+    change pages all over the hash and username indexes; with the connection's usual cache those
+    pages are spilled to the WAL and read back again and again during the transaction. The cache
+    grows only as pages are used, and is set back afterwards."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        (before,) = cursor.fetchone()
+        cursor.execute(f"PRAGMA cache_size = -{WRITE_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = {int(before)}")
+
+
 def _turn_away_registered_meanwhile(new, result: WriteResult):
     """Leave out the rows whose mobile, ID number or username another writer has registered
     since the check (the unique constraints would otherwise fail the whole import)."""
-    taken_mobiles = _existing(Member.objects, "mobile_hash", {v["mobile_hash"] for _o, v in new})
-    taken_ids = _existing(Member.objects, "id_number_hash", {v["id_number_hash"] for _o, v in new})
-    taken_names = _existing(Member.objects, "username", {v.get("username") for _o, v in new})
+    taken_mobiles = registered("mobile_hash", {v["mobile_hash"] for _o, v in new})
+    taken_ids = registered("id_number_hash", {v["id_number_hash"] for _o, v in new})
+    taken_names = registered("username", {v.get("username") for _o, v in new})
     if not (taken_mobiles or taken_ids or taken_names):
         return new
     kept = []
