@@ -1,37 +1,33 @@
-"""Members to and from Excel (.xlsx): the column map, the import template, reading, validating and
-importing rows, and the export of a filtered member list.
+"""Members to and from Excel (.xlsx): the column map, the import template, the uploads waiting for
+an import, and the export of a filtered member list.
 
-One column map (:data:`COLUMNS`) serves all four, so a file exported from the list can be read back
+One column map (:data:`COLUMNS`) serves the template, the import and the export, so a file exported from the list can be read back
 and the template always matches what the importer understands. A column is named by the key its
 value has in the form data: a :class:`~hongniang.members.forms.MemberForm` field name, or a
 :class:`~hongniang.members.forms.PreferenceForm` field with the form's ``pref-`` prefix. How a cell
 is read or written follows from the form field (choice, multiple choice, region, date, number).
 
 Importing (checking rows, writing them in bulk, as background jobs) lives in
-``members.importing``; this module keeps the column map, the template, the cell reader of the
-template's values and the export.
+``members.importing``; this module keeps the column map, the template, the stored uploads and
+the export.
 """
 
-import contextlib
 import io
 import logging
 import re
 import time
 import uuid
-from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import date, datetime
-from functools import cached_property
-from itertools import islice, product
+from datetime import date
+from itertools import islice
 from pathlib import Path
 
 from django import forms
 from django.conf import settings
-from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -40,8 +36,7 @@ from hongniang.members import choices as c
 from hongniang.members import personal_data as pd
 from hongniang.members.forms import MemberForm, PreferenceForm
 from hongniang.members.models import MatePreference, Member, RevealLog
-from hongniang.members.reference import ethnic_groups
-from hongniang.members.regions import Region, region_labels
+from hongniang.members.regions import region_labels
 from hongniang.members.widgets import RegionField
 from hongniang.staff.permissions import can
 from hongniang.workbench.xlsx import SheetWriter
@@ -125,17 +120,12 @@ PERSONAL = ("mobile", "id_number")
 # The import's limits (``importing.sources`` enforces them; the template's notes state them).
 MAX_ROWS = 500_000
 MAX_FILE_MB = 200
-MAX_COLUMNS = 200
-PREVIEW_ROWS = 200
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TOKEN_RE = re.compile(r"^[0-9a-f]{32}$")
 STALE_UPLOAD_SECONDS = 24 * 3600
 
 # Several values in one cell (personality, hobbies, acceptable marital statuses).
-_MULTI_SPLIT = re.compile(r"[、,，;；/|\s]+")
 # Separators people put between province, city and county.
-_REGION_SEPARATORS = re.compile(r"[\s/\\,，、\-—>·.]+")
-_DATE_TEXT = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
 _MULTI_JOIN = "、"
 
 
@@ -220,137 +210,12 @@ def _model_default(key: str):
     return model_field.get_default()
 
 
-def _model_defaults(model, prefix: str = "") -> dict:
-    """Form data for the form fields of ``model`` that have a model default (importance, ...)."""
-    data = {}
-    for f in model._meta.get_fields():
-        if getattr(f, "editable", False) and f.concrete and f.has_default():
-            default = f.get_default()
-            data[f"{prefix}{f.name}"] = (
-                default if isinstance(default, list | bool) else str(default)
-            )
-    return data
-
-
 def _languages() -> list[str]:
     return [code for code, _name in settings.LANGUAGES]
 
 
 def _norm(text) -> str:
     return re.sub(r"\s+", "", str(text)).lower()
-
-
-class _ChoiceIndex:
-    """Text in a cell → stored value: the stored value itself or the label in any language."""
-
-    def __init__(self, forms_: _Forms):
-        self._maps: dict[str, dict[str, str]] = {}
-        self._forms = forms_
-
-    def _map(self, key: str) -> dict[str, str]:
-        if key not in self._maps:
-            mapping: dict[str, str] = {}
-            pairs = self._forms.choices(key)
-            for lang in _languages():
-                with translation.override(lang):
-                    for value, label in pairs:
-                        mapping.setdefault(_norm(label), value)
-            # Ethnic group names are plain strings in one language: accept both, and 汉 for 汉族.
-            if key == "ethnicity":
-                for group in ethnic_groups():
-                    for name in (group.name, group.name_en, group.name.removesuffix("族")):
-                        mapping.setdefault(_norm(name), group.code)
-            for value, _label in pairs:
-                mapping[_norm(value)] = value
-            self._maps[key] = mapping
-        return self._maps[key]
-
-    def get(self, key: str, text: str) -> str | None:
-        return self._map(key).get(_norm(text))
-
-
-class RegionIndex:
-    """Region names and codes → 6-digit codes, from the region table (one query).
-
-    Accepts the path from the province down with full or short names and any separators
-    ("广东 广州 天河区", "广东省广州市天河区", "北京 东城区", "北京市 市辖区 东城区"), a path
-    without its upper levels when that is unique ("广州 天河区", "天河区"), a city or a province,
-    and any existing 6-digit code. A name that fits several unrelated regions ("鼓楼区") is
-    ambiguous; one that fits a region and its own subdivision ("北京": the province and its
-    placeholder city, "吉林": the province and 吉林市) means the larger one.
-    """
-
-    def __init__(self):
-        regions = {r.code: r for r in Region.objects.all()}
-        self.levels = {code: r.level for code, r in regions.items()}
-        self.parents = {code: r.parent_id for code, r in regions.items()}
-        candidates: dict[str, set[str]] = defaultdict(set)
-        for region in regions.values():
-            path, node = [], region
-            while node is not None:
-                path.append(node)
-                node = regions.get(node.parent_id) if node.parent_id else None
-            path.reverse()
-            for start in range(len(path)):
-                for key in self._name_keys(path[start:]):
-                    candidates[key].add(region.code)
-        self._by_name = {key: self._pick(codes) for key, codes in candidates.items() if key}
-
-    @staticmethod
-    def _name_keys(path: list[Region]) -> set[str]:
-        variants = []
-        for r in path:
-            if r.is_placeholder:
-                variants.append({"", r.name})
-            else:
-                variants.append({r.name, r.short_name})
-        return {"".join(parts) for parts in product(*variants)}
-
-    def _ancestors(self, code: str) -> set[str]:
-        found = set()
-        while code := self.parents.get(code) or "":
-            found.add(code)
-        return found
-
-    def _pick(self, codes: set[str]) -> str | None:
-        """The one region meant by a name, or None when the name is ambiguous."""
-        if len(codes) == 1:
-            return next(iter(codes))
-        top = min(codes, key=lambda code: self.levels[code])
-        if all(top in self._ancestors(code) for code in codes - {top}):
-            return top
-        return None
-
-    def resolve(self, text: str) -> tuple[str | None, str]:
-        """``(code, "")`` or ``(None, "unknown" | "ambiguous")``."""
-        text = str(text).strip()
-        if re.fullmatch(r"\d{6}", text):
-            return (text, "") if text in self.levels else (None, "unknown")
-        key = _REGION_SEPARATORS.sub("", text)
-        if key not in self._by_name:
-            return None, "unknown"
-        code = self._by_name[key]
-        return (code, "") if code else (None, "ambiguous")
-
-    def misplaced(self, text: str) -> tuple[str, str] | None:
-        """For a path whose parts exist but do not nest ("广东 成都"): (the part, the region it
-        was said to be in)."""
-        parts = [p for p in _REGION_SEPARATORS.split(str(text).strip()) if p]
-        codes = [self._by_name.get(p) for p in parts]
-        if len(parts) < 2 or not all(codes):
-            return None
-        for (outer, outer_code), (inner, inner_code) in zip(
-            zip(parts, codes, strict=True), zip(parts[1:], codes[1:], strict=True), strict=False
-        ):
-            if outer_code not in self._ancestors(inner_code):
-                return inner, outer
-        return None
-
-    def at_most(self, code: str, level: int) -> str:
-        """The code itself, or its ancestor at ``level`` (a county given as hukou → its city)."""
-        while code and self.levels.get(code, 0) > level:
-            code = self.parents.get(code) or ""
-        return code
 
 
 # --- Template ---------------------------------------------------------------------------------
@@ -514,39 +379,8 @@ def template_workbook() -> bytes:
 # --- Reading ----------------------------------------------------------------------------------
 
 
-class SheetRows(list):
-    """The member rows of a sheet: ``[{"_row": 2, key: cell value, ...}]``, blank rows skipped.
-
-    ``ignored`` lists the headers that matched no column.
-    """
-
-    def __init__(self, rows=(), ignored=()):
-        super().__init__(rows)
-        self.ignored = list(ignored)
-
-
-ROW = "_row"
-
-
-def check_file(name: str, size: int) -> None:
-    """Refuse anything but an .xlsx of at most MAX_FILE_MB, before reading it."""
-    if not str(name).lower().endswith(".xlsx"):
-        raise ValidationError(
-            _(
-                "Only .xlsx files can be imported. In Excel, save the file as "
-                "“Excel Workbook (*.xlsx)” and upload it again."
-            ),
-            code="not_xlsx",
-        )
-    if size > MAX_FILE_MB * 1024 * 1024:
-        raise ValidationError(
-            _("The file is larger than %(mb)s MB. Split it into smaller files.")
-            % {"mb": MAX_FILE_MB},
-            code="too_large",
-        )
-
-
 def _header_index() -> dict[str, str]:
+    """Normalised header (in any of the site's languages) or key → column key."""
     index = {}
     for lang in _languages():
         with translation.override(lang):
@@ -555,279 +389,6 @@ def _header_index() -> dict[str, str]:
     for _header, key in COLUMNS:
         index.setdefault(_norm(key), key)
     return index
-
-
-def _cell_blank(value) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-def read_rows(file) -> SheetRows:
-    """The member rows of the first sheet of an .xlsx (a path or an uploaded file).
-
-    Raises ValidationError with a message for the user when the file is not an .xlsx, is larger
-    than MAX_FILE_MB, cannot be read, lacks a required column or holds more than MAX_ROWS rows.
-    """
-    if isinstance(file, str | Path):
-        path = Path(file)
-        check_file(path.name, path.stat().st_size)
-        source = path
-    else:
-        size = getattr(file, "size", None)
-        if size is None:
-            file.seek(0, io.SEEK_END)
-            size = file.tell()
-        check_file(getattr(file, "name", "") or "", size)
-        file.seek(0)
-        source = file
-    unreadable = ValidationError(
-        _("The file could not be read as an Excel workbook. Is it damaged or password-protected?"),
-        code="unreadable",
-    )
-    try:
-        wb = load_workbook(source, read_only=True, data_only=True)
-    except Exception as exc:  # zipfile, XML and openpyxl errors alike: the file is not usable
-        raise unreadable from exc
-    try:
-        return _read_sheet(wb.worksheets[0])
-    except ValidationError:
-        raise
-    except Exception as exc:
-        raise unreadable from exc
-    finally:
-        wb.close()
-
-
-def _read_sheet(ws) -> SheetRows:
-    rows_iter = ws.iter_rows(values_only=True, max_col=MAX_COLUMNS)
-    header_row = next(rows_iter, None) or ()
-    index = _header_index()
-    positions: dict[int, str] = {}
-    ignored = []
-    for pos, cell in enumerate(header_row):
-        if _cell_blank(cell):
-            continue
-        key = index.get(_norm(str(cell).strip().strip("*＊")))
-        if key is None:
-            ignored.append(str(cell).strip())
-        elif key in positions.values():
-            raise ValidationError(
-                _("The column “%(column)s” appears more than once.") % {"column": str(cell)},
-                code="duplicate_column",
-            )
-        else:
-            positions[pos] = key
-    missing = [str(HEADERS[k]) for k in _Forms().required() if k not in positions.values()]
-    if missing:
-        raise ValidationError(
-            _(
-                "The first row must hold the column headers of the template. "
-                "These required columns are missing: %(columns)s."
-            )
-            % {"columns": _MULTI_JOIN.join(missing)},
-            code="missing_columns",
-        )
-    rows = []
-    for number, values in enumerate(rows_iter, start=2):
-        if all(_cell_blank(v) for v in values):
-            continue
-        if len(rows) >= MAX_ROWS:
-            raise ValidationError(
-                _("The file has more than %(max)s member rows. Split it into smaller files.")
-                % {"max": MAX_ROWS},
-                code="too_many_rows",
-            )
-        row = {ROW: number}
-        for pos, key in positions.items():
-            row[key] = values[pos] if pos < len(values) else None
-        rows.append(row)
-    if not rows:
-        raise ValidationError(_("The file holds no member rows."), code="empty")
-    return SheetRows(rows, ignored)
-
-
-# --- Validating -------------------------------------------------------------------------------
-
-
-@dataclass
-class RowError:
-    column: str  # the header as shown to the user, "" for the row as a whole
-    message: str
-
-
-@dataclass
-class RowResult:
-    row: int  # the row number in the sheet (the header is row 1)
-    data: dict  # form data built from the cells
-    errors: list[RowError] = field(default_factory=list)
-    member: Member | None = None  # unsaved, from the validated forms
-    preference: MatePreference | None = None
-    mobile: str = ""  # normalized
-    id_number: str = ""
-    region_label: str = ""
-    auto_username: bool = False  # made from the mobile: its errors repeat the mobile's
-    unconverted: set = field(default_factory=set, repr=False)  # cells that could not be read
-
-    @property
-    def valid(self) -> bool:
-        return not self.errors
-
-    @cached_property
-    def mobile_masked(self) -> str:
-        return pd.mask_mobile(self.mobile) if self.mobile else ""
-
-    @cached_property
-    def id_number_masked(self) -> str:
-        return pd.mask_id_number(self.id_number) if self.id_number else ""
-
-    def error(self, key: str | None, message) -> None:
-        header = str(HEADERS[key]) if key in HEADERS else ""
-        text = str(message)
-        if not any(e.column == header and e.message == text for e in self.errors):
-            self.errors.append(RowError(header, text))
-
-
-def _text(value) -> str:
-    """A cell as text: 170.0 → "170", 13800138000 → "13800138000"."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == datetime.min.time() else str(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value).strip()
-
-
-def _username_for(mobile: str) -> str:
-    """A username for a member imported without one: stable from the mobile (the preview shows
-    the one that will be saved) yet without it, since usernames are shown unmasked."""
-    if not mobile:
-        return ""
-    with contextlib.suppress(ValidationError):  # an invalid mobile is reported on its own
-        mobile = pd.normalize_mobile(mobile)
-    return f"m{pd.lookup_hash(mobile)[:10]}"
-
-
-class _RowConverter:
-    """Cells of one row → form data, with conversion errors on the RowResult."""
-
-    def __init__(self, f: _Forms):
-        self.forms = f
-        self.choices = _ChoiceIndex(f)
-        self.regions = RegionIndex()
-        # Empty cells of fields with a model default (siblings 0, ID type resident ID, the
-        # preferences' importance) take the default, as a new member's form would show it.
-        self.defaults = {
-            key: value
-            for key, value in {
-                **_model_defaults(Member),
-                **_model_defaults(MatePreference, PREF),
-            }.items()
-            if key in f.member.fields or key.removeprefix(PREF) in f.preference.fields
-        }
-
-    def convert(self, row: dict) -> RowResult:
-        result = RowResult(row=row[ROW], data={})
-        data = result.data
-        for _header, key in COLUMNS:
-            raw = row.get(key)
-            if _cell_blank(raw):
-                continue
-            converter = getattr(self, f"_{self.forms.kind(key)}")
-            value = converter(result, key, raw)
-            if value is None:
-                result.unconverted.add(key)
-            else:
-                data[key] = value
-        for key, default in self.defaults.items():
-            data.setdefault(key, default)
-        if not data.get("username"):
-            data["username"] = _username_for(data.get("mobile", ""))
-            result.auto_username = True
-        return result
-
-    def _text(self, result, key, raw):
-        if key == "id_number" and isinstance(raw, int | float) and abs(raw) >= 1e15:
-            result.error(
-                key,
-                _(
-                    "Excel stored this ID number as a number and lost its last digits: format "
-                    "the column as text and enter the number again."
-                ),
-            )
-            return None
-        return _text(raw)
-
-    def _int(self, result, key, raw):
-        return _text(raw)
-
-    def _date(self, result, key, raw):
-        if isinstance(raw, datetime):
-            return raw.date().isoformat()
-        if isinstance(raw, date):
-            return raw.isoformat()
-        match = _DATE_TEXT.match(_text(raw))
-        if match:
-            try:
-                return date(*(int(g) for g in match.groups())).isoformat()
-            except ValueError:
-                pass
-        result.error(key, _("Enter the date as YYYY-MM-DD, e.g. 1990-05-20."))
-        return None
-
-    def _not_allowed(self, result, key, text):
-        result.error(
-            key,
-            _("“%(value)s” is not an allowed value; see the sheet “%(sheet)s”.")
-            % {"value": text, "sheet": _sheet_title_notes()},
-        )
-
-    def _choice(self, result, key, raw):
-        text = _text(raw)
-        value = self.choices.get(key, text)
-        if value is None:
-            self._not_allowed(result, key, text)
-        return value
-
-    def _multi(self, result, key, raw):
-        values = []
-        for part in _MULTI_SPLIT.split(_text(raw)):
-            if not part:
-                continue
-            value = self.choices.get(key, part)
-            if value is None:
-                self._not_allowed(result, key, part)
-            elif value not in values:
-                values.append(value)
-        return values
-
-    def _region(self, result, key, raw):
-        text = _text(raw)
-        code, problem = self.regions.resolve(text)
-        if code is None:
-            if problem == "ambiguous":
-                message = _(
-                    "More than one region is called “%(value)s”: add the province and city, "
-                    "or enter the 6-digit code."
-                )
-            elif outside := self.regions.misplaced(text):
-                result.error(
-                    key,
-                    _("“%(part)s” is not in “%(whole)s”.")
-                    % {"part": outside[0], "whole": outside[1]},
-                )
-                return None
-            else:
-                message = _(
-                    "Unknown region “%(value)s”: enter the full name from the province down, "
-                    "e.g. “广东 广州 天河区”, or a 6-digit region code."
-                )
-            result.error(key, message % {"value": text})
-            return None
-        return self.regions.at_most(code, self.forms.field(key).max_level)
 
 
 # --- Uploads waiting for confirmation ---------------------------------------------------------
