@@ -194,6 +194,8 @@ def url_args(name, ctx):
         "finance:contract_new": "member",
         "finance:plan_edit": "plan",
         "finance:refund": "refund",
+        "members:saved_mapping_rename": "import_mapping",
+        "members:saved_mapping_delete": "import_mapping",
     }
     if name == "members:journey_step":
         return None if ctx.get("member") is None else (ctx["member"].pk, "abandon")
@@ -226,6 +228,7 @@ def context_for(user):
     from hongniang.jobs.selectors import jobs_visible_to
     from hongniang.matching import selectors as ms
     from hongniang.members import personal_data as pd
+    from hongniang.members.importing.mapping import mappings_of
     from hongniang.members.models import Member
     from hongniang.messaging.models import Message, MessageTemplate
     from hongniang.siteconfig.models import SiteImage
@@ -260,6 +263,7 @@ def context_for(user):
         .first(),
         "plan": ServicePlan.objects.order_by("pk").first(),
         "refund": Refund.objects.visible_to(user).order_by("pk").first(),
+        "import_mapping": mappings_of(user).first(),
     }
 
 

@@ -126,7 +126,11 @@ def import_members(request):
             if pipeline.is_template_file(source):
                 return redirect("members:import_preview", token)
             return redirect("members:import_mapping", token)
-    return render(request, "members/import.html", {"form": form})
+    return render(
+        request,
+        "members/import.html",
+        {"form": form, "max_rows": f"{excel.MAX_ROWS:,}", "max_mb": excel.MAX_FILE_MB},
+    )
 
 
 def _mapping(entry: dict, token: str) -> tuple[list[str | None], list[str]]:

@@ -1,11 +1,12 @@
 """The import's mapping screen: the file's columns beside the member fields, with a guess for
 each, sample values, the sheet read and saved mappings; the clerk confirms or changes each column
-and may save the mapping under a name. The work is in ``members.importing.mapping``."""
+and may save the mapping under a name; the saved mappings have a screen of their own (list, rename,
+delete). The work is in ``members.importing.mapping``."""
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl.utils import get_column_letter
@@ -15,6 +16,7 @@ from hongniang.members.importing import mapping as m
 from hongniang.members.importing.sources import cell_text, open_source
 from hongniang.staff.permissions import require_perm
 from hongniang.workbench.forms import StyledFormMixin
+from hongniang.workbench.listing import paginate
 
 SAMPLE_ROWS = 20  # rows read for the guess
 SAMPLES_SHOWN = 3  # values shown per column
@@ -150,3 +152,60 @@ def import_mapping(request, token):
         "required": [m.field_label(k) for k in m.required_fields()],
     }
     return render(request, "members/import_mapping.html", context)
+
+
+# --- Saved mappings: list, rename, delete -----------------------------------------------------
+
+
+class RenameMappingForm(StyledFormMixin, forms.Form):
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=60)
+
+
+def _saved_mapping(request, pk):
+    """One of the mappings the user may manage; 404 for any other (never says it exists)."""
+    return get_object_or_404(m.mappings_of(request.user), pk=pk)
+
+
+@require_perm("members", "add")
+def saved_mappings(request):
+    query = request.GET.get("q", "").strip()[:60]
+    mappings = m.mappings_of(request.user).select_related("created_by")
+    if query:
+        mappings = mappings.filter(name__icontains=query)
+    page = paginate(request, mappings)
+    for mapping in page.object_list:
+        mapping.used_columns = [
+            f"{header} → {m.field_label(key)}"
+            for header, key in zip(mapping.headers, mapping.mapping, strict=False)
+            if key
+        ]
+    return render(request, "members/saved_mappings.html", {"page": page, "query": query})
+
+
+@require_perm("members", "add")
+def saved_mapping_rename(request, pk):
+    mapping = _saved_mapping(request, pk)
+    form = RenameMappingForm(request.POST or None, initial={"name": mapping.name})
+    if request.method == "POST" and form.is_valid():
+        try:
+            m.rename_mapping(mapping, form.cleaned_data["name"])
+        except ValidationError as exc:
+            form.add_error("name", exc)
+        else:
+            messages.success(
+                request, _("The mapping was renamed “%(name)s”.") % {"name": mapping.name}
+            )
+            return redirect("members:saved_mappings")
+    return render(request, "members/saved_mapping_rename.html", {"mapping": mapping, "form": form})
+
+
+@require_perm("members", "add")
+def saved_mapping_delete(request, pk):
+    """GET asks for confirmation; POST deletes."""
+    mapping = _saved_mapping(request, pk)
+    if request.method == "POST":
+        name = mapping.name
+        m.delete_mapping(mapping)
+        messages.success(request, _("The mapping “%(name)s” was deleted.") % {"name": name})
+        return redirect("members:saved_mappings")
+    return render(request, "members/saved_mapping_delete.html", {"mapping": mapping})

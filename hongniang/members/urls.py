@@ -30,6 +30,17 @@ urlpatterns = [
     path("regions/children/", region_views.region_children, name="region_children"),
     path("import/", import_views.import_members, name="import"),
     path("import/<str:token>/mapping/", mapping_views.import_mapping, name="import_mapping"),
+    path("import/mappings/", mapping_views.saved_mappings, name="saved_mappings"),
+    path(
+        "import/mappings/<int:pk>/rename/",
+        mapping_views.saved_mapping_rename,
+        name="saved_mapping_rename",
+    ),
+    path(
+        "import/mappings/<int:pk>/delete/",
+        mapping_views.saved_mapping_delete,
+        name="saved_mapping_delete",
+    ),
     path("import/<str:token>/preview/", import_views.import_preview, name="import_preview"),
     path("import/confirm/", import_views.import_confirm, name="import_confirm"),
     path("import/jobs/<uuid:pk>/", import_views.import_job, name="import_job"),

@@ -13,8 +13,10 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from hongniang.members.excel import COLUMNS, HEADERS, _Forms
@@ -229,15 +231,42 @@ def clean_mapping(mapping: list, width: int) -> list[str | None]:
 # --- Saved mappings ----------------------------------------------------------------------------
 
 
-def saved_mappings_for(actor, headers: list[str]):
-    """Saved mappings made for the same headers, that ``actor`` may use: their own and those of
-    their store, newest first."""
+def mappings_of(actor):
+    """The saved mappings ``actor`` may use, rename and delete: their own and those of their
+    store, newest first."""
     scope = Q(created_by=actor)
     if getattr(actor, "store_id", None):
         scope |= Q(store_id=actor.store_id)
-    return ImportMapping.objects.filter(scope, signature=headers_signature(headers)).order_by(
-        "-updated_at", "-pk"
+    return ImportMapping.objects.filter(scope).order_by("-updated_at", "-pk")
+
+
+def saved_mappings_for(actor, headers: list[str]):
+    """Saved mappings made for the same headers, that ``actor`` may use, newest first."""
+    return mappings_of(actor).filter(signature=headers_signature(headers))
+
+
+def rename_mapping(mapping: ImportMapping, name: str) -> ImportMapping:
+    """Give a saved mapping (one of ``mappings_of``) a new name; ValidationError when it is
+    empty or its maker already has a mapping of that name."""
+    name = name.strip()[:60]
+    if not name:
+        raise ValidationError(_("Enter a name."), code="required")
+    taken = ImportMapping.objects.filter(created_by_id=mapping.created_by_id, name=name).exclude(
+        pk=mapping.pk
     )
+    if taken.exists():
+        raise ValidationError(
+            _("There is already a saved mapping called “%(name)s”.") % {"name": name},
+            code="taken",
+        )
+    mapping.name = name
+    mapping.save(update_fields=["name", "updated_at"])
+    return mapping
+
+
+def delete_mapping(mapping: ImportMapping) -> None:
+    """Delete a saved mapping (one of ``mappings_of``): files already imported keep their rows."""
+    mapping.delete()
 
 
 def save_mapping(actor, name: str, headers: list[str], mapping: list[str | None]):
