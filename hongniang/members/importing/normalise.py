@@ -263,6 +263,11 @@ class RowNormaliser:
         self.choices = ChoiceIndex(self.forms)
         self._regions: RegionResolver | None = None
         self._memo: dict = {}
+        self._blank_memo: dict = {}
+        # Columns of text whose cells are mostly unique (names, mobiles, addresses): not worth
+        # remembering.
+        self._unique_keys = {key for key, kind in self.kinds.items() if kind == Kind.TEXT}
+        self._unique_keys.add(ADDRESS)
         self.empty_words = synonyms.word_set("empty")
         self.any_words = synonyms.word_set("no_preference")
         # Words about children in a marital-status cell, longest first, with what they say.
@@ -280,11 +285,22 @@ class RowNormaliser:
 
     def _blank(self, key: str, raw) -> bool:
         """An empty cell, or one saying "not filled in" ("-", "不详") that is not a value of the
-        field (不详 is a blood type)."""
+        field (不详 is a blood type). Remembered per cell of the columns whose cells repeat."""
         if raw is None:
             return True
         if not isinstance(raw, str):
             return False
+        if key in self._unique_keys:
+            return self._blank_text(key, raw)
+        memo_key = (key, raw)
+        found = self._blank_memo.get(memo_key)
+        if found is None:
+            found = self._blank_text(key, raw)
+            if len(self._blank_memo) < _MEMO_SIZE:
+                self._blank_memo[memo_key] = found
+        return found
+
+    def _blank_text(self, key: str, raw: str) -> bool:
         word = _key(raw)
         if not word:
             return True

@@ -179,8 +179,11 @@ class FieldRules:
             and value == value.strip()
         ):
             return value  # what the field's cleaning returns for it
+        cache = self._cache.get(key)
+        if cache is None:
+            cache = self._cache[key] = {}
         try:
-            cached = self._cache.get((key, value), _MISSING)
+            cached = cache.get(value, _MISSING)
         except TypeError:  # a list: not remembered
             return self._clean(key, value)
         if cached is _MISSING:
@@ -188,7 +191,7 @@ class FieldRules:
                 cached = self._clean(key, value)
             except ValidationError as exc:
                 cached = exc
-            self._cache[key, value] = cached
+            cache[value] = cached
         if isinstance(cached, ValidationError):
             raise cached
         return cached
