@@ -1,9 +1,10 @@
 """Members to and from Excel (.xlsx): the column map, the import template, the uploads waiting for
 an import, and the export of a filtered member list.
 
-One column map (:data:`COLUMNS`) serves the template, the import and the export, so a file exported from the list can be read back
-and the template always matches what the importer understands. A column is named by the key its
-value has in the form data: a :class:`~hongniang.members.forms.MemberForm` field name, or a
+One column map (:data:`COLUMNS`) serves the template, the import and the export, so a file
+exported from the list can be read back and the template always matches what the importer
+understands. A column is named by the key its value has in the form data: a
+:class:`~hongniang.members.forms.MemberForm` field name, or a
 :class:`~hongniang.members.forms.PreferenceForm` field with the form's ``pref-`` prefix. How a cell
 is read or written follows from the form field (choice, multiple choice, region, date, number).
 
