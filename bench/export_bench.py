@@ -3,7 +3,8 @@
     python bench/export_bench.py [--users admin,mgr11]
 
 Runs the export job in this process (the job code is what the worker runs) for each user, masked,
-and prints the rows written, the seconds taken and the number of SQL queries.
+and prints the rows written, the seconds taken (wall clock, and this process's CPU: on a shared
+machine the wall clock also counts other processes) and the number of SQL queries.
 """
 
 import argparse
@@ -41,11 +42,13 @@ def main():
     if Member.objects.count() < 1000:
         call_command("seed_demo", members=100_000, quiet=True)
     print(f"database: {connection.vendor}; members: {Member.objects.count():,}")
-    print(f"{'user':<10} {'rows':>8} {'seconds':>8} {'queries':>8}  state")
+    print(
+        f"{'user':<10} {'rows':>8} {'wall s':>8} {'CPU s':>8} {'queries':>8}  state (target ≤ 20 s)"
+    )
     for username in args.users.split(","):
         user = Staff.objects.get(username=username)
         with CaptureQueriesContext(connection) as ctx:
-            t0 = time.perf_counter()
+            t0, cpu = time.perf_counter(), time.process_time()
             job = job_start(
                 actor=user,
                 kind=JobKind.MEMBER_EXPORT,
@@ -54,10 +57,11 @@ def main():
                 params={"query": "", "full": False},
             )
             elapsed = time.perf_counter() - t0
+            cpu = time.process_time() - cpu
         job.refresh_from_db()
         rows = job.result.get("count", 0)
         queries = len(ctx.captured_queries)
-        print(f"{username:<10} {rows:>8,} {elapsed:>8.1f} {queries:>8}  {job.state}")
+        print(f"{username:<10} {rows:>8,} {elapsed:>8.1f} {cpu:>8.1f} {queries:>8}  {job.state}")
         job.result_file.delete(save=False)
         job.delete()
 
