@@ -162,8 +162,9 @@ class RenameMappingForm(StyledFormMixin, forms.Form):
 
 
 def _saved_mapping(request, pk):
-    """One of the mappings the user may manage; 404 for any other (never says it exists)."""
-    return get_object_or_404(m.mappings_of(request.user), pk=pk)
+    """One of the user's own mappings (those of colleagues are used, not renamed or deleted);
+    404 for any other, never saying it exists."""
+    return get_object_or_404(m.mappings_of(request.user), pk=pk, created_by=request.user)
 
 
 @require_perm("members", "add")

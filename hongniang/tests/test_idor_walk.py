@@ -16,6 +16,7 @@ from hongniang.frontdesk.services import referral_code_for
 from hongniang.jobs.models import Job, JobKind, JobState
 from hongniang.matching.models import Appointment, IntroductionRequest, Recommendation
 from hongniang.members import choices as c
+from hongniang.members.importing.mapping import save_mapping
 from hongniang.members.models import Allocation, AllocationKind, Member, MemberEvent, MemberPhoto
 from hongniang.members.tests.helpers import add_member
 from hongniang.messaging.models import Message, Notice
@@ -95,8 +96,10 @@ def records(org, settings, tmp_path):
     job.result_file.save("r.xlsx", ContentFile(b"PK"), save=False)
     job.failed_rows_file.save("f.xlsx", ContentFile(b"PK"), save=False)
     job.save()
+    mapping = save_mapping(owner, "秘密对应", ["姓名"], ["name"])
     return {
         "owner": owner,
+        "mapping": mapping,
         "member": member,
         "partner": partner,
         "photo": photo,
@@ -122,6 +125,7 @@ def url_for(name, converters, r):
         "messaging:": r["notice"].pk,
         "jobs:": r["job"].pk,
         "members:import_job": r["job"].pk,
+        "members:saved_mapping": r["mapping"].pk,
     }
     pk = next((v for prefix, v in by_prefix.items() if name.startswith(prefix)), r["member"].pk)
     values = {

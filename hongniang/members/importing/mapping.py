@@ -232,8 +232,8 @@ def clean_mapping(mapping: list, width: int) -> list[str | None]:
 
 
 def mappings_of(actor):
-    """The saved mappings ``actor`` may use, rename and delete: their own and those of their
-    store, newest first."""
+    """The saved mappings ``actor`` may use: their own and those of their store, newest first
+    (only their own may they rename and delete)."""
     scope = Q(created_by=actor)
     if getattr(actor, "store_id", None):
         scope |= Q(store_id=actor.store_id)

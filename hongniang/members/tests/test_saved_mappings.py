@@ -71,24 +71,34 @@ def test_a_rename_to_a_name_the_maker_already_uses_is_refused(client, org, saved
 
 def test_delete_asks_first_then_deletes(client, org, saved):
     client.force_login(org["aa1"])
-    url = reverse("members:saved_mapping_delete", args=[saved["colleague"].pk])
+    url = reverse("members:saved_mapping_delete", args=[saved["own"].pk])
     response = client.get(url)
     assert response.status_code == 200
-    assert "同事的模板" in response.content.decode()
-    assert ImportMapping.objects.filter(pk=saved["colleague"].pk).exists()  # only asked
+    assert "老系统导出" in response.content.decode()
+    assert ImportMapping.objects.filter(pk=saved["own"].pk).exists()  # only asked
     response = client.post(url)
     assert response.status_code == 302
-    assert not ImportMapping.objects.filter(pk=saved["colleague"].pk).exists()
+    assert not ImportMapping.objects.filter(pk=saved["own"].pk).exists()
 
 
 @pytest.mark.parametrize("name", ["saved_mapping_rename", "saved_mapping_delete"])
-def test_another_stores_mapping_is_not_found(client, org, saved, name):
+@pytest.mark.parametrize("whose", ["other_store", "colleague"])
+def test_others_mappings_are_not_found(client, org, saved, name, whose):
+    """A colleague's mapping is listed and offered, but only its maker renames or deletes it."""
     client.force_login(org["aa1"])
-    url = reverse(f"members:{name}", args=[saved["other_store"].pk])
+    url = reverse(f"members:{name}", args=[saved[whose].pk])
     assert client.get(url).status_code == 404
     assert client.post(url, {"name": "改名"}).status_code == 404
-    saved["other_store"].refresh_from_db()
-    assert saved["other_store"].name == "B店模板"
+    before = saved[whose].name
+    saved[whose].refresh_from_db()
+    assert saved[whose].name == before
+
+
+def test_only_own_mappings_have_rename_and_delete_links(client, org, saved):
+    client.force_login(org["aa1"])
+    html = client.get(reverse("members:saved_mappings")).content.decode()
+    assert reverse("members:saved_mapping_rename", args=[saved["own"].pk]) in html
+    assert reverse("members:saved_mapping_rename", args=[saved["colleague"].pk]) not in html
 
 
 def test_roles_that_may_not_import_get_no_screen(client, org, saved):
