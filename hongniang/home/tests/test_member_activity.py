@@ -107,7 +107,7 @@ def test_the_panel_counts_what_happened_around_the_member(crew, client):
     assert 'data-activity="sent">短信 1<' in html  # the failed email is not "sent"
     assert 'data-activity="received">1' in html
     assert "2026-11-20 09:30" in html
-    assert "已付 ¥6400，已退款 ¥0" in html
+    assert "已付 ¥6400.00，已退款 ¥0.00" in html
     assert "别店会员" not in html  # counts only: no other team's member is named
 
 
