@@ -106,8 +106,8 @@ class ContractForm(StyledFormMixin, forms.ModelForm):
         ]
         widgets = {
             "plans": forms.CheckboxSelectMultiple,
-            "service_start": forms.DateInput(attrs={"type": "date"}),
-            "service_end": forms.DateInput(attrs={"type": "date"}),
+            "service_start": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "service_end": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "remark": forms.Textarea(attrs={"rows": 2}),
             "amount": forms.NumberInput(attrs=MONEY_ATTRS),
         }
@@ -120,7 +120,9 @@ class ContractForm(StyledFormMixin, forms.ModelForm):
         self.instalment_rows = []
         for i in range(MAX_INSTALMENTS):
             due = forms.DateField(
-                label=_("due on"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+                label=_("due on"),
+                required=False,
+                widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             )
             amount = money_field(_("amount"), required=False)
             self.fields[f"due_{i}"] = due
@@ -155,7 +157,9 @@ class ContractForm(StyledFormMixin, forms.ModelForm):
 class ApproveForm(StyledFormMixin, forms.Form):
     amount = money_field(_("amount received"))
     method = forms.ChoiceField(label=_("method"), choices=PaymentMethod.choices)
-    paid_on = forms.DateField(label=_("paid on"), widget=forms.DateInput(attrs={"type": "date"}))
+    paid_on = forms.DateField(
+        label=_("paid on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     reference = forms.CharField(label=_("reference"), max_length=60, required=False)
     security_password = forms.CharField(
         label=_("Security password"),
@@ -200,10 +204,14 @@ class ContractSearchForm(StyledFormMixin, forms.Form):
     )
     store = forms.ModelChoiceField(label=_("store"), required=False, queryset=None)
     start = forms.DateField(
-        label=_("entered from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("entered from"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     end = forms.DateField(
-        label=_("entered until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("entered until"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 
     def __init__(self, *args, stores, **kwargs):
@@ -221,10 +229,14 @@ class PaymentSearchForm(StyledFormMixin, forms.Form):
         choices=[("", _("All")), ("week", _("This week")), ("month", _("This month"))],
     )
     start = forms.DateField(
-        label=_("paid from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("paid from"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     end = forms.DateField(
-        label=_("paid until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("paid until"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 
     def clean(self):
@@ -245,10 +257,14 @@ class RefundSearchForm(StyledFormMixin, forms.Form):
         label=_("status"), required=False, choices=[("", _("All"))] + RefundStatus.choices
     )
     start = forms.DateField(
-        label=_("requested from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("requested from"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     end = forms.DateField(
-        label=_("requested until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("requested until"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 
 
@@ -268,12 +284,12 @@ class ReportForm(StyledFormMixin, forms.Form):
     start = forms.DateField(
         label=pgettext_lazy("finance", "from"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     end = forms.DateField(
         label=pgettext_lazy("finance", "until"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 
     def clean(self):
