@@ -302,35 +302,34 @@ def refund_request(request, pk):
 # --- payments and refunds ---
 
 
+def _searched_list(request, form_class, select, template, member_of):
+    """A searchable, paginated list whose rows show their member through the presenter."""
+    search = form_class(request.GET or None)
+    filters = search.cleaned_data if search.is_valid() else {}
+    page = paginate(request, select(viewer=request.user, filters=filters))
+    rows = _with_members(request.user, page.object_list, member_of)
+    return render(request, template, {"search": search, "page": page, "rows": rows})
+
+
 @require_perm("finance")
 def payments(request):
-    search = forms.PaymentSearchForm(request.GET or None)
-    filters = search.cleaned_data if search.is_valid() else {}
-    page = paginate(request, selectors.payment_list(viewer=request.user, filters=filters))
-    return render(
+    return _searched_list(
         request,
+        forms.PaymentSearchForm,
+        selectors.payment_list,
         "finance/payments.html",
-        {
-            "search": search,
-            "page": page,
-            "rows": _with_members(request.user, page.object_list, lambda p: p.member),
-        },
+        lambda p: p.member,
     )
 
 
 @require_perm("finance")
 def refunds(request):
-    search = forms.RefundSearchForm(request.GET or None)
-    filters = search.cleaned_data if search.is_valid() else {}
-    page = paginate(request, selectors.refund_list(viewer=request.user, filters=filters))
-    return render(
+    return _searched_list(
         request,
+        forms.RefundSearchForm,
+        selectors.refund_list,
         "finance/refunds.html",
-        {
-            "search": search,
-            "page": page,
-            "rows": _with_members(request.user, page.object_list, lambda r: r.contract.member),
-        },
+        lambda r: r.contract.member,
     )
 
 
