@@ -1,5 +1,7 @@
-"""Demo finance: the agency's service plans, and a contract with its payment behind each of the
-first signed demo members (written in bulk: the 100,000-member bench must not wait for it)."""
+"""Demo finance: the agency's service plans, an effective contract with its payment behind each of
+the first signed demo members (a member is signed by finance approving a contract: the demo
+keeps that true), and a few contracts of members still followed up waiting for finance (written
+in bulk: the 100,000-member bench must not wait for it)."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -20,6 +22,7 @@ from hongniang.finance.models import (
 from hongniang.finance.services import rebuild_sales_days
 from hongniang.members import choices as c
 from hongniang.members.models import Member
+from hongniang.staff.models import Staff
 
 PLANS = (
     ("银卡会员（半年）", FeeType.ONE_OFF, "6800", "0", "0", 6, 1, 1, "半年一对一红娘服务"),
@@ -68,18 +71,29 @@ def seed_finance(*, first: int = 300) -> int:
         )
     plans = list(ServicePlan.objects.filter(name__in=[p[0] for p in PLANS]).order_by("sort_order"))
     has_contract = Contract.objects.filter(member=OuterRef("pk"))
-    members = list(
-        Member.objects.filter(sales_stage=c.SalesStage.SIGNED, presales_owner__isnull=False)
-        .exclude(Exists(has_contract))
-        .select_related("presales_owner")
-        .order_by("pk")[:first]
+    without_contract = (
+        Member.objects.exclude(Exists(has_contract))
+        .select_related("presales_owner", "aftersales_owner")
+        .order_by("pk")
     )
+    signed = list(without_contract.filter(sales_stage=c.SalesStage.SIGNED)[:first])
+    # Entered and submitted, not yet approved: their members are not signed yet.
+    waiting = list(
+        without_contract.filter(sales_stage=c.SalesStage.FOLLOWING, presales_owner__isnull=False)[
+            : 5 if signed else 0
+        ]
+    )
+    members = signed + waiting
     if not members:
         return 0
+    admin = Staff.objects.filter(is_superuser=True).order_by("pk").first()
+    finance = Staff.objects.filter(username="finance").first() or admin
     today = timezone.localdate()
     contracts = []
     for i, m in enumerate(members):
         plan = plans[i % 3]
+        # Who signed: the pre-sales matchmaker, else the after-sales one, else the administrator.
+        seller = m.presales_owner or m.aftersales_owner or admin
         start = (
             (m.allocated_at or m.registered_at).date()
             if (m.allocated_at or m.registered_at)
@@ -92,20 +106,21 @@ def seed_finance(*, first: int = 300) -> int:
                 amount=plan.price,
                 service_start=start,
                 service_end=start + timedelta(days=30 * plan.duration_months),
-                signed_by=m.presales_owner,
-                store_id=m.store_id or m.presales_owner.store_id,
+                signed_by=seller,
+                store_id=m.store_id or seller.store_id,
                 introductions_per_month=plan.introductions_per_month,
                 dates_per_month=plan.dates_per_month,
                 status=ContractStatus.EFFECTIVE,
-                created_by=m.presales_owner,
+                created_by=seller,
+                approved_by=finance,
                 approved_at=timezone.now(),
                 paid_total=plan.price,
             )
         )
-    # The last few wait for finance, so that the demo shows the approval.
-    for waiting in contracts[-5:]:
-        waiting.status, waiting.approved_at, waiting.paid_total = ContractStatus.SUBMITTED, None, 0
-        waiting.submitted_at = timezone.now()
+    # The followed-up members' contracts wait for finance, so that the demo shows the approval.
+    for contract in contracts[len(signed) :]:
+        contract.status, contract.submitted_at = ContractStatus.SUBMITTED, timezone.now()
+        contract.approved_by, contract.approved_at, contract.paid_total = None, None, 0
     Contract.objects.bulk_create(contracts, batch_size=500)
     created = list(Contract.objects.filter(member__in=members).order_by("pk"))
     through = Contract.plans.through
