@@ -1,7 +1,8 @@
 """The member's journey (whitepaper 1.4): the one place that changes a sales stage or a service
 status.
 
-Sales stage:    new → following (first follow-up) → signed, or new/following → abandoned;
+Sales stage:    new → following (first follow-up) → signed (finance approving a contract), or
+                new/following → abandoned;
                 abandoned → new/following again when the member is allocated from the
                 已放弃待分配 pool.
 Service status: not started → in service (signed members only) → paused → in service → finished.
@@ -45,6 +46,9 @@ class Step:
     destructive: bool = False
     # The sales stage the member must be at (service steps need a signed member).
     needs_stage: str = ""
+    # For a step other services take (manual=False): how it happens, told to whoever asks for it
+    # directly.
+    how: Promise | str = ""
 
 
 _OPEN = frozenset({c.SalesStage.NEW, c.SalesStage.FOLLOWING})
@@ -62,17 +66,22 @@ STEPS: dict[str, Step] = {
             gettext_lazy("Start following up"),
             _FOLLOW_UP_RIGHTS,
             manual=False,
+            how=gettext_lazy("A member is being followed up once a follow-up is recorded."),
         ),
-        # Interim: the finance issue makes a contract taking effect sign the member.
+        # Only finance approving a contract signs a member (finance.services.contract_approve):
+        # no button, and the step page refuses it with `how`.
         Step(
             "sign",
             STAGE,
             _OPEN,
             c.SalesStage.SIGNED,
-            gettext_lazy("Mark signed"),
-            # Finance signs the member by approving their contract (finance.services).
-            (("presales", "approve"), ("finance", "approve")),
-            destructive=True,
+            gettext_lazy("Sign"),
+            (("finance", "approve"),),
+            manual=False,
+            how=gettext_lazy(
+                "A member is signed when finance approves their contract: enter a contract "
+                "from the member's page (Sign a contract) and submit it to finance."
+            ),
         ),
         Step(
             "abandon",
@@ -92,6 +101,9 @@ STEPS: dict[str, Step] = {
             gettext_lazy("Reopen"),
             (("members", "allocate"),),
             manual=False,
+            how=gettext_lazy(
+                "An abandoned member is reopened by allocating them from the abandoned pool."
+            ),
         ),
         Step(
             "start_service",

@@ -190,8 +190,13 @@ def journey_step(request, pk, step):
     (GET); POST takes the step, or shows why it was refused."""
     member = selectors.member_get(viewer=request.user, pk=pk)
     spec = journey.STEPS.get(step)
-    if spec is None or not spec.manual:
+    if spec is None:
         raise Http404
+    if not spec.manual:
+        # Signing, following and reopening follow from other actions (a contract approved, a
+        # follow-up, an allocation): asked for directly, the page says how they happen.
+        messages.error(request, str(spec.how))
+        return redirect("members:detail", pk=pk)
     if not journey.may(request.user, spec):
         raise PermissionDenied
     form = JourneyStepForm(request.POST if request.method == "POST" else None, step=spec)

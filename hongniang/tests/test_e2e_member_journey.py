@@ -2,8 +2,9 @@
 
 A visitor asks for a matchmaker and registers through a matchmaker's QR link; the manager
 assigns the consultation; the matchmaker accepts the registered member and records a follow-up
-with the next contact tomorrow, which the home page lists tomorrow; the manager marks the member
-signed and allocates them to an after-sales matchmaker, who accepts and starts the service; the
+with the next contact tomorrow, which the home page lists tomorrow; the manager enters a contract
+for the member, finance approves it with the security password (which signs the member), and the
+manager allocates them to an after-sales matchmaker, who accepts and starts the service; the
 member is then offered in another member's match library, and an abandoned member is not.
 """
 
@@ -14,13 +15,20 @@ from django.utils import timezone
 from freezegun import freeze_time
 
 from hongniang.conftest import login, shot
+from hongniang.finance.models import Contract, ContractStatus
+from hongniang.finance.tests.helpers import plan
 from hongniang.frontdesk.models import Consultation, FrontDeskSettings
 from hongniang.frontdesk.tests.browser import referral_link, register, submit_consultation
 from hongniang.members import choices as c
 from hongniang.members.models import Allocation, Member
 from hongniang.members.tests.helpers import add_member, resident_id
-from hongniang.sales.tests.browser import record_follow_up, take_step
-from hongniang.staff.demo import DEMO_PASSWORD, seed_staff
+from hongniang.sales.tests.browser import (
+    approve_contract,
+    enter_contract,
+    record_follow_up,
+    take_step,
+)
+from hongniang.staff.demo import DEMO_PASSWORD, DEMO_SECURITY_PASSWORD, seed_staff
 from hongniang.staff.models import Staff
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -65,6 +73,7 @@ def test_the_member_journey(browser, live_server, regions):
     desk = FrontDeskSettings.load()
     desk.default_store = mgr.store
     desk.save()
+    gold = plan("金卡会员（一年）", price="12800.00")
     base = live_server.url
     # The member whose library is looked at (one open to matching: the engine offers nobody to
     # a member it does not offer), and a member who agreed to be introduced (offered by the
@@ -128,8 +137,25 @@ def test_the_member_journey(browser, live_server, regions):
         assert "王小芳" in due.inner_text() and "10:00" in due.inner_text()
         assert "王女士" in matchmaker.locator("[data-todo=consultations]").inner_text()
 
-    # The manager marks the member signed and allocates them to the after-sales hn112.
-    take_step(manager, member.pk, "标记已签约")
+    # The manager enters a contract; finance approves it with the security password, which
+    # signs the member; the manager allocates them to the after-sales hn112.
+    today = timezone.localdate()
+    enter_contract(
+        manager,
+        member.pk,
+        plan_pk=gold.pk,
+        amount="12800",
+        start=today,
+        end=today + timedelta(days=365),
+    )
+    contract = Contract.objects.get(member=member)
+    assert contract.status == ContractStatus.SUBMITTED
+    member.refresh_from_db()
+    assert member.sales_stage == c.SalesStage.FOLLOWING  # not before finance approves
+    finance = _as(browser, base, "finance")
+    approve_contract(finance, contract.number, security_password=DEMO_SECURITY_PASSWORD)
+    member.refresh_from_db()
+    assert member.sales_stage == c.SalesStage.SIGNED
     manager.goto(f"{base}/members/allocate/?pool=signed")
     manager.check(f"input[name=members][value='{member.pk}']")
     manager.select_option("#id_to", str(aftersales.pk))
@@ -166,7 +192,7 @@ def test_the_member_journey(browser, live_server, regions):
     # From the member's page: the activity panel (loaded by htmx) and the match library.
     manager.goto(f"{base}/members/{member.pk}/")
     assert manager.inner_text("[data-activity=follow_ups]").startswith("1")
-    assert "尚无消费记录" in manager.inner_text("[data-activity=spending]")  # signed, no contract
+    assert "¥12800.00" in manager.inner_text("[data-activity=spending]")  # the contract's payment
     shot(manager, "journey-member-activity")
     manager.click("#library-link")
     manager.wait_for_url(f"{base}/matching/member/{member.pk}/")

@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from hongniang.finance.tests.signing import sign
 from hongniang.home import selectors
 from hongniang.members import choices as c
 from hongniang.members.models import Member
@@ -135,9 +136,7 @@ def test_business_figures_count_the_pipeline_follow_ups_and_signings(crew):
     b = add_member(crew["aa1"])
     add_member(crew["bb1"])  # another store: not in aa1's figures
     follow_up(crew["aa1"], a, None)
-    from hongniang.members import journey
-
-    journey.advance(actor=crew["aa1"], member=Member.objects.get(pk=b.pk), step="sign")
+    sign(Member.objects.get(pk=b.pk))  # finance approves b's contract
     figures = selectors.business_figures(viewer=crew["aa1"])
     pipeline = {row["name"]: row["value"] for row in figures["pipeline"]}
     assert figures["members"] == 2
@@ -166,7 +165,6 @@ def test_counts_from_other_tables_are_the_viewers_members_only(crew):
     """Recommendations, introductions, signings, stalled couples and follow-ups are counted
     through their members: a matchmaker's own, a manager's team, never another store's."""
     from hongniang.matching.models import IntroductionRequest, Recommendation
-    from hongniang.members import journey
     from hongniang.members.models import EventKind, MemberEvent
 
     mine, also_mine = add_member(crew["aa1"]), add_member(crew["aa1"])
@@ -181,7 +179,7 @@ def test_counts_from_other_tables_are_the_viewers_members_only(crew):
             member=member, kind=EventKind.MATCHING, data={"stalled_pair": "1-2"}, summary="s"
         )
         follow_up(crew["aa1"] if member == also_mine else crew["bb1"], member, None)
-    journey.advance(actor=crew["bb1"], member=Member.objects.get(pk=theirs.pk), step="sign")
+    sign(Member.objects.get(pk=theirs.pk))
 
     for viewer in (crew["aa1"], crew["mgr1"]):
         todo = entries(viewer)

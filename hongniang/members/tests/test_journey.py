@@ -10,6 +10,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hongniang.finance.tests.signing import sign
 from hongniang.members import choices as c
 from hongniang.members import journey, selectors, services
 from hongniang.members.models import EventKind, Member, MemberEvent
@@ -31,8 +32,9 @@ INPUTS = {
 
 @pytest.fixture
 def crew(org):
-    """A pre-sales matchmaker (may not sign), a pre-sales lead (may sign) and an after-sales
-    matchmaker under mgr1; bb1 (mgr2's team) is a peer."""
+    """A pre-sales matchmaker, a pre-sales lead (pre-sales approve, which no longer signs: only
+    finance approving a contract does) and an after-sales matchmaker under mgr1; bb1 (mgr2's
+    team) is a peer."""
     org["pre"] = StaffFactory(
         username="pre",
         role=role_with(
@@ -125,8 +127,8 @@ def test_refusal_message_is_in_chinese(org):
 @pytest.mark.parametrize(
     ("who", "step", "stage", "status", "ok"),
     [
-        ("pre", "sign", S.FOLLOWING, V.NOT_STARTED, False),  # no pre-sales approve
-        ("lead", "sign", S.FOLLOWING, V.NOT_STARTED, True),
+        ("pre", "sign", S.FOLLOWING, V.NOT_STARTED, False),
+        ("lead", "sign", S.FOLLOWING, V.NOT_STARTED, False),  # pre-sales approve signs no more
         ("pre", "abandon", S.NEW, V.NOT_STARTED, True),
         ("after", "abandon", S.NEW, V.NOT_STARTED, False),
         ("pre", "start_service", S.SIGNED, V.NOT_STARTED, False),
@@ -155,7 +157,7 @@ def test_a_peer_cannot_move_a_member_they_cannot_see(crew):
     member = add_member(crew["aa1"])
     peer = StaffFactory(role=crew["lead"].role, store=crew["store_b"], supervisor=crew["mgr2"])
     with pytest.raises(PermissionDenied):
-        journey.advance(actor=peer, member=member, step="sign")
+        journey.advance(actor=peer, member=member, step="abandon", reason="x")
     member.refresh_from_db()
     assert member.sales_stage == S.NEW
 
@@ -210,26 +212,40 @@ def test_member_page_shows_the_allowed_steps_only(client, crew):
     client.force_login(crew["pre"])
     page = client.get(reverse("members:detail", args=[member.pk])).content.decode()
     assert reverse("members:journey_step", args=[member.pk, "abandon"]) in page
-    assert reverse("members:journey_step", args=[member.pk, "sign"]) not in page  # no right
     assert reverse("members:journey_step", args=[member.pk, "start_service"]) not in page
-    member = add_member(crew["lead"])
-    client.force_login(crew["lead"])
-    page = client.get(reverse("members:detail", args=[member.pk])).content.decode()
-    assert reverse("members:journey_step", args=[member.pk, "sign"]) in page
+    # Nobody signs a member by hand, not even an administrator: a contract does.
+    for who in ("pre", "lead", "admin"):
+        client.force_login(crew[who])
+        page = client.get(reverse("members:detail", args=[member.pk])).content.decode()
+        assert reverse("members:journey_step", args=[member.pk, "sign"]) not in page
+        assert "标记已签约" not in page
 
 
-def test_sign_button_posts_and_refusal_shows_a_message(client, crew):
+@pytest.mark.parametrize("who", ["lead", "admin"])
+def test_signing_by_hand_is_refused_with_how_it_happens(client, crew, who):
+    """The former "mark signed" step, asked for directly: refused with a message saying that a
+    contract approved by finance signs the member; nothing changes."""
     member = add_member(crew["lead"])
-    client.force_login(crew["lead"])
+    client.force_login(crew[who])
     url = reverse("members:journey_step", args=[member.pk, "sign"])
-    response = client.post(url, follow=True)
+    for response in (client.post(url, follow=True), client.get(url, follow=True)):
+        assert response.status_code == 200
+        assert response.redirect_chain[-1][0] == reverse("members:detail", args=[member.pk])
+        assert "财务审核通过其合同后自动签约" in response.content.decode()
+    member.refresh_from_db()
+    assert member.sales_stage == S.NEW
+    assert not MemberEvent.objects.filter(member=member, kind=EventKind.STAGE).exists()
+
+
+def test_pre_sales_approve_no_longer_signs_and_finance_approval_does(crew):
+    member = add_member(crew["lead"])
+    with pytest.raises(PermissionDenied):
+        journey.advance(actor=crew["lead"], member=member, step="sign")
+    sign(member)
     member.refresh_from_db()
     assert member.sales_stage == S.SIGNED
-    assert "已对" in response.content.decode()
-    response = client.post(url, follow=True)  # again: not possible any more
-    assert response.status_code == 200
-    assert "不能“标记已签约”" in response.content.decode()
-    assert MemberEvent.objects.filter(member=member, kind=EventKind.STAGE).count() == 1
+    event = MemberEvent.objects.filter(member=member, kind=EventKind.STAGE).get()
+    assert event.data == {"step": "sign", "from": S.NEW, "to": S.SIGNED}
 
 
 def test_abandon_form_round_trip(client, crew):
@@ -250,14 +266,14 @@ def test_abandon_form_round_trip(client, crew):
 def test_step_pages_answer_403_without_the_right_and_404_for_a_peer(client, crew):
     member = add_member(crew["pre"])
     client.force_login(crew["pre"])
-    assert client.post(reverse("members:journey_step", args=[member.pk, "sign"])).status_code == 403
+    url = reverse("members:journey_step", args=[member.pk, "start_service"])
+    assert client.post(url).status_code == 403
     client.force_login(crew["bb1"])
     url = reverse("members:journey_step", args=[member.pk, "abandon"])
     assert client.post(url, {"reason": "x"}).status_code == 404
-    assert client.get(reverse("members:journey_step", args=[member.pk, "follow"])).status_code in (
-        403,
-        404,
-    )
+    for step in ("follow", "bogus"):
+        url = reverse("members:journey_step", args=[member.pk, step])
+        assert client.get(url).status_code == 404
 
 
 # --- random sequences keep pools, groups and the timeline consistent --------------------------
@@ -295,6 +311,9 @@ def _act(org, member, action) -> bool:
         if action == "allocate_after":
             services.members_allocate(actor=admin, members=[member], to=org["aa2"])
             return False
+        if action == "sign":  # the one way: finance approves the member's contract
+            sign(Member.objects.get(pk=member.pk))
+            return True
         journey.advance(actor=admin, member=member, step=action, **INPUTS.get(action, {}))
         return True
     except ValidationError:
@@ -353,4 +372,3 @@ def test_random_journeys_stay_consistent(org, actions):
         assert (last_stage.data["to"] if last_stage else S.NEW) == stage
         last_service = MemberEvent.objects.filter(member=member, kind=EventKind.SERVICE).first()
         assert (last_service.data["to"] if last_service else V.NOT_STARTED) == status
-    Member.objects.filter(pk=member.pk).delete()

@@ -33,3 +33,28 @@ def take_step(page, member_pk: int, label: str):
     with page.expect_navigation():
         page.locator("#journey-steps").get_by_role("button", name=label).click()
     page.wait_for_selector(".alert-success")
+
+
+def enter_contract(page, member_pk: int, *, plan_pk: int, amount: str, start, end):
+    """From the member's page, 签订合同: a contract for the plan, submitted to finance (the one
+    way a member becomes signed, once finance approves it)."""
+    page.goto(f"{page.base_url}/members/{member_pk}/")
+    page.click("#contracts >> text=签订合同")
+    page.check(f"input[name=plans][value='{plan_pk}']")
+    page.fill("#id_amount", amount)
+    page.fill("#id_service_start", start.isoformat())
+    page.fill("#id_service_end", end.isoformat())
+    page.click("button[name=submit]")
+    page.wait_for_selector(".alert-success")
+
+
+def approve_contract(page, number: str, *, security_password: str, reference: str = ""):
+    """Finance (logged in on `page`) confirms the money of a submitted contract with the
+    security password: the contract takes effect and signs the member."""
+    page.goto(f"{page.base_url}/finance/contracts/?tab=submitted")
+    page.click(f"text={number}")
+    page.select_option("#id_method", "wechat")
+    page.fill("#id_reference", reference)
+    page.fill("#id_security_password", security_password)
+    page.click("button:has-text('审核通过')")
+    page.wait_for_selector(".alert-success")

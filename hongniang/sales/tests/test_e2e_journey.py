@@ -6,17 +6,25 @@ import pytest
 from django.utils import timezone
 
 from hongniang.conftest import login, shot
+from hongniang.finance.models import Contract
+from hongniang.finance.tests.helpers import SECURE, plan
+from hongniang.finance.tests.signing import finance_clerk
 from hongniang.members import choices as c
 from hongniang.members.models import Member
 from hongniang.members.tests.helpers import add_member
 from hongniang.sales.models import FollowUp
-from hongniang.sales.tests.browser import record_follow_up, take_step
+from hongniang.sales.tests.browser import (
+    approve_contract,
+    enter_contract,
+    record_follow_up,
+    take_step,
+)
 from hongniang.staff.tests.factories import PASSWORD, role_with
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_follow_up_then_sign_then_start_pause_service(page, org):
+def test_follow_up_then_contract_then_start_pause_service(page, org):
     role = role_with(
         "members.view",
         "members.add",
@@ -28,6 +36,8 @@ def test_follow_up_then_sign_then_start_pause_service(page, org):
         "aftersales.view",
         "aftersales.add",
         "aftersales.edit",
+        "finance.view",
+        "finance.add",
     )
     org["aa1"].role = role
     org["aa1"].save()
@@ -36,7 +46,9 @@ def test_follow_up_then_sign_then_start_pause_service(page, org):
     login(page, "aa1", PASSWORD)
     page.goto(f"{base}/members/{member.pk}/")
     steps = page.locator("#journey-steps")
-    assert steps.get_by_role("button", name="标记已签约").count() == 1
+    # No "mark signed": a contract approved by finance signs the member.
+    assert steps.get_by_role("button", name="标记已签约").count() == 0
+    assert page.locator("#contracts").get_by_role("link", name="签订合同").count() == 1
     assert steps.get_by_role("link", name="放弃").count() == 1
     assert steps.get_by_role("button", name="开始服务").count() == 0  # not signed yet
     shot(page, "journey-member-new")
@@ -59,8 +71,24 @@ def test_follow_up_then_sign_then_start_pause_service(page, org):
     member.refresh_from_db()
     assert member.sales_stage == c.SalesStage.FOLLOWING and member.follow_up_count == 1
 
-    # Mark signed (asks for confirmation), then start and pause the service.
-    take_step(page, member.pk, "标记已签约")
+    # A contract entered and submitted; finance approves it; then start and pause the service.
+    today = timezone.localdate()
+    enter_contract(
+        page,
+        member.pk,
+        plan_pk=plan("金卡会员（一年）", price="12800.00").pk,
+        amount="12800",
+        start=today,
+        end=today + timedelta(days=365),
+    )
+    contract = Contract.objects.get(member=member)
+    fin = finance_clerk()
+    page.context.clear_cookies()
+    login(page, fin.username, PASSWORD)
+    approve_contract(page, contract.number, security_password=SECURE)
+    assert Member.objects.get(pk=member.pk).sales_stage == c.SalesStage.SIGNED
+    page.context.clear_cookies()
+    login(page, "aa1", PASSWORD)
     take_step(page, member.pk, "开始服务")
     page.locator("#journey-steps").get_by_role("link", name="暂停服务").click()
     page.fill("#id_reason", "出差三个月")
