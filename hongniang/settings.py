@@ -197,6 +197,9 @@ CACHES = {
 }
 
 SESSION_COOKIE_AGE = 60 * 60 * 12
+# The member centre's flash messages never show on workbench pages, nor the other way round
+# (staff logged in as a member share one session).
+MESSAGE_STORAGE = "hongniang.portal.messages.SeparateMessageStorage"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
