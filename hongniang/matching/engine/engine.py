@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from functools import partial
 from typing import Final
@@ -49,10 +49,11 @@ from .encoding import (
     rows_in_range,
 )
 from .feedback import FeedbackState, learn, validate_reasons
+from .prefilter import Prefilter, view_columns
 from .profile import STATUSES, Profile
 from .results import A_TO_B, B_TO_A, Components, Direction, Explanation, Result, RuleFailure
 from .scoring import BlockScores, Member, Scorer, acceptance_tables, reciprocal_penalty
-from .store import Block, ColumnStore, SortedView
+from .store import Block, ColumnStore, SortedView, concat
 from .textsim import TextIndex
 
 logger = logging.getLogger(__name__)
@@ -64,8 +65,9 @@ _EXCLUDED: Final = -1e9
 _CHUNK: Final = 65_536
 _FEEDBACK_LIKE_WEIGHT: Final = 1.0
 _FEEDBACK_REJECT_WEIGHT: Final = -1.0
-_MERGE_ROWS: Final = 8192
 _TEXT_CHUNK: Final = 4096
+# Survivors are gathered when at most 1 / this share of a block passes the filter.
+_GATHER_SHARE: Final = 8
 _CRITERION_KEYS: Final = tuple(
     (name, f"imp_{name}", CRITERION_BIT[name], f"ab:{name}", f"ba:{name}") for name in CRITERIA
 )
@@ -97,6 +99,7 @@ class _Query:
     excluded: set[int]  # slots
     collab: CollabScores | None
     reciprocal: tuple[np.ndarray, np.ndarray] | None = None  # (slots, points), when known
+    prefilters: dict[int, Prefilter] = field(default_factory=dict)  # by candidate sex
 
 
 @dataclass(slots=True)
@@ -157,7 +160,7 @@ class Engine:
         self._lock = threading.RLock()
         self._store = ColumnStore(capacity, self.config.text_tokens)
         self._text = TextIndex(self.config.text_tokens)
-        self._views = (SortedView(0), SortedView(1))
+        self._views = (SortedView(0, self._view_columns), SortedView(1, self._view_columns))
         self._feedback: dict[int, FeedbackState] = {}
         # Slots of members with learned bounds (their dislikes penalise look-alikes of
         # the people they rejected when those ask for recommendations).
@@ -296,6 +299,9 @@ class Engine:
             ],
             axis=-1,
         )
+
+    def _view_columns(self, cols: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        return view_columns(cols, self.config)
 
     def _scorer(self, today_key: int) -> Scorer:
         stated = frozenset(
@@ -580,20 +586,15 @@ class Engine:
         parts = []
         fit_weight = np.float32(self.config.weights.fit)
         for sex, (lo_key, hi_key) in fringe:
-            block = self._views[sex].window(lo_key, hi_key)
+            view = self._views[sex]
+            block = self._survivors(q, sex, view.window(lo_key, hi_key), view.must_any)
             if not len(block):
                 continue
             fit_ab, ok = q.scorer.member_side(q.me, block, sex)
             bound = fit_weight * np.float32(2.0) * fit_ab / (fit_ab + np.float32(1.0)) + bonus
             keep = np.flatnonzero(ok & (bound >= tau))
-            if len(keep) > len(block) // 4:
-                parts.append((q.scorer.evaluate(q.me, q.fb, block, sex), False))
-            elif len(keep):
-                rows = keep[np.argsort(block.slots[keep])]  # sorted slots, as _locate expects
-                valid = None if block.valid is None else block.valid[rows]
-                cols = {name: col[rows] for name, col in block.cols.items()}
-                sub = Block(cols, block.slots[rows], valid)
-                parts.append((q.scorer.evaluate(q.me, q.fb, sub, sex), False))
+            if len(keep):
+                parts.append((q.scorer.evaluate(q.me, q.fb, block.take(keep), sex), False))
         return parts
 
     # --- recommend --------------------------------------------------------------------------------
@@ -687,21 +688,40 @@ class Engine:
             view = self._views[sex]
             if view.needs_rebuild(self.config.rebuild_threshold):
                 view.rebuild(store)
-            blocks = [view.window(lo_key, hi_key)]
+            block = self._survivors(q, sex, view.window(lo_key, hi_key), view.must_any)
             if sex in deltas:
                 delta = view.delta_block(store, *deltas.pop(sex))
                 if delta is not None:
-                    # A small window is cheaper to copy than to score as a separate block.
-                    small = len(blocks[0]) <= _MERGE_ROWS
-                    blocks = [_concat(blocks[0], delta)] if small else [blocks[0], delta]
-            for block in blocks:
-                if len(block):
-                    parts.append((q.scorer.evaluate(q.me, q.fb, block, sex), False))
+                    block = concat(block, self._survivors(q, sex, delta))
+            if len(block):
+                parts.append((q.scorer.evaluate(q.me, q.fb, block, sex), False))
         for sex, (lo_key, hi_key) in deltas.items():  # no slice of this sex was scored
             delta = self._views[sex].delta_block(store, lo_key, hi_key)
             if delta is not None:
-                parts.append((q.scorer.evaluate(q.me, q.fb, delta, sex), False))
+                block = self._survivors(q, sex, delta)
+                if len(block):
+                    parts.append((q.scorer.evaluate(q.me, q.fb, block, sex), False))
         return parts
+
+    def _survivors(self, q: _Query, sex: int, block: Block, must_any: int | None = None) -> Block:
+        """Filter first: the rows of ``block`` that can pass every hard rule (the rest are
+        never scored).  ``must_any``: the must bits any row may have.
+
+        Few survivors are gathered; when most rows survive, gathering would cost more than
+        it saves, so the block is kept whole with the others masked out."""
+        pf = q.prefilters.get(sex)
+        if pf is None:
+            pf = Prefilter(self.config, q.today_key, q.me, self._legal_age(sex))
+            q.prefilters[sex] = pf
+        if must_any is None:
+            must_any = int(np.bitwise_or.reduce(block.cols["must"])) if len(block) else 0
+        ok = pf.mask(block, must_any)
+        rows = np.flatnonzero(ok)
+        if len(rows) * _GATHER_SHARE > len(block):
+            return Block(
+                block.cols, block.slots, ok, block.view_start, block.view_len, block.view_rows
+            )
+        return block.take(rows, pf.scored_columns)
 
     def _score_boosted(self, q: _Query) -> list[tuple[BlockScores, bool]]:
         """Boosted candidates are scored on their own, outside the age window."""
@@ -766,19 +786,9 @@ class Engine:
         rows, which = [], []
         view_pos = self._store.view_pos[slots]
         for scores, offset in parts:
-            block = scores.block
-            if block.view_len:
-                pos = view_pos.astype(np.int64) - block.view_start
-                hit = np.flatnonzero((pos >= 0) & (pos < block.view_len))
-                hit = hit[block.slots[pos[hit]] == slots[hit]]
-                rows.append(offset + pos[hit])
-                which.append(hit)
-            tail = block.slots[block.view_len :]
-            if len(tail):
-                i = np.minimum(np.searchsorted(tail, slots), len(tail) - 1)
-                hit = np.flatnonzero(tail[i] == slots)
-                rows.append(offset + block.view_len + i[hit])
-                which.append(hit)
+            r, w = scores.block.locate(view_pos, slots)
+            rows.append(offset + r)
+            which.append(w)
         if not rows:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         return np.concatenate(rows), np.concatenate(which)
@@ -852,9 +862,8 @@ class Engine:
         Text adds at most ``weight`` points.  Candidates are taken in descending order of
         their score without text, in chunks, while the best remaining one plus ``weight``
         can still beat the current k-th best total (or ``floor``); every other row's total
-        is below that, so the rows examined contain the top k.  At most
-        ``config.text_budget`` rows are examined: past that (only with many near-ties in a
-        large population) the remaining near-ties are left out."""
+        is below that, so the rows examined contain the top k — exactly, whatever their
+        order (rows are never cut off by their place in the view, which is birth order)."""
         weight = np.float32(self.config.weights.text)
         store = self._store
         key = ranked.key
@@ -884,7 +893,7 @@ class Engine:
         done = np.zeros(n, dtype=bool)
         done[first] = True
         rest = np.flatnonzero((key + weight >= tau) & ~done)
-        rest = rest[np.argsort(-key[rest], kind="stable")][: self.config.text_budget]
+        rest = rest[np.argsort(-key[rest], kind="stable")]
         for start in range(0, len(rest), _TEXT_CHUNK):
             chunk = rest[start : start + _TEXT_CHUNK]
             if key[chunk[0]] + weight < tau:
@@ -1280,19 +1289,6 @@ def _shown(final: np.ndarray) -> np.ndarray:
 
 def _clip_score(total: float) -> float:
     return float(min(100.0, max(0.0, total)))
-
-
-def _concat(a: Block, b: Block) -> Block:
-    cols = {name: np.concatenate([col, b.cols[name]]) for name, col in a.cols.items()}
-    valid = None
-    if a.valid is not None or b.valid is not None:
-        valid = np.concatenate(
-            [
-                a.valid if a.valid is not None else np.ones(len(a), dtype=bool),
-                b.valid if b.valid is not None else np.ones(len(b), dtype=bool),
-            ]
-        )
-    return Block(cols, np.concatenate([a.slots, b.slots]), valid, a.view_start, a.view_len)
 
 
 def _merge_top(

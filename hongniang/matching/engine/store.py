@@ -13,7 +13,7 @@ the copy is rebuilt.  So an upsert is O(1) and recommend sees it immediately.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
@@ -230,40 +230,125 @@ class Block:
     """Candidate rows to score: column arrays (views or gathered), their slots, and which
     rows are current (None = all).
 
-    The first ``view_len`` rows may be a slice of a sorted view starting at ``view_start``
-    (so a slot's row is ``view_pos[slot] - view_start``); the remaining rows have sorted
-    slots.  This lets a few known slots be found without scanning the block."""
+    The first ``view_len`` rows come from a sorted view: its positions ``view_start`` …
+    (a slice), or the ascending positions ``view_rows`` (a filtered slice), so a slot's row
+    is found from ``view_pos[slot]``; the remaining rows have sorted slots.  This lets a
+    few known slots be found without scanning the block."""
 
     cols: Mapping[str, np.ndarray]
     slots: np.ndarray
     valid: np.ndarray | None
     view_start: int = -1
     view_len: int = 0
+    view_rows: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.slots)
 
+    def take(self, rows: np.ndarray, names: Iterable[str] | None = None) -> Block:
+        """The block's rows ``rows`` (ascending), gathered, with ``names`` (default all)."""
+        cols = self.cols if names is None else {name: self.cols[name] for name in names}
+        view_rows = None
+        split = int(np.searchsorted(rows, self.view_len))
+        if split:
+            head = rows[:split]
+            view_rows = head + self.view_start if self.view_rows is None else self.view_rows[head]
+        return Block(
+            {name: col[rows] for name, col in cols.items()},
+            self.slots[rows],
+            None if self.valid is None else self.valid[rows],
+            self.view_start if split else -1,
+            split,
+            view_rows,
+        )
+
+    def locate(self, view_pos: np.ndarray, slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Rows holding any of ``slots`` (whose view positions are ``view_pos``):
+        (rows, index into slots).  O(len(slots) · log len(self))."""
+        rows, which = [], []
+        if self.view_len:
+            if self.view_rows is None:
+                pos = view_pos.astype(np.int64) - self.view_start
+                hit = np.flatnonzero((pos >= 0) & (pos < self.view_len))
+            else:
+                at = np.searchsorted(self.view_rows, view_pos)
+                pos = np.minimum(at, self.view_len - 1)
+                hit = np.flatnonzero(self.view_rows[pos] == view_pos)
+            hit = hit[self.slots[pos[hit]] == slots[hit]]
+            rows.append(pos[hit])
+            which.append(hit)
+        tail = self.slots[self.view_len :]
+        if len(tail):
+            i = np.minimum(np.searchsorted(tail, slots), len(tail) - 1)
+            hit = np.flatnonzero(tail[i] == slots)
+            rows.append(self.view_len + i[hit])
+            which.append(hit)
+        if not rows:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        return np.concatenate(rows), np.concatenate(which)
+
+
+def concat(a: Block, b: Block) -> Block:
+    """``a``'s rows then ``b``'s (``b`` has no view rows: sorted slots only), with the
+    columns both have."""
+    cols = {
+        name: np.concatenate([col, b.cols[name]]) for name, col in a.cols.items() if name in b.cols
+    }
+    valid = None
+    if a.valid is not None or b.valid is not None:
+        valid = np.concatenate(
+            [
+                a.valid if a.valid is not None else np.ones(len(a), dtype=bool),
+                b.valid if b.valid is not None else np.ones(len(b), dtype=bool),
+            ]
+        )
+    if a.view_len < len(a):  # a's own tail and b's would not be sorted together
+        raise ValueError("concat: the first block has rows outside a view")
+    slots = np.concatenate([a.slots, b.slots])
+    return Block(cols, slots, valid, a.view_start, a.view_len, a.view_rows)
+
+
+# Key bounds of int32 birth keys; searches use the keys' own type (a Python int would make
+# numpy convert the whole sorted array to int64 on every search).
+_KEY_MIN: Final = int(np.iinfo(np.int32).min)
+_KEY_MAX: Final = int(np.iinfo(np.int32).max)
+
+
+def _key(value: int) -> np.int32:
+    return np.int32(min(_KEY_MAX, max(_KEY_MIN, value)))
+
 
 class SortedView:
     """Eligible members of one sex, sorted by birth key, with the columns the fast path
-    reads copied in that order."""
+    reads copied in that order, plus columns derived from them (``derive``)."""
 
-    def __init__(self, sex: int) -> None:
+    def __init__(
+        self,
+        sex: int,
+        derive: Callable[[Mapping[str, np.ndarray]], dict[str, np.ndarray]] | None = None,
+    ) -> None:
         self.sex = sex
+        self.derive = derive
         self.keys = np.zeros(0, dtype=np.int32)
         self.slots = np.zeros(0, dtype=np.int32)
         self.cols: dict[str, np.ndarray] = {}
         self.valid = np.zeros(0, dtype=bool)
         self.delta: set[int] = set()
         self.stale = 0
+        self.must_any = 0  # every must bit any row of the copy has
 
     def rebuild(self, store: ColumnStore) -> None:
         members = np.flatnonzero(store.eligible & (store.cols["sex"] == self.sex))
         order = np.argsort(store.cols["birth"][members], kind="stable")
         slots = members[order].astype(np.int32)
         self.slots = slots
-        self.cols = {name: store.cols[name][slots] for name in FAST_COLUMNS}
+        # Plain arrays even when the store is memory-mapped (a snapshot): a memmap result
+        # would carry the subclass's per-operation overhead into every recommend.
+        self.cols = {name: np.asarray(store.cols[name][slots]) for name in FAST_COLUMNS}
+        if self.derive is not None:
+            self.cols.update(self.derive(self.cols))
         self.keys = self.cols["birth"]
+        self.must_any = int(np.bitwise_or.reduce(self.cols["must"])) if len(slots) else 0
         self.valid = np.ones(len(slots), dtype=bool)
         store.view_pos[slots] = np.arange(len(slots), dtype=np.int32)
         self.delta.clear()
@@ -282,8 +367,8 @@ class SortedView:
 
     def window(self, lo_key: int, hi_key: int) -> Block:
         """Rows with lo_key <= birth <= hi_key, as column views."""
-        start = int(np.searchsorted(self.keys, lo_key, side="left"))
-        stop = int(np.searchsorted(self.keys, hi_key, side="right"))
+        start = int(np.searchsorted(self.keys, _key(lo_key), side="left"))
+        stop = int(np.searchsorted(self.keys, _key(hi_key), side="right"))
         cols = {name: col[start:stop] for name, col in self.cols.items()}
         valid = None if self.stale == 0 else self.valid[start:stop]
         return Block(cols, self.slots[start:stop], valid, start, stop - start)
@@ -297,7 +382,10 @@ class SortedView:
         if len(slots) == 0:
             return None
         slots.sort()
-        return store.gather(slots, FAST_COLUMNS)
+        block = store.gather(slots, FAST_COLUMNS)
+        if self.derive is not None:
+            block.cols.update(self.derive(block.cols))  # type: ignore[attr-defined]
+        return block
 
     @property
     def nbytes(self) -> int:

@@ -1,0 +1,235 @@
+"""Filter first: the rows of a block that pass every hard rule, found with integer compares
+before anything is scored.
+
+A member's age window holds a median of ~190k rows at a million members, of which under 1%
+pass both sides' must-haves.  Scoring the whole window and dropping the failures at the end
+spent most of a recommend on rows that could never be shown.  ``Prefilter.survivors``
+evaluates the hard rules of ``Scorer.evaluate`` on the raw integer columns — legal age, the
+member's must-haves and soft age window (A→B), every candidate's must-haves and soft age
+window (B→A) — and returns the surviving row indices; only those are scored.  The scorer
+still applies every rule to the survivors, so the filter may keep too much but must never
+drop a row the scorer would keep (property-tested to be exact: same set).
+
+Criteria on small ordinal attributes use the same tables as the scorer (the member's
+failing level codes; the candidates' precomputed acceptance tables), so they agree by
+construction; the others are plain compares whose float counterparts in ``scoring.py`` are
+exact for integers (the age window's zero distance is computed from the credit function).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Final
+
+import numpy as np
+
+from .config import EngineConfig, Tolerances
+from .encoding import (
+    CODE_GROUPS,
+    CRITERION_BIT,
+    FAST_COLUMNS,
+    LEVELS,
+    MUST_FAILS,
+    TABLE_COLUMNS,
+    level_of,
+)
+from .scoring import _COMBOS, CREDIT, Member
+from .store import Block
+
+_AGE: Final = CRITERION_BIT["age"]
+_HEIGHT: Final = CRITERION_BIT["height"]
+_WEIGHT: Final = CRITERION_BIT["weight"]
+_REGION: Final = CRITERION_BIT["region"]
+_ETHNICITY: Final = CRITERION_BIT["ethnicity"]
+_LEVEL_BITS: Final = {name: CRITERION_BIT[name] for name in LEVELS}
+# Columns a sorted view adds for the filter: the range of the other side's ages a row
+# accepts (its must-have range, or its soft range widened to the age window, or anything).
+FILTER_COLUMNS: Final = ("acc_age_lo", "acc_age_hi")
+_OPEN_LO: Final = -1
+_OPEN_HI: Final = 1000
+
+
+@lru_cache(maxsize=16)
+def age_reach(tol: Tolerances) -> int:
+    """Most years outside a soft age range that still earn age credit (> 0).
+
+    Read off the credit function itself, in both directions' number types, so that the
+    filter and the scorer can never disagree on the window's edge."""
+    reach = -1
+    for d in range(0, 4 * tol.age_years + 4):
+        # A→B: the member's range (Python ints) against candidate ages (an array) ...
+        ab = CREDIT["age"]({"p_age_lo": 100, "p_age_hi": 100}, {"age": np.int32([100 + d])}, tol)
+        # ... and B→A: candidates' ranges (int8 arrays) against the member's age (an int).
+        lo = np.int8([100 - d])
+        ba = CREDIT["age"]({"p_age_lo": lo, "p_age_hi": lo}, {"age": 100}, tol)
+        if float(np.asarray(ab)[0]) > 0.0 and float(np.asarray(ba)[0]) > 0.0:
+            reach = d
+        else:
+            break
+    return reach
+
+
+def view_columns(cols: Mapping[str, np.ndarray], config: EngineConfig) -> dict[str, np.ndarray]:
+    """The filter's derived columns (FILTER_COLUMNS) of some rows, from their age
+    preference: a row accepts the other side's age a when acc_age_lo <= a <= acc_age_hi."""
+    must = (cols["must"] & _AGE) != 0
+    lo = cols["p_age_lo"].astype(np.int16)
+    hi = cols["p_age_hi"].astype(np.int16)
+    if config.rules.age_window:
+        reach = age_reach(config.tolerances)
+        soft = ~must & (cols["imp_age"] > 0)
+        acc_lo = np.where(must, lo, np.where(soft, lo - reach, _OPEN_LO))
+        acc_hi = np.where(must, hi, np.where(soft, hi + reach, _OPEN_HI))
+    else:
+        acc_lo = np.where(must, lo, _OPEN_LO)
+        acc_hi = np.where(must, hi, _OPEN_HI)
+    return {"acc_age_lo": acc_lo.astype(np.int16), "acc_age_hi": acc_hi.astype(np.int16)}
+
+
+class Prefilter:
+    """The hard rules between one member and candidates of one sex, as integer compares."""
+
+    def __init__(self, config: EngineConfig, today_key: int, me: Member, legal_age: int) -> None:
+        row = me.row
+        rules = config.rules
+        self.today_key = today_key
+        self.unknown_fails = rules.unknown_fails_must
+        self.row = row
+        self.age = int(row["age"])
+        # Candidates born after this key are under the legal age.
+        self.legal_key = today_key - legal_age * 10000
+        # The member's own age rule as a birth-key range [lo_key, hi_key] (None: open).
+        lo_age: int | None = None
+        hi_age: int | None = None
+        if row["must"] & _AGE:
+            lo_age, hi_age = row["p_age_lo"], row["p_age_hi"]
+        elif row["imp_age"] > 0 and rules.age_window:
+            reach = age_reach(config.tolerances)
+            lo_age, hi_age = row["p_age_lo"] - reach, row["p_age_hi"] + reach
+        # age >= a  <=>  birth <= today - a * 10000;  age <= b  <=>  birth > today - (b+1) * 10000
+        self.birth_hi = (
+            self.legal_key if lo_age is None else min(self.legal_key, today_key - lo_age * 10000)
+        )
+        self.birth_lo = None if hi_age is None else today_key - (hi_age + 1) * 10000 + 1
+        # The member's must-haves on ordinal attributes: level codes that fail, per group.
+        self.bad_codes: dict[str, np.ndarray] = {}
+        for code, group in CODE_GROUPS.items():
+            bad = None
+            for name in group:
+                if not row["must"] & CRITERION_BIT[name]:
+                    continue
+                credit = np.asarray(CREDIT[name](row, _COMBOS[code], config.tolerances))
+                missed = (credit < 1.0) & ((credit >= 0.0) | self.unknown_fails)
+                bad = missed if bad is None else bad | missed
+            if bad is not None:
+                self.bad_codes[code] = bad
+        # The candidates' acceptance-table column for the member's level of each criterion.
+        self.level_columns = {
+            name: f"t_{name}_{level_of(name, row[attr])}" for name, (attr, _) in LEVELS.items()
+        }
+        # What scoring these candidates reads: the fast columns, of the acceptance tables
+        # only the member's levels.
+        mine = set(self.level_columns.values())
+        self.scored_columns = tuple(
+            name for name in FAST_COLUMNS if name not in TABLE_COLUMNS or name in mine
+        )
+
+    def survivors(self, block: Block, must_any: int = -1) -> np.ndarray:
+        """Indices (ascending) of the rows of ``block`` that may pass every hard rule."""
+        return np.flatnonzero(self.mask(block, must_any))
+
+    def mask(self, block: Block, must_any: int = -1) -> np.ndarray:
+        """Which rows of ``block`` may pass every hard rule.
+
+        ``block`` holds the view columns plus FILTER_COLUMNS; ``must_any`` is a superset of
+        the must bits of its rows (criteria nobody in the block insists on are skipped)."""
+        cols = block.cols
+        row = self.row
+        birth = cols["birth"]
+        n = len(birth)
+        # B→A age first: the candidates' age ranges are the most selective rule.
+        ok = (cols["acc_age_lo"] <= self.age) & (cols["acc_age_hi"] >= self.age)
+        if block.valid is not None:
+            ok &= block.valid
+        if n and (block.view_len != n or birth[-1] > self.birth_hi):  # sorted views: O(1)
+            ok &= birth <= self.birth_hi
+        if self.birth_lo is not None and n and (block.view_len != n or birth[0] < self.birth_lo):
+            ok &= birth >= self.birth_lo
+        # A→B: the member's must-haves on the candidates' attributes.
+        mine = row["must"]
+        for attr, bit, lo, hi in (
+            ("height", _HEIGHT, "p_h_lo", "p_h_hi"),
+            ("weight", _WEIGHT, "p_w_lo", "p_w_hi"),
+        ):
+            if mine & bit:
+                x = cols[attr]
+                hit = (x >= row[lo]) & (x <= row[hi])
+                ok &= hit | (x <= 0) if not self.unknown_fails else hit & (x > 0)
+        if mine & _REGION:
+            ok &= self._region_ab(cols)
+        if mine & _ETHNICITY:
+            eth = cols["eth"]
+            if row["eth"] > 0:
+                same = eth == row["eth"]
+                ok &= same & (eth > 0) if self.unknown_fails else same | (eth <= 0)
+            elif self.unknown_fails:
+                ok[:] = False
+        for code, bad in self.bad_codes.items():
+            ok &= ~bad[cols[code]]
+        # B→A: the candidates' must-haves on the member's attributes.
+        if must_any & ~_AGE:
+            must = cols["must"]
+            for name, bit in _LEVEL_BITS.items():
+                if must_any & bit:
+                    ok &= cols[self.level_columns[name]] != MUST_FAILS
+            for attr, bit, lo, hi in (
+                ("height", _HEIGHT, "p_h_lo", "p_h_hi"),
+                ("weight", _WEIGHT, "p_w_lo", "p_w_hi"),
+            ):
+                if must_any & bit:
+                    x = row[attr]
+                    if x > 0:
+                        miss = (cols[lo] > x) | (cols[hi] < x)
+                    elif self.unknown_fails:
+                        miss = np.ones(n, dtype=bool)
+                    else:
+                        continue
+                    ok &= ~(((must & bit) != 0) & miss)
+            if must_any & _REGION:
+                ok &= ~(((must & _REGION) != 0) & ~self._region_ba(cols, n))
+            if must_any & _ETHNICITY:
+                eth = cols["eth"]
+                if row["eth"] > 0:
+                    miss = eth != row["eth"]  # an unknown ethnicity (0) differs too
+                    if not self.unknown_fails:
+                        miss &= eth > 0
+                else:
+                    miss = np.full(n, self.unknown_fails)
+                ok &= ~(((must & _ETHNICITY) != 0) & miss)
+        return ok
+
+    def _region_ab(self, cols: Mapping[str, np.ndarray]) -> np.ndarray:
+        """Candidates meeting the member's must-have region (unknown: per the rules)."""
+        row = self.row
+        if row["p_hukou"]:
+            place = cols["hukou"]
+            hit = place == row["p_prov"]
+        else:
+            place = cols["prov"]
+            hit = place == row["p_prov"]
+            if row["p_city"] > 0:
+                hit &= cols["city"] == row["p_city"]
+        known = place > 0
+        return hit & known if self.unknown_fails else hit | ~known
+
+    def _region_ba(self, cols: Mapping[str, np.ndarray], n: int) -> np.ndarray:
+        """Whether the member meets each candidate's region preference (must or not)."""
+        row = self.row
+        by_hukou = cols["p_hukou"] != 0
+        p_prov = cols["p_prov"]
+        p_city = cols["p_city"]
+        residence = (p_prov == row["prov"]) & ((p_city == 0) | (p_city == row["city"]))
+        hit = np.where(by_hukou, p_prov == row["hukou"], residence)
+        known = np.where(by_hukou, row["hukou"] > 0, row["prov"] > 0)
+        return hit & known if self.unknown_fails else hit | ~known
