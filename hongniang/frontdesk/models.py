@@ -133,7 +133,8 @@ class Registration(models.Model):
 
 
 class MemberAccount(models.Model):
-    """A member's login for the member centre (portal/): the password, hashed."""
+    """A member's login for the member centre (portal/): the password, hashed. It comes from
+    registration, or staff open it (portal.accounts) with a one-time password."""
 
     member = models.OneToOneField(
         "members.Member", on_delete=models.CASCADE, related_name="account"
@@ -142,8 +143,20 @@ class MemberAccount(models.Model):
     # Set when someone else chose the password (staff, an import): the member centre opens
     # nothing but the change-password page until the member picks their own.
     must_change_password = models.BooleanField(_("must change the password"), default=False)
+    # A one-time password staff gave out logs in only until then (None: the member's own).
+    temporary_until = models.DateTimeField(
+        _("one-time password valid until"), null=True, blank=True
+    )
+    # Staff may close an account without deleting it; a closed account cannot log in.
+    is_active = models.BooleanField(_("active"), default=True)
     last_login = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Who opened, reset, closed or reopened it (the password itself never enters the trail).
+    history = HistoricalRecords(excluded_fields=["password", "last_login"])
+
+    class Meta:
+        verbose_name = _("member account")
+        verbose_name_plural = _("member accounts")
 
     def __str__(self):
         return str(self.member_id)

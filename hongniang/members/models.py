@@ -607,6 +607,7 @@ class EventKind(models.TextChoices):
     IMPERSONATION_START = "impersonation_start", _("Staff logged in as the member")
     IMPERSONATION_END = "impersonation_end", _("Staff left the member's account")
     CONTRACT = "contract", _("Contract")
+    ACCOUNT = "account", _("Member account")
 
 
 class RevealField(models.TextChoices):

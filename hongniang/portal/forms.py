@@ -41,3 +41,27 @@ class MemberPasswordForm(StyledFormMixin, forms.Form):
         if one and two and one != two:
             self.add_error("new_password2", _("The two new passwords differ."))
         return data
+
+
+class AccountIssueForm(StyledFormMixin, forms.Form):
+    """Staff open a member's account or reset its password: a one-time password, shown once,
+    optionally sent by SMS. Opening may also give the member a username to log in with."""
+
+    username = forms.CharField(
+        label=_("Username (optional)"),
+        max_length=30,
+        required=False,
+        help_text=_(
+            "The member logs in with their mobile; a username given here works too. Empty: "
+            "keep the current one."
+        ),
+    )
+    send_sms = forms.BooleanField(
+        label=_("Send the one-time password to the member's mobile by SMS"),
+        required=False,
+    )
+
+    def __init__(self, *args, opening: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not opening:
+            del self.fields["username"]

@@ -46,6 +46,11 @@ IMPERSONATION_GRANTS = ((Module.AFTERSALES, Action.EDIT), (Module.MEMBERS, Actio
 FAILURES_PER_ADDRESS = throttle.Limit("member-login-ip", 30, 3600)
 
 
+class LoginRefused(Exception):
+    """The password was right but the account may not log in (closed, or its one-time password
+    expired): the message says why."""
+
+
 class LoginLocked(Exception):
     """Too many failed logins: for this account from this address, or from this address."""
 
@@ -140,6 +145,13 @@ def authenticate(request, identifier: str, password: str) -> MemberAccount | Non
         ok = False
     if ok:
         AxesProxyHandler.reset_attempts(ip_address=request.axes_ip_address, **credentials)
+        # Told only to whoever knows the password: nothing leaks about other accounts.
+        if not account.is_active:
+            raise LoginRefused(_("This member account is closed: please contact your matchmaker."))
+        if account.temporary_until and account.temporary_until < timezone.now():
+            raise LoginRefused(
+                _("This one-time password has expired: please ask your matchmaker for a new one.")
+            )
         return account
     user_login_failed.send(sender=__name__, credentials=credentials, request=request)
     throttle.hit(FAILURES_PER_ADDRESS, address)
@@ -191,7 +203,8 @@ def current(request) -> MemberSession | None:
         forget_member(request)
         return None
     if impersonation_pk is None:
-        if not constant_time_compare(request.session.get(HASH_KEY, ""), _session_hash(account)):
+        stale = not constant_time_compare(request.session.get(HASH_KEY, ""), _session_hash(account))
+        if stale or not account.is_active:  # a new password or a closed account ends it
             forget_member(request)
             return None
         return MemberSession(account)
@@ -228,7 +241,8 @@ def change_password(*, session: MemberSession, request, current_password: str, n
         raise ValidationError({"new_password1": exc.messages}) from exc
     account.set_password(new)
     account.must_change_password = False
-    account.save(update_fields=["password", "must_change_password"])
+    account.temporary_until = None
+    account.save(update_fields=["password", "must_change_password", "temporary_until"])
     request.session.cycle_key()
     request.session[HASH_KEY] = _session_hash(account)
 
@@ -265,8 +279,8 @@ def start_impersonation(*, request, actor, member: Member, security_password: st
     if account is None:
         raise ValidationError(
             _(
-                "%(name)s has no member account yet: members get one when they register on the "
-                "website."
+                "%(name)s has no member account yet: open one from the member's page "
+                "(Member account)."
             )
             % {"name": member.name}
         )

@@ -77,11 +77,16 @@ def login(request):
                 {"minutes": locked.minutes, "until": locked.until},
                 status=429,
             )
+        except services.LoginRefused as refused:
+            form.add_error(None, str(refused))
+            account = None
+        else:
+            if account is None:
+                # The same words whether the account exists or not.
+                form.add_error(None, _("The mobile or username and the password do not match."))
         if account is not None:
             services.login(request, account)
             return redirect(_next_url(request))
-        # The same words whether the account exists or not.
-        form.add_error(None, _("The mobile or username and the password do not match."))
     return render(request, "portal/login.html", {"form": form, "next": _next_url(request)})
 
 

@@ -32,6 +32,7 @@ AUDITED: dict[str, str] = {
     "recommendation": "matching.Recommendation",
     "appointment": "matching.Appointment",
     "impersonation": "portal.Impersonation",
+    "member_account": "frontdesk.MemberAccount",
 }
 CHANGE_LABELS = {"+": _("created"), "~": _("changed"), "-": _("deleted")}
 # Fields never shown in the trail (bookkeeping, not a person's decision).
