@@ -88,8 +88,8 @@ def account_reset(request, pk):
     return _issue(request, pk, opening=False)
 
 
-@require_POST
 @require_perm("members", "edit")
+@require_POST
 def account_active(request, pk):
     member = member_get(viewer=request.user, pk=pk)
     active = request.POST.get("active") == "1"
