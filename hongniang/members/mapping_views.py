@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from openpyxl.utils import get_column_letter
 
 from hongniang.members import excel, import_views
@@ -158,7 +158,7 @@ def import_mapping(request, token):
 
 
 class RenameMappingForm(StyledFormMixin, forms.Form):
-    name = forms.CharField(label=gettext_lazy("Name"), max_length=60)
+    name = forms.CharField(label=pgettext_lazy("mapping", "Name"), max_length=60)
 
 
 def _saved_mapping(request, pk):

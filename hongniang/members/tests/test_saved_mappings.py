@@ -118,3 +118,13 @@ def test_the_upload_page_says_what_files_are_accepted(client, org):
         assert words in html, words
     assert reverse("members:import_template") in html  # the template stays one option
     assert reverse("members:saved_mappings") in html
+
+
+def test_the_mapping_name_reads_as_a_title_not_a_persons_name(client, org, saved):
+    """The column and the rename field say 名称 (a mapping's name), not 姓名 (a person's)."""
+    client.force_login(org["aa1"])
+    html = client.get(reverse("members:saved_mappings")).content.decode()
+    assert "<th>名称</th>" in html and "<th>姓名</th>" not in html
+    url = reverse("members:saved_mapping_rename", args=[saved["own"].pk])
+    html = client.get(url).content.decode()
+    assert "名称" in html and "姓名" not in html
