@@ -38,6 +38,7 @@ from django.utils import timezone, translation
 from hongniang.matching import adapter
 from hongniang.matching import engine as eng
 from hongniang.matching.engine import snapshot
+from hongniang.workbench.bulk import insert_rows
 
 logger = logging.getLogger(__name__)
 _lock = threading.RLock()
@@ -132,23 +133,18 @@ def record_members(member_ids: Iterable[int]) -> None:
             [EngineChange(kind=EngineChangeKind.MEMBER, member_id=pk) for pk in ids]
         )
         return
-    # An import's 100,000 members: one executemany, since the ORM's bulk_create compiles every
-    # value in Python (seconds at that size). The values are those bulk_create would write.
+    # An import's 100,000 members: one bulk insert (COPY on PostgreSQL), since the ORM's
+    # bulk_create compiles every value in Python (seconds at that size). The values are those
+    # bulk_create would write.
     meta = EngineChange._meta
     created_at = meta.get_field("created_at").get_db_prep_save(timezone.now(), connection)
     data = meta.get_field("data").get_db_prep_save({}, connection)
-    qn = connection.ops.quote_name
-    columns = ", ".join(qn(meta.get_field(name).column) for name in RECORD_COLUMNS)
-    sql = f"INSERT INTO {qn(meta.db_table)} ({columns}) VALUES (%s, %s, NULL, %s, %s)"  # noqa: S608
-    with connection.cursor() as cursor:
-        for start in range(0, len(ids), _BULK):
-            cursor.executemany(
-                sql,
-                [
-                    (EngineChangeKind.MEMBER.value, pk, data, created_at)
-                    for pk in ids[start : start + _BULK]
-                ],
-            )
+    kind = EngineChangeKind.MEMBER.value
+    insert_rows(
+        meta.db_table,
+        [meta.get_field(name).column for name in RECORD_COLUMNS],
+        ((kind, pk, None, data, created_at) for pk in ids),
+    )
 
 
 def record(kind: str, member_id: int | None = None, other_id: int | None = None, **data) -> None:

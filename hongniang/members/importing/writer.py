@@ -40,9 +40,9 @@ from hongniang.members.models import (
     MemberEvent,
 )
 from hongniang.members.signals import members_bulk_changed
+from hongniang.workbench.bulk import insert_rows
 
 INSERT_BATCH = 500  # rows per statement of the ORM's bulk updates
-EXECUTE_BATCH = 5000  # rows per executemany of the inserts
 
 
 def _remembered(prep):
@@ -84,9 +84,10 @@ def _json_prep(field):
 
 
 class _Table:
-    """Rows of one table written with ``executemany``: the ORM compiles each value of a bulk
-    insert in Python (about 10 µs a value, minutes for 100,000 members); here a row is a list
-    of values already in the database's form, built from the defaults and the given fields."""
+    """Rows of one table written with ``workbench.bulk.insert_rows`` (COPY on PostgreSQL): the
+    ORM compiles each value of a bulk insert in Python (about 10 µs a value, minutes for 100,000
+    members); here a row is a list of values already in the database's form, built from the
+    defaults and the given fields."""
 
     # Field types whose Python value needs the backend's conversion (dates, JSON, …); the
     # others (text, numbers, booleans, foreign keys) go to the driver as they are.
@@ -150,16 +151,8 @@ class _Table:
         return row
 
     def insert(self, rows: list[list]) -> None:
-        if not rows:
-            return
-        qn = connection.ops.quote_name
-        columns = ", ".join(qn(f.column) for f in self.fields)
-        marks = ", ".join(["%s"] * len(self.fields))
-        table = qn(self.model._meta.db_table)
-        sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608 - model's names
-        with connection.cursor() as cursor:
-            for start in range(0, len(rows), EXECUTE_BATCH):
-                cursor.executemany(sql, rows[start : start + EXECUTE_BATCH])
+        if rows:
+            insert_rows(self.model._meta.db_table, [f.column for f in self.fields], rows)
 
 
 _MEMBERS = _Table(Member, with_id=True)
