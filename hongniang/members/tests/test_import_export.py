@@ -576,3 +576,37 @@ def test_export_refused_without_members_export(client, org, two_teams):
     client.force_login(org["mgr1"])
     response = client.post(reverse("members:export"), {"security_password": "Secure-999"})
     assert response.status_code == 403
+
+
+def test_export_cells_are_labels_places_dates_and_numbers(client, org):
+    """Every kind of column as the clerk reads it: a choice by its label, a list of choices
+    joined, a place by its name, a date as a date, a number as a number, an empty list as an
+    empty cell — the same for each member, whichever member first brought the value."""
+    first = add_member(
+        org["aa1"], "甲", "13800138011", hobbies=[c.Hobby.TRAVEL, c.Hobby.SPORTS], personality=[]
+    )
+    second = add_member(org["aa1"], "乙", "13800138012", hobbies=[c.Hobby.TRAVEL, c.Hobby.SPORTS])
+    for member in (first, second):
+        member.preference.marital = [c.MaritalStatus.SINGLE, c.MaritalStatus.DIVORCED]
+        member.preference.age_min = 25
+        member.preference.save()
+    rows = sheet_rows(export(client, org["admin"]).content)
+    columns = [str(h) for h, _k in excel.COLUMNS]
+    data = {row[1]: dict(zip(columns, row, strict=True)) for row in rows[1:]}
+    own = {
+        header("name"): "甲",
+        header("mobile"): "138****8011",
+        header("username"): "u13800138011",
+    }
+    assert data["甲"] == data["乙"] | own
+    cells = data["甲"]
+    travel, sports = str(c.Hobby.TRAVEL.label), str(c.Hobby.SPORTS.label)
+    assert cells[header("hobbies")] in (f"{travel}、{sports}", f"{sports}、{travel}")
+    assert cells[header("personality")] is None
+    assert cells[header("education")] == str(c.Education.BACHELOR.label)
+    assert cells[header("region")] == "广东 广州 天河区"
+    assert cells[header("birthday")].date() == date(1988, 8, 8)
+    assert cells[header("height")] == 175
+    single, divorced = str(c.MaritalStatus.SINGLE.label), str(c.MaritalStatus.DIVORCED.label)
+    assert cells[header("pref-marital")] == f"{single}、{divorced}"
+    assert cells[header("pref-age_min")] == 25
