@@ -193,7 +193,7 @@ def partner_search(*, viewer, q: str, member: Member | None = None, own_only: bo
             (pd.normalize_resident_id, "id_number_hash"),
         ):
             try:
-                by_hash |= Q(**{field: pd.lookup_hash(normalize(q))})
+                by_hash |= pd.hash_match(field, pd.lookup_hash(normalize(q)))
             except ValidationError:
                 continue
         hits = own.filter(by_hash) if by_hash else own.filter(name__icontains=q)

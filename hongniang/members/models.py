@@ -62,14 +62,17 @@ class Member(models.Model):
     )
     name = models.CharField(_("full name"), max_length=30)
     mobile_encrypted = models.TextField(editable=False, blank=True)
-    mobile_hash = models.CharField(max_length=64, editable=False, blank=True, db_index=True)
+    # The keyed hashes are indexed only by the unique partial indexes of Meta.constraints (a
+    # plain index beside them cost every insert for nothing): look them up with
+    # personal_data.hash_match, which states the partial index's condition.
+    mobile_hash = models.CharField(max_length=64, editable=False, blank=True)
     mobile_masked = models.CharField(_("mobile"), max_length=16, editable=False, blank=True)
     email = models.EmailField(_("email"), blank=True)
     wechat = models.CharField(_("WeChat"), max_length=40, blank=True)
     qq = models.CharField(_("QQ"), max_length=20, blank=True, validators=[validate_qq])
     id_type = _choice(_("ID type"), c.IdType, default=c.IdType.RESIDENT_ID)
     id_number_encrypted = models.TextField(editable=False, blank=True)
-    id_number_hash = models.CharField(max_length=64, editable=False, blank=True, db_index=True)
+    id_number_hash = models.CharField(max_length=64, editable=False, blank=True)
     id_number_masked = models.CharField(_("ID number"), max_length=24, editable=False, blank=True)
 
     # --- basic ---
@@ -84,10 +87,10 @@ class Member(models.Model):
     )
     # The "MM-DD" of the birthday a member celebrates, lunar or Gregorian, each in its column
     # (members.birthdays), kept by save(), the import and the demo seeder.
-    lunar_birthday_md = models.CharField(max_length=5, blank=True, editable=False, db_index=True)
+    lunar_birthday_md = models.CharField(max_length=5, blank=True, editable=False)
     birthday_md = models.CharField(max_length=5, blank=True, editable=False)
     hukou_region = _region(_("hukou"))
-    region = _region(_("location"), db_index=True)
+    region = _region(_("location"))  # indexed first in member_region_list
     # The street part of an address (the region is in ``region``): personal data, never on the
     # public profile the presenter shows to other teams.
     address = models.CharField(_("street address"), max_length=200, blank=True)
@@ -304,6 +307,9 @@ class Member(models.Model):
                 fields=["birthday_md", "sales_stage", "presales_owner", "aftersales_owner"],
                 name="member_birthday_md",
             ),
+            # A Meta index, not db_index: on PostgreSQL db_index adds a second, pattern-matching
+            # copy of a text column's index, which no query here uses.
+            models.Index(fields=["lunar_birthday_md"], name="member_lunar_birthday_md"),
             # The follow-up lists and their tab counts: a stage and a range of follow-up counts.
             models.Index(
                 fields=[

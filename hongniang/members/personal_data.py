@@ -16,6 +16,7 @@ import phonenumbers
 from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError as StdnumError
@@ -61,6 +62,14 @@ def lookup_hash(value: str) -> str:
         return ""
     mac = _keys(settings.FIELD_ENCRYPTION_KEY)[1]
     return hmac.new(mac, value.encode(), hashlib.sha256).hexdigest()
+
+
+def hash_match(field: str, value: str) -> Q:
+    """Rows whose keyed hash ``field`` (``mobile_hash``, ``id_number_hash``, or a path ending in
+    one) equals ``value``. The hashes are indexed only by unique partial indexes that leave out
+    empty hashes, and SQLite and PostgreSQL use a partial index only when the query states its
+    condition: so it is stated here (an empty value then matches nobody, as it should)."""
+    return Q(**{field: value}) & ~Q(**{field: ""})
 
 
 def lookup_hashes(values: list[str]) -> list[str]:

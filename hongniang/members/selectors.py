@@ -131,7 +131,9 @@ def apply_filters(qs: QuerySet, filters: dict) -> QuerySet:
         qs = qs.filter(name__icontains=f["name"])
     if f.get("mobile"):
         try:
-            qs = qs.filter(mobile_hash=pd.lookup_hash(pd.normalize_mobile(f["mobile"])))
+            qs = qs.filter(
+                pd.hash_match("mobile_hash", pd.lookup_hash(pd.normalize_mobile(f["mobile"])))
+            )
         except ValidationError:  # a malformed number simply matches nobody
             qs = qs.none()
     if f.get("email"):

@@ -41,12 +41,12 @@ def _require(actor, action: str):
 
 
 def mobile_in_use(mobile: str, *, exclude_pk: int | None = None) -> bool:
-    qs = Member.objects.filter(mobile_hash=pd.lookup_hash(mobile))
+    qs = Member.objects.filter(pd.hash_match("mobile_hash", pd.lookup_hash(mobile)))
     return qs.exclude(pk=exclude_pk).exists() if exclude_pk else qs.exists()
 
 
 def id_number_in_use(number: str, *, exclude_pk: int | None = None) -> bool:
-    qs = Member.objects.filter(id_number_hash=pd.lookup_hash(number))
+    qs = Member.objects.filter(pd.hash_match("id_number_hash", pd.lookup_hash(number)))
     return qs.exclude(pk=exclude_pk).exists() if exclude_pk else qs.exists()
 
 
@@ -57,9 +57,9 @@ def registered_member(*, mobile: str, id_number: str = "", id_type: str = "") ->
     )
     q = Q(pk__in=[])
     if checked.mobile:
-        q |= Q(mobile_hash=pd.lookup_hash(checked.mobile))
+        q |= pd.hash_match("mobile_hash", pd.lookup_hash(checked.mobile))
     if checked.id_number:
-        q |= Q(id_number_hash=pd.lookup_hash(checked.id_number))
+        q |= pd.hash_match("id_number_hash", pd.lookup_hash(checked.id_number))
     return Member.objects.filter(q).select_related("presales_owner", "aftersales_owner").first()
 
 

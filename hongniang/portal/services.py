@@ -89,7 +89,9 @@ def find_account(identifier: str) -> MemberAccount | None:
     except ValidationError:
         mobile = None
     if mobile:
-        account = accounts.filter(member__mobile_hash=pd.lookup_hash(mobile)).first()
+        account = accounts.filter(
+            pd.hash_match("member__mobile_hash", pd.lookup_hash(mobile))
+        ).first()
         if account is not None:
             return account
     return accounts.filter(member__username=identifier).first()

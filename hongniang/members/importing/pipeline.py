@@ -400,7 +400,9 @@ def registered(column: str, values: set) -> dict:
     qn = connection.ops.quote_name
     table = qn(Member._meta.db_table)
     col, pk = qn(Member._meta.get_field(column).column), qn(Member._meta.pk.column)
-    select = f"SELECT {col}, {pk} FROM {table} WHERE {col} "  # noqa: S608 - the model's names
+    # "NOT (col = '')": the condition of the hashes' unique partial indexes (their only index),
+    # stated so that both databases use them; the values are never empty.
+    select = f"SELECT {col}, {pk} FROM {table} WHERE NOT ({col} = '') AND {col} "  # noqa: S608
     if connection.vendor == "postgresql":
         sql, params = select + "= ANY(%s)", [values]
     elif connection.vendor == "sqlite":
