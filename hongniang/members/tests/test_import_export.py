@@ -13,11 +13,13 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 
 from hongniang.jobs.models import Job, JobState
+from hongniang.matching.models import EngineChange, EngineChangeKind
 from hongniang.members import choices as c
 from hongniang.members import excel, import_views, services
 from hongniang.members import personal_data as pd
 from hongniang.members.importing import pipeline, writer
 from hongniang.members.models import (
+    Allocation,
     EventKind,
     MatePreference,
     Member,
@@ -381,6 +383,27 @@ def test_a_failure_half_way_saves_nothing(client, org, monkeypatch):
     assert Member.objects.count() == 0 and MemberEvent.objects.count() == 0
     assert MatePreference.objects.count() == 0
     assert _("The import failed; no member was saved.") in client.get(response.url).content.decode()
+
+
+def test_a_row_the_database_refuses_in_the_last_insert_saves_nothing(client, org, monkeypatch):
+    """The database itself refusing a row of the timeline (a NULL where a value is required),
+    after the members, their history, preferences and allocations went in — by COPY on
+    PostgreSQL, executemany on SQLite: the transaction keeps none of it."""
+    client.force_login(org["aa1"])
+    token = upload(client, xlsx([good_row(1), good_row(2), good_row(3)]))
+    real, made = writer._EVENTS.row, []
+
+    def refused_kind(values):  # the last row of three
+        made.append(values)
+        return real({**values, "kind": None} if len(made) == 3 else values)
+
+    monkeypatch.setattr(writer._EVENTS, "row", refused_kind)
+    job, _response = confirm(client, token)
+    assert len(made) == 3 and job.state == JobState.FAILED and "null" in job.error.lower()
+    assert Member.objects.count() == 0 and Member.history.count() == 0
+    assert MatePreference.objects.count() == 0 and MemberEvent.objects.count() == 0
+    assert Allocation.objects.count() == 0
+    assert EngineChange.objects.filter(kind=EngineChangeKind.MEMBER).count() == 0
 
 
 # --- Refusals ---------------------------------------------------------------------------------
