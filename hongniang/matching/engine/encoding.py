@@ -80,15 +80,19 @@ def level_of(name: str, value: np.ndarray | int) -> np.ndarray | int:
     return len(values) - 1 if value < 0 else value
 
 
-def level_codes(cols: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """The combined level codes of every row (candidate side of the A→B look-ups)."""
-    out = {}
+def level_codes(cols: Mapping[str, np.ndarray | int]) -> dict[str, np.ndarray | int]:
+    """The combined level codes of every row (candidate side of the A→B look-ups): of
+    column arrays, or of one row given as Python ints."""
+    out: dict[str, np.ndarray | int] = {}
     for code_name, group in CODE_GROUPS.items():
-        code = np.zeros(len(cols["birth"]), dtype=np.int64)
+        code: np.ndarray | int = 0
         for name in group:
             attr, values = LEVELS[name]
-            code = code * len(values) + level_of(name, cols[attr].astype(np.int64))
-        out[code_name] = code.astype(np.uint16)
+            value = cols[attr]
+            if isinstance(value, np.ndarray):
+                value = value.astype(np.int64)
+            code = code * len(values) + level_of(name, value)
+        out[code_name] = code.astype(np.uint16) if isinstance(code, np.ndarray) else int(code)
     return out
 
 
@@ -207,12 +211,15 @@ def out_of_range_columns(row: tuple[int, ...]) -> list[str]:
     """Names of the columns whose value does not fit (for the skip report)."""
     if len(row) != len(PROFILE_COLUMNS):
         return ["row length"]
-    out = []
-    for (name, dtype), value in zip(PROFILE_COLUMNS, row, strict=True):
-        info = np.iinfo(dtype)
-        if not isinstance(value, int | np.integer) or not info.min <= value <= info.max:
-            out.append(name)
-    return out
+    return [
+        name
+        for name, value, low, high in zip(PROFILE_COLUMN_NAMES, row, _LOWS, _HIGHS, strict=True)
+        if not isinstance(value, int | np.integer) or not low <= value <= high
+    ]
+
+
+_LOWS: Final = _ROW_LOW.tolist()
+_HIGHS: Final = _ROW_HIGH.tolist()
 
 
 def birth_key(day: date) -> int:

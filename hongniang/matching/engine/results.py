@@ -69,9 +69,9 @@ class RuleFailure:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
-class Components:
-    """Score points by source; their sum, clipped to 0..100, is the score."""
+class Components(NamedTuple):
+    """Score points by source; their sum, clipped to 0..100, is the score.  (A NamedTuple:
+    a recommend makes one per result, and frozen dataclasses are slow to construct.)"""
 
     fit: float = 0.0
     feedback: float = 0.0
@@ -111,15 +111,14 @@ class Result:
     build_explanations: Callable[[], tuple[Explanation, ...]] = field(
         default=tuple, repr=False, compare=False
     )
-    _explained: list[tuple[Explanation, ...]] = field(
-        default_factory=list, repr=False, compare=False
-    )
+    # Built on first access (a plain default: a default_factory costs every result a call).
+    _explained: tuple[Explanation, ...] | None = field(default=None, repr=False, compare=False)
 
     @property
     def explanations(self) -> tuple[Explanation, ...]:
-        if not self._explained:
-            self._explained.append(self.build_explanations())
-        return self._explained[0]
+        if self._explained is None:
+            object.__setattr__(self, "_explained", self.build_explanations())
+        return self._explained  # type: ignore[return-value]
 
     def explained(self, direction: Direction) -> tuple[Explanation, ...]:
         return tuple(e for e in self.explanations if e.direction == direction)

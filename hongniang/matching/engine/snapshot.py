@@ -152,7 +152,9 @@ def load(
             raise SnapshotError(f"{name}: {exc}") from exc
         if list(arr.shape) != shape or arr.dtype.str != dtype:
             raise SnapshotError(f"{name}: shape or type differs from the manifest")
-        return arr
+        # A plain array over the same mapped memory: the memmap subclass would add Python
+        # overhead to every row read and write (a third of an upsert).
+        return np.asarray(arr)
 
     with engine._lock:
         store, text = engine._store, engine._text

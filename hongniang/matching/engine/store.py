@@ -117,7 +117,8 @@ class ColumnStore:
         self.ids = np.full(capacity, -1, dtype=np.int64)
         self.alive = np.zeros(capacity, dtype=bool)
         self.eligible = np.zeros(capacity, dtype=bool)
-        self.tokens = np.zeros((capacity, text_tokens), dtype=np.int32)  # 0 = padding
+        # Token ids, 0 = padding; 16-bit while the vocabulary fits (half the memory).
+        self.tokens = np.zeros((capacity, text_tokens), dtype=np.uint16)
         self.tok_norm = np.zeros(capacity, dtype=np.float32)
         self.view_pos = np.full(capacity, -1, dtype=np.int32)
         self.high_water = 0
@@ -191,6 +192,12 @@ class ColumnStore:
         self.capacity = capacity
         self.idmap.set_capacity(capacity)
 
+    def set_tokens(self, slots: np.ndarray | int, rows: np.ndarray) -> None:
+        """Write token id rows, widening the array once the vocabulary outgrows 16 bits."""
+        if rows.size and int(rows.max()) > np.iinfo(self.tokens.dtype).max:
+            self.tokens = self.tokens.astype(np.int32)
+        self.tokens[slots] = rows
+
     # --- rows ----------------------------------------------------------------------------------
 
     def write_row(self, slot: int, row: tuple[int, ...]) -> None:
@@ -259,6 +266,21 @@ class Block:
             None if self.valid is None else self.valid[rows],
             self.view_start if split else -1,
             split,
+            view_rows,
+        )
+
+    def part(self, start: int, stop: int) -> Block:
+        """Rows ``start`` to ``stop`` as a block of their own (views, no copy)."""
+        head = max(0, min(stop, self.view_len) - start)
+        view_rows = None
+        if head and self.view_rows is not None:
+            view_rows = self.view_rows[start : start + head]
+        return Block(
+            {name: col[start:stop] for name, col in self.cols.items()},
+            self.slots[start:stop],
+            None if self.valid is None else self.valid[start:stop],
+            self.view_start + start if head and self.view_rows is None else self.view_start,
+            head,
             view_rows,
         )
 

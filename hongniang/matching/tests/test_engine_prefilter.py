@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -25,6 +26,7 @@ from hongniang.matching.engine import (
     Weights,
     age_on,
 )
+from hongniang.matching.engine import engine as engine_module
 from hongniang.matching.engine.encoding import birth_key
 from hongniang.matching.engine.prefilter import age_reach
 from hongniang.matching.tests.test_engine_helpers import TODAY, born, build, person
@@ -152,6 +154,8 @@ def test_the_prefilter_keeps_exactly_the_rows_the_scorer_finds_eligible(case):
                 got = engine._survivors(q, sex, block, must_any)
                 kept = got.slots if got.valid is None else got.slots[got.valid]
                 assert set(kept.tolist()) == expected, (p, sex)
+                rows = q.prefilters[sex].survivors(block, -1 if must_any is None else must_any)
+                assert set(block.slots[rows].tolist()) == expected
 
 
 def test_the_age_reach_is_read_off_the_credit_function():
@@ -182,3 +186,35 @@ def test_a_member_with_many_candidates_gets_the_best_not_the_oldest():
     assert all(r.components.text > 0 for r in top)
     ages = {p.id: age_on(p.birth_date, TODAY) for p in crowd}
     assert max(ages[r.candidate_id] for r in top) <= 26  # the young end, where they are
+
+
+def test_scoring_a_window_in_two_halves_changes_nothing(monkeypatch):
+    rng = np.random.default_rng(3)
+    people = [
+        person(
+            i,
+            "MF"[i % 2],
+            int(rng.integers(22, 45)),
+            height_cm=int(rng.integers(150, 190)),
+            education=int(rng.integers(2, 7)),
+            city=int(rng.choice([440300, 440100, 310100])),
+            hobbies=set(rng.choice(["摄影", "徒步", "烹饪", "读书"], 2).tolist()),
+            prefs=Preferences(
+                age=RangePref(int(rng.integers(22, 30)), int(rng.integers(30, 45))),
+                education=MinPref(int(rng.integers(0, 6)), must=bool(rng.random() < 0.2)),
+                height=RangePref(int(rng.integers(150, 175)), None, importance=2),
+            ),
+        )
+        for i in range(400)
+    ]
+    engine = build(*people)
+
+    def tops():
+        return {
+            p.id: [(r.candidate_id, r.score) for r in engine.recommend(p.id, k=20)]
+            for p in people[:60]
+        }
+
+    whole = tops()
+    monkeypatch.setattr(engine_module, "_SPLIT_ROWS", 8)
+    assert tops() == whole
