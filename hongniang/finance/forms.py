@@ -251,7 +251,9 @@ class PaymentSearchForm(StyledFormMixin, forms.Form):
 
 class RefundSearchForm(StyledFormMixin, forms.Form):
     q = forms.CharField(
-        label=_("Member name or UID, refund or contract number"), required=False, max_length=40
+        label=_("Member name, UID or ID number, refund or contract number"),
+        required=False,
+        max_length=40,
     )
     status = forms.ChoiceField(
         label=_("status"), required=False, choices=[("", _("All"))] + RefundStatus.choices

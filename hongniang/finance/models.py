@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.lookups import In
 from django.db.models.signals import m2m_changed
 from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
@@ -20,6 +21,7 @@ from simple_history.models import HistoricalRecords
 
 from hongniang.members.models import Member
 from hongniang.members.storage import member_files
+from hongniang.staff.visibility import DataScope, Unindexed, user_scope
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 ZERO = Decimal("0.00")
@@ -114,11 +116,24 @@ class ContractFrozen(ValidationError):
         super().__init__(_("An effective contract cannot be changed."), code="frozen")
 
 
+def through_member(qs, user, field="member_id"):
+    """Rows of a finance table visible exactly when their member is (DESIGN.md: child records
+    are scoped through their member).
+
+    A viewer who sees every member gets no filter at all: a test against all 100,000 member
+    keys made SQLite collect them and sort every contract instead of walking the list's index
+    for a page. For the others the member key is kept off its index (`Unindexed`): the list
+    index carries it, so a page walks that index newest first, tests each key against the
+    viewer's members (collected once) and stops after a page, instead of reading all of a
+    team's contracts to sort them."""
+    if getattr(user, "is_authenticated", False) and user_scope(user) == DataScope.ALL:
+        return qs
+    return qs.filter(In(Unindexed(F(field)), Member.objects.visible_keys(user)))
+
+
 class ContractQuerySet(models.QuerySet):
     def visible_to(self, user):
-        """A contract is visible exactly when its member is (DESIGN.md: child records are scoped
-        through their member)."""
-        return self.filter(member_id__in=Member.objects.visible_keys(user))
+        return through_member(self, user)
 
     def update(self, **kwargs):
         # A bulk update must not rewrite the terms of a contract in force either.
@@ -196,6 +211,8 @@ class Contract(models.Model):
         indexes = [
             models.Index(fields=["status", "created_at"], name="contract_status"),
             models.Index(fields=["member", "created_at"], name="contract_member"),
+            # The list's order (newest first): a page is read off this index.
+            models.Index(fields=["created_at", "id", "member"], name="contract_list"),
             models.Index(fields=["service_end"], name="contract_end"),
         ]
         constraints = [
@@ -285,7 +302,7 @@ class PaymentMethod(models.TextChoices):
 
 class PaymentQuerySet(models.QuerySet):
     def visible_to(self, user):
-        return self.filter(member_id__in=Member.objects.visible_keys(user))
+        return through_member(self, user)
 
 
 class Payment(models.Model):
@@ -331,7 +348,7 @@ class RefundStatus(models.TextChoices):
 
 class RefundQuerySet(models.QuerySet):
     def visible_to(self, user):
-        return self.filter(contract__member_id__in=Member.objects.visible_keys(user))
+        return through_member(self, user, "contract__member_id")
 
 
 class Refund(models.Model):

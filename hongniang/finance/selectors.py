@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -15,6 +16,8 @@ from hongniang.finance.models import (
     Refund,
     ServicePlan,
 )
+from hongniang.members import personal_data as pd
+from hongniang.members.models import Member
 from hongniang.staff.models import Staff, StaffStatus
 from hongniang.staff.visibility import visible_staff_q
 
@@ -56,11 +59,48 @@ def refund_get(*, viewer, pk: int) -> Refund:
     )
 
 
-def _member_q(q: str, prefix: str) -> Q:
-    cond = Q(**{f"{prefix}name__contains": q}) | Q(**{f"{prefix}username": q})
+def _members_matching(q: str) -> QuerySet:
+    """Keys of the members a search box's text names: by UID, user name, a part of the name, or
+    an exact mobile or ID number (stored encrypted: found through their keyed hashes).
+
+    A subquery of member keys, so that a list tests one indexed column (`member_id IN …`) OR its
+    own number, instead of joining every row to its member; the outer list stays scoped to the
+    viewer, so a number never reveals another team's member."""
+    hashes = {"mobile_hash": set(), "id_number_hash": set()}
+    for normalize, field in (
+        (pd.normalize_mobile, "mobile_hash"),
+        (pd.normalize_resident_id, "id_number_hash"),
+        (_other_id_number, "id_number_hash"),
+    ):
+        try:
+            hashes[field].add(pd.lookup_hash(normalize(q)))
+        except ValidationError:
+            continue
+    cond = Q(username=q)
     if q.isdigit():
-        cond |= Q(**{f"{prefix}pk": int(q)})
-    return cond
+        cond |= Q(pk=int(q))
+    if not q.upper().rstrip("X").isdigit():  # digits are a UID or a number, never a name
+        cond |= Q(name__contains=q)
+    for field, values in hashes.items():
+        if values:
+            cond |= Q(**{f"{field}__in": values})
+    return Member.objects.filter(cond).order_by().values("pk")
+
+
+def _other_id_number(q: str) -> str:
+    """A passport or other ID number as it is stored (trimmed, upper case: see
+    `members.services.check_personal_data`); too short to be one: nothing."""
+    text = q.strip().upper()
+    if len(text) < 6:
+        raise ValidationError("short")
+    return text
+
+
+def _number_q(field: str, q: str) -> Q:
+    """A contract or refund number beginning with the text, as a range of the unique index
+    (SQLite uses no index for LIKE 'HT%')."""
+    prefix = q.upper()
+    return Q(**{f"{field}__gte": prefix, f"{field}__lt": prefix + "\U0010ffff"})
 
 
 def contract_list(*, viewer, filters: dict | None = None, tab: str = "") -> QuerySet:
@@ -92,7 +132,7 @@ def contract_list(*, viewer, filters: dict | None = None, tab: str = "") -> Quer
         qs = qs.filter(created_at__date__lte=f["end"])
     q = (f.get("q") or "").strip()
     if q:
-        qs = qs.filter(Q(number__startswith=q.upper()) | _member_q(q, "member__"))
+        qs = qs.filter(_number_q("number", q) | Q(member_id__in=_members_matching(q)))
     return qs
 
 
@@ -106,7 +146,9 @@ def payment_list(*, viewer, filters: dict | None = None) -> QuerySet:
     q = (f.get("q") or "").strip()
     if q:
         qs = qs.filter(
-            Q(contract__number__startswith=q.upper()) | Q(reference=q) | _member_q(q, "member__")
+            _number_q("contract__number", q)
+            | Q(reference=q)
+            | Q(member_id__in=_members_matching(q))
         )
     return qs
 
@@ -125,9 +167,9 @@ def refund_list(*, viewer, filters: dict | None = None) -> QuerySet:
     q = (f.get("q") or "").strip()
     if q:
         qs = qs.filter(
-            Q(number__startswith=q.upper())
-            | Q(contract__number__startswith=q.upper())
-            | _member_q(q, "contract__member__")
+            _number_q("number", q)
+            | _number_q("contract__number", q)
+            | Q(contract__member_id__in=_members_matching(q))
         )
     return qs
 
