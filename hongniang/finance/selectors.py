@@ -103,10 +103,10 @@ def _number_q(field: str, q: str) -> Q:
     return Q(**{f"{field}__gte": prefix, f"{field}__lt": prefix + "\U0010ffff"})
 
 
-def contract_list(*, viewer, filters: dict | None = None, tab: str = "") -> QuerySet:
+def contract_list(*, viewer, filters: dict | None = None, tab: str = "", today=None) -> QuerySet:
     f = filters or {}
     qs = Contract.objects.visible_to(viewer).select_related("member", "signed_by", "store")
-    today = timezone.localdate()
+    today = today or timezone.localdate()
     if tab in (ENDING_30, ENDING_7):
         days = 30 if tab == ENDING_30 else 7
         qs = qs.filter(
@@ -134,6 +134,24 @@ def contract_list(*, viewer, filters: dict | None = None, tab: str = "") -> Quer
     if q:
         qs = qs.filter(_number_q("number", q) | Q(member_id__in=_members_matching(q)))
     return qs
+
+
+# How far back an expired, unrenewed contract is still a reminder (the list's tab shows all).
+EXPIRED_REMINDER_DAYS = 30
+
+
+def renewals_due(*, viewer, tab: str, today=None) -> QuerySet:
+    """Reminders for whoever handles renewals: contracts ending within 7 days (ENDING_7), or
+    expired in the last 30 days and not renewed (EXPIRED), that the viewer signed or whose
+    member they serve after sales, or that someone below them did (their managers, up to the
+    administrator). Finance staff, who sign nothing and have nobody below them, are not
+    reminded of every contract they can see."""
+    today = today or timezone.localdate()
+    qs = contract_list(viewer=viewer, tab=tab, today=today)
+    if tab == EXPIRED:
+        qs = qs.filter(service_end__gte=today - timedelta(days=EXPIRED_REMINDER_DAYS))
+    below = Staff.objects.filter(path__startswith=viewer.path).values("pk")
+    return qs.filter(Q(signed_by__in=below) | Q(member__aftersales_owner__in=below))
 
 
 def payment_list(*, viewer, filters: dict | None = None) -> QuerySet:
@@ -372,14 +390,11 @@ def ledger(contract: Contract, today=None) -> list[dict]:
     return rows
 
 
-def behind_promise(*, viewer, today=None) -> list[tuple[Contract, int, int]]:
-    """In the last week of a month: the members the viewer serves (their after-sales matchmaker,
-    or pre-sales while none) with an effective contract who have had fewer introductions or
-    dates this month than promised, with what they had."""
+def promise_this_month(*, viewer, today=None) -> list[tuple[Contract, int, int]]:
+    """The members the viewer serves (their after-sales matchmaker, or pre-sales while none)
+    with a contract in force today that promises something each month, and what they have had
+    this month: (contract, introductions, dates), members furthest behind first."""
     today = today or timezone.localdate()
-    next_month = (today.replace(day=28) + timedelta(days=4)).replace(day=1)
-    if (next_month - today).days > 7:
-        return []
     month = today.replace(day=1)
     contracts = list(
         Contract.objects.visible_to(viewer)
@@ -399,12 +414,49 @@ def behind_promise(*, viewer, today=None) -> list[tuple[Contract, int, int]]:
     if not contracts:
         return []
     intros, dates = _delivered([k.member_id for k in contracts], month, today)
-    out = []
-    for k in contracts:
-        got_i, got_d = intros.get((k.member_id, month), 0), dates.get((k.member_id, month), 0)
-        if got_i < k.introductions_per_month or got_d < k.dates_per_month:
-            out.append((k, got_i, got_d))
-    return out
+    rows = [
+        (k, intros.get((k.member_id, month), 0), dates.get((k.member_id, month), 0))
+        for k in contracts
+    ]
+    rows.sort(key=lambda r: (-_shortfall(*r), r[0].pk))
+    return rows
+
+
+def _shortfall(contract: Contract, intros: int, dates: int) -> int:
+    return max(contract.introductions_per_month - intros, 0) + max(
+        contract.dates_per_month - dates, 0
+    )
+
+
+def behind_promise(*, viewer, today=None) -> list[tuple[Contract, int, int]]:
+    """In the last week of a month: the members the viewer serves who have had fewer
+    introductions or dates this month than their contract promises (a task for the matchmaker
+    while there is still time to catch up)."""
+    today = today or timezone.localdate()
+    next_month = (today.replace(day=28) + timedelta(days=4)).replace(day=1)
+    if (next_month - today).days > 7:
+        return []
+    return [r for r in promise_this_month(viewer=viewer, today=today) if _shortfall(*r)]
+
+
+def member_ledger(*, viewer, member, today=None) -> tuple[Contract | None, list[dict]]:
+    """The member's contract in force today (else the latest in force) and its ledger, for the
+    member's page; (None, []) when the member has no contract in force."""
+    today = today or timezone.localdate()
+    in_force = (
+        Contract.objects.visible_to(viewer)
+        .filter(member=member, status__in=IN_FORCE)
+        .exclude(status=ContractStatus.REFUNDED)
+    )
+    contract = (
+        in_force.filter(service_start__lte=today, service_end__gte=today)
+        .order_by("-service_start", "-pk")
+        .first()
+        or in_force.order_by("-service_end", "-pk").first()
+    )
+    if contract is None:
+        return None, []
+    return contract, ledger(contract, today=today)
 
 
 def outcome_report(*, viewer, start, end) -> list[dict]:

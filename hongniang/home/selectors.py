@@ -297,6 +297,8 @@ def _finance_entries(viewer, today) -> list[Entry]:
                 f"{contracts}?tab={fs.ENDING_30}",
             )
         )
+    if can(viewer, "members", "view"):
+        entries += _renewal_entries(viewer, today)
     behind = fs.behind_promise(viewer=viewer, today=today)
     views = present_many(viewer, [k.member for k, _i, _d in behind[:PREVIEW]])
     entries.append(
@@ -304,11 +306,13 @@ def _finance_entries(viewer, today) -> list[Entry]:
             "behind_promise",
             _("Members short of their contract's promise this month"),
             len(behind),
-            contracts,
+            # The member's page shows the month-by-month ledger to whoever serves them; the
+            # after-sales matchmaker who has the task may have no finance right.
+            reverse("members:aftersales"),
             [
                 (
                     view.label,
-                    reverse("finance:contract", args=[k.pk]),
+                    reverse("members:detail", args=[k.member_id]) + "#member-ledger",
                     _("%(i)s/%(pi)s introductions, %(d)s/%(pd)s dates")
                     % {
                         "i": got_i,
@@ -323,6 +327,82 @@ def _finance_entries(viewer, today) -> list[Entry]:
         )
     )
     return entries
+
+
+def _renewal_entries(viewer, today) -> list[Entry]:
+    """Contracts to renew (ending within 7 days) and expired ones nobody renewed, for the
+    matchmaker who signed them or serves the member, and their managers."""
+    from hongniang.finance import selectors as fs
+
+    finance = can(viewer, "finance", "view")
+    entries = []
+    for key, tab, title, tone in (
+        ("contracts_ending_7", fs.ENDING_7, _("Contracts ending within 7 days"), ""),
+        (
+            "contracts_expired",
+            fs.EXPIRED,
+            _("Contracts expired in the last 30 days and not renewed"),
+            "danger",
+        ),
+    ):
+        due = fs.renewals_due(viewer=viewer, tab=tab, today=today)
+        preview = list(due[:PREVIEW])
+        views = present_many(viewer, [k.member for k in preview])
+        entries.append(
+            Entry(
+                key,
+                title,
+                due.count(),
+                f"{reverse('finance:contracts')}?tab={tab}"
+                if finance
+                else reverse("members:aftersales"),
+                [
+                    (
+                        view.label,
+                        reverse("finance:contract", args=[k.pk])
+                        if finance
+                        else reverse("members:detail", args=[k.member_id]),
+                        _("%(number)s ends %(day)s")
+                        % {"number": k.number, "day": k.service_end.isoformat()},
+                    )
+                    for k, view in zip(preview, views, strict=True)
+                ],
+                tone=tone,
+            )
+        )
+    return entries
+
+
+@dataclass
+class PromiseRow:
+    label: str
+    url: str
+    intros: int
+    intros_promised: int
+    dates: int
+    dates_promised: int
+    behind: bool
+
+
+def promise_this_month(*, viewer, today=None) -> list[PromiseRow]:
+    """The matchmaker's members with a monthly promise: what each has had so far this month,
+    those furthest behind first (the home page's ledger panel)."""
+    from hongniang.finance import selectors as fs
+
+    rows = fs.promise_this_month(viewer=viewer, today=today)
+    views = present_many(viewer, [k.member for k, _i, _d in rows])
+    return [
+        PromiseRow(
+            view.label,
+            reverse("members:detail", args=[k.member_id]) + "#member-ledger",
+            got_i,
+            k.introductions_per_month,
+            got_d,
+            k.dates_per_month,
+            got_i < k.introductions_per_month or got_d < k.dates_per_month,
+        )
+        for (k, got_i, got_d), view in zip(rows, views, strict=True)
+    ]
 
 
 def business_figures(*, viewer, now=None) -> dict:

@@ -6,4 +6,5 @@ app_name = "home"
 urlpatterns = [
     path("", views.index, name="index"),
     path("activity/members/<int:pk>/", views.member_activity, name="member_activity"),
+    path("ledger/members/<int:pk>/", views.member_ledger, name="member_ledger"),
 ]

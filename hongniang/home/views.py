@@ -15,6 +15,7 @@ def index(request):
         {
             "todo": selectors.todo_list(viewer=request.user),
             "business": selectors.business_figures(viewer=request.user),
+            "promise": selectors.promise_this_month(viewer=request.user),
         },
     )
 
@@ -30,4 +31,23 @@ def member_activity(request, pk):
             "member": member,
             "activity": selectors.member_activity(viewer=request.user, member=member),
         },
+    )
+
+
+@require_perm("members")
+def member_ledger(request, pk):
+    """The member page's promise ledger (htmx): delivered against promised, month by month, for
+    the contract in force. Nothing when there is none (the placeholder goes away)."""
+    from django.http import HttpResponse
+
+    from hongniang.finance import selectors as finance_selectors
+
+    member = member_selectors.member_get(viewer=request.user, pk=pk)
+    contract, months = finance_selectors.member_ledger(viewer=request.user, member=member)
+    if contract is None:
+        return HttpResponse("")
+    return render(
+        request,
+        "home/_member_ledger.html",
+        {"member": member, "contract": contract, "months": months},
     )
