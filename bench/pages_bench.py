@@ -202,6 +202,8 @@ def url_args(name, ctx):
         "finance:contract_new": "member",
         "finance:plan_edit": "plan",
         "finance:refund": "refund",
+        "finance:complaint": "complaint",
+        "home:member_ledger": "contract_member",
         "members:saved_mapping_rename": "import_mapping",
         "members:saved_mapping_delete": "import_mapping",
     }
@@ -231,7 +233,7 @@ def context_for(user):
     """Records of each kind the user may see, to fill URL arguments."""
     from django.db.models import Q
 
-    from hongniang.finance.models import Contract, Refund, ServicePlan
+    from hongniang.finance.models import Complaint, Contract, Refund, ServicePlan
     from hongniang.frontdesk.selectors import consultations_visible
     from hongniang.jobs.selectors import jobs_visible_to
     from hongniang.matching import selectors as ms
@@ -248,6 +250,7 @@ def context_for(user):
     matchable = visible.filter(ms.offerable_q())
     matchable = matchable[matchable.count() // 2] if matchable.exists() else None
     team = Staff.objects.visible_to(user).exclude(pk=user.pk).order_by("pk")
+    contract = Contract.objects.visible_to(user).order_by("pk").first()
     return {
         "member": member,
         "mobile": pd.decrypt(visible[count // 3].mobile_encrypted),
@@ -264,13 +267,15 @@ def context_for(user):
         "message_template": MessageTemplate.objects.order_by("pk").first(),
         "consultation": consultations_visible(user).order_by("pk").first(),
         "self": user,
-        "contract": Contract.objects.visible_to(user).order_by("pk").first(),
+        "contract": contract,
+        "contract_member": contract.member if contract else None,
         "draft_contract": Contract.objects.visible_to(user)
         .filter(status__in=["draft", "rejected"])
         .order_by("pk")
         .first(),
         "plan": ServicePlan.objects.order_by("pk").first(),
         "refund": Refund.objects.visible_to(user).order_by("pk").first(),
+        "complaint": Complaint.objects.visible_to(user).order_by("pk").first(),
         "import_mapping": mappings_of(user).first(),
     }
 
