@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from hongniang.finance.models import (
+    ComplaintStatus,
     Contract,
     ContractStatus,
     PaymentMethod,
@@ -337,3 +338,33 @@ class AttachmentForm(StyledFormMixin, forms.Form):
                 raise forms.ValidationError(_("The image is damaged.")) from None
             upload.seek(0)
         return upload
+
+
+def _date_input():
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class ComplaintForm(StyledFormMixin, forms.Form):
+    member = forms.IntegerField(label=_("Member UID"), min_value=1)
+    received_on = forms.DateField(label=_("received on"), widget=_date_input())
+    summary = forms.CharField(
+        label=_("what the member complains about"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
+class ComplaintCloseForm(StyledFormMixin, forms.Form):
+    resolution = forms.CharField(
+        label=_("how it was handled"), max_length=1000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class ComplaintSearchForm(StyledFormMixin, forms.Form):
+    status = forms.ChoiceField(
+        label=_("status"),
+        required=False,
+        choices=[("", _("All"))] + ComplaintStatus.choices,
+    )
+    start = forms.DateField(label=_("received from"), required=False, widget=_date_input())
+    end = forms.DateField(label=_("received until"), required=False, widget=_date_input())

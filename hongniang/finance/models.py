@@ -467,3 +467,72 @@ class ContractAttachment(models.Model):
 
     def __str__(self):
         return self.title
+
+
+class ComplaintStatus(models.TextChoices):
+    OPEN = "open", pgettext_lazy("complaint", "Open")
+    CLOSED = "closed", pgettext_lazy("complaint", "Closed")
+
+
+class ComplaintQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return through_member(self, user)
+
+
+class Complaint(models.Model):
+    """投诉: a member's complaint about the service they receive, against the matchmaker serving
+    them; recorded by staff, then handled and closed by a manager with what was done. Counted
+    beside sales in the report, so that an agency rewards good service, not only selling."""
+
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.PROTECT, related_name="complaints"
+    )
+    # Who served the member when the complaint came in (after-sales, else pre-sales).
+    about = models.ForeignKey(
+        "staff.Staff",
+        verbose_name=_("matchmaker complained about"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    received_on = models.DateField(_("received on"))
+    summary = models.TextField(_("what the member complains about"), max_length=1000)
+    status = models.CharField(
+        _("status"), max_length=8, choices=ComplaintStatus.choices, default=ComplaintStatus.OPEN
+    )
+    recorded_by = models.ForeignKey(
+        "staff.Staff", on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
+    )
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    resolution = models.TextField(_("how it was handled"), max_length=1000, blank=True)
+    closed_by = models.ForeignKey(
+        "staff.Staff",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("closed by"),
+    )
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    objects = ComplaintQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-received_on", "-pk"]
+        verbose_name = _("complaint")
+        verbose_name_plural = _("complaints")
+        indexes = [
+            models.Index(fields=["received_on", "id", "member"], name="complaint_list"),
+            models.Index(fields=["status", "received_on"], name="complaint_status"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="open") | (~Q(resolution="") & Q(closed_at__isnull=False)),
+                name="complaint_closed_with_resolution",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.received_on} {self.member_id}"

@@ -192,6 +192,31 @@ def refund_list(*, viewer, filters: dict | None = None) -> QuerySet:
     return qs
 
 
+def complaint_list(*, viewer, filters: dict | None = None) -> QuerySet:
+    from hongniang.finance.models import Complaint
+
+    f = filters or {}
+    qs = Complaint.objects.visible_to(viewer).select_related("member", "about", "recorded_by")
+    if f.get("status"):
+        qs = qs.filter(status=f["status"])
+    if f.get("start"):
+        qs = qs.filter(received_on__gte=f["start"])
+    if f.get("end"):
+        qs = qs.filter(received_on__lte=f["end"])
+    return qs
+
+
+def complaint_get(*, viewer, pk: int):
+    from hongniang.finance.models import Complaint
+
+    return get_object_or_404(
+        Complaint.objects.visible_to(viewer).select_related(
+            "member", "about", "recorded_by", "closed_by"
+        ),
+        pk=pk,
+    )
+
+
 def instalment_states(contract: Contract) -> list[dict]:
     """Each instalment as paid, due or overdue: the money received pays them in date order."""
     left = contract.paid_total
@@ -459,16 +484,161 @@ def member_ledger(*, viewer, member, today=None) -> tuple[Contract | None, list[
     return contract, ledger(contract, today=today)
 
 
-def outcome_report(*, viewer, start, end) -> list[dict]:
-    """Beside sales, what each matchmaker's work led to over [start, end]: introductions made,
-    how many were answered yes (of those answered), dates held and dates after which the pair
-    went on, and refunds paid out on contracts they signed. A manager sees their team."""
+def _serving_staff(member) -> int | None:
+    return member["aftersales_owner_id"] or member["presales_owner_id"]
+
+
+def promise_months(*, viewer, start, end, today=None) -> dict:
+    """Promised against delivered month by month, per serving matchmaker (the member's
+    after-sales matchmaker, else pre-sales), over the months of [start, end] up to this one:
+    {(staff id, month): {"members", "behind", "intros", "intros_promised", "dates",
+    "dates_promised"}}. A member is behind in a month when they had fewer introductions or
+    dates than promised (this month: so far). A manager sees their team."""
+    today = today or timezone.localdate()
+    end = min(end, today)
+    first = start.replace(day=1)
+    if end < first:
+        return {}
+    contracts = list(
+        _team(
+            viewer,
+            Contract.objects.visible_to(viewer).filter(
+                status__in=(ContractStatus.EFFECTIVE, ContractStatus.PARTLY_REFUNDED),
+                service_start__lte=end,
+                service_end__gte=first,
+                member__aftersales_owner__isnull=False,
+            ),
+            "member__aftersales_owner",
+        )
+        .filter(Q(introductions_per_month__gt=0) | Q(dates_per_month__gt=0))
+        .values(
+            "member_id",
+            "service_start",
+            "service_end",
+            "introductions_per_month",
+            "dates_per_month",
+            "member__aftersales_owner_id",
+            "member__presales_owner_id",
+        )
+        .order_by()
+    ) + list(
+        # Members nobody serves after sales yet are their pre-sales matchmaker's.
+        _team(
+            viewer,
+            Contract.objects.visible_to(viewer).filter(
+                status__in=(ContractStatus.EFFECTIVE, ContractStatus.PARTLY_REFUNDED),
+                service_start__lte=end,
+                service_end__gte=first,
+                member__aftersales_owner__isnull=True,
+            ),
+            "member__presales_owner",
+        )
+        .filter(Q(introductions_per_month__gt=0) | Q(dates_per_month__gt=0))
+        .values(
+            "member_id",
+            "service_start",
+            "service_end",
+            "introductions_per_month",
+            "dates_per_month",
+            "member__aftersales_owner_id",
+            "member__presales_owner_id",
+        )
+        .order_by()
+    )
+    if not contracts:
+        return {}
+    intros, dates = _delivered(list({k["member_id"] for k in contracts}), first, end)
+    out: dict = {}
+    for k in contracts:
+        staff = k["member__aftersales_owner_id"] or k["member__presales_owner_id"]
+        if staff is None:
+            continue
+        for month in _month_starts(max(first, k["service_start"]), min(end, k["service_end"])):
+            key = (k["member_id"], month)
+            got_i, got_d = intros.get(key, 0), dates.get(key, 0)
+            cell = out.setdefault(
+                (staff, month),
+                {
+                    "members": 0,
+                    "behind": 0,
+                    "intros": 0,
+                    "intros_promised": 0,
+                    "dates": 0,
+                    "dates_promised": 0,
+                },
+            )
+            cell["members"] += 1
+            cell["intros"] += got_i
+            cell["intros_promised"] += k["introductions_per_month"]
+            cell["dates"] += got_d
+            cell["dates_promised"] += k["dates_per_month"]
+            if got_i < k["introductions_per_month"] or got_d < k["dates_per_month"]:
+                cell["behind"] += 1
+    return out
+
+
+def promise_report(cells: dict, *, start, end, today=None) -> dict:
+    """The promise ledger for the manager's report, from `promise_months`: one row per serving
+    matchmaker, one cell per month (the last twelve months of the range at most)."""
+    today = today or timezone.localdate()
+    months = list(_month_starts(start, min(end, today)))[-12:]
+    staff_ids = sorted({staff for staff, _m in cells})
+    names = dict(Staff.objects.filter(pk__in=staff_ids).values_list("pk", "name"))
+    rows = [
+        {
+            "staff_id": pk,
+            "name": names.get(pk, "—"),
+            "cells": [cells.get((pk, m)) for m in months],
+            "behind": sum(cells[(pk, m)]["behind"] for m in months if (pk, m) in cells),
+        }
+        for pk in staff_ids
+    ]
+    rows.sort(key=lambda r: (-r["behind"], r["name"]))
+    return {"months": months, "rows": rows}
+
+
+OUTCOME_KEYS = (
+    "intros",
+    "yes",
+    "answered",
+    "mutual",
+    "dates",
+    "first_dates",
+    "second_dates",
+    "going_on",
+    "relationships",
+    "successes",
+    "promises_missed",
+    "complaints",
+    "refunds",
+)
+
+
+def _pair(a: int, b: int) -> tuple[int, int]:
+    return (a, b) if a < b else (b, a)
+
+
+def outcome_report(*, viewer, start, end, today=None, promise: dict | None = None) -> list[dict]:
+    """Beside sales, what each matchmaker's work led to over [start, end] (a manager sees their
+    team):
+
+    - introductions made (recommendations), the share answered yes (of those answered) and the
+      share that became a mutual yes (the candidate also said yes to the member);
+    - dates held, and of them first and second dates of the pair (the ordinal among the pair's
+      held dates), dates after which the pair went on, and relationships started (the pair's
+      first "go on");
+    - success stories: services finished because the member found a partner (the success the
+      success fee is due on; there is no success-story record yet), credited to the member's
+      matchmaker;
+    - promises missed: member-months short of the contract's promise (`promise_months`,
+      computed here unless the caller has it);
+    - complaints received against the matchmaker, and refunds paid on contracts they signed."""
     from collections import defaultdict
     from datetime import datetime, time
 
-    from django.db.models import Count, Q
+    from django.db.models import Count
 
-    from hongniang.finance.models import RefundStatus
+    from hongniang.finance.models import Complaint, RefundStatus
     from hongniang.matching.models import (
         Appointment,
         AppointmentOutcome,
@@ -476,13 +646,13 @@ def outcome_report(*, viewer, start, end) -> list[dict]:
         Recommendation,
         RecommendationStatus,
     )
+    from hongniang.members import choices as mc
+    from hongniang.members.models import EventKind, MemberEvent
 
     tz = timezone.get_current_timezone()
     since = datetime.combine(start, time.min, tzinfo=tz)
     until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz)
-    rows: dict = defaultdict(
-        lambda: {"intros": 0, "yes": 0, "answered": 0, "dates": 0, "going_on": 0, "refunds": 0}
-    )
+    rows: dict = defaultdict(lambda: dict.fromkeys(OUTCOME_KEYS, 0))
     recs = _team(
         viewer,
         Recommendation.objects.filter(created_at__gte=since, created_at__lt=until),
@@ -500,21 +670,77 @@ def outcome_report(*, viewer, start, end) -> list[dict]:
         )
         .order_by()
     ):
-        row = rows[r["recommended_by_id"]]
-        row.update(intros=r["n"], yes=r["yes"], answered=r["answered"])
-    dates = _team(
-        viewer,
-        Appointment.objects.filter(
-            starts_at__gte=since, starts_at__lt=until, status=AppointmentStatus.HELD
-        ),
-        "arranged_by",
+        rows[r["recommended_by_id"]].update(intros=r["n"], yes=r["yes"], answered=r["answered"])
+    # A mutual yes: the member said yes, and the candidate said yes to a recommendation of the
+    # member (whenever it was made).
+    accepted = list(
+        recs.filter(status=RecommendationStatus.ACCEPTED).values_list(
+            "recommended_by_id", "member_id", "candidate_id"
+        )
     )
-    for r in (
-        dates.values("arranged_by_id")
-        .annotate(n=Count("pk"), on=Count("pk", filter=Q(outcome=AppointmentOutcome.CONTINUE)))
-        .order_by()
-    ):
-        rows[r["arranged_by_id"]].update(dates=r["n"], going_on=r["on"])
+    if accepted:
+        back = set(
+            Recommendation.objects.filter(
+                status=RecommendationStatus.ACCEPTED,
+                member_id__in={cand for _s, _m, cand in accepted},
+            ).values_list("member_id", "candidate_id")
+        )
+        for staff, member, candidate in accepted:
+            if (candidate, member) in back:
+                rows[staff]["mutual"] += 1
+    held = list(
+        _team(
+            viewer,
+            Appointment.objects.filter(
+                starts_at__gte=since, starts_at__lt=until, status=AppointmentStatus.HELD
+            ),
+            "arranged_by",
+        ).values("pk", "arranged_by_id", "member_id", "partner_id", "starts_at", "outcome")
+    )
+    if held:
+        # Each pair's earlier held dates (any matchmaker's), for the ordinal of these.
+        people = {a["member_id"] for a in held} | {a["partner_id"] for a in held}
+        earlier: dict = defaultdict(list)
+        for a in Appointment.objects.filter(
+            status=AppointmentStatus.HELD, starts_at__lt=until, member_id__in=people
+        ).values("pk", "member_id", "partner_id", "starts_at", "outcome"):
+            earlier[_pair(a["member_id"], a["partner_id"])].append(a)
+        for a in held:
+            pair = sorted(
+                earlier[_pair(a["member_id"], a["partner_id"])],
+                key=lambda x: (x["starts_at"], x["pk"]),
+            )
+            before = [x for x in pair if (x["starts_at"], x["pk"]) < (a["starts_at"], a["pk"])]
+            row = rows[a["arranged_by_id"]]
+            row["dates"] += 1
+            ordinal = len(before) + 1
+            row["first_dates"] += ordinal == 1
+            row["second_dates"] += ordinal == 2
+            if a["outcome"] == AppointmentOutcome.CONTINUE:
+                row["going_on"] += 1
+                started = not any(x["outcome"] == AppointmentOutcome.CONTINUE for x in before)
+                row["relationships"] += started
+    successes = MemberEvent.objects.filter(
+        kind=EventKind.SERVICE,
+        created_at__gte=since,
+        created_at__lt=until,
+        data__finish_reason=mc.FinishReason.SUCCESS,
+    ).values("member__aftersales_owner_id", "member__presales_owner_id")
+    visible = _visible_staff_ids(viewer)
+    for e in successes:
+        staff = e["member__aftersales_owner_id"] or e["member__presales_owner_id"]
+        if staff is not None and (visible is None or staff in visible):
+            rows[staff]["successes"] += 1
+    if promise is None:
+        promise = promise_months(viewer=viewer, start=start, end=end, today=today)
+    for (staff, _month), cell in promise.items():
+        if cell["behind"]:
+            rows[staff]["promises_missed"] += cell["behind"]
+    complaints = _team(
+        viewer, Complaint.objects.filter(received_on__gte=start, received_on__lte=end), "about"
+    )
+    for r in complaints.values("about_id").annotate(n=Count("pk")).order_by():
+        rows[r["about_id"]]["complaints"] = r["n"]
     refunds = _team(
         viewer,
         Refund.objects.filter(
@@ -525,10 +751,51 @@ def outcome_report(*, viewer, start, end) -> list[dict]:
     for r in refunds.values("contract__signed_by_id").annotate(n=Count("pk")).order_by():
         rows[r["contract__signed_by_id"]]["refunds"] = r["n"]
     rows.pop(None, None)
-    names = dict(Staff.objects.filter(pk__in=list(rows)).values_list("pk", "name"))
+    staff = {s.pk: s for s in Staff.objects.filter(pk__in=list(rows)).select_related("store")}
     out = []
     for pk, row in rows.items():
-        rate = round(100 * row["yes"] / row["answered"]) if row["answered"] else None
-        out.append({"staff_id": pk, "name": names.get(pk, "—"), "yes_rate": rate, **row})
-    out.sort(key=lambda r: (-r["going_on"], -r["dates"], -r["intros"], r["name"]))
+        person = staff.get(pk)
+        out.append(
+            {
+                "staff_id": pk,
+                "name": person.name if person else "—",
+                "store_id": person.store_id if person else None,
+                "store": person.store.name if person and person.store else "—",
+                **_rates(row),
+            }
+        )
+    out.sort(key=lambda r: (-r["relationships"], -r["dates"], -r["intros"], r["name"]))
     return out
+
+
+def _rates(row: dict) -> dict:
+    answered, intros = row["answered"], row["intros"]
+    return {
+        **row,
+        "yes_rate": round(100 * row["yes"] / answered) if answered else None,
+        "mutual_rate": round(100 * row["mutual"] / intros) if intros else None,
+    }
+
+
+def outcomes_by_store(rows: list[dict]) -> list[dict]:
+    """The matchmakers' outcome rows added up per store (a matchmaker counts for their store)."""
+    from collections import defaultdict
+
+    stores: dict = defaultdict(lambda: dict.fromkeys(OUTCOME_KEYS, 0))
+    names = {}
+    for r in rows:
+        for k in OUTCOME_KEYS:
+            stores[r["store_id"]][k] += r[k]
+        names[r["store_id"]] = r["store"]
+    out = [{"store_id": pk, "name": names[pk], **_rates(row)} for pk, row in stores.items()]
+    out.sort(key=lambda r: (-r["relationships"], -r["dates"], r["name"]))
+    return out
+
+
+def _visible_staff_ids(viewer) -> set | None:
+    """The staff whose work the viewer may see in a report; None: everyone."""
+    from hongniang.staff.visibility import DataScope, user_scope
+
+    if user_scope(viewer) == DataScope.ALL:
+        return None
+    return set(Staff.objects.filter(visible_staff_q(viewer)).values_list("pk", flat=True))

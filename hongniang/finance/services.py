@@ -614,3 +614,63 @@ def attachment_add(*, actor, contract: Contract, upload, kind: str, title: str):
     attachment.file.save("scan", upload, save=False)
     attachment.save()
     return attachment
+
+
+# --- complaints (about the service a member receives) ---
+
+
+def _require_aftersales(actor, action: str) -> None:
+    if not can(actor, "aftersales", action):
+        raise PermissionDenied
+
+
+@transaction.atomic
+def complaint_record(*, actor, member: Member, received_on: date, summary: str):
+    """Record a member's complaint against the matchmaker serving them now (after-sales, else
+    pre-sales). Who may add after-sales records and sees the member may record one."""
+    from hongniang.finance.models import Complaint
+
+    _require_aftersales(actor, "add")
+    if not Member.objects.visible_to(actor).filter(pk=member.pk).exists():
+        raise PermissionDenied
+    summary = (summary or "").strip()
+    errors = {}
+    if not summary:
+        errors["summary"] = _("Please say what the member complains about.")
+    today = timezone.localdate()
+    if received_on is None or received_on > today:
+        errors["received_on"] = _("The complaint cannot be received in the future.")
+    elif (today - received_on).days > 366:
+        errors["received_on"] = _("Record complaints of the last twelve months only.")
+    if errors:
+        raise ValidationError(errors)
+    return Complaint.objects.create(
+        member=member,
+        about_id=member.aftersales_owner_id or member.presales_owner_id,
+        received_on=received_on,
+        summary=summary[:1000],
+        recorded_by=actor,
+    )
+
+
+@transaction.atomic
+def complaint_close(*, actor, complaint, resolution: str):
+    """Close an open complaint with what was done about it (managers: after-sales approve).
+    A conditional update: two managers closing it at once close it once."""
+    from hongniang.finance.models import Complaint, ComplaintStatus
+
+    _require_aftersales(actor, "approve")
+    if not Complaint.objects.visible_to(actor).filter(pk=complaint.pk).exists():
+        raise PermissionDenied
+    resolution = (resolution or "").strip()
+    if not resolution:
+        raise ValidationError({"resolution": _("Please say how the complaint was handled.")})
+    now = timezone.now()
+    done = Complaint.objects.filter(pk=complaint.pk, status=ComplaintStatus.OPEN).update(
+        status=ComplaintStatus.CLOSED, resolution=resolution[:1000], closed_by=actor, closed_at=now
+    )
+    if not done:
+        raise ValidationError(_("This complaint is already closed."))
+    complaint.refresh_from_db()
+    complaint.save()  # the audit trail's row (an update writes none)
+    return complaint

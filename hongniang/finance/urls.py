@@ -29,4 +29,7 @@ urlpatterns = [
     path("report/export/", views.report_export, name="report_export"),
     path("refunds/", views.refunds, name="refunds"),
     path("refunds/<int:pk>/", views.refund_detail, name="refund"),
+    path("complaints/", views.complaints, name="complaints"),
+    path("complaints/new/", views.complaint_new, name="complaint_new"),
+    path("complaints/<int:pk>/", views.complaint_detail, name="complaint"),
 ]

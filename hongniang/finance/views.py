@@ -302,13 +302,13 @@ def refund_request(request, pk):
 # --- payments and refunds ---
 
 
-def _searched_list(request, form_class, select, template, member_of):
+def _searched_list(request, form_class, select, template, member_of, **extra):
     """A searchable, paginated list whose rows show their member through the presenter."""
     search = form_class(request.GET or None)
     filters = search.cleaned_data if search.is_valid() else {}
     page = paginate(request, select(viewer=request.user, filters=filters))
     rows = _with_members(request.user, page.object_list, member_of)
-    return render(request, template, {"search": search, "page": page, "rows": rows})
+    return render(request, template, {"search": search, "page": page, "rows": rows, **extra})
 
 
 @require_perm("finance")
@@ -389,15 +389,18 @@ def _report(request):
 @require_perm("reports")
 def report(request):
     form, data = _report(request)
+    user, start, end = request.user, data["start"], data["end"]
+    promise = selectors.promise_months(viewer=user, start=start, end=end)
+    outcomes = selectors.outcome_report(viewer=user, start=start, end=end, promise=promise)
     return render(
         request,
         "finance/report.html",
         {
             "form": form,
             "report": data,
-            "outcomes": selectors.outcome_report(
-                viewer=request.user, start=data["start"], end=data["end"]
-            ),
+            "outcomes": outcomes,
+            "outcomes_by_store": selectors.outcomes_by_store(outcomes),
+            "promise": selectors.promise_report(promise, start=start, end=end),
             "may_export": can(request.user, "reports", "export"),
             "query": request.GET.urlencode(),
         },
@@ -514,3 +517,80 @@ def attachment_file(request, pk, attachment_pk):
     )
     response["Cache-Control"] = "private, max-age=300"
     return response
+
+
+# --- complaints about the service ---
+
+
+@require_perm("aftersales")
+def complaints(request):
+    return _searched_list(
+        request,
+        forms.ComplaintSearchForm,
+        selectors.complaint_list,
+        "finance/complaints.html",
+        lambda k: k.member,
+        may_add=can(request.user, "aftersales", "add"),
+    )
+
+
+@require_perm("aftersales", "add")
+def complaint_new(request):
+    initial = {"received_on": timezone.localdate()}
+    if request.GET.get("member", "").isdigit():
+        initial["member"] = int(request.GET["member"])
+    form = forms.ComplaintForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        # Another team's member or a missing UID: the same answer (no existence leak).
+        from hongniang.members.models import Member
+
+        member = Member.objects.visible_to(request.user).filter(pk=d["member"]).first()
+        if member is None:
+            form.add_error("member", _("No member of yours has this UID."))
+        else:
+            try:
+                complaint = services.complaint_record(
+                    actor=request.user,
+                    member=member,
+                    received_on=d["received_on"],
+                    summary=d["summary"],
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, _("The complaint was recorded."))
+                return redirect("finance:complaint", pk=complaint.pk)
+    return render(request, "finance/complaint_form.html", {"form": form})
+
+
+@require_perm("aftersales")
+def complaint_detail(request, pk):
+    complaint = selectors.complaint_get(viewer=request.user, pk=pk)
+    may_close = complaint.status == "open" and can(request.user, "aftersales", "approve")
+    form = forms.ComplaintCloseForm(request.POST or None)
+    if request.method == "POST":
+        if not may_close:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                services.complaint_close(
+                    actor=request.user,
+                    complaint=complaint,
+                    resolution=form.cleaned_data["resolution"],
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, _("The complaint was closed."))
+                return redirect("finance:complaint", pk=pk)
+    return render(
+        request,
+        "finance/complaint_detail.html",
+        {
+            "complaint": complaint,
+            "member": present(request.user, complaint.member),
+            "form": form,
+            "may_close": may_close,
+        },
+    )

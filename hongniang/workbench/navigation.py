@@ -63,6 +63,7 @@ SECTIONS = (
                 "matching",
                 icon="message-heart",
             ),
+            NavItem(_("Complaints"), "finance:complaints", "aftersales", icon="mood-sad"),
         ),
     ),
     NavSection(
