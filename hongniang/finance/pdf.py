@@ -1,9 +1,11 @@
 """A contract as a PDF, generated here (fpdf2) with a Chinese font found on the machine: no
 network, no browser. The agency's header comes from the site settings."""
 
+from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from fpdf import FPDF
 
@@ -23,12 +25,80 @@ def _font() -> Path:
     raise FontMissing
 
 
+DIGITS = "零壹贰叁肆伍陆柒捌玖"
+SMALL_UNITS = ("", "拾", "佰", "仟")
+GROUP_UNITS = ("", "万", "亿", "万亿")
+
+
+def _group_words(n: int) -> str:
+    """A group of four digits (0 < n < 10000) in capitals, zeros inside read once."""
+    out, zero = "", False
+    for pos in range(3, -1, -1):
+        digit = n // 10**pos % 10
+        if digit:
+            if zero and out:
+                out += "零"
+            out += DIGITS[digit] + SMALL_UNITS[pos]
+            zero = False
+        else:
+            zero = True
+    return out
+
+
+def rmb_in_words(amount: Decimal) -> str:
+    """An amount of yuan as written on Chinese contracts and receipts (大写金额), e.g.
+    6800.00 → 人民币陆仟捌佰元整, 10200.50 → 人民币壹万零贰佰元伍角."""
+    cents = int((amount * 100).to_integral_value())
+    yuan, jiao, fen = cents // 100, cents // 10 % 10, cents % 10
+    words, groups, pos = "", [], 0
+    while yuan:
+        groups.append((yuan % 10000, pos))
+        yuan //= 10000
+        pos += 1
+    gap = False
+    for n, pos in reversed(groups):
+        if n:
+            if words and (gap or n < 1000):
+                words += "零"
+            words += _group_words(n) + GROUP_UNITS[pos]
+            gap = False
+        else:
+            gap = True
+    if words:
+        words += "元"
+    if not jiao and not fen:
+        return f"人民币{words or '零元'}整"
+    if jiao:
+        words += DIGITS[jiao] + "角"
+    elif words:
+        words += "零"
+    if fen:
+        words += DIGITS[fen] + "分"
+    return f"人民币{words}"
+
+
 def contract_pdf(contract: Contract, *, viewer, site) -> bytes:
     font = _font()
     member = present(viewer, contract.member)
     pdf = FPDF(format="A4")
-    pdf.set_auto_page_break(auto=True, margin=18)
     pdf.add_font("cjk", fname=str(font))
+    pdf.alias_nb_pages()
+
+    def footer():
+        pdf.set_y(-14)
+        pdf.set_font("cjk", size=8)
+        pdf.set_text_color(110)
+        pdf.cell(
+            0,
+            6,
+            _("Contract %(number)s · page %(page)s of %(pages)s")
+            % {"number": contract.number, "page": pdf.page_no(), "pages": "{nb}"},
+            align="C",
+        )
+        pdf.set_text_color(0)
+
+    pdf.footer = footer
+    pdf.set_auto_page_break(auto=True, margin=18)
     pdf.add_page()
     pdf.set_font("cjk", size=16)
     pdf.cell(0, 10, site.crm_name, align="C", new_x="LMARGIN", new_y="NEXT")
@@ -49,14 +119,25 @@ def contract_pdf(contract: Contract, *, viewer, site) -> bytes:
     pdf.cell(0, 12, _("Matchmaking service contract"), align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("cjk", size=10)
     pdf.cell(
-        0, 7, f"{_('Contract number')}: {contract.number}", align="R", new_x="LMARGIN", new_y="NEXT"
+        0,
+        7,
+        _("Contract number: %(number)s") % {"number": contract.number},
+        align="R",
+        new_x="LMARGIN",
+        new_y="NEXT",
     )
     pdf.ln(2)
 
     def row(label, value):
+        # The label's cell as tall as the value's lines, so that the table stays closed.
         pdf.set_font("cjk", size=11)
-        pdf.cell(40, 8, str(label), border=1)
-        pdf.multi_cell(0, 8, str(value), border=1, new_x="LMARGIN", new_y="NEXT")
+        width = pdf.w - pdf.l_margin - pdf.r_margin - 40
+        lines = pdf.multi_cell(width, 8, str(value), dry_run=True, output="LINES")
+        height = 8 * max(len(lines), 1)
+        if pdf.will_page_break(height):
+            pdf.add_page()
+        pdf.cell(40, height, str(label), border=1)
+        pdf.multi_cell(width, 8, str(value), border=1, new_x="LMARGIN", new_y="NEXT")
 
     row(_("Member"), member.label)
     row(_("Store"), contract.store.name)
@@ -74,20 +155,40 @@ def contract_pdf(contract: Contract, *, viewer, site) -> bytes:
         _("Service period"),
         f"{contract.service_start:%Y-%m-%d} ~ {contract.service_end:%Y-%m-%d}",
     )
-    row(_("Agreed amount"), f"¥{contract.amount}")
+    row(_("Agreed amount"), f"¥{contract.amount:,}（{rmb_in_words(contract.amount)}）")
     row(_("Payment type"), contract.get_payment_type_display())
     parts = list(contract.instalments.all())
     if parts:
-        row(_("Instalments"), "；".join(f"{p.due_on:%Y-%m-%d} ¥{p.amount}" for p in parts))
-    row(_("Received"), f"¥{contract.paid_total}")
+        row(_("Instalments"), "；".join(f"{p.due_on:%Y-%m-%d} ¥{p.amount:,}" for p in parts))
+    row(_("Received"), f"¥{contract.paid_total:,}")
+    if contract.approved_at:
+        row(_("In effect since"), f"{timezone.localtime(contract.approved_at):%Y-%m-%d}")
     if contract.remark:
         row(_("Remark"), contract.remark)
+    described = [p for p in contract.plans.all() if p.description]
+    if described:
+        pdf.ln(4)
+        pdf.set_font("cjk", size=11)
+        pdf.cell(0, 8, _("What the plans include"), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("cjk", size=10)
+        for plan in described:
+            pdf.multi_cell(0, 6, f"{plan.name}：{plan.description}", new_x="LMARGIN", new_y="NEXT")
+    # Signatures stay together: a new page rather than a block cut in two.
+    if pdf.get_y() > pdf.h - 60:
+        pdf.add_page()
     pdf.ln(14)
     pdf.set_font("cjk", size=11)
     half = (pdf.w - pdf.l_margin - pdf.r_margin) / 2
-    pdf.cell(half, 8, _("Member (signature):"))
-    pdf.cell(half, 8, _("Agency (seal):"), new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(10)
-    pdf.cell(half, 8, _("Date:"))
-    pdf.cell(half, 8, _("Date:"), new_x="LMARGIN", new_y="NEXT")
+    for left, right in (
+        (_("Member (signature):"), _("Agency (seal):")),
+        (_("Date:"), _("Date:")),
+    ):
+        y = pdf.get_y()
+        for n, label in enumerate((left, right)):
+            x = pdf.l_margin + n * half
+            pdf.set_xy(x, y)
+            pdf.cell(half, 8, label)
+            start = x + pdf.get_string_width(label) + 2
+            pdf.line(start, y + 7, x + half - 8, y + 7)  # a line to sign on
+        pdf.ln(16)
     return bytes(pdf.output())
