@@ -85,6 +85,7 @@ def seed_finance(*, first: int = 300) -> int:
     )
     members = signed + waiting
     if not members:
+        _seed_complaints()
         return 0
     admin = Staff.objects.filter(is_superuser=True).order_by("pk").first()
     finance = Staff.objects.filter(username="finance").first() or admin
@@ -157,4 +158,50 @@ def seed_finance(*, first: int = 300) -> int:
             requested_by_id=first.created_by_id,
         )
     rebuild_sales_days()
+    _seed_complaints()
     return len(created)
+
+
+COMPLAINTS = [
+    ("本月还没有收到任何推荐", ""),
+    ("约见地点临时更改，没有提前通知", "已致歉，之后约见提前一天确认"),
+    ("红娘回复消息太慢", ""),
+    ("推荐的对象与择偶要求差距较大", "已与会员重新确认择偶要求并调整推荐"),
+    ("希望更换服务红娘", ""),
+    ("约见对象迟到四十分钟", "已提醒对方会员，并为会员补安排一次约见"),
+]
+
+
+def _seed_complaints() -> None:
+    """A few complaints about the service of signed members, some closed (once)."""
+    from hongniang.finance.models import Complaint, ComplaintStatus
+
+    if Complaint.objects.exists():
+        return
+    served = list(
+        Contract.objects.filter(status=ContractStatus.EFFECTIVE)
+        .select_related("member", "signed_by")
+        .order_by("-pk")[: len(COMPLAINTS) * 2]
+    )
+    now, today = timezone.now(), timezone.localdate()
+    rows = []
+    for n, contract in enumerate(served):
+        summary, resolution = COMPLAINTS[n % len(COMPLAINTS)]
+        m = contract.member
+        rows.append(
+            Complaint(
+                member=m,
+                about_id=m.aftersales_owner_id or m.presales_owner_id,
+                received_on=today - timedelta(days=3 + 5 * n),
+                summary=summary,
+                status=ComplaintStatus.CLOSED if resolution else ComplaintStatus.OPEN,
+                resolution=resolution,
+                recorded_by_id=contract.signed_by_id,
+                # Closed by the matchmaker's manager.
+                closed_by_id=(contract.signed_by.supervisor_id or contract.signed_by_id)
+                if resolution
+                else None,
+                closed_at=now if resolution else None,
+            )
+        )
+    Complaint.objects.bulk_create(rows)
