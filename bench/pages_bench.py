@@ -167,7 +167,7 @@ def variants(name, ctx):
             ("search", {"q": "HT"}),
             ("search name", {"q": "王"}),
         ]
-    if name == "finance:report":
+    if name in ("finance:report", "finance:report_outcomes"):
         return [(w, {"window": w}) for w in ("month", "year")]
     if name == "finance:payments":
         return [("all", {}), ("this month", {"window": "month"})]

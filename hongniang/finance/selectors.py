@@ -351,41 +351,60 @@ def _month_starts(first, last):
         month = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
+def _month_bucket(field: str, months: list, end):
+    """A CASE giving each row the first day of its (local) month among `months`, compared as
+    instants so that no per-row date function runs (SQLite's is Python code)."""
+    from datetime import datetime, time
+
+    from django.db.models import Case, DateField, Value, When
+
+    tz = timezone.get_current_timezone()
+    bounds = [datetime.combine(m, time.min, tzinfo=tz) for m in months]
+    bounds.append(datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz))
+    return Case(
+        *[
+            When(**{f"{field}__gte": lo, f"{field}__lt": hi}, then=Value(m))
+            for m, lo, hi in zip(months, bounds, bounds[1:], strict=False)
+        ],
+        output_field=DateField(),
+    ), (bounds[0], bounds[-1])
+
+
+# Up to this many members the counts are read for them only (a list of keys, well within every
+# database's limit of parameters); above it, for everyone in the period in one pass over the
+# period's rows, and looked up here.
+_MEMBER_LIST_MAX = 5000
+
+
 def _delivered(member_ids, start, end) -> tuple[dict, dict]:
     """Introductions (recommendations presented to the member) and arranged dates (appointments
-    not cancelled, on either side) per (member, month) between two dates."""
+    not cancelled, on either side) per (member, month) between two dates. One grouped query per
+    table, whatever the number of months."""
     from django.db.models import Count
-    from django.db.models.functions import TruncMonth
 
     from hongniang.matching.models import Appointment, AppointmentStatus, Recommendation
 
-    intros = {}
-    for row in (
-        Recommendation.objects.filter(
-            member_id__in=member_ids, created_at__date__gte=start, created_at__date__lte=end
-        )
-        .annotate(m=TruncMonth("created_at"))
-        .values("member_id", "m")
-        .annotate(n=Count("pk"))
-        .order_by()
-    ):
-        intros[(row["member_id"], row["m"].date() if hasattr(row["m"], "date") else row["m"])] = (
-            row["n"]
-        )
-    dates: dict = {}
-    live = Appointment.objects.exclude(status=AppointmentStatus.CANCELLED).filter(
-        starts_at__date__gte=start, starts_at__date__lte=end
-    )
-    for side in ("member_id", "partner_id"):
-        for row in (
-            live.filter(**{f"{side}__in": member_ids})
-            .annotate(m=TruncMonth("starts_at"))
-            .values(side, "m")
-            .annotate(n=Count("pk"))
-            .order_by()
-        ):
-            key = (row[side], row["m"].date() if hasattr(row["m"], "date") else row["m"])
-            dates[key] = dates.get(key, 0) + row["n"]
+    months = [max(m, start) for m in _month_starts(start, end)]
+    wanted = set(member_ids)
+    few = len(wanted) <= _MEMBER_LIST_MAX
+
+    def counts(qs, side, field) -> dict:
+        bucket, (lo, hi) = _month_bucket(field, months, end)
+        qs = qs.filter(**{f"{field}__gte": lo, f"{field}__lt": hi})
+        if few:
+            qs = qs.filter(**{f"{side}__in": wanted})
+        out = {}
+        for row in qs.annotate(m=bucket).values(side, "m").annotate(n=Count("pk")).order_by():
+            if row[side] in wanted and row["m"] is not None:
+                month = row["m"].replace(day=1)
+                out[(row[side], month)] = out.get((row[side], month), 0) + row["n"]
+        return out
+
+    intros = counts(Recommendation.objects.all(), "member_id", "created_at")
+    live = Appointment.objects.exclude(status=AppointmentStatus.CANCELLED)
+    dates = counts(live, "member_id", "starts_at")
+    for key, n in counts(live, "partner_id", "starts_at").items():
+        dates[key] = dates.get(key, 0) + n
     return intros, dates
 
 

@@ -2,7 +2,7 @@
 refunds. Each checks the actor's right and the member's visibility, and changes state with a
 conditional update, so two finance users clicking at once change it once."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -674,3 +674,92 @@ def complaint_close(*, actor, complaint, resolution: str):
     complaint.refresh_from_db()
     complaint.save()  # the audit trail's row (an update writes none)
     return complaint
+
+
+# --- renewal reminders (a periodic job: finance/tasks.py) ---
+
+ENDING_SOON_DAYS = 7
+EXPIRED_REMINDER_DAYS = 30
+
+
+def _renewal_handlers(contract: Contract) -> list:
+    """Who handles a renewal: the signing matchmaker, the member's after-sales matchmaker, and
+    the manager above each (their supervisor)."""
+    people = [contract.signed_by, contract.member.aftersales_owner]
+    people += [p.supervisor for p in people if p is not None and p.supervisor_id]
+    unique = {p.pk: p for p in people if p is not None and p.is_active}
+    return list(unique.values())
+
+
+def renewal_reminders_notify(*, today: date | None = None) -> int:
+    """Once per contract and kind, a notice to whoever handles the renewal: when an effective
+    contract has 7 days or fewer left, and when it has expired (in the last 30 days) with no
+    renewal. A line on the member's timeline marks the reminder as sent. Returns how many
+    contracts were reminded of."""
+    from django.db.models import Q
+    from django.urls import reverse
+
+    from hongniang.members.presenter import member_label
+    from hongniang.messaging.services import notify
+
+    today = today or timezone.localdate()
+    live = (ContractStatus.EFFECTIVE, ContractStatus.PARTLY_REFUNDED)
+    due = {
+        "ending": Q(
+            status__in=live,
+            service_end__gte=today,
+            service_end__lte=today + timedelta(days=ENDING_SOON_DAYS),
+        ),
+        "expired": Q(
+            status__in=live,
+            service_end__lt=today,
+            service_end__gte=today - timedelta(days=EXPIRED_REMINDER_DAYS),
+            renewed_by__isnull=True,
+        ),
+    }
+    told = 0
+    for kind, q in due.items():
+        contracts = Contract.objects.filter(q).select_related(
+            "member__aftersales_owner__supervisor", "signed_by__supervisor"
+        )
+        sent = set(
+            MemberEvent.objects.filter(
+                kind=EventKind.CONTRACT,
+                member_id__in=contracts.values("member_id"),
+                data__reminder=kind,
+            ).values_list("data__contract", flat=True)
+        )
+        for contract in contracts.order_by("pk"):
+            if contract.pk in sent:
+                continue
+            with transaction.atomic():
+                for person in _renewal_handlers(contract):
+                    values = {
+                        "number": contract.number,
+                        "member": member_label(person, contract.member),
+                        "day": contract.service_end.isoformat(),
+                    }
+                    text = (
+                        _("Contract %(number)s of %(member)s ends on %(day)s: time to renew.")
+                        if kind == "ending"
+                        else _("Contract %(number)s of %(member)s ended on %(day)s, not renewed.")
+                    ) % values
+                    link = (
+                        reverse("finance:contract", args=[contract.pk])
+                        if can(person, "finance", "view")
+                        else reverse("members:detail", args=[contract.member_id])
+                    )
+                    notify(recipient=person, text=text, link=link)
+                _event(
+                    contract.member_id,
+                    None,
+                    (
+                        _("Contract %(n)s ends on %(d)s: renewal reminder sent")
+                        if kind == "ending"
+                        else _("Contract %(n)s expired on %(d)s without renewal: reminder sent")
+                    )
+                    % {"n": contract.number, "d": contract.service_end.isoformat()},
+                    {"contract": contract.pk, "reminder": kind},
+                )
+            told += 1
+    return told

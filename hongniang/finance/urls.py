@@ -27,6 +27,7 @@ urlpatterns = [
     path("payments/", views.payments, name="payments"),
     path("report/", views.report, name="report"),
     path("report/export/", views.report_export, name="report_export"),
+    path("report/outcomes/", views.report_outcomes, name="report_outcomes"),
     path("refunds/", views.refunds, name="refunds"),
     path("refunds/<int:pk>/", views.refund_detail, name="refund"),
     path("complaints/", views.complaints, name="complaints"),

@@ -150,14 +150,15 @@ def test_promise_ledger_month_by_month_per_matchmaker(crew, known):
     assert selectors.promise_months(viewer=crew["mgr2"], start=start, end=today) == {}
 
 
-def test_the_report_page_shows_outcomes_stores_and_the_ledger(client, crew, known):
+def test_the_report_shows_outcomes_stores_and_the_ledger(client, crew, known):
     crew["fin"].role.grants = [*crew["fin"].role.grants, "reports.view"]
     crew["fin"].role.save()
     client.force_login(crew["fin"])
     today = known.isoformat()
-    html = client.get(
-        reverse("finance:report"), {"window": "range", "start": today, "end": today}
-    ).content.decode()
+    query = {"window": "range", "start": today, "end": today}
+    page = client.get(reverse("finance:report"), query).content.decode()
+    assert reverse("finance:report_outcomes") in page  # loaded after the sales figures
+    html = client.get(reverse("finance:report_outcomes"), query).content.decode()
     staff_row = html[html.index(f'data-staff="{crew["aa1"].pk}"') :]
     staff_row = staff_row[: staff_row.index("</tr>")]
     for key, value in (("relationships", 1), ("second_dates", 2), ("complaints", 1)):
@@ -166,3 +167,10 @@ def test_the_report_page_shows_outcomes_stores_and_the_ledger(client, crew, know
     ledger = html[html.index('id="promise-ledger"') :]
     assert f'data-promise-staff="{crew["aa1"].pk}"' in ledger
     assert "1/1" in ledger
+
+
+def test_outcomes_need_the_reports_right(client, crew, known):
+    client.force_login(crew["aa1"])  # a matchmaker: no reports right
+    assert client.get(reverse("finance:report_outcomes")).status_code == 403
+    client.force_login(crew["admin"])
+    assert client.get(reverse("finance:report_outcomes")).status_code == 200
