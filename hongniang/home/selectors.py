@@ -384,25 +384,43 @@ class PromiseRow:
     behind: bool
 
 
-def promise_this_month(*, viewer, today=None) -> list[PromiseRow]:
+PROMISE_ROWS = 10  # members shown on the home panel, furthest behind first
+
+
+@dataclass
+class PromisePanel:
+    rows: list  # PromiseRow, the first PROMISE_ROWS
+    total: int  # members with a monthly promise
+    behind: int  # of them short of it so far
+
+
+def promise_this_month(*, viewer, today=None) -> PromisePanel | None:
     """The matchmaker's members with a monthly promise: what each has had so far this month,
-    those furthest behind first (the home page's ledger panel)."""
+    those furthest behind first (the home page's ledger panel). None when they serve nobody
+    with a promise. Only the rows shown go through the presenter."""
     from hongniang.finance import selectors as fs
 
     rows = fs.promise_this_month(viewer=viewer, today=today)
-    views = present_many(viewer, [k.member for k, _i, _d in rows])
-    return [
-        PromiseRow(
-            view.label,
-            reverse("members:detail", args=[k.member_id]) + "#member-ledger",
-            got_i,
-            k.introductions_per_month,
-            got_d,
-            k.dates_per_month,
-            got_i < k.introductions_per_month or got_d < k.dates_per_month,
-        )
-        for (k, got_i, got_d), view in zip(rows, views, strict=True)
-    ]
+    if not rows:
+        return None
+    shown = rows[:PROMISE_ROWS]
+    views = present_many(viewer, [k.member for k, _i, _d in shown])
+    return PromisePanel(
+        rows=[
+            PromiseRow(
+                view.label,
+                reverse("members:detail", args=[k.member_id]) + "#member-ledger",
+                got_i,
+                k.introductions_per_month,
+                got_d,
+                k.dates_per_month,
+                got_i < k.introductions_per_month or got_d < k.dates_per_month,
+            )
+            for (k, got_i, got_d), view in zip(shown, views, strict=True)
+        ],
+        total=len(rows),
+        behind=sum(1 for k, i, d in rows if i < k.introductions_per_month or d < k.dates_per_month),
+    )
 
 
 def business_figures(*, viewer, now=None) -> dict:

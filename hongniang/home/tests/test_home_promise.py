@@ -122,6 +122,7 @@ def test_matchmakers_home_lists_this_months_promise_furthest_behind_first(client
     panel = html[html.index('id="promise-this-month"') :]
     assert panel.index("落后会员") < panel.index("达标会员")
     assert "0 / 2" in panel and "2 / 2" in panel
+    assert "2 位有每月承诺的会员中 1 位未达承诺" in panel
     client.force_login(crew["bb1"])
     assert 'id="promise-this-month"' not in client.get(reverse("home:index")).content.decode()
 
