@@ -346,13 +346,14 @@ def _renewal_entries(viewer, today) -> list[Entry]:
         ),
     ):
         due = fs.renewals_due(viewer=viewer, tab=tab, today=today)
-        preview = list(due[:PREVIEW])
+        count = due.count()
+        preview = list(due[:PREVIEW]) if count else []  # nothing to show: no second query
         views = present_many(viewer, [k.member for k in preview])
         entries.append(
             Entry(
                 key,
                 title,
-                due.count(),
+                count,
                 f"{reverse('finance:contracts')}?tab={tab}"
                 if finance
                 else reverse("members:aftersales"),
