@@ -82,8 +82,8 @@ def _members_matching(q: str) -> QuerySet:
     if not q.upper().rstrip("X").isdigit():  # digits are a UID or a number, never a name
         cond |= Q(name__contains=q)
     for field, values in hashes.items():
-        if values:
-            cond |= Q(**{f"{field}__in": values})
+        for value in values:  # stated as the partial unique index wants (hash_match)
+            cond |= pd.hash_match(field, value)
     return Member.objects.filter(cond).order_by().values("pk")
 
 
