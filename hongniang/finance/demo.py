@@ -3,12 +3,13 @@ the first signed demo members (a member is signed by finance approving a contrac
 keeps that true), and a few contracts of members still followed up waiting for finance (written
 in bulk: the 100,000-member bench must not wait for it)."""
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from hongniang.finance.models import (
     Contract,
@@ -21,7 +22,7 @@ from hongniang.finance.models import (
 )
 from hongniang.finance.services import rebuild_sales_days
 from hongniang.members import choices as c
-from hongniang.members.models import Member
+from hongniang.members.models import EventKind, Member, MemberEvent
 from hongniang.staff.models import Staff
 
 PLANS = (
@@ -114,7 +115,8 @@ def seed_finance(*, first: int = 300) -> int:
                 status=ContractStatus.EFFECTIVE,
                 created_by=seller,
                 approved_by=finance,
-                approved_at=timezone.now(),
+                # Approved on the day the service started (the demo's history, not today).
+                approved_at=timezone.make_aware(datetime.combine(start, time(10, 0))),
                 paid_total=plan.price,
             )
         )
@@ -157,6 +159,7 @@ def seed_finance(*, first: int = 300) -> int:
             reason="会员工作调动，申请退部分费用",
             requested_by_id=first.created_by_id,
         )
+    _signing_events([k for k in created if k.status == ContractStatus.EFFECTIVE], finance)
     rebuild_sales_days()
     _seed_complaints()
     return len(created)
@@ -205,3 +208,40 @@ def _seed_complaints() -> None:
             )
         )
     Complaint.objects.bulk_create(rows)
+
+
+def _signing_events(contracts: list, finance) -> None:
+    """The timeline a real approval writes (finance.services.contract_approve): the contract in
+    effect and the member signed by it, dated on the approval, so that the member's page and the
+    home's "signed this month" tell the demo's story."""
+    stage = f"{c.SalesStage.FOLLOWING.label} → {c.SalesStage.SIGNED.label}"
+    events = []
+    for k in contracts:
+        events.append(
+            MemberEvent(
+                member_id=k.member_id,
+                actor=finance,
+                kind=EventKind.STAGE,
+                summary=stage,
+                data={"step": "sign", "from": c.SalesStage.FOLLOWING, "to": c.SalesStage.SIGNED},
+            )
+        )
+        events.append(
+            MemberEvent(
+                member_id=k.member_id,
+                actor=finance,
+                kind=EventKind.CONTRACT,
+                summary=_("Contract %(n)s approved by finance and in effect") % {"n": k.number},
+                data={"contract": k.pk, "step": "effective"},
+            )
+        )
+    made = MemberEvent.objects.bulk_create(events, batch_size=1000)
+    # auto_now_add stamped them now: one statement dates each on its contract's approval.
+    approved = Contract.objects.filter(
+        member_id=OuterRef("member_id"), status=ContractStatus.EFFECTIVE
+    ).values("approved_at")[:1]
+    ids = [e.pk for e in made]
+    for start in range(0, len(ids), 1000):
+        MemberEvent.objects.filter(pk__in=ids[start : start + 1000]).update(
+            created_at=Subquery(approved)
+        )
