@@ -3,7 +3,7 @@ the 100,000-member bench keeps its counts without writing half a million notes).
 
 from datetime import timedelta
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from hongniang.members.models import AllocationKind, Member
@@ -61,4 +61,15 @@ def seed_follow_ups(*, first: int = 2000) -> int:
                 )
             )
     FollowUp.objects.bulk_create(rows, batch_size=2000)
+    # "Last followed up" is the newest note, as followup_record keeps it.
+    newest = (
+        FollowUp.objects.filter(member=OuterRef("pk"))
+        .order_by("-contacted_at")
+        .values("contacted_at")[:1]
+    )
+    ids = sorted({row.member_id for row in rows})
+    for start in range(0, len(ids), 1000):
+        Member.objects.filter(pk__in=ids[start : start + 1000]).update(
+            followed_up_at=Subquery(newest)
+        )
     return len(rows)

@@ -18,3 +18,6 @@ def test_demo_notes_match_the_demo_counts_and_are_written_once(regions):
         notes = FollowUp.objects.filter(member=member)
         assert notes.filter(phase="presales").count() == member.follow_up_count
         assert notes.filter(phase="aftersales").count() == member.service_note_count
+        newest = notes.order_by("-contacted_at").first()
+        if newest is not None:  # the member page's "last followed up" is the newest note
+            assert member.followed_up_at == newest.contacted_at
