@@ -237,6 +237,8 @@ def todo_list(*, viewer, now=None) -> list[Entry]:
                 reverse("matching:introductions"),
             )
         )
+    if can(viewer, "aftersales", "view"):
+        entries.append(_paused_due_back(viewer, today))
     if can(viewer, "members", "allocate") and user_scope(viewer) != DataScope.SELF:
         days = SiteSettings.load().pool_return_days
         idle = (
@@ -259,6 +261,28 @@ def todo_list(*, viewer, now=None) -> list[Entry]:
         )
     entries += _finance_entries(viewer, today)
     return [e for e in entries if e.count]
+
+
+def _paused_due_back(viewer, today) -> Entry:
+    """Paused services whose expected return date has come: the matchmaker resumes the service
+    (or finishes it) from the member's page. Only paused members carry a return date, so the
+    date's index picks them."""
+    due = (
+        Member.objects.visible_to(viewer)
+        .filter(pause_until__lte=today, service_status=c.ServiceStatus.PAUSED)
+        .order_by("pause_until", "pk")
+    )
+    return Entry(
+        "paused_due",
+        _("Paused services due to resume"),
+        due.count(),
+        reverse("members:aftersales"),
+        _member_items(
+            viewer,
+            due,
+            lambda m: _("expected back %(date)s") % {"date": m.pause_until.isoformat()},
+        ),
+    )
 
 
 def _finance_entries(viewer, today) -> list[Entry]:

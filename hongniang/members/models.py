@@ -356,6 +356,13 @@ class Member(models.Model):
             models.Index(
                 fields=["public_pool_at", "store", "registered_at"], name="member_public_pool"
             ),
+            # The home's paused services due to resume. Only paused members have a return date,
+            # so the index is partial: an import's rows (no date) cost it nothing.
+            models.Index(
+                fields=["pause_until", "aftersales_owner"],
+                condition=Q(pause_until__isnull=False),
+                name="member_pause_until",
+            ),
         ]
 
     def __str__(self):
