@@ -39,10 +39,14 @@ def _issue(request, pk, *, opening: bool):
                     member=member,
                     username=form.cleaned_data["username"],
                     send_sms=form.cleaned_data["send_sms"],
+                    site_url=request.build_absolute_uri("/"),
                 )
             else:
                 issued = accounts.password_reset(
-                    actor=request.user, member=member, send_sms=form.cleaned_data["send_sms"]
+                    actor=request.user,
+                    member=member,
+                    send_sms=form.cleaned_data["send_sms"],
+                    site_url=request.build_absolute_uri("/"),
                 )
         except ValidationError as exc:
             if hasattr(exc, "error_dict"):
@@ -119,7 +123,9 @@ def accounts_bulk(request):
     without = members.exclude(pk__in=MemberAccount.objects.values("member_id"))
     if request.method == "POST":
         try:
-            job = accounts.accounts_bulk_start(actor=request.user, members=without)
+            job = accounts.accounts_bulk_start(
+                actor=request.user, members=without, site_url=request.build_absolute_uri("/")
+            )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:

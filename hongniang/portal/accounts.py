@@ -84,29 +84,32 @@ def _give(account: MemberAccount) -> str:
     return password
 
 
-def login_url() -> str:
+def login_url(site_url: str = "") -> str:
+    """The member login's full address: the public site's (settings), else the one staff use."""
     from django.conf import settings
     from django.urls import reverse
 
-    return (settings.PUBLIC_SITE_URL or "").rstrip("/") + reverse("portal:login")
+    base = settings.PUBLIC_SITE_URL or site_url
+    return base.rstrip("/") + reverse("portal:login")
 
 
-def sms_text(member: Member, password: str, *, opened: bool) -> str:
+def sms_text(member: Member, password: str, *, opened: bool, site_url: str = "") -> str:
     agency = SiteSettings.load().crm_name
     what = _("Your member account was opened") if opened else _("Your password was reset")
     text = _(
         "%(what)s: log in with this mobile and the one-time password %(password)s "
         "(valid %(days)s days; you choose your own at the first login) at %(url)s"
-    ) % {"what": what, "password": password, "days": TEMPORARY_DAYS, "url": login_url()}
+    ) % {"what": what, "password": password, "days": TEMPORARY_DAYS, "url": login_url(site_url)}
     return f"【{agency}】{text}" if agency else text
 
 
-def _send(member: Member, password: str, *, opened: bool) -> bool:
+def _send(member: Member, password: str, *, opened: bool, site_url: str) -> bool:
     """Send the password to the member's mobile; False when there is no mobile or it failed."""
     mobile = pd.decrypt(member.mobile_encrypted) if member.mobile_encrypted else ""
     if not mobile:
         return False
-    return get_sms_backend().send(mobile, sms_text(member, password, opened=opened)).ok
+    text = sms_text(member, password, opened=opened, site_url=site_url)
+    return get_sms_backend().send(mobile, text).ok
 
 
 def refuses_sms(member: Member) -> bool:
@@ -148,7 +151,9 @@ def _already(member: Member) -> str:
     return _("%(name)s already has a member account.") % {"name": member.name}
 
 
-def account_open(*, actor, member: Member, username: str = "", send_sms: bool = False) -> Issued:
+def account_open(
+    *, actor, member: Member, username: str = "", send_sms: bool = False, site_url: str = ""
+) -> Issued:
     """Open the member's account with a one-time password (the member logs in with their mobile,
     or the username, if given it is set). Refused when the member already has one."""
     _require(actor, member)
@@ -171,7 +176,7 @@ def account_open(*, actor, member: Member, username: str = "", send_sms: bool = 
             raise ValidationError(
                 _("%(name)s already has a member account.") % {"name": member}
             ) from None
-    sent = _send(member, password, opened=True) if send_sms else None
+    sent = _send(member, password, opened=True, site_url=site_url) if send_sms else None
     _event(
         member,
         actor,
@@ -182,7 +187,7 @@ def account_open(*, actor, member: Member, username: str = "", send_sms: bool = 
     return Issued(account, password, sent)
 
 
-def password_reset(*, actor, member: Member, send_sms: bool = False) -> Issued:
+def password_reset(*, actor, member: Member, send_sms: bool = False, site_url: str = "") -> Issued:
     """A new one-time password; the member's open sessions end (the session is tied to the
     password) and they choose their own again at the next login."""
     _require(actor, member)
@@ -194,7 +199,7 @@ def password_reset(*, actor, member: Member, send_sms: bool = False) -> Issued:
         password = _give(account)
         account._history_user = actor
         account.save(update_fields=["password", "must_change_password", "temporary_until"])
-    sent = _send(member, password, opened=False) if send_sms else None
+    sent = _send(member, password, opened=False, site_url=site_url) if send_sms else None
     _event(
         member,
         actor,
@@ -229,7 +234,7 @@ def account_set_active(*, actor, member: Member, active: bool) -> MemberAccount:
 # --- many members at once (after an import) ----------------------------------------------------
 
 
-def accounts_bulk_start(*, actor, members):
+def accounts_bulk_start(*, actor, members, site_url: str = ""):
     """Queue a job that opens an account for each of `members` (narrowed to the actor's view)
     and sends each their one-time password by SMS."""
     from django.conf import settings
@@ -254,5 +259,5 @@ def accounts_bulk_start(*, actor, members):
         kind=JobKind.OTHER,
         title=_("Open member accounts for %(count)s member(s)") % {"count": len(ids)},
         work_task=tasks.open_accounts,
-        params={"member_ids": ids},
+        params={"member_ids": ids, "site_url": site_url},
     )

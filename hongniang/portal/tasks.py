@@ -55,7 +55,12 @@ def open_accounts(run):
             counts["refuses_sms"] += 1  # no way to tell them the password
         else:
             try:
-                issued = accounts.account_open(actor=actor, member=member, send_sms=True)
+                issued = accounts.account_open(
+                    actor=actor,
+                    member=member,
+                    send_sms=True,
+                    site_url=run.params.get("site_url", ""),
+                )
             except Exception:  # noqa: BLE001 - one member's trouble must not stop the others
                 counts["sms_failed"] += 1
             else:

@@ -328,6 +328,8 @@ def test_accounts_for_the_selected_members_open_as_a_job_with_an_sms_each(org):
     assert (job.result["opened"], job.result["no_mobile"], job.result["refuses_sms"]) == (3, 1, 1)
     assert job.result["sms_failed"] == 0
     assert len(LoggingSmsBackend.outbox) == 3
+    # The address staff use is the one the member is sent to (no public address configured).
+    assert all("http://testserver/m/login/" in text for _m, text in LoggingSmsBackend.outbox)
     for member in fresh:
         account = MemberAccount.objects.get(member=member)
         assert account.must_change_password and account.temporary_until
