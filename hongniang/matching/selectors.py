@@ -374,7 +374,7 @@ def touching_visible(qs, viewer, *fields: str) -> VisibleList:
     visible to the viewer. Whoever sees every member sees every row: no test at all."""
     if user_scope(viewer) == DataScope.ALL:
         return VisibleList(qs, qs)
-    staff = visible_staff_ids(viewer).order_by()
+    staff = visible_staff_ids(viewer)
     by_owner, by_key = Q(), Q()
     keys = _visible_member_keys(staff)
     for field in fields:

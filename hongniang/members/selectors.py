@@ -181,7 +181,7 @@ def pool_base(*, viewer) -> QuerySet:
         return Member.objects.none()
     qs = Member.objects.all()
     if user_scope(viewer) != DataScope.ALL:
-        team = visible_staff_ids(viewer).order_by()
+        team = visible_staff_ids(viewer)
         qs = qs.filter(
             Q(presales_owner__isnull=True) | Q(presales_owner_id__in=team),
             Q(aftersales_owner__isnull=True) | Q(aftersales_owner_id__in=team),

@@ -5,6 +5,8 @@ can narrow that to yourself or widen it to your store or to everything. The tree
 materialised path on the staff row ("/1/5/9/"), so "everyone below me" is one indexed prefix query.
 """
 
+from contextvars import ContextVar
+
 from django.db import models
 from django.db.models import F, Func, Q
 from django.db.models.lookups import In
@@ -40,11 +42,53 @@ def visible_staff_q(user, prefix: str = "") -> Q:
     return q
 
 
-def visible_staff_ids(user):
-    """A subquery of the staff ids the user may see; owned models filter `owner_id__in` on it."""
+# The staff ids resolved during the current request, by viewer (see `visible_staff_ids`); None
+# outside a request, where every call asks the database.
+_resolved: ContextVar[dict | None] = ContextVar("visible_staff_ids", default=None)
+
+
+def visible_staff_ids(user) -> tuple[int, ...]:
+    """The ids of the staff whose records the user may see, as literal values.
+
+    Owned models filter their owners on these (`owner_id IN (3, 7, 9)`) rather than on a
+    subquery of the staff table: PostgreSQL plans an `IN (subquery)` on each of a member's two
+    owners as a pass over every member, but answers literal ids through the owners' indexes (or
+    walks a list's index and stops after a page). It is one small query on the staff table,
+    made once per request and viewer (`VisibleStaffMiddleware`).
+    """
     from hongniang.staff.models import Staff
 
-    return Staff.objects.filter(visible_staff_q(user)).values("pk")
+    if not getattr(user, "is_authenticated", False):
+        return ()
+    scope = user_scope(user)
+    if scope == DataScope.SELF:
+        return (user.pk,)
+    key = (user.pk, scope, user.path, user.store_id)
+    resolved = _resolved.get()
+    if resolved is not None and key in resolved:
+        return resolved[key]
+    ids = tuple(
+        Staff.objects.filter(visible_staff_q(user)).order_by("pk").values_list("pk", flat=True)
+    )
+    if resolved is not None:
+        resolved[key] = ids
+    return ids
+
+
+class VisibleStaffMiddleware:
+    """Keeps the viewer's visible staff ids for the length of one request: a page tests
+    visibility in several queries, and the staff tree does not move under it. A later request
+    (or any code outside a request) asks again, so a change of team shows at once."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = _resolved.set({})
+        try:
+            return self.get_response(request)
+        finally:
+            _resolved.reset(token)
 
 
 class Unindexed(Func):
@@ -75,7 +119,7 @@ class VisibleQuerySet(models.QuerySet):
             return self.none()
         if user_scope(user) == DataScope.ALL:
             return self
-        ids = visible_staff_ids(user).order_by()
+        ids = visible_staff_ids(user)
         if len(self.owner_fields) == 1:
             return self.filter(**{f"{self.owner_fields[0]}_id__in": ids})
         # With several owners the test is an OR across columns, which SQLite answers through one
@@ -101,7 +145,7 @@ class VisibleQuerySet(models.QuerySet):
             return self.none().values("pk")
         if user_scope(user) == DataScope.ALL:
             return self.order_by().values("pk")
-        ids = visible_staff_ids(user).order_by()
+        ids = visible_staff_ids(user)
         q = Q()
         for field in self.owner_fields:
             q |= Q(**{f"{field}_id__in": ids})
