@@ -453,6 +453,11 @@ def main():
     parser.add_argument("--only", default="", help="run only the pages whose label contains this")
     parser.add_argument("--users", default="admin,mgr11,hn111", help="comma-separated usernames")
     parser.add_argument("--sizes", default="20,100", help="comma-separated page sizes")
+    parser.add_argument(
+        "--reuse-snapshot",
+        action="store_true",
+        help="keep the newest engine snapshot of this database instead of folding a new one",
+    )
     args = parser.parse_args()
     os.environ.setdefault("DATABASE_URL", f"sqlite:///{args.db}")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hongniang.settings")
@@ -477,7 +482,10 @@ def main():
 
     seed_finance(first=20_000)  # a contract behind each signed member
     # The worker's engine snapshot, as in production (a request never builds the engine).
-    call_command("build_engine_snapshot", fold=True, verbosity=0)
+    from hongniang.matching import index
+
+    if not (args.reuse_snapshot and index.latest_snapshot() is not None):
+        call_command("build_engine_snapshot", fold=True, verbosity=0)
     print(f"database: {connection.vendor} {args.db if connection.vendor == 'sqlite' else ''}")
     print(f"members: {Member.objects.count():,} (seeded in {time.perf_counter() - started:.1f} s)")
     users = [Staff.objects.get(username=name) for name in args.users.split(",")]
