@@ -17,6 +17,7 @@ from heapq import merge
 from django.apps import apps
 from django.db import DEFAULT_DB_ALIAS, models
 from django.db.models import Subquery
+from django.db.models.sql.constants import MULTI
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -60,20 +61,35 @@ def _list_choices() -> dict[tuple[str, str], dict]:
 class AuditEntry:
     """One version of a record in the trail, with the version before it (if any).
 
-    Built from the history table's rows as plain tuples: the trail reads a few thousand rows to
-    merge and page them, and making a model instance of each cost most of the page's time. The
-    instances (`record`, `previous`) are made only for the rows on screen."""
+    Built from the history table's rows as the database returns them: the trail reads a few
+    thousand rows to merge and page them, and converting each value to Python (timestamps parsed,
+    JSON decoded) cost most of the page's time. Rows are compared and ordered as they come; the
+    values (`values`, `when`) and instances (`record`, `previous`) are made only for the rows on
+    screen."""
 
-    def __init__(self, kind: str, history_model, values: tuple, previous: tuple | None = None):
+    def __init__(self, kind: str, history_model, raw: tuple, previous: tuple | None, convert):
         self.kind = kind
         self.history_model = history_model
-        self.values = values
-        self.previous_values = previous
+        self.raw = raw
+        self.raw_previous = previous
+        self._convert = convert
+        at = _columns(history_model)[1]
+        # Newest first: the stored time, then the history id; raw values order like the
+        # converted ones (ISO text on SQLite, timestamps on PostgreSQL).
+        self.key = (raw[at["history_date"]], raw[at["history_id"]])
         # (field label, old, new) as shown; filled for the rows on screen by `describe`.
         self.rows: list[tuple[str, str, str]] = []
         # Names of the tracked fields that differ from the previous version of the record.
         self.changed_fields: list[str] = []
         self.label = ""
+
+    @cached_property
+    def values(self) -> tuple:
+        return self._convert(self.raw)
+
+    @cached_property
+    def previous_values(self) -> tuple | None:
+        return None if self.raw_previous is None else self._convert(self.raw_previous)
 
     def _get(self, attname):
         return self.values[_columns(self.history_model)[1][attname]]
@@ -129,6 +145,22 @@ def _tracked(history_model) -> list[models.Field]:
     ]
 
 
+def _raw_rows(qs) -> tuple[list[tuple], object]:
+    """The query's rows as the database driver returns them, and a function that converts one
+    row to Python values the way the ORM would (Django's compiler, used as `values_list` does)."""
+    compiler = qs.query.get_compiler(DEFAULT_DB_ALIAS)
+    rows = [row for chunk in compiler.execute_sql(MULTI) for row in chunk]
+    fields = [s[0] for s in compiler.select[: compiler.col_count]]
+    converters = compiler.get_converters(fields)
+
+    def convert(row: tuple) -> tuple:
+        if not converters:
+            return tuple(row)
+        return tuple(next(iter(compiler.apply_converters([list(row)], converters))))
+
+    return rows, convert
+
+
 def _entries_for(key: str, *, actor_id: int | None, limit: int) -> list[AuditEntry]:
     """Newest `limit` rows of one history table, each with its previous version (one query)."""
     history = apps.get_model(AUDITED[key]).history
@@ -138,7 +170,7 @@ def _entries_for(key: str, *, actor_id: int | None, limit: int) -> list[AuditEnt
     newest = newest.order_by("-history_date", "-history_id")[:limit]
     # Every version of the records among the newest rows: their predecessors are in there.
     names, at = _columns(history.model)
-    rows = (
+    rows, convert = _raw_rows(
         history.filter(id__in=Subquery(newest.values("id")))
         .order_by("id", "history_date", "history_id")
         .values_list(*names)
@@ -152,15 +184,19 @@ def _entries_for(key: str, *, actor_id: int | None, limit: int) -> list[AuditEnt
         previous[row[pk]] = row
         if actor_id and row[user] != actor_id:
             continue
-        entry = AuditEntry(key, history.model, row, previous=prev)
+        changed = []
         if row[kind] == "~" and prev is not None:
-            entry.changed_fields = [
+            # Stored values compare as their Python values do (the same column, written by
+            # the same code).
+            changed = [
                 name for name, i in zip(tracked_names, tracked, strict=True) if row[i] != prev[i]
             ]
-            if not entry.changed_fields:
+            if not changed:
                 continue  # a save that changed nothing tracked (e.g. a login): says nothing
+        entry = AuditEntry(key, history.model, row, prev, convert)
+        entry.changed_fields = changed
         entries.append(entry)
-    entries.sort(key=lambda e: (e.when, e.history_id), reverse=True)
+    entries.sort(key=lambda e: e.key, reverse=True)
     return entries[:limit]
 
 
@@ -171,7 +207,7 @@ def audit_entries(*, kind: str = "", actor_id: int | None = None, limit: int = 2
         for key in AUDITED
         if not kind or key == kind
     ]
-    return list(merge(*streams, key=lambda e: e.when, reverse=True))
+    return list(merge(*streams, key=lambda e: e.key, reverse=True))
 
 
 def describe(entries: list[AuditEntry], viewer) -> None:
