@@ -10,6 +10,7 @@ in one query per related model.
 """
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date, datetime
 from functools import cache, cached_property
 from heapq import merge
@@ -73,10 +74,6 @@ class AuditEntry:
         self.raw = raw
         self.raw_previous = previous
         self._convert = convert
-        at = _columns(history_model)[1]
-        # Newest first: the stored time, then the history id; raw values order like the
-        # converted ones (ISO text on SQLite, timestamps on PostgreSQL).
-        self.key = (raw[at["history_date"]], raw[at["history_id"]])
         # (field label, old, new) as shown; filled for the rows on screen by `describe`.
         self.rows: list[tuple[str, str, str]] = []
         # Names of the tracked fields that differ from the previous version of the record.
@@ -161,7 +158,7 @@ def _raw_rows(qs) -> tuple[list[tuple], object]:
     return rows, convert
 
 
-def _entries_for(key: str, *, actor_id: int | None, limit: int) -> list[AuditEntry]:
+def _entries_for(key: str, *, actor_id: int | None, limit: int) -> list[tuple]:
     """Newest `limit` rows of one history table, each with its previous version (one query)."""
     history = apps.get_model(AUDITED[key]).history
     newest = history.all()
@@ -178,13 +175,14 @@ def _entries_for(key: str, *, actor_id: int | None, limit: int) -> list[AuditEnt
     tracked = [at[f.attname] for f in _tracked(history.model)]
     tracked_names = [f.name for f in _tracked(history.model)]
     pk, kind, user = at["id"], at["history_type"], at["history_user_id"]
-    entries, previous = [], {}
+    when, hid = at["history_date"], at["history_id"]
+    found, previous = [], {}
     for row in rows:
         prev = previous.get(row[pk])
         previous[row[pk]] = row
         if actor_id and row[user] != actor_id:
             continue
-        changed = []
+        changed = ()
         if row[kind] == "~" and prev is not None:
             # Stored values compare as their Python values do (the same column, written by
             # the same code).
@@ -193,21 +191,48 @@ def _entries_for(key: str, *, actor_id: int | None, limit: int) -> list[AuditEnt
             ]
             if not changed:
                 continue  # a save that changed nothing tracked (e.g. a login): says nothing
-        entry = AuditEntry(key, history.model, row, prev, convert)
-        entry.changed_fields = changed
-        entries.append(entry)
-    entries.sort(key=lambda e: e.key, reverse=True)
-    return entries[:limit]
+        # Newest first: the stored time, then the history id (raw values order like the
+        # converted ones).
+        found.append(((row[when], row[hid]), key, row, prev, changed, convert))
+    found.sort(key=_first, reverse=True)
+    return found[:limit]
 
 
-def audit_entries(*, kind: str = "", actor_id: int | None = None, limit: int = 2000):
+def _first(found: tuple):
+    return found[0]
+
+
+class Trail(Sequence):
+    """The merged history, newest first; an `AuditEntry` is made only for the rows asked for
+    (a page), not for the thousands the list holds."""
+
+    def __init__(self, found: list[tuple]):
+        self.found = found
+
+    def __len__(self):
+        return len(self.found)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [_entry(f) for f in self.found[index]]
+        return _entry(self.found[index])
+
+
+def _entry(found: tuple) -> AuditEntry:
+    _key, kind, row, prev, changed, convert = found
+    entry = AuditEntry(kind, apps.get_model(AUDITED[kind]).history.model, row, prev, convert)
+    entry.changed_fields = list(changed)
+    return entry
+
+
+def audit_entries(*, kind: str = "", actor_id: int | None = None, limit: int = 2000) -> Trail:
     """Newest-first merged history; `limit` caps each table so the page stays fast."""
     streams = [
         _entries_for(key, actor_id=actor_id, limit=limit)
         for key in AUDITED
         if not kind or key == kind
     ]
-    return list(merge(*streams, key=lambda e: e.key, reverse=True))
+    return Trail(list(merge(*streams, key=_first, reverse=True)))
 
 
 def describe(entries: list[AuditEntry], viewer) -> None:

@@ -113,3 +113,26 @@ def test_image_fields_are_labelled_in_chinese(client, org):
     assert 'for="id_image">图片' in image_form and ">Image<" not in image_form
     settings_form = client.get(reverse("siteconfig:edit")).content.decode()
     assert 'for="id_logo">标志' in settings_form and ">Logo<" not in settings_form
+
+
+@pytest.mark.django_db
+def test_the_trail_is_newest_first_across_tables_and_shows_converted_values(client, org):
+    """Rows are ordered by their stored times before any value is converted: changes to staff
+    and to members, interleaved in time, come out newest first, each shown with its time."""
+    for i in range(3):
+        org["aa1"].name = f"改名{i}"
+        org["aa1"].save()
+        member = add_member(org["aa1"], name=f"会员{i}")
+        member.hobbies = ["travel"]
+        member.save()
+        member.save()  # nothing changed: no row
+    client.force_login(org["admin"])
+    response = client.get(reverse("siteconfig:audit"))
+    entries = list(response.context["page"].object_list)
+    keys = [(e.when, e.history_id) for e in entries]
+    assert keys == sorted(keys, reverse=True)
+    assert all(e.when.tzinfo is not None for e in entries)
+    assert {e.kind for e in entries} >= {"staff", "member"}
+    member_changes = [e for e in entries if e.kind == "member" and e.record.history_type == "~"]
+    assert len(member_changes) == 3  # the empty saves left nothing
+    assert all([r[0] for r in e.changes()] == ["兴趣爱好"] for e in member_changes)
