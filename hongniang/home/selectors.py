@@ -29,7 +29,7 @@ from hongniang.matching.models import (
 from hongniang.members import choices as c
 from hongniang.members.models import IDLE_SINCE, AllocationKind, EventKind, Member, MemberEvent
 from hongniang.members.presenter import present_many
-from hongniang.members.selectors import birthday_q, pending_allocations
+from hongniang.members.selectors import birthday_count, birthday_q, pending_allocations
 from hongniang.messaging.models import Channel, Delivery, DeliveryStatus, Message
 from hongniang.sales.models import FollowUp
 from hongniang.siteconfig.models import SiteSettings
@@ -77,7 +77,7 @@ def _of_visible_members(qs, viewer, fields=("member",)):
     would otherwise be probed once per visible member."""
     if user_scope(viewer) == DataScope.ALL:
         return qs
-    keys = Member.objects.visible_keys(viewer)
+    keys = Member.objects.visible_keys(viewer, apart=True)
     q = Q()
     for name in fields:
         q |= Q(In(Unindexed(F(f"{name}_id")), keys))
@@ -150,7 +150,7 @@ def todo_list(*, viewer, now=None) -> list[Entry]:
             Entry(
                 "birthdays_month",
                 _("Birthdays this month"),
-                born.filter(birthday_q(today, month=True)).count(),
+                birthday_count(born, today, month=True),
                 reverse("members:presales") + "?list=birthday_month",
             )
         )

@@ -133,19 +133,31 @@ class VisibleQuerySet(models.QuerySet):
             q |= Q(In(Unindexed(F(f"{field}_id")), ids))
         return self.filter(q)
 
-    def visible_keys(self, user):
+    def visible_keys(self, user, *, apart: bool = False):
         """The keys of the rows the user may see, as a subquery that other tables test their
         keys against (`In(…, keys)`), e.g. an appointment's two members.
 
         Unlike `visible_to`, the owners are looked up through their own indexes: a subquery is
         collected once, before the outer rows are read, so the cheapest way to collect it wins
         (a manager's 22,000 members: a range of the index per owner, not a walk over every
-        member)."""
+        member).
+
+        `apart` keeps the owners apart (UNION ALL; a row may come twice, which an IN test does
+        not mind), for a count of another table's rows: PostgreSQL answers an OR of the owners
+        inside the subquery with a pass over the whole table. It is not the default because
+        PostgreSQL cannot estimate how many keys a union yields: where the outer query also
+        joins the owned table, it may probe that table once per key."""
         if not getattr(user, "is_authenticated", False):
             return self.none().values("pk")
         if user_scope(user) == DataScope.ALL:
             return self.order_by().values("pk")
         ids = visible_staff_ids(user)
+        if apart:
+            first, *rest = (
+                self.filter(**{f"{field}_id__in": ids}).order_by().values("pk")
+                for field in self.owner_fields
+            )
+            return first.union(*rest, all=True) if rest else first
         q = Q()
         for field in self.owner_fields:
             q |= Q(**{f"{field}_id__in": ids})
