@@ -15,7 +15,7 @@ from hongniang.jobs.models import JobState
 from hongniang.members import choices as c
 from hongniang.members.birthdays import birthday_keys, lunar_month_day, lunar_today
 from hongniang.members.models import Member
-from hongniang.members.selectors import birthday_q
+from hongniang.members.selectors import birthday_count, birthday_q
 from hongniang.members.tests.helpers import add_member
 from hongniang.members.tests.test_import_export import confirm, good_row, upload, xlsx
 
@@ -62,6 +62,8 @@ def test_the_lists_by_stored_keys_equal_the_rule_on_every_day_of_two_years(org):
                 if _celebrates(born, lunar_md, day, lunar_keys, month=month)
             }
             assert found == expected, (day, month)
+            # the home page's count: one count per calendar, the same number
+            assert birthday_count(Member.objects.all(), day, month=month) == len(expected)
 
 
 @pytest.mark.django_db
