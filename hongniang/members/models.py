@@ -340,6 +340,19 @@ class Member(models.Model):
                 fields=["next_contact_at", "sales_stage", "presales_owner", "aftersales_owner"],
                 name="member_next_contact_owners",
             ),
+            # A matchmaker's new registrations not followed up yet (home page): the count and
+            # the newest few are a range of this index, not a read of every member they own.
+            models.Index(
+                fields=[
+                    "presales_owner",
+                    "source",
+                    "follow_up_count",
+                    "registered_at",
+                    "id",
+                    "sales_stage",
+                ],
+                name="member_new_registrations",
+            ),
             # Members not followed up for N days (last follow-up, else registration; home page).
             models.Index(
                 IDLE_SINCE,
