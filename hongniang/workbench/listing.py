@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
 from django.db import connections
+from django.db.models import F, Lookup, Subquery
 from django.utils.functional import cached_property
 
 from hongniang.siteconfig.models import SiteSettings
@@ -36,6 +37,20 @@ def page_size(kind: str = "crm") -> int:
         "member": site.member_page_size,
         "matchmaker": site.matchmaker_page_size,
     }.get(kind, site.crm_page_size)
+
+
+class _AnyOfKeys(Lookup):
+    """`pk = ANY(ARRAY(SELECT pk … LIMIT n))` (PostgreSQL): the page's keys are collected
+    first, as a value, and the rows looked up by them. Given `pk IN (SELECT … LIMIT n)`
+    PostgreSQL may join the whole table to the related rows before it picks the page's
+    (an introductions page read 43,000 pages of memory for its 20 rows)."""
+
+    lookup_name = "any_of_keys"
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} = ANY(ARRAY{rhs})", (*lhs_params, *rhs_params)
 
 
 class KeyedPaginator(Paginator):
@@ -77,7 +92,12 @@ class KeyedPaginator(Paginator):
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
-        rows = qs.model._base_manager.using(qs.db).filter(pk__in=qs.values("pk")[bottom:top])
+        keys = qs.values("pk")[bottom:top]
+        rows = qs.model._base_manager.using(qs.db)
+        if connections[qs.db].vendor == "postgresql":
+            rows = rows.filter(_AnyOfKeys(F("pk"), Subquery(keys)))
+        else:
+            rows = rows.filter(pk__in=keys)
         rows.query.select_related = copy.deepcopy(query.select_related)
         rows.query.deferred_loading = query.deferred_loading
         rows._prefetch_related_lookups = qs._prefetch_related_lookups
