@@ -73,6 +73,11 @@ def test_presales_lists(crew):
     assert listed("birthday_today", reg="more") == ["已签"]
     assert listed("unsigned", fu="upto3") == ["跟进两次"]
     assert listed("unsigned", fu="never") == ["新"]
+    # the tab counts (a birthday list counted per calendar) count what the lists list
+    for listing in selectors.PRESALES_LISTS:
+        for filters in ({}, {"reg": "more"}, {"fu": "never"}, {"reg": "today"}):
+            counted = selectors.presales_count(viewer=crew["aa1"], listing=listing, filters=filters)
+            assert counted == len(listed(listing, **filters)), (listing, filters)
 
 
 @pytest.mark.parametrize(
