@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('members', '0022_account_event'),
+        ('members', '0023_fewer_member_indexes'),
         ('staff', '0004_lockout_release'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
