@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('members', '0023_fewer_member_indexes'),
+        ('members', '0024_pause_until_index'),
         ('staff', '0004_lockout_release'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
