@@ -145,7 +145,7 @@ class MemberForm(StyledFormMixin, forms.ModelForm):
             f for _title, names in PROFILE_GROUPS for f in names if f not in ("mobile", "id_number")
         ]
         widgets = {
-            "birthday": forms.DateInput(attrs={"type": "date"}),
+            "birthday": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "about": forms.Textarea(attrs={"rows": 3}),
         }
 
