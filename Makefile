@@ -3,6 +3,8 @@ PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 PYTHON := $(BIN)/python
+# Test workers: one per core, between 2 and 8 (each may hold a browser and an engine in memory).
+TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -gt 8 ] && n=8; [ $$n -lt 2 ] && n=2; echo $$n)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 APT := $(shell command -v sudo >/dev/null 2>&1 && [ "$$(id -u)" != 0 ] && echo sudo) apt-get
@@ -63,10 +65,10 @@ test: deps assets sysdeps-test messages
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 	$(PYTHON) manage.py makemigrations --check --dry-run -v 0
-	$(BIN)/pytest -n 2 -q
+	$(BIN)/pytest -n $(TEST_WORKERS) -q --durations=20
 
 test-postgres: deps assets sysdeps-test messages
-	bash deploy/with-postgres.sh $(BIN)/pytest -n 2 -q
+	bash deploy/with-postgres.sh $(BIN)/pytest -n $(TEST_WORKERS) -q --durations=20
 
 e2e: deps assets sysdeps-test messages
 	$(BIN)/pytest -q -m e2e
