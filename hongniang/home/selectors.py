@@ -88,8 +88,9 @@ def _when(m) -> str:
     return timezone.localtime(m.next_contact_at).strftime("%m-%d %H:%M")
 
 
-def todo_list(*, viewer, now=None) -> list[Entry]:
-    """What the viewer has to do, most urgent first; entries with nothing to do are left out."""
+def todo_list(*, viewer, now=None, promise: "PromiseBook | None" = None) -> list[Entry]:
+    """What the viewer has to do, most urgent first; entries with nothing to do are left out.
+    `promise`: the viewer's `promise_book` for the same day, when the page has read it already."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     start, tomorrow = _day_start(today), _day_start(today + timedelta(days=1))
@@ -259,7 +260,7 @@ def todo_list(*, viewer, now=None) -> list[Entry]:
                 tone="danger",
             )
         )
-    entries += _finance_entries(viewer, today)
+    entries += _finance_entries(viewer, today, promise)
     return [e for e in entries if e.count]
 
 
@@ -285,7 +286,7 @@ def _paused_due_back(viewer, today) -> Entry:
     )
 
 
-def _finance_entries(viewer, today) -> list[Entry]:
+def _finance_entries(viewer, today, promise) -> list[Entry]:
     """Contracts and refunds waiting for finance; contracts ending soon; members served by the
     viewer who are short of their contract's promise in the month's last week."""
     from hongniang.finance import selectors as fs
@@ -323,33 +324,34 @@ def _finance_entries(viewer, today) -> list[Entry]:
         )
     if can(viewer, "members", "view"):
         entries += _renewal_entries(viewer, today)
-    behind = fs.behind_promise(viewer=viewer, today=today)
-    views = present_many(viewer, [k.member for k, _i, _d in behind[:PREVIEW]])
-    entries.append(
-        Entry(
-            "behind_promise",
-            _("Members short of their contract's promise this month"),
-            len(behind),
-            # The member's page shows the month-by-month ledger to whoever serves them; the
-            # after-sales matchmaker who has the task may have no finance right.
-            reverse("members:aftersales"),
-            [
-                (
-                    view.label,
-                    reverse("members:detail", args=[k.member_id]) + "#member-ledger",
-                    _("%(i)s/%(pi)s introductions, %(d)s/%(pd)s dates")
-                    % {
-                        "i": got_i,
-                        "pi": k.introductions_per_month,
-                        "d": got_d,
-                        "pd": k.dates_per_month,
-                    },
-                )
-                for (k, got_i, got_d), view in zip(behind, views, strict=False)
-            ],
-            tone="danger",
+    if fs.in_last_week_of_month(today):  # else nothing to read
+        book = promise or promise_book(viewer=viewer, today=today)
+        behind = fs.behind_promise(viewer=viewer, today=today, rows=book.rows)
+        entries.append(
+            Entry(
+                "behind_promise",
+                _("Members short of their contract's promise this month"),
+                len(behind),
+                # The member's page shows the month-by-month ledger to whoever serves them; the
+                # after-sales matchmaker who has the task may have no finance right.
+                reverse("members:aftersales"),
+                [
+                    (
+                        book.views[p.member_id].label,
+                        reverse("members:detail", args=[p.member_id]) + "#member-ledger",
+                        _("%(i)s/%(pi)s introductions, %(d)s/%(pd)s dates")
+                        % {
+                            "i": p.intros,
+                            "pi": p.intros_promised,
+                            "d": p.dates,
+                            "pd": p.dates_promised,
+                        },
+                    )
+                    for p in behind[:PREVIEW]
+                ],
+                tone="danger",
+            )
         )
-    )
     return entries
 
 
@@ -410,6 +412,26 @@ class PromiseRow:
 
 
 PROMISE_ROWS = 10  # members shown on the home panel, furthest behind first
+assert PREVIEW <= PROMISE_ROWS  # the to-do entry shows the first of the panel's rows
+
+
+@dataclass
+class PromiseBook:
+    """This month's promise of every member the viewer serves, read once for the page (the
+    panel and the to-do entry both show it), with the first rows' members presented."""
+
+    rows: list  # finance.selectors.Promise, furthest behind first
+    views: dict  # member key → MemberView, for the first PROMISE_ROWS rows
+
+
+def promise_book(*, viewer, today=None) -> PromiseBook:
+    from hongniang.finance import selectors as fs
+
+    rows = fs.promise_this_month(viewer=viewer, today=today)
+    keys = list(dict.fromkeys(p.member_id for p in rows[:PROMISE_ROWS]))
+    members = Member.objects.in_bulk(keys) if keys else {}
+    views = present_many(viewer, [members[k] for k in keys])
+    return PromiseBook(rows, dict(zip(keys, views, strict=True)))
 
 
 @dataclass
@@ -419,32 +441,30 @@ class PromisePanel:
     behind: int  # of them short of it so far
 
 
-def promise_this_month(*, viewer, today=None) -> PromisePanel | None:
+def promise_this_month(
+    *, viewer, today=None, book: PromiseBook | None = None
+) -> PromisePanel | None:
     """The matchmaker's members with a monthly promise: what each has had so far this month,
     those furthest behind first (the home page's ledger panel). None when they serve nobody
     with a promise. Only the rows shown go through the presenter."""
-    from hongniang.finance import selectors as fs
-
-    rows = fs.promise_this_month(viewer=viewer, today=today)
-    if not rows:
+    book = book or promise_book(viewer=viewer, today=today)
+    if not book.rows:
         return None
-    shown = rows[:PROMISE_ROWS]
-    views = present_many(viewer, [k.member for k, _i, _d in shown])
     return PromisePanel(
         rows=[
             PromiseRow(
-                view.label,
-                reverse("members:detail", args=[k.member_id]) + "#member-ledger",
-                got_i,
-                k.introductions_per_month,
-                got_d,
-                k.dates_per_month,
-                got_i < k.introductions_per_month or got_d < k.dates_per_month,
+                book.views[p.member_id].label,
+                reverse("members:detail", args=[p.member_id]) + "#member-ledger",
+                p.intros,
+                p.intros_promised,
+                p.dates,
+                p.dates_promised,
+                p.shortfall > 0,
             )
-            for (k, got_i, got_d), view in zip(shown, views, strict=True)
+            for p in book.rows[:PROMISE_ROWS]
         ],
-        total=len(rows),
-        behind=sum(1 for k, i, d in rows if i < k.introductions_per_month or d < k.dates_per_month),
+        total=len(book.rows),
+        behind=sum(1 for p in book.rows if p.shortfall),
     )
 
 

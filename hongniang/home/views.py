@@ -1,5 +1,6 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
+from django.utils import timezone
 
 from hongniang.home import selectors
 from hongniang.members import selectors as member_selectors
@@ -9,13 +10,16 @@ from hongniang.staff.permissions import require_perm
 @login_required
 def index(request):
     """The workbench home: what the viewer has to do today, then the business at a glance."""
+    now = timezone.now()
+    # Read once: the to-do list's "behind the promise" and the panel show the same rows.
+    book = selectors.promise_book(viewer=request.user, today=timezone.localdate(now))
     return render(
         request,
         "home/index.html",
         {
-            "todo": selectors.todo_list(viewer=request.user),
-            "business": selectors.business_figures(viewer=request.user),
-            "promise": selectors.promise_this_month(viewer=request.user),
+            "todo": selectors.todo_list(viewer=request.user, now=now, promise=book),
+            "business": selectors.business_figures(viewer=request.user, now=now),
+            "promise": selectors.promise_this_month(viewer=request.user, book=book),
         },
     )
 

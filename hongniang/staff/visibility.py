@@ -133,6 +133,23 @@ class VisibleQuerySet(models.QuerySet):
             q |= Q(In(Unindexed(F(f"{field}_id")), ids))
         return self.filter(q)
 
+    def visible_q(self, user, prefix: str) -> Q:
+        """The same test as `visible_to`, on rows of another table that reach this one through
+        `prefix` (e.g. "member__"): each row is tested by its own owners through a join.
+
+        For a short range of those rows (contracts ending this week) this is cheaper than
+        testing them against the viewer's keys collected first (`visible_keys`): collecting a
+        manager's 22,000 members costs more than joining a few hundred rows to theirs."""
+        if not getattr(user, "is_authenticated", False):
+            return Q(pk__in=[])
+        if user_scope(user) == DataScope.ALL:
+            return Q()
+        ids = visible_staff_ids(user)
+        q = Q()
+        for field in self.owner_fields:  # off the indexes: the outer rows lead, not the owners
+            q |= Q(In(Unindexed(F(f"{prefix}{field}_id")), ids))
+        return q
+
     def visible_keys(self, user, *, apart: bool = False):
         """The keys of the rows the user may see, as a subquery that other tables test their
         keys against (`In(…, keys)`), e.g. an appointment's two members.

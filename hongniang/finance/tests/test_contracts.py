@@ -317,5 +317,5 @@ def test_ledger_counts_introductions_and_dates_against_the_promise(crew):
         service_start=today.replace(day=1),
     )
     behind = selectors.behind_promise(viewer=crew["aa1"], today=last_week)
-    assert [k.pk for k, _i, _d in behind] == [short.pk]
+    assert [p.contract_id for p in behind] == [short.pk]
     assert selectors.behind_promise(viewer=crew["bb1"], today=last_week) == []
