@@ -20,6 +20,7 @@ from hongniang.finance.models import (
 )
 from hongniang.members import personal_data as pd
 from hongniang.members.models import Member
+from hongniang.members.selectors import name_q
 from hongniang.staff.models import Staff, StaffStatus
 from hongniang.staff.visibility import Unindexed, visible_staff_q
 
@@ -62,31 +63,33 @@ def refund_get(*, viewer, pk: int) -> Refund:
 
 
 def _members_matching(q: str) -> QuerySet:
-    """Keys of the members a search box's text names: by UID, user name, a part of the name, or
-    an exact mobile or ID number (stored encrypted: found through their keyed hashes).
+    """Keys of the members a search box's text names: by UID, user name, a part of the name
+    (the member lists' way, `name_q`), or an exact mobile or ID number (stored encrypted: found
+    through their keyed hashes).
 
     A subquery of member keys, so that a list tests one indexed column (`member_id IN …`) OR its
     own number, instead of joining every row to its member; the outer list stays scoped to the
-    viewer, so a number never reveals another team's member."""
-    hashes = {"mobile_hash": set(), "id_number_hash": set()}
+    viewer, so a number never reveals another team's member. Each way is its own part (UNION
+    ALL) read through its own index: as one OR, the name's LIKE made every part a pass over the
+    member table (~30 ms at 100,000 members), where the name alone reads a covering index."""
+    parts = [Member.objects.filter(username=q)]
+    if q.isdigit():
+        parts.append(Member.objects.filter(pk=int(q)))
+    if not q.upper().rstrip("X").isdigit():  # digits are a UID or a number, never a name
+        parts.append(Member.objects.filter(name_q(q)))
     for normalize, field in (
         (pd.normalize_mobile, "mobile_hash"),
         (pd.normalize_resident_id, "id_number_hash"),
         (_other_id_number, "id_number_hash"),
     ):
         try:
-            hashes[field].add(pd.lookup_hash(normalize(q)))
+            value = pd.lookup_hash(normalize(q))
         except ValidationError:
             continue
-    cond = Q(username=q)
-    if q.isdigit():
-        cond |= Q(pk=int(q))
-    if not q.upper().rstrip("X").isdigit():  # digits are a UID or a number, never a name
-        cond |= Q(name__contains=q)
-    for field, values in hashes.items():
-        for value in values:  # stated as the partial unique index wants (hash_match)
-            cond |= pd.hash_match(field, value)
-    return Member.objects.filter(cond).order_by().values("pk")
+        # stated as the partial unique index wants (hash_match)
+        parts.append(Member.objects.filter(pd.hash_match(field, value)))
+    first, *rest = (part.order_by().values("pk") for part in parts)
+    return first.union(*rest, all=True) if rest else first
 
 
 def _other_id_number(q: str) -> str:

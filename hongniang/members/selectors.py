@@ -121,6 +121,12 @@ def region_q(field: str, code: str) -> Q:
     return Q(**{f"{field}__gte": lo, f"{field}__lt": hi})
 
 
+def name_q(text: str) -> Q:
+    """Members whose name contains the text: the one way a name is searched (the member lists,
+    the finance lists' search box). Names are stored as typed, not encrypted."""
+    return Q(name__icontains=text)
+
+
 def apply_filters(qs: QuerySet, filters: dict) -> QuerySet:
     f = filters
     if f.get("member_id"):
@@ -128,7 +134,7 @@ def apply_filters(qs: QuerySet, filters: dict) -> QuerySet:
     if f.get("username"):
         qs = qs.filter(username__icontains=f["username"])
     if f.get("name"):
-        qs = qs.filter(name__icontains=f["name"])
+        qs = qs.filter(name_q(f["name"]))
     if f.get("mobile"):
         try:
             qs = qs.filter(
