@@ -359,16 +359,6 @@ def _owned_by(staff, prefix: str = "") -> Q:
     return q
 
 
-def _visible_member_keys(staff):
-    """The keys of the members `staff` serve: one indexed range per owner, kept apart (UNION
-    ALL; a member may come twice, which an IN test does not mind)."""
-    first, *rest = (
-        Member.objects.filter(**{f"{field}_id__in": staff}).order_by().values("pk")
-        for field in MEMBER_OWNERS
-    )
-    return first.union(*rest, all=True) if rest else first
-
-
 def touching_visible(qs, viewer, *fields: str) -> VisibleList:
     """Rows of `qs` of which the member behind at least one of the foreign keys `fields` is
     visible to the viewer. Whoever sees every member sees every row: no test at all."""
@@ -376,7 +366,8 @@ def touching_visible(qs, viewer, *fields: str) -> VisibleList:
         return VisibleList(qs, qs)
     staff = visible_staff_ids(viewer)
     by_owner, by_key = Q(), Q()
-    keys = _visible_member_keys(staff)
+    # The viewer's members collected once, one range of each owner's index (UNION ALL).
+    keys = Member.objects.visible_keys(viewer, apart=True)
     for field in fields:
         by_owner |= _owned_by(staff, f"{field}__")
         by_key |= Q(In(Unindexed(F(f"{field}_id")), keys))
