@@ -540,3 +540,91 @@ class Complaint(models.Model):
 
     def __str__(self):
         return f"{self.received_on} {self.member_id}"
+
+
+# What a matchmaker's work led to, per month (`finance.outcomes` keeps and rebuilds them).
+OUTCOME_MEASURES = (
+    "intros",
+    "yes",
+    "answered",
+    "mutual",
+    "dates",
+    "first_dates",
+    "second_dates",
+    "going_on",
+    "relationships",
+    "successes",
+    "complaints",
+    "refunds",
+)
+# The month's contract promises of the members the matchmaker served (the promise ledger).
+PROMISE_MEASURES = (
+    "promise_members",
+    "promise_behind",
+    "promise_intros",
+    "promise_intros_promised",
+    "promise_dates",
+    "promise_dates_promised",
+)
+
+
+class OutcomeMonth(models.Model):
+    """One matchmaker's outcome counters for one calendar month (Asia/Shanghai).
+
+    Kept in the same transaction as each recommendation, answer, date, complaint, refund,
+    finished service and promise change (`finance.outcomes`), so the report's outcome section
+    reads a few rows per matchmaker and month however much happened; `outcomes.rebuild()`
+    recomputes them from the source rows."""
+
+    staff = models.ForeignKey("staff.Staff", on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()  # its first day
+    intros = models.IntegerField(default=0)
+    yes = models.IntegerField(default=0)
+    answered = models.IntegerField(default=0)
+    mutual = models.IntegerField(default=0)
+    dates = models.IntegerField(default=0)
+    first_dates = models.IntegerField(default=0)
+    second_dates = models.IntegerField(default=0)
+    going_on = models.IntegerField(default=0)
+    relationships = models.IntegerField(default=0)
+    successes = models.IntegerField(default=0)
+    complaints = models.IntegerField(default=0)
+    refunds = models.IntegerField(default=0)
+    promise_members = models.IntegerField(default=0)
+    promise_behind = models.IntegerField(default=0)
+    promise_intros = models.IntegerField(default=0)
+    promise_intros_promised = models.IntegerField(default=0)
+    promise_dates = models.IntegerField(default=0)
+    promise_dates_promised = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["staff", "month"], name="outcomemonth_key")]
+        indexes = [models.Index(fields=["month", "staff"], name="outcomemonth_month")]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {self.staff_id}"
+
+
+class PromiseMonth(models.Model):
+    """One month of a contract in force that promises introductions or dates each month:
+    promised and delivered so far, and the matchmaker it counts for (serving the member at the
+    month's end; the month in progress: now). The per-contract state behind the promise
+    counters of `OutcomeMonth`."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="+")
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()
+    staff = models.ForeignKey("staff.Staff", on_delete=models.CASCADE, null=True, related_name="+")
+    intros_promised = models.PositiveSmallIntegerField(default=0)
+    dates_promised = models.PositiveSmallIntegerField(default=0)
+    intros = models.PositiveIntegerField(default=0)
+    dates = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "month"], name="promisemonth_key")
+        ]
+        indexes = [models.Index(fields=["member", "month"], name="promisemonth_member")]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {self.contract_id}"

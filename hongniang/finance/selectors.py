@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from hongniang.finance.models import (
     IN_FORCE,
+    OUTCOME_MEASURES,
     ZERO,
     Contract,
     ContractStatus,
@@ -18,6 +19,7 @@ from hongniang.finance.models import (
     Refund,
     ServicePlan,
 )
+from hongniang.finance.outcomes import month_starts
 from hongniang.members import personal_data as pd
 from hongniang.members.models import Member
 from hongniang.members.selectors import name_q
@@ -329,7 +331,7 @@ def sales_report(*, viewer, start, end) -> dict:
             for k in ("contracts", "value", "received", "refunded"):
                 target[k] += r[k] or 0
     keys = (
-        list(_month_starts(start, end))
+        list(month_starts(start, end))
         if monthly
         else [start + timedelta(days=n) for n in range((end - start).days + 1)]
     )
@@ -354,13 +356,6 @@ def sales_report(*, viewer, start, end) -> dict:
 
 
 # --- the promise ledger: promised vs delivered, month by month ---
-
-
-def _month_starts(first, last):
-    month = first.replace(day=1)
-    while month <= last:
-        yield month
-        month = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
 def _month_bucket(field: str, months: list, end):
@@ -396,7 +391,7 @@ def _delivered(member_ids, start, end) -> tuple[dict, dict]:
 
     from hongniang.matching.models import Appointment, AppointmentStatus, Recommendation
 
-    months = [max(m, start) for m in _month_starts(start, end)]
+    months = [max(m, start) for m in month_starts(start, end)]
     wanted = set(member_ids)
     few = len(wanted) <= _MEMBER_LIST_MAX
 
@@ -429,7 +424,7 @@ def ledger(contract: Contract, today=None) -> list[dict]:
         return []
     intros, dates = _delivered([contract.member_id], contract.service_start, last)
     rows = []
-    for month in _month_starts(contract.service_start, last):
+    for month in month_starts(contract.service_start, last):
         got_i = intros.get((contract.member_id, month), 0)
         got_d = dates.get((contract.member_id, month), 0)
         rows.append(
@@ -546,104 +541,42 @@ def member_ledger(*, viewer, member, today=None) -> tuple[Contract | None, list[
     return contract, ledger(contract, today=today)
 
 
-def _serving_staff(member) -> int | None:
-    return member["aftersales_owner_id"] or member["presales_owner_id"]
+def outcome_months(start, end, today=None) -> tuple:
+    """The calendar months the outcome section counts for [start, end]: those the range
+    touches, up to this one (the counters are monthly: `finance.outcomes`)."""
+    today = today or timezone.localdate()
+    return start.replace(day=1), min(end, today).replace(day=1)
+
+
+def _outcome_rows(viewer, first, last) -> QuerySet:
+    from hongniang.finance.models import OutcomeMonth
+
+    rows = OutcomeMonth.objects.filter(month__gte=first, month__lte=last).order_by()
+    return _team(viewer, rows)
 
 
 def promise_months(*, viewer, start, end, today=None) -> dict:
-    """Promised against delivered month by month, per serving matchmaker (the member's
-    after-sales matchmaker, else pre-sales), over the months of [start, end] up to this one:
-    {(staff id, month): {"members", "behind", "intros", "intros_promised", "dates",
-    "dates_promised"}}. A member is behind in a month when they had fewer introductions or
-    dates than promised (this month: so far). A manager sees their team."""
-    today = today or timezone.localdate()
-    end = min(end, today)
-    first = start.replace(day=1)
-    if end < first:
-        return {}
-    contracts = list(
-        _team(
-            viewer,
-            Contract.objects.visible_to(viewer).filter(
-                status__in=(ContractStatus.EFFECTIVE, ContractStatus.PARTLY_REFUNDED),
-                service_start__lte=end,
-                service_end__gte=first,
-                member__aftersales_owner__isnull=False,
-            ),
-            "member__aftersales_owner",
-        )
-        .filter(Q(introductions_per_month__gt=0) | Q(dates_per_month__gt=0))
-        .values(
-            "member_id",
-            "service_start",
-            "service_end",
-            "introductions_per_month",
-            "dates_per_month",
-            "member__aftersales_owner_id",
-            "member__presales_owner_id",
-        )
-        .order_by()
-    ) + list(
-        # Members nobody serves after sales yet are their pre-sales matchmaker's.
-        _team(
-            viewer,
-            Contract.objects.visible_to(viewer).filter(
-                status__in=(ContractStatus.EFFECTIVE, ContractStatus.PARTLY_REFUNDED),
-                service_start__lte=end,
-                service_end__gte=first,
-                member__aftersales_owner__isnull=True,
-            ),
-            "member__presales_owner",
-        )
-        .filter(Q(introductions_per_month__gt=0) | Q(dates_per_month__gt=0))
-        .values(
-            "member_id",
-            "service_start",
-            "service_end",
-            "introductions_per_month",
-            "dates_per_month",
-            "member__aftersales_owner_id",
-            "member__presales_owner_id",
-        )
-        .order_by()
-    )
-    if not contracts:
-        return {}
-    intros, dates = _delivered(list({k["member_id"] for k in contracts}), first, end)
-    out: dict = {}
-    for k in contracts:
-        staff = k["member__aftersales_owner_id"] or k["member__presales_owner_id"]
-        if staff is None:
-            continue
-        for month in _month_starts(max(first, k["service_start"]), min(end, k["service_end"])):
-            key = (k["member_id"], month)
-            got_i, got_d = intros.get(key, 0), dates.get(key, 0)
-            cell = out.setdefault(
-                (staff, month),
-                {
-                    "members": 0,
-                    "behind": 0,
-                    "intros": 0,
-                    "intros_promised": 0,
-                    "dates": 0,
-                    "dates_promised": 0,
-                },
-            )
-            cell["members"] += 1
-            cell["intros"] += got_i
-            cell["intros_promised"] += k["introductions_per_month"]
-            cell["dates"] += got_d
-            cell["dates_promised"] += k["dates_per_month"]
-            if got_i < k["introductions_per_month"] or got_d < k["dates_per_month"]:
-                cell["behind"] += 1
-    return out
+    """Promised against delivered month by month, per matchmaker the contract months count for
+    (`finance.outcomes`: who served the member at the month's end), over the months of
+    [start, end] up to this one: {(staff id, month): {"members", "behind", "intros",
+    "intros_promised", "dates", "dates_promised"}}. A member is behind in a month when they had
+    fewer introductions or dates than promised (this month: so far). A manager sees their
+    team. Read from the monthly counters: one query."""
+    first, last = outcome_months(start, end, today)
+    names = ("members", "behind", "intros", "intros_promised", "dates", "dates_promised")
+    fields = [f"promise_{n}" for n in names]
+    rows = _outcome_rows(viewer, first, last).filter(promise_members__gt=0)
+    return {
+        (r[0], r[1]): dict(zip(names, r[2:], strict=True))
+        for r in rows.values_list("staff_id", "month", *fields)
+    }
 
 
 def promise_report(cells: dict, *, start, end, today=None) -> dict:
-    """The promise ledger for the manager's report, from `promise_months`: one row per serving
+    """The promise ledger for the manager's report, from `promise_months`: one row per
     matchmaker, one cell per month (the last twelve months of the range at most)."""
-    today = today or timezone.localdate()
-    months = list(_month_starts(start, min(end, today)))[-12:]
+    first, last = outcome_months(start, end, today)
+    months = list(month_starts(first, last))[-12:]
     staff_ids = sorted({staff for staff, _m in cells})
     names = dict(Staff.objects.filter(pk__in=staff_ids).values_list("pk", "name"))
     rows = [
@@ -659,167 +592,38 @@ def promise_report(cells: dict, *, start, end, today=None) -> dict:
     return {"months": months, "rows": rows}
 
 
-OUTCOME_KEYS = (
-    "intros",
-    "yes",
-    "answered",
-    "mutual",
-    "dates",
-    "first_dates",
-    "second_dates",
-    "going_on",
-    "relationships",
-    "successes",
-    "promises_missed",
-    "complaints",
-    "refunds",
-)
+OUTCOME_KEYS = (*OUTCOME_MEASURES, "promises_missed")
 
 
-def _pair(a: int, b: int) -> tuple[int, int]:
-    return (a, b) if a < b else (b, a)
+def outcome_report(*, viewer, start, end, today=None) -> list[dict]:
+    """Beside sales, what each matchmaker's work led to over the calendar months of [start,
+    end] (`outcome_months`; a manager sees their team): introductions made, the share answered
+    yes (of those answered) and the share that became a mutual yes; dates held, first and
+    second dates of the pair, dates after which the pair went on, relationships started;
+    success stories (services finished because the member found a partner); promises missed
+    (member-months short of the contract's promise); complaints; refunds. Who gets the credit
+    and when: `finance.outcomes`. Read from the monthly counters: two queries, whatever
+    happened."""
+    from django.db.models import Sum
 
-
-def outcome_report(*, viewer, start, end, today=None, promise: dict | None = None) -> list[dict]:
-    """Beside sales, what each matchmaker's work led to over [start, end] (a manager sees their
-    team):
-
-    - introductions made (recommendations), the share answered yes (of those answered) and the
-      share that became a mutual yes (the candidate also said yes to the member);
-    - dates held, and of them first and second dates of the pair (the ordinal among the pair's
-      held dates), dates after which the pair went on, and relationships started (the pair's
-      first "go on");
-    - success stories: services finished because the member found a partner (the success the
-      success fee is due on; there is no success-story record yet), credited to the member's
-      matchmaker;
-    - promises missed: member-months short of the contract's promise (`promise_months`,
-      computed here unless the caller has it);
-    - complaints received against the matchmaker, and refunds paid on contracts they signed."""
-    from collections import defaultdict
-    from datetime import datetime, time
-
-    from django.db.models import Count
-
-    from hongniang.finance.models import Complaint, RefundStatus
-    from hongniang.matching.models import (
-        Appointment,
-        AppointmentOutcome,
-        AppointmentStatus,
-        Recommendation,
-        RecommendationStatus,
-    )
-    from hongniang.members import choices as mc
-    from hongniang.members.models import EventKind, MemberEvent
-
-    tz = timezone.get_current_timezone()
-    since = datetime.combine(start, time.min, tzinfo=tz)
-    until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz)
-    rows: dict = defaultdict(lambda: dict.fromkeys(OUTCOME_KEYS, 0))
-    recs = _team(
-        viewer,
-        Recommendation.objects.filter(created_at__gte=since, created_at__lt=until),
-        "recommended_by",
-    )
-    for r in (
-        recs.values("recommended_by_id")
-        .annotate(
-            n=Count("pk"),
-            yes=Count("pk", filter=Q(status=RecommendationStatus.ACCEPTED)),
-            answered=Count(
-                "pk",
-                filter=Q(status__in=[RecommendationStatus.ACCEPTED, RecommendationStatus.DECLINED]),
-            ),
-        )
-        .order_by()
-    ):
-        rows[r["recommended_by_id"]].update(intros=r["n"], yes=r["yes"], answered=r["answered"])
-    # A mutual yes: the member said yes, and the candidate said yes to a recommendation of the
-    # member (whenever it was made).
-    accepted = list(
-        recs.filter(status=RecommendationStatus.ACCEPTED).values_list(
-            "recommended_by_id", "member_id", "candidate_id"
-        )
-    )
-    if accepted:
-        back = set(
-            Recommendation.objects.filter(
-                status=RecommendationStatus.ACCEPTED,
-                member_id__in={cand for _s, _m, cand in accepted},
-            ).values_list("member_id", "candidate_id")
-        )
-        for staff, member, candidate in accepted:
-            if (candidate, member) in back:
-                rows[staff]["mutual"] += 1
-    held = list(
-        _team(
-            viewer,
-            Appointment.objects.filter(
-                starts_at__gte=since, starts_at__lt=until, status=AppointmentStatus.HELD
-            ),
-            "arranged_by",
-        ).values("pk", "arranged_by_id", "member_id", "partner_id", "starts_at", "outcome")
-    )
-    if held:
-        # Each pair's earlier held dates (any matchmaker's), for the ordinal of these.
-        people = {a["member_id"] for a in held} | {a["partner_id"] for a in held}
-        earlier: dict = defaultdict(list)
-        for a in Appointment.objects.filter(
-            status=AppointmentStatus.HELD, starts_at__lt=until, member_id__in=people
-        ).values("pk", "member_id", "partner_id", "starts_at", "outcome"):
-            earlier[_pair(a["member_id"], a["partner_id"])].append(a)
-        for a in held:
-            pair = sorted(
-                earlier[_pair(a["member_id"], a["partner_id"])],
-                key=lambda x: (x["starts_at"], x["pk"]),
-            )
-            before = [x for x in pair if (x["starts_at"], x["pk"]) < (a["starts_at"], a["pk"])]
-            row = rows[a["arranged_by_id"]]
-            row["dates"] += 1
-            ordinal = len(before) + 1
-            row["first_dates"] += ordinal == 1
-            row["second_dates"] += ordinal == 2
-            if a["outcome"] == AppointmentOutcome.CONTINUE:
-                row["going_on"] += 1
-                started = not any(x["outcome"] == AppointmentOutcome.CONTINUE for x in before)
-                row["relationships"] += started
-    successes = MemberEvent.objects.filter(
-        kind=EventKind.SERVICE,
-        created_at__gte=since,
-        created_at__lt=until,
-        data__finish_reason=mc.FinishReason.SUCCESS,
-    ).values("member__aftersales_owner_id", "member__presales_owner_id")
-    visible = _visible_staff_ids(viewer)
-    for e in successes:
-        staff = e["member__aftersales_owner_id"] or e["member__presales_owner_id"]
-        if staff is not None and (visible is None or staff in visible):
-            rows[staff]["successes"] += 1
-    if promise is None:
-        promise = promise_months(viewer=viewer, start=start, end=end, today=today)
-    for (staff, _month), cell in promise.items():
-        if cell["behind"]:
-            rows[staff]["promises_missed"] += cell["behind"]
-    complaints = _team(
-        viewer, Complaint.objects.filter(received_on__gte=start, received_on__lte=end), "about"
-    )
-    for r in complaints.values("about_id").annotate(n=Count("pk")).order_by():
-        rows[r["about_id"]]["complaints"] = r["n"]
-    refunds = _team(
-        viewer,
-        Refund.objects.filter(
-            status=RefundStatus.APPROVED, decided_at__gte=since, decided_at__lt=until
-        ),
-        "contract__signed_by",
-    )
-    for r in refunds.values("contract__signed_by_id").annotate(n=Count("pk")).order_by():
-        rows[r["contract__signed_by_id"]]["refunds"] = r["n"]
-    rows.pop(None, None)
-    staff = {s.pk: s for s in Staff.objects.filter(pk__in=list(rows)).select_related("store")}
+    first, last = outcome_months(start, end, today)
+    sums = {k: Sum(k) for k in OUTCOME_MEASURES}
+    rows = [
+        r
+        for r in _outcome_rows(viewer, first, last)
+        .values("staff_id")
+        .annotate(**sums, promises_missed=Sum("promise_behind"))
+        if any(r[k] for k in OUTCOME_KEYS)
+    ]
+    staff = {
+        s.pk: s
+        for s in Staff.objects.filter(pk__in=[r["staff_id"] for r in rows]).select_related("store")
+    }
     out = []
-    for pk, row in rows.items():
-        person = staff.get(pk)
+    for row in rows:
+        person = staff.get(row["staff_id"])
         out.append(
             {
-                "staff_id": pk,
                 "name": person.name if person else "—",
                 "store_id": person.store_id if person else None,
                 "store": person.store.name if person and person.store else "—",
@@ -852,12 +656,3 @@ def outcomes_by_store(rows: list[dict]) -> list[dict]:
     out = [{"store_id": pk, "name": names[pk], **_rates(row)} for pk, row in stores.items()]
     out.sort(key=lambda r: (-r["relationships"], -r["dates"], r["name"]))
     return out
-
-
-def _visible_staff_ids(viewer) -> set | None:
-    """The staff whose work the viewer may see in a report; None: everyone."""
-    from hongniang.staff.visibility import DataScope, user_scope
-
-    if user_scope(viewer) == DataScope.ALL:
-        return None
-    return set(Staff.objects.filter(visible_staff_q(viewer)).values_list("pk", flat=True))

@@ -11,6 +11,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from hongniang.finance import outcomes
+from hongniang.finance.counters import bump
 from hongniang.finance.models import (
     EDITABLE,
     IN_FORCE,
@@ -66,23 +68,11 @@ def _event(member_id: int, actor, summary: str, data: dict) -> None:
 # --- the sales report's daily totals ---
 
 
-def _bump(model, key: dict, **amounts) -> None:
-    """Add to the day's row of `model` (created at zero if missing), race-free."""
-    changes = {name: F(name) + value for name, value in amounts.items()}
-    if model.objects.filter(**key).update(**changes):
-        return
-    try:
-        with transaction.atomic():
-            model.objects.create(**key, **amounts)
-    except IntegrityError:  # created meanwhile by a concurrent transaction
-        model.objects.filter(**key).update(**changes)
-
-
 def _count_signing(contract: Contract, day: date) -> None:
     key = {"day": day, "staff_id": contract.signed_by_id, "store_id": contract.store_id}
-    _bump(SalesDay, key, contracts=1, contract_value=contract.amount)
+    bump(SalesDay, key, contracts=1, contract_value=contract.amount)
     for plan_id in contract.plans.values_list("pk", flat=True):
-        _bump(
+        bump(
             PlanDay,
             {"day": day, "plan_id": plan_id, "staff_id": contract.signed_by_id},
             contracts=1,
@@ -92,7 +82,7 @@ def _count_signing(contract: Contract, day: date) -> None:
 
 def _count_money(contract: Contract, day: date, *, received=ZERO, refunded=ZERO) -> None:
     key = {"day": day, "staff_id": contract.signed_by_id, "store_id": contract.store_id}
-    _bump(SalesDay, key, received=received, refunded=refunded)
+    bump(SalesDay, key, received=received, refunded=refunded)
 
 
 @transaction.atomic
@@ -367,6 +357,7 @@ def contract_approve(
         )
         _record_payment(actor, contract, amount, method, paid_on, reference)
         _count_signing(contract, timezone.localdate(contract.approved_at))
+        outcomes.refresh_promises([contract.member_id])
         member = Member.objects.get(pk=contract.member_id)
         if member.sales_stage in (c.SalesStage.NEW, c.SalesStage.FOLLOWING):
             journey.advance(actor=actor, member=member, step="sign", check_visible=False)
@@ -544,13 +535,15 @@ def refund_approve(
                     % {"max": contract.refundable}
                 }
             )
-        _decide(refund, RefundStatus.APPROVED, actor, amount=amount, decision_note=note[:300])
+        with outcomes.counting(("refund", refund.pk)):
+            _decide(refund, RefundStatus.APPROVED, actor, amount=amount, decision_note=note[:300])
         contract = Contract.objects.get(pk=refund.contract_id)
         _count_money(contract, timezone.localdate(refund.decided_at), refunded=amount)
         full = contract.refunded_total >= contract.paid_total
         Contract.objects.filter(pk=contract.pk).update(
             status=ContractStatus.REFUNDED if full else ContractStatus.PARTLY_REFUNDED
         )
+        outcomes.refresh_promises([contract.member_id])  # a refunded contract promises no more
         _event(
             contract.member_id,
             actor,

@@ -404,18 +404,18 @@ def report(request):
 @require_perm("reports")
 def report_outcomes(request):
     """The report's matchmaking outcomes and month-by-month promise ledger (htmx, after the
-    sales figures): they read the period's recommendations and dates, which the sales figures'
-    daily totals do not need to wait for."""
+    sales figures), read from the monthly counters of the calendar months the range touches."""
     form = forms.ReportForm(request.GET or None)
     d = form.cleaned_data if form.is_valid() else {}
     start, end = selectors.report_range(d.get("window") or "month", d.get("start"), d.get("end"))
     user = request.user
     promise = selectors.promise_months(viewer=user, start=start, end=end)
-    outcomes = selectors.outcome_report(viewer=user, start=start, end=end, promise=promise)
+    outcomes = selectors.outcome_report(viewer=user, start=start, end=end)
     return render(
         request,
         "finance/_report_outcomes.html",
         {
+            "months": selectors.outcome_months(start, end),
             "outcomes": outcomes,
             "outcomes_by_store": selectors.outcomes_by_store(outcomes),
             "promise": selectors.promise_report(promise, start=start, end=end),

@@ -58,10 +58,10 @@ def known(crew):
     recommend(w, men[2], aa1, "sent")
     recommend(men[0], w, aa1, "accepted")
     # Dates: W and man 0 meet twice today and go on (a first and a second date, one
-    # relationship started); W and man 1 met ten days ago and again today (a second date).
+    # relationship started); W and man 1 met last month and again today (a second date).
     date_(w, men[0], aa1, at(today, 9), "continue")
     date_(w, men[0], aa1, at(today, 15), "continue")
-    date_(w, men[1], aa1, at(today - timedelta(days=10), 10), "continue")
+    date_(w, men[1], aa1, at(today.replace(day=1) - timedelta(days=5), 10), "continue")
     date_(w, men[1], aa1, at(today, 11), "stop")
     # A success story: a member of aa1 whose service finished because she found a partner.
     happy = add_member(aa1, name="成功会员")
@@ -123,10 +123,12 @@ def test_outcomes_per_matchmaker_on_a_known_dataset(crew, known):
     # A manager sees their team only.
     team = selectors.outcome_report(viewer=crew["mgr1"], start=today, end=today)
     assert [r["name"] for r in team] == [crew["aa1"].name]
-    # Yesterday alone: nothing of today, the date ten days ago is outside too.
-    yesterday = today - timedelta(days=1)
-    before = selectors.outcome_report(viewer=crew["fin"], start=yesterday, end=yesterday)
-    assert all(r["intros"] == 0 and r["dates"] == 0 for r in before)
+    # The counters are monthly: any day of last month reads last month, with its one date
+    # (the pair's first, which started a relationship) and nothing of this month.
+    last_month = today.replace(day=1) - timedelta(days=1)
+    (before,) = selectors.outcome_report(viewer=crew["fin"], start=last_month, end=last_month)
+    assert (before["name"], before["intros"], before["dates"]) == (crew["aa1"].name, 0, 1)
+    assert (before["first_dates"], before["relationships"]) == (1, 1)
 
 
 def test_promise_ledger_month_by_month_per_matchmaker(crew, known):
