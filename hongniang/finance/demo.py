@@ -11,6 +11,7 @@ from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from hongniang.finance import outcomes
 from hongniang.finance.models import (
     Contract,
     ContractStatus,
@@ -162,6 +163,7 @@ def seed_finance(*, first: int = 300) -> int:
     _signing_events([k for k in created if k.status == ContractStatus.EFFECTIVE], finance)
     rebuild_sales_days()
     _seed_complaints()
+    outcomes.rebuild()  # the rows above were bulk-created, past the counting signals
     return len(created)
 
 

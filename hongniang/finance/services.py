@@ -637,12 +637,24 @@ def complaint_record(*, actor, member: Member, received_on: date, summary: str):
         errors["received_on"] = _("Record complaints of the last twelve months only.")
     if errors:
         raise ValidationError(errors)
-    return Complaint.objects.create(
+    complaint = Complaint.objects.create(
         member=member,
         about_id=member.aftersales_owner_id or member.presales_owner_id,
         received_on=received_on,
         summary=summary[:1000],
         recorded_by=actor,
+    )
+    _complaint_event(complaint, actor, _("Complaint recorded: %(s)s") % {"s": complaint.summary})
+    return complaint
+
+
+def _complaint_event(complaint, actor, summary: str) -> None:
+    MemberEvent.objects.create(
+        member_id=complaint.member_id,
+        actor=actor,
+        kind=EventKind.COMPLAINT,
+        summary=summary[:300],
+        data={"complaint": complaint.pk, "status": complaint.status},
     )
 
 
@@ -666,6 +678,7 @@ def complaint_close(*, actor, complaint, resolution: str):
         raise ValidationError(_("This complaint is already closed."))
     complaint.refresh_from_db()
     complaint.save()  # the audit trail's row (an update writes none)
+    _complaint_event(complaint, actor, _("Complaint closed: %(s)s") % {"s": complaint.resolution})
     return complaint
 
 

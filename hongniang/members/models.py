@@ -634,6 +634,7 @@ class EventKind(models.TextChoices):
     IMPERSONATION_END = "impersonation_end", _("Staff left the member's account")
     CONTRACT = "contract", _("Contract")
     ACCOUNT = "account", _("Member account")
+    COMPLAINT = "complaint", _("Complaint")
 
 
 class RevealField(models.TextChoices):

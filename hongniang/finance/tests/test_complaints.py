@@ -132,3 +132,32 @@ def test_pages_by_role(client, crew):
     client.force_login(outsider)
     for page in (reverse("finance:complaints"), reverse("finance:complaint_new"), url):
         assert client.get(page).status_code == 403, page
+
+
+def test_recording_and_closing_are_on_the_members_timeline(client, crew):
+    from hongniang.members.models import EventKind, MemberEvent
+
+    member = add_member(crew["aa1"], name="时间线会员")
+    complaint = services.complaint_record(
+        actor=crew["aa1"], member=member, received_on=timezone.localdate(), summary="推荐太少"
+    )
+    with pytest.raises(ValidationError):  # a refused close writes nothing
+        services.complaint_close(actor=crew["boss"], complaint=complaint, resolution="")
+    services.complaint_close(actor=crew["boss"], complaint=complaint, resolution="已加派介绍")
+    events = list(
+        MemberEvent.objects.filter(member=member, kind=EventKind.COMPLAINT)
+        .order_by("pk")
+        .values_list("actor_id", "summary", "data")
+    )
+    assert events == [
+        (crew["aa1"].pk, "登记投诉：推荐太少", {"complaint": complaint.pk, "status": "open"}),
+        (
+            crew["boss"].pk,
+            "投诉已处理并关闭：已加派介绍",
+            {"complaint": complaint.pk, "status": "closed"},
+        ),
+    ]
+    client.force_login(crew["aa1"])
+    page = client.get(reverse("members:detail", args=[member.pk])).content.decode()
+    assert "<strong>投诉</strong>: 登记投诉：推荐太少" in page
+    assert "投诉已处理并关闭：已加派介绍" in page
