@@ -697,11 +697,13 @@ def _renewal_handlers(contract: Contract) -> list:
     return list(unique.values())
 
 
-def renewal_reminders_notify(*, today: date | None = None) -> int:
+def renewal_reminders_notify(*, today: date | None = None, since: date | None = None) -> int:
     """Once per contract and kind, a notice to whoever handles the renewal: when an effective
-    contract has 7 days or fewer left, and when it has expired (in the last 30 days) with no
-    renewal. A line on the member's timeline marks the reminder as sent. Returns how many
-    contracts were reminded of."""
+    contract has 7 days or fewer left, and when it has expired with no renewal. Only contracts
+    that entered those windows after `since` (the day of the job's last run; by default
+    yesterday) are reminded of: a first run does not send the whole backlog, which the contract
+    list's tabs and the to-do list show anyway. A line on the member's timeline marks the
+    reminder as sent. Returns how many contracts were reminded of."""
     from django.db.models import Q
     from django.urls import reverse
 
@@ -709,17 +711,21 @@ def renewal_reminders_notify(*, today: date | None = None) -> int:
     from hongniang.messaging.services import notify
 
     today = today or timezone.localdate()
+    since = min(since or today - timedelta(days=1), today - timedelta(days=1))
     live = (ContractStatus.EFFECTIVE, ContractStatus.PARTLY_REFUNDED)
     due = {
+        # In the window from service_end - 7 days: entered after `since`.
         "ending": Q(
             status__in=live,
             service_end__gte=today,
             service_end__lte=today + timedelta(days=ENDING_SOON_DAYS),
+            service_end__gt=since + timedelta(days=ENDING_SOON_DAYS),
         ),
+        # Expired from the day after service_end: entered after `since`.
         "expired": Q(
             status__in=live,
             service_end__lt=today,
-            service_end__gte=today - timedelta(days=EXPIRED_REMINDER_DAYS),
+            service_end__gte=max(since, today - timedelta(days=EXPIRED_REMINDER_DAYS)),
             renewed_by__isnull=True,
         ),
     }

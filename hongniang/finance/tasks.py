@@ -16,5 +16,21 @@ from hongniang.jobs.services import job_task
 @job_task
 def renewal_reminders(run):
     with run.commit():
-        told = services.renewal_reminders_notify()
+        told = services.renewal_reminders_notify(since=_last_run_day(run))
     return {"summary": _("%(count)s contract(s) reminded of.") % {"count": told}}
+
+
+def _last_run_day(run):
+    """The local day of this job's last successful run (None: its first run)."""
+    from django.utils import timezone
+
+    from hongniang.jobs.models import Job, JobState
+
+    last = (
+        Job.objects.filter(task_path=run.job.task_path, state=JobState.SUCCEEDED)
+        .exclude(pk=run.job.pk)
+        .order_by("-started_at")
+        .values_list("started_at", flat=True)
+        .first()
+    )
+    return timezone.localdate(last) if last else None
