@@ -1,6 +1,7 @@
 """A contract as a PDF, generated here (fpdf2) with a Chinese font found on the machine: no
 network, no browser. The agency's header comes from the site settings."""
 
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -77,6 +78,39 @@ def rmb_in_words(amount: Decimal) -> str:
     return f"人民币{words}"
 
 
+# Chinese line-breaking rules (禁则): closing punctuation never starts a line, opening
+# punctuation never ends one. fpdf2 breaks CJK text between any two characters, so the PDF's
+# lines are broken here and handed to it whole.
+NO_LINE_START = frozenset("，。、；：？！）》」』】〕〉〗”’…·%‰,.;:?!)]}")
+NO_LINE_END = frozenset("（《「『【〔〈〖“‘([{¥￥")
+_TOKEN = re.compile(r"[!-~¥]+|\s|.", re.S)  # a run of ASCII stays whole (words, amounts)
+
+
+def wrap(pdf: FPDF, text: str, width: float) -> list[str]:
+    """The lines `text` takes in the current font within `width` (mm), broken by the rules
+    above; a run of ASCII wider than the line is cut where it must."""
+    lines = []
+    for paragraph in str(text).split("\n"):
+        line = ""
+        for token in _TOKEN.findall(paragraph):
+            pieces = [token] if pdf.get_string_width(token) <= width else list(token)
+            for piece in pieces:
+                if not line or pdf.get_string_width(line + piece) <= width:
+                    line += piece
+                    continue
+                carry = piece.lstrip()
+                # Take characters down from the line until the break is allowed (the line keeps
+                # at least one).
+                while len(line) > 1 and (
+                    (carry and carry[0] in NO_LINE_START) or line[-1] in NO_LINE_END
+                ):
+                    line, carry = line[:-1], line[-1] + carry
+                lines.append(line.rstrip())
+                line = carry
+        lines.append(line.rstrip())
+    return lines
+
+
 def contract_pdf(contract: Contract, *, viewer, site) -> bytes:
     font = _font()
     member = present(viewer, contract.member)
@@ -132,12 +166,12 @@ def contract_pdf(contract: Contract, *, viewer, site) -> bytes:
         # The label's cell as tall as the value's lines, so that the table stays closed.
         pdf.set_font("cjk", size=11)
         width = pdf.w - pdf.l_margin - pdf.r_margin - 40
-        lines = pdf.multi_cell(width, 8, str(value), dry_run=True, output="LINES")
+        lines = wrap(pdf, value, width - 2 * pdf.c_margin)
         height = 8 * max(len(lines), 1)
         if pdf.will_page_break(height):
             pdf.add_page()
         pdf.cell(40, height, str(label), border=1)
-        pdf.multi_cell(width, 8, str(value), border=1, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(width, 8, "\n".join(lines), border=1, new_x="LMARGIN", new_y="NEXT")
 
     row(_("Member"), member.label)
     row(_("Store"), contract.store.name)
@@ -171,8 +205,10 @@ def contract_pdf(contract: Contract, *, viewer, site) -> bytes:
         pdf.set_font("cjk", size=11)
         pdf.cell(0, 8, _("What the plans include"), new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("cjk", size=10)
+        full = pdf.w - pdf.l_margin - pdf.r_margin
         for plan in described:
-            pdf.multi_cell(0, 6, f"{plan.name}：{plan.description}", new_x="LMARGIN", new_y="NEXT")
+            lines = wrap(pdf, f"{plan.name}：{plan.description}", full - 2 * pdf.c_margin)
+            pdf.multi_cell(full, 6, "\n".join(lines), new_x="LMARGIN", new_y="NEXT")
     # Signatures stay together: a new page rather than a block cut in two.
     if pdf.get_y() > pdf.h - 60:
         pdf.add_page()
