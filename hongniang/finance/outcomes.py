@@ -17,11 +17,12 @@ Who gets the credit, and in which month (Asia/Shanghai calendar months):
   changing hands moves the months from this one on; past months stay with who served then.
 
 How they stay right: every source row belongs to a group whose contribution, a Counter of
-(staff, month, measure), depends on that group's rows only — the pair of members (a mutual yes
-and a date's ordinal depend on the pair's other rows), or the complaint, refund or event itself,
-or a member's contract months. A change computes its group's contribution before and after and
-adds the difference (`counters.bump`, as the daily sales totals are kept); the rebuild computes
-every group from scratch with the same functions. Rows of other apps (recommendations,
+(staff, month, measure), depends on that group's rows only — a pair of members' recommendations
+(a mutual yes depends on the other direction), a pair's dates (a date's ordinal depends on the
+pair's other dates), one complaint, refund or event, or a member's contract months. A change
+computes its group's contribution before and after and adds the difference (`counters.bump`, as
+the daily sales totals are kept); the rebuild computes every group from scratch with the same
+functions. Rows of other apps (recommendations,
 appointments, timeline events, members) are followed through model signals (`connect()`), so
 those apps need not know about finance; refunds, decided by conditional updates, are counted by
 the finance services through `counting()`.
@@ -68,6 +69,10 @@ def month_starts(first: date, last: date):
     while month <= last:
         yield month
         month = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def _month_start(month: date) -> datetime:
+    return datetime.combine(month, time.min, tzinfo=timezone.get_current_timezone())
 
 
 def _month_end(month: date) -> datetime:
@@ -123,16 +128,27 @@ def promise_counts(rows) -> Counter:
     return out
 
 
-def _pair_rows(a: int, b: int) -> tuple[list, list]:
-    from hongniang.matching.models import Appointment, Recommendation
+def _pair_recs(a: int, b: int) -> list:
+    from hongniang.matching.models import Recommendation
 
-    recs = Recommendation.objects.filter(
-        Q(member_id=a, candidate_id=b) | Q(member_id=b, candidate_id=a)
-    ).values_list("recommended_by_id", "member_id", "candidate_id", "created_at", "status")
-    held = Appointment.objects.filter(
-        Q(member_id=a, partner_id=b) | Q(member_id=b, partner_id=a), status=HELD
-    ).values_list("pk", "arranged_by_id", "starts_at", "outcome")
-    return list(recs), list(held)
+    both = (a, b)
+    return list(
+        Recommendation.objects.filter(member_id__in=both, candidate_id__in=both).values_list(
+            "recommended_by_id", "member_id", "candidate_id", "created_at", "status"
+        )
+    )
+
+
+def _pair_dates(a: int, b: int) -> list:
+    """The pair's held dates, both ways. Read by the members' keys (their indexes), the status
+    tested here: a test of the status in SQL made SQLite walk every held date."""
+    from hongniang.matching.models import Appointment
+
+    both = (a, b)
+    dates = Appointment.objects.filter(member_id__in=both, partner_id__in=both).values_list(
+        "pk", "arranged_by_id", "starts_at", "outcome", "status"
+    )
+    return [row[:4] for row in dates if row[4] == HELD]
 
 
 def _success_counts(events) -> Counter:
@@ -152,8 +168,11 @@ def _group_counts(group: tuple) -> Counter:
     from hongniang.members.models import MemberEvent
 
     kind, *key = group
-    if kind == "pair":
-        return pair_counts(*_pair_rows(*key))
+    # A pair's recommendations and its dates count independently (`pair_counts` adds them).
+    if kind == "recs":
+        return pair_counts(_pair_recs(*key), [])
+    if kind == "dates":
+        return pair_counts([], _pair_dates(*key))
     if kind == "complaint":
         rows = Complaint.objects.filter(pk=key[0]).values_list("about_id", "received_on")
         return Counter({(s, month_of(d), "complaints"): 1 for s, d in rows if s is not None})
@@ -232,23 +251,50 @@ def serving_at(wanted) -> dict:
 # --- the promise ledger's contract months ---
 
 
-def _delivered(member_ids) -> dict:
+def _delivered(member_ids, months=None) -> dict:
     """{(member, month): [introductions, dates]}: recommendations presented to the member and
-    appointments not cancelled on either side, by local month."""
+    appointments not cancelled on either side, by local month (only `months`, if given)."""
     from hongniang.matching.models import Appointment, Recommendation
 
+    recs = Recommendation.objects.filter(member_id__in=member_ids)
+    live = Appointment.objects.exclude(status=CANCELLED).filter(
+        Q(member_id__in=member_ids) | Q(partner_id__in=member_ids)
+    )
+    if months:
+        since, until = _month_start(min(months)), _month_end(max(months))
+        recs = recs.filter(created_at__gte=since, created_at__lt=until)
+        live = live.filter(starts_at__gte=since, starts_at__lt=until)
     out: dict = defaultdict(lambda: [0, 0])
-    for m, at in Recommendation.objects.filter(member_id__in=member_ids).values_list(
-        "member_id", "created_at"
-    ):
+    for m, at in recs.values_list("member_id", "created_at"):
         out[(m, month_of(at))][0] += 1
     wanted = set(member_ids)
-    live = Appointment.objects.exclude(status=CANCELLED)
-    touching = live.filter(Q(member_id__in=member_ids) | Q(partner_id__in=member_ids))
-    for a, b, at in touching.values_list("member_id", "partner_id", "starts_at"):
+    for a, b, at in live.values_list("member_id", "partner_id", "starts_at"):
         for m in {a, b} & wanted:
             out[(m, month_of(at))][1] += 1
     return out
+
+
+def recount_delivered(member_ids, months) -> None:
+    """After a recommendation or an appointment changed: recount what these members had in
+    these months, for the contract months there are (their promise and matchmaker stay).
+    Members without any contract month cost one query."""
+    fields = ("staff_id", "month", "intros_promised", "dates_promised", "intros", "dates")
+    rows = list(
+        PromiseMonth.objects.filter(
+            member_id__in=[pk for pk in member_ids if pk is not None], month__in=set(months)
+        ).values_list("pk", "member_id", *fields)
+    )
+    if not rows:
+        return
+    delivered = _delivered(sorted({r[1] for r in rows}), set(months))
+    delta: Counter = Counter()
+    for pk, member, staff, month, ip, dp, i, d in rows:
+        got_i, got_d = delivered.get((member, month), (0, 0))
+        if (got_i, got_d) != (i, d):
+            PromiseMonth.objects.filter(pk=pk).update(intros=got_i, dates=got_d)
+            delta.update(promise_counts([(staff, month, ip, dp, got_i, got_d)]))
+            delta.subtract(promise_counts([(staff, month, ip, dp, i, d)]))
+    apply(delta)
 
 
 def refresh_promises(member_ids, *, today: date | None = None) -> None:
@@ -328,28 +374,20 @@ def refresh_promises(member_ids, *, today: date | None = None) -> None:
     apply(delta)
 
 
-def _has_promises(member_ids) -> list:
-    """Those of the members with contract months (members without any cost one query)."""
-    ids = [pk for pk in member_ids if pk is not None]
-    if not ids:
-        return []
-    rows = PromiseMonth.objects.filter(member_id__in=ids).values_list("member_id", flat=True)
-    return list(rows.distinct())
-
-
 # --- following other apps' rows (model signals, in the transaction of the save) ---
 
 
 def _groups(instance) -> tuple[list, list]:
-    """The counted groups a row belongs to, and the members whose promise months it touches."""
+    """The counted groups a row belongs to, and the members whose promise months it touches
+    (in the month of its `MONTH_FIELD`)."""
     from hongniang.matching.models import Appointment, Recommendation
 
     if isinstance(instance, Recommendation):
         a, b = sorted((instance.member_id, instance.candidate_id))
-        return [("pair", a, b)], [instance.member_id]
+        return [("recs", a, b)], [instance.member_id]
     if isinstance(instance, Appointment):
         a, b = sorted((instance.member_id, instance.partner_id))
-        return [("pair", a, b)], [a, b]
+        return [("dates", a, b)], [a, b]
     if isinstance(instance, Complaint):
         return ([("complaint", instance.pk)] if instance.pk else []), []
     if isinstance(instance, Refund):
@@ -365,9 +403,22 @@ def _lock_pair(group: tuple) -> None:
     from hongniang.members.models import Member
 
     locks = connection.features.has_select_for_update and connection.in_atomic_block
-    if group[0] == "pair" and locks:
+    if group[0] in ("recs", "dates") and locks:
         rows = Member.objects.select_for_update().filter(pk__in=group[1:]).order_by("pk")
         list(rows.values_list("pk"))
+
+
+# The field whose month a recommendation or an appointment delivers in.
+MONTH_FIELD = {"Recommendation": "created_at", "Appointment": "starts_at"}
+
+
+def _stored_month(instance):
+    """The month the stored row (before this change) delivered in; None for a new row."""
+    field = MONTH_FIELD.get(type(instance).__name__)
+    if field != "starts_at" or instance.pk is None:  # a recommendation's month never moves
+        return None
+    stored = type(instance).objects.filter(pk=instance.pk).values_list(field, flat=True).first()
+    return month_of(stored) if stored else None
 
 
 def _before(sender, instance, **kwargs):
@@ -375,6 +426,7 @@ def _before(sender, instance, **kwargs):
     for g in groups:
         _lock_pair(g)
     instance._outcomes_before = {g: _group_counts(g) for g in groups}
+    instance._outcomes_month = _stored_month(instance)
 
 
 def _after(sender, instance, created=False, **kwargs):
@@ -386,7 +438,9 @@ def _after(sender, instance, created=False, **kwargs):
         apply(delta)
     instance._outcomes_before = {}
     if members:
-        refresh_promises(_has_promises(members))
+        value = getattr(instance, MONTH_FIELD[type(instance).__name__])
+        months = {month_of(value), getattr(instance, "_outcomes_month", None)} - {None}
+        recount_delivered(members, months)
 
 
 def _member_saved(sender, instance, created=False, update_fields=None, **kwargs):
