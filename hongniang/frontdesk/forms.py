@@ -18,7 +18,7 @@ from hongniang.members.widgets import RegionField
 from hongniang.staff.models import Staff, Store
 from hongniang.workbench.forms import StyledFormMixin
 
-from .models import ConsultationStatus, HeardFrom
+from .models import PREFERENCES, ConsultationStatus, HeardFrom, member_editable_choices
 
 # The registration form in the whitepaper's sections (2.4.4): the account first, then the profile.
 ACCOUNT = ("username", "password", "mobile", "name", "id_type", "id_number", "email", "wechat")
@@ -219,11 +219,23 @@ class FrontDeskSettingsForm(StyledFormMixin, forms.Form):
         ),
     )
 
+    member_editable_fields = forms.MultipleChoiceField(
+        label=_("What members may change in the member centre"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Name, mobile, ID, sex and birthday are changed only by staff."),
+    )
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.sections = configurable_fields()
         self.fields["required_fields"].choices = [
             (key, label) for _title, keys in self.sections for key, label in keys
+        ]
+        profile = MemberForm()
+        self.fields["member_editable_fields"].choices = [
+            *((n, profile.fields[n].label) for n in member_editable_choices()),
+            (PREFERENCES, _("Mate preferences")),
         ]
 
     def section_boxes(self):

@@ -172,6 +172,39 @@ class MemberAccount(models.Model):
         return check_password(raw, self.password)
 
 
+# Who the member is and how staff reach and file them: never changed by the member.
+MEMBER_NEVER_EDITS = frozenset(
+    {
+        "username",
+        "name",
+        "mobile",
+        "id_type",
+        "id_number",
+        "store",
+        "consents_to_introduction",
+        "sex",
+        "birthday",
+        "lunar_birthday",
+    }
+)
+PREFERENCES = "preferences"  # the key that stands for the whole mate-preference form
+
+
+def member_editable_choices() -> list[str]:
+    """Every profile field a member could be allowed to change, in the form's order."""
+    from hongniang.members.forms import PROFILE_GROUPS
+
+    return [n for _t, names in PROFILE_GROUPS for n in names if n not in MEMBER_NEVER_EDITS]
+
+
+def default_member_editable() -> list[str]:
+    """By default: the profile below the account section, and the preferences."""
+    from hongniang.members.forms import PROFILE_GROUPS
+
+    names = [n for _t, group in PROFILE_GROUPS[1:] for n in group if n not in MEMBER_NEVER_EDITS]
+    return [*names, PREFERENCES]
+
+
 class FrontDeskSettings(models.Model):
     """System settings of the front desk: one row, cached."""
 
@@ -190,6 +223,11 @@ class FrontDeskSettings(models.Model):
         null=True,
         blank=True,
         related_name="+",
+    )
+    # What members may change themselves in the member centre ("preferences": their mate
+    # preferences); the identity fields (MEMBER_NEVER_EDITS) only ever through staff.
+    member_editable_fields = models.JSONField(
+        _("fields members may change"), default=default_member_editable, blank=True
     )
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()

@@ -15,12 +15,14 @@ from hongniang.messaging.services import notify
 from hongniang.staff.permissions import can
 
 from .models import (
+    PREFERENCES,
     Consultation,
     ConsultationStatus,
     FrontDeskSettings,
     MemberAccount,
     ReferralCode,
     Registration,
+    member_editable_choices,
 )
 from .selectors import consultations_visible
 
@@ -175,11 +177,17 @@ def referrer_for(code: str):
 
 
 @transaction.atomic
-def settings_update(*, actor, required_fields: list[str], default_store) -> FrontDeskSettings:
+def settings_update(
+    *, actor, required_fields: list[str], default_store, member_editable_fields=None
+) -> FrontDeskSettings:
     if not can(actor, "settings", "edit"):
         raise PermissionDenied
     obj = FrontDeskSettings.load()
     obj.required_fields = sorted(set(required_fields))
     obj.default_store = default_store
+    if member_editable_fields is not None:
+        allowed = {*member_editable_choices(), PREFERENCES}
+        # The identity fields never, whatever was posted.
+        obj.member_editable_fields = [f for f in member_editable_fields if f in allowed]
     obj.save()
     return obj

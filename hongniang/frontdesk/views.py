@@ -224,6 +224,7 @@ def settings_edit(request):
         initial={
             "required_fields": current.required_fields,
             "default_store": current.default_store,
+            "member_editable_fields": current.member_editable_fields,
         },
     )
     if request.method == "POST" and form.is_valid():

@@ -20,6 +20,7 @@ from hongniang.matching.models import (
     Appointment,
     AppointmentStatus,
     Boost,
+    DeclineReason,
     EngineChangeKind,
     IntroductionRequest,
     IntroductionStatus,
@@ -175,6 +176,51 @@ def recommendation_answer(
 ) -> Recommendation:
     """The member's answer, entered by staff; it reaches the engine as feedback (反选)."""
     _require(actor, "edit", recommendation.member)
+    return _answer(recommendation, accepted=accepted, reasons=reasons, note=note, actor=actor)
+
+
+@transaction.atomic
+def recommendation_answer_by_member(
+    *,
+    member: Member,
+    recommendation: Recommendation,
+    accepted: bool,
+    reasons: list[str] | tuple = (),
+    note: str = "",
+    actor=None,
+) -> Recommendation:
+    """The member answers in the member centre: the same feedback as a staff-entered answer,
+    and their matchmaker is told. `actor`: the staff user browsing as the member, if any."""
+    if recommendation.member_id != member.pk:
+        raise PermissionDenied
+    _answer(recommendation, accepted=accepted, reasons=reasons, note=note, actor=actor)
+    tell_matchmaker_of_answer(member, recommendation.candidate, accepted, reasons)
+    return recommendation
+
+
+def tell_matchmaker_of_answer(member: Member, candidate: Member, accepted, reasons) -> None:
+    recipient = matchmaker_of(member)
+    if recipient is None:
+        return
+    text = (
+        _("%(member)s is interested in %(candidate)s (answered in the member centre).")
+        if accepted
+        else _("%(member)s declined %(candidate)s in the member centre: %(reasons)s.")
+    )
+    labels = dict(DeclineReason.choices)
+    notify(
+        recipient=recipient,
+        text=text
+        % {
+            "member": member_label(recipient, member),
+            "candidate": member_label(recipient, candidate),
+            "reasons": "、".join(str(labels.get(r, r)) for r in reasons),
+        },
+        link=_member_page(member)(recipient),
+    )
+
+
+def _answer(recommendation, *, accepted, reasons, note, actor) -> Recommendation:
     if recommendation.status in (RecommendationStatus.ACCEPTED, RecommendationStatus.DECLINED):
         raise ValidationError(_("This recommendation has already been answered."))
     reasons = [r for r in reasons if r in eng.REASONS]
@@ -187,21 +233,38 @@ def recommendation_answer(
     recommendation.answer_note = note[:300]
     recommendation.answered_by, recommendation.answered_at = actor, timezone.now()
     recommendation.save()
+    feedback_record(
+        member=recommendation.member,
+        candidate=recommendation.candidate,
+        accepted=accepted,
+        reasons=reasons,
+        actor=actor,
+        recommendation=recommendation.pk,
+    )
+    return recommendation
+
+
+def feedback_record(
+    *, member: Member, candidate: Member, accepted: bool, reasons: list[str], actor=None, **data
+) -> None:
+    """An answer to a proposed partner (a recommendation, or the engine's own suggestion in the
+    member centre): on the member's timeline, and to the engine as feedback (反选). Part of the
+    caller's transaction."""
+    reasons = [r for r in reasons if r in eng.REASONS]
     _event(
-        recommendation.member,
+        member,
         actor,
         (_("Accepted %(name)s") if accepted else _("Declined %(name)s"))
-        % {"name": _label_for_team(recommendation.member, recommendation.candidate)},
-        recommendation=recommendation.pk,
+        % {"name": _label_for_team(member, candidate)},
+        **data,
     )
     index.record(
         EngineChangeKind.FEEDBACK,
-        recommendation.member_id,
-        recommendation.candidate_id,
+        member.pk,
+        candidate.pk,
         liked=accepted,
-        reasons=reasons,
+        reasons=[] if accepted else reasons,
     )
-    return recommendation
 
 
 @transaction.atomic
@@ -394,6 +457,44 @@ def introduction_create(*, actor, request: IntroductionRequest) -> IntroductionR
         member=request.member,
         target=request.target,
     )
+    return request
+
+
+@transaction.atomic
+def introduction_request_by_member(
+    *, member: Member, target: Member, message: str = "", actor=None
+) -> IntroductionRequest:
+    """A member asks to meet `target` from the member centre ("我要认识TA"): for the
+    matchmakers of both, as if entered by staff; the same pair rules and no duplicate."""
+    check_pair(member, target, "target")
+    if IntroductionRequest.objects.filter(
+        member=member, target=target, status=IntroductionStatus.OPEN
+    ).exists():
+        raise ValidationError(_("You have already asked to meet this member."))
+    request = IntroductionRequest(member=member, target=target, message=message[:1000].strip())
+    request.full_clean(exclude=["entered_by"])  # nobody on the staff entered it
+    request.save()
+    index.record(EngineChangeKind.INTERACTION, member.pk, target.pk, kinds=["like"])
+    _event(
+        member,
+        actor,
+        _("Asked to meet %(name)s in the member centre")
+        % {"name": _label_for_team(member, target)},
+        introduction=request.pk,
+    )
+    for about in (member, target):
+        recipient = matchmaker_of(about)
+        if recipient is None or (about is target and recipient == matchmaker_of(member)):
+            continue
+        notify(
+            recipient=recipient,
+            text=_("%(member)s would like to meet %(target)s.")
+            % {
+                "member": member_label(recipient, member),
+                "target": member_label(recipient, target),
+            },
+            link=reverse("matching:introductions") + "?status=open",
+        )
     return request
 
 

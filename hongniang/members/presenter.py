@@ -162,3 +162,42 @@ def present_many(viewer, members) -> list[MemberView]:
 def member_label(viewer, member: Member) -> str:
     """A member as one line of text for `viewer`: messages, notices, exports."""
     return present(viewer, member).label
+
+
+# What one member may see of another (the member centre): the profile's public fields, and no
+# name at all — not even the surname — nor who serves them.
+PEER_HIDDEN = frozenset(
+    {"store", "store_id", "presales_owner", "presales_owner_id", "aftersales_owner"}
+    | {"aftersales_owner_id"}
+)
+
+
+@dataclass(frozen=True)
+class PeerView(MemberView):
+    own: bool = False
+
+    @property
+    def name(self) -> str:
+        return _("Member %(uid)s") % {"uid": self._member.pk}
+
+    @property
+    def label(self) -> str:
+        return self.name
+
+    @property
+    def url(self) -> None:
+        return None
+
+    @property
+    def matchmaker(self) -> None:
+        return None
+
+    def __getattr__(self, attr):
+        if attr in PEER_HIDDEN:
+            raise AttributeError(attr)
+        return super().__getattr__(attr)
+
+
+def present_to_member(other: Member) -> PeerView:
+    """`other` as another member sees them: never their record, whatever the caller."""
+    return PeerView(other)

@@ -492,6 +492,12 @@ def _require_visible(actor, member: Member, action: str):
 def photo_add(*, actor: Staff, member: Member, image) -> MemberPhoto:
     """A new photo waits for review; the first one becomes the avatar."""
     _require_visible(actor, member, "edit")
+    return photo_store(member=member, image=image)
+
+
+def photo_store(*, member: Member, image) -> MemberPhoto:
+    """Keep an uploaded (already checked) photo; it waits for review. Also the member centre's
+    upload, where the member is the one logged in. Part of the caller's transaction."""
     if member.photos.count() >= MAX_PHOTOS:
         raise ValidationError(_("A member can have at most %(n)s photos.") % {"n": MAX_PHOTOS})
     photo = MemberPhoto(member=member, is_avatar=not member.photos.exists())

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import account_views, views
+from . import account_views, centre_views, views
 
 app_name = "portal"
 urlpatterns = [
@@ -11,6 +11,24 @@ urlpatterns = [
     path("m/password/", views.password, name="password"),
     path("m/photo/", views.my_avatar, name="photo"),
     path("m/as-member/end/", views.impersonation_end, name="impersonation_end"),
+    # The member centre (issue 13): answers, requests, appointments, messages, service, profile.
+    path("m/recommendations/", centre_views.recommendations, name="recommendations"),
+    path("m/recommendations/<str:kind>/<int:pk>/", centre_views.card, name="card"),
+    path("m/recommendations/<str:kind>/<int:pk>/answer/", centre_views.answer, name="answer"),
+    path("m/meet/<int:pk>/", centre_views.introduce, name="introduce"),
+    path("m/introductions/", centre_views.introductions, name="introductions"),
+    path("m/appointments/", centre_views.appointments, name="appointments"),
+    path(
+        "m/appointments/<int:pk>/feedback/",
+        centre_views.appointment_feedback,
+        name="appointment_feedback",
+    ),
+    path("m/messages/", centre_views.inbox, name="messages"),
+    path("m/service/", centre_views.service, name="service"),
+    path("m/profile/", centre_views.profile_edit, name="profile_edit"),
+    path("m/photos/", centre_views.photos, name="photos"),
+    path("m/password/forgot/", centre_views.reset_request, name="reset_request"),
+    path("m/password/forgot/code/", centre_views.reset_code, name="reset_code"),
     # The workbench's action on a member's page.
     path("members/<int:pk>/login-as/", views.impersonate, name="impersonate"),
     # Members' accounts, opened and looked after by staff.

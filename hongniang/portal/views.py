@@ -19,6 +19,7 @@ from hongniang.staff.forms import SecurityActionForm
 from hongniang.workbench.forms import add_service_errors
 
 from . import selectors, services
+from .centre_selectors import completeness
 from .forms import MemberLoginForm, MemberPasswordForm
 from .models import ImpersonationEnd
 
@@ -105,6 +106,7 @@ def logout(request):
 def home(request):
     session = request.member_session
     member = selectors.member_for_home(session.member.pk)
+    score, missing = completeness(member)
     return render(
         request,
         "portal/home.html",
@@ -115,6 +117,8 @@ def home(request):
             "preferences": selectors.my_preferences(member),
             "matchmaker": selectors.my_matchmaker(member),
             "has_avatar": selectors.my_avatar(member) is not None,
+            "score": score,
+            "missing": missing,
             "nav": "home",
         },
     )

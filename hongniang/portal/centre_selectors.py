@@ -1,0 +1,299 @@
+"""Reads of the member centre's pages. Every read is the logged-in member's own rows (an id of
+another member's row is "not found"); other members come out through the presenter's
+`present_to_member` only."""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from hongniang.finance.models import Contract, ContractStatus
+from hongniang.finance.selectors import ledger
+from hongniang.frontdesk.models import PREFERENCES, FrontDeskSettings, member_editable_choices
+from hongniang.matching import index
+from hongniang.matching.models import (
+    Appointment,
+    IntroductionRequest,
+    Recommendation,
+    RecommendationStatus,
+)
+from hongniang.members.forms import MemberForm
+from hongniang.members.models import MatePreference, Member, MemberPhoto
+from hongniang.members.presenter import PeerView, present_to_member
+from hongniang.messaging.models import Message
+
+from .centre_services import explanation_lines
+from .models import Suggestion, SuggestionStatus
+
+OPEN_RECOMMENDATION = (RecommendationStatus.SENT, RecommendationStatus.VIEWED)
+
+
+@dataclass
+class Card:
+    """A proposed partner as the member sees them: the presenter's peer view, the why in both
+    directions, and what to answer."""
+
+    kind: str  # "rec" (a matchmaker's recommendation) or "sug" (the engine's suggestion)
+    pk: int
+    other: PeerView
+    score: int | None
+    fits_mine: list[str] = field(default_factory=list)
+    fits_theirs: list[str] = field(default_factory=list)
+    note: str = ""  # the matchmaker's written reason
+    status: str = ""
+    answered: bool = False
+    decline_reasons: list[str] = field(default_factory=list)
+
+
+def _explain(member_id: int, other_id: int) -> tuple[list[str], list[str]]:
+    """One pair's why, from the engine (a handful per page); empty while it is not ready."""
+    try:
+        engine = index.get_engine()
+    except index.EngineNotReady:
+        return [], []
+    if member_id not in engine or other_id not in engine:
+        return [], []
+    return explanation_lines(engine.score(member_id, other_id, explain=True))
+
+
+def _rec_card(rec: Recommendation, *, explain: bool) -> Card:
+    mine, theirs = _explain(rec.member_id, rec.candidate_id) if explain else ([], [])
+    return Card(
+        kind="rec",
+        pk=rec.pk,
+        other=present_to_member(rec.candidate),
+        score=rec.score,
+        fits_mine=mine,
+        fits_theirs=theirs,
+        note=rec.reason,
+        status=rec.get_status_display(),
+        answered=rec.status not in OPEN_RECOMMENDATION,
+        decline_reasons=rec.decline_reason_labels,
+    )
+
+
+def _sug_card(s: Suggestion) -> Card:
+    from hongniang.matching.models import DeclineReason
+
+    labels = dict(DeclineReason.choices)
+    return Card(
+        kind="sug",
+        pk=s.pk,
+        other=present_to_member(s.candidate),
+        score=s.score,
+        fits_mine=list(s.fits_mine),
+        fits_theirs=list(s.fits_theirs),
+        status=s.get_status_display(),
+        answered=s.status != SuggestionStatus.OPEN,
+        decline_reasons=[str(labels.get(r, r)) for r in s.decline_reasons],
+    )
+
+
+def open_recommendations(member: Member) -> list[Card]:
+    """The matchmakers' recommendations awaiting the member's answer (explained)."""
+    recs = (
+        Recommendation.objects.filter(member=member, status__in=OPEN_RECOMMENDATION)
+        .select_related("candidate")
+        .order_by("-created_at", "-pk")[:20]
+    )
+    return [_rec_card(r, explain=True) for r in recs]
+
+
+def todays_suggestions(member: Member, day=None) -> list[Card]:
+    day = day or timezone.localdate()
+    rows = (
+        Suggestion.objects.filter(member=member, day=day, status=SuggestionStatus.OPEN)
+        .select_related("candidate")
+        .order_by("rank", "pk")
+    )
+    return [_sug_card(s) for s in rows]
+
+
+def answered(member: Member, limit: int = 20) -> list[Card]:
+    """What the member answered lately, recommendations and suggestions together."""
+    recs = (
+        Recommendation.objects.filter(member=member)
+        .exclude(status__in=OPEN_RECOMMENDATION)
+        .select_related("candidate")
+        .order_by("-answered_at", "-pk")[:limit]
+    )
+    sugs = (
+        Suggestion.objects.filter(member=member)
+        .exclude(status=SuggestionStatus.OPEN)
+        .select_related("candidate")
+        .order_by("-answered_at", "-pk")[:limit]
+    )
+    rows = [(r.answered_at, _rec_card(r, explain=False)) for r in recs]
+    rows += [(s.answered_at, _sug_card(s)) for s in sugs]
+    rows.sort(key=lambda r: r[0] or timezone.now(), reverse=True)
+    return [card for _when, card in rows[:limit]]
+
+
+def recommendation_get(member: Member, pk: int) -> Recommendation:
+    rec = Recommendation.objects.select_related("candidate", "member").filter(member=member, pk=pk)
+    return _one(rec)
+
+
+def suggestion_get(member: Member, pk: int) -> Suggestion:
+    return _one(
+        Suggestion.objects.select_related("candidate", "member").filter(member=member, pk=pk)
+    )
+
+
+def _one(qs):
+    row = qs.first()
+    if row is None:
+        raise Http404
+    return row
+
+
+def card_for(member: Member, kind: str, pk: int) -> tuple[Card, object]:
+    if kind == "rec":
+        rec = recommendation_get(member, pk)
+        return _rec_card(rec, explain=True), rec
+    if kind == "sug":
+        sug = suggestion_get(member, pk)
+        return _sug_card(sug), sug
+    raise Http404
+
+
+# --- requests to meet, appointments ----------------------------------------------------------
+
+
+def my_introductions(member: Member):
+    rows = IntroductionRequest.objects.filter(member=member).select_related("target")[:50]
+    return [(r, present_to_member(r.target)) for r in rows]
+
+
+def open_introduction_targets(member: Member) -> set[int]:
+    return set(
+        IntroductionRequest.objects.filter(member=member, status="open").values_list(
+            "target_id", flat=True
+        )
+    )
+
+
+def my_appointments(member: Member):
+    rows = (
+        Appointment.objects.filter(Q(member=member) | Q(partner=member))
+        .select_related("member", "partner")
+        .order_by("-starts_at", "-pk")[:50]
+    )
+    now = timezone.now()
+    out = []
+    for a in rows:
+        side = "member" if a.member_id == member.pk else "partner"
+        other = a.partner if side == "member" else a.member
+        out.append(
+            {
+                "appointment": a,
+                "other": present_to_member(other),
+                "feedback": getattr(a, f"{side}_feedback"),
+                "may_give_feedback": a.status != "cancelled" and a.starts_at <= now,
+            }
+        )
+    return out
+
+
+def appointment_get(member: Member, pk: int) -> Appointment:
+    return _one(Appointment.objects.filter(Q(member=member) | Q(partner=member), pk=pk))
+
+
+# --- messages ---------------------------------------------------------------------------------
+
+
+def my_messages(member: Member, limit: int = 100) -> list[Message]:
+    """The member's conversation with the agency, oldest first (a thread)."""
+    rows = (
+        Message.objects.filter(Q(recipient_member=member) | Q(sender_member=member))
+        .select_related("sender_staff", "recipient_staff")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+    return list(reversed(rows))
+
+
+def unread_count(member: Member) -> int:
+    return Message.objects.filter(recipient_member=member, read_at__isnull=True).count()
+
+
+def message_get(member: Member, pk: int) -> Message:
+    return _one(Message.objects.filter(recipient_member=member, pk=pk))
+
+
+# --- my service -------------------------------------------------------------------------------
+
+
+def my_service(member: Member, today=None):
+    """(contract in force today, else the latest in force; its plans; its ledger by month)."""
+    today = today or timezone.localdate()
+    in_force = Contract.objects.filter(
+        member=member,
+        status__in=(ContractStatus.EFFECTIVE, ContractStatus.PARTLY_REFUNDED),
+    )
+    contract = (
+        in_force.filter(service_start__lte=today, service_end__gte=today)
+        .order_by("-service_start", "-pk")
+        .first()
+        or in_force.order_by("-service_end", "-pk").first()
+        or Contract.objects.filter(member=member).order_by("-created_at", "-pk").first()
+    )
+    if contract is None:
+        return None, [], []
+    return contract, list(contract.plans.all()), ledger(contract, today=today)
+
+
+# --- my profile -------------------------------------------------------------------------------
+
+
+def editable_fields() -> tuple[list[str], bool]:
+    """(the profile fields members may change, whether their preferences too): the agency's
+    setting, checked against the profile form."""
+    chosen = FrontDeskSettings.load().member_editable_fields or []
+    known = set(member_editable_choices())  # the identity fields never, whatever is stored
+    fields = [n for n in chosen if n in known]
+    return fields, PREFERENCES in chosen
+
+
+# What the completeness score counts: the profile a matchmaker and the engine work with.
+COMPLETENESS_FIELDS = (
+    "region",
+    "hukou_region",
+    "height",
+    "weight",
+    "marital_status",
+    "education",
+    "annual_income",
+    "occupation",
+    "car",
+    "house",
+    "children",
+    "personality",
+    "hobbies",
+    "about",
+    "smoking",
+    "drinking",
+)
+
+
+def completeness(member: Member) -> tuple[int, list[str]]:
+    """(percent complete, what to add): the profile fields above, an approved photo and the
+    mate preferences, each counting the same."""
+    labels = {n: str(MemberForm.base_fields[n].label) for n in COMPLETENESS_FIELDS}
+    missing = []
+    for name in COMPLETENESS_FIELDS:
+        value = getattr(member, name)
+        if value in (None, "", [], ()):
+            missing.append(labels[name])
+    if not MemberPhoto.objects.filter(member=member, status="approved").exists():
+        missing.append(_("An approved photo"))
+    stated = Q(age_min__isnull=False) | Q(height_min__isnull=False) | Q(education_min__isnull=False)
+    if not MatePreference.objects.filter(stated, member=member).exists():
+        missing.append(_("What you are looking for"))
+    total = len(COMPLETENESS_FIELDS) + 2
+    return round(100 * (total - len(missing)) / total), missing
+
+
+def my_photos(member: Member):
+    return list(MemberPhoto.objects.filter(member=member))

@@ -1,0 +1,137 @@
+"""The marker test of the member centre (issue 13): other members' private fields hold marker
+strings; every member-centre page (each URL pattern under /m/, with every id in play) and the
+page after every action is rendered, and no marker — nor the other members' surname, nor an
+unapproved photo — ever reaches the member."""
+
+import re
+from datetime import timedelta
+from io import BytesIO
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import URLPattern, reverse
+from django.utils import timezone
+from PIL import Image
+
+from hongniang.matching.models import Appointment, AppointmentStatus, IntroductionRequest
+from hongniang.members.models import MemberPhoto
+from hongniang.messaging.models import Message
+from hongniang.portal import urls as portal_urls
+from hongniang.portal.models import Suggestion
+
+from .test_centre import _recommend, log_in
+
+pytestmark = pytest.mark.django_db
+
+NO_GET = {"logout", "impersonation_end", "answer", "introduce", "appointment_feedback"}
+# Pages outside the centre's reach of other members (login, reset) are rendered anyway.
+
+
+def _photo(member) -> MemberPhoto:
+    buffer = BytesIO()
+    Image.new("RGB", (20, 20), "red").save(buffer, "PNG")
+    photo = MemberPhoto(member=member)
+    photo.image.save("secretface.png", SimpleUploadedFile("secretface.png", buffer.getvalue()))
+    photo.save()
+    return photo
+
+
+def _markers(world) -> list[str]:
+    out = []
+    for man in world["men"]:
+        number = "".join(ch for ch in man.username if ch.isdigit())
+        out += [
+            man.name,
+            f"{man.name[0]}**",
+            man.username,
+            man.email,
+            man.wechat,
+            man.qq,
+            "MARKADDR",
+            f"1381111222{number}",
+        ]
+    return out
+
+
+def test_no_private_field_of_another_member_reaches_any_centre_page(client, world):
+    men = world["men"]
+    photos = [_photo(m) for m in men]  # pending review: never shown
+    rec = _recommend(world, men[0], reason="推荐理由")
+    held = Appointment.objects.create(
+        member=world["member"],
+        partner=men[1],
+        starts_at=timezone.now() - timedelta(days=2),
+        place="天河咖啡馆",
+        status=AppointmentStatus.HELD,
+        arranged_by=world["after1"],
+    )
+    IntroductionRequest.objects.create(member=world["member"], target=men[2], message="想认识")
+    Message.objects.create(
+        sender_staff=world["after1"], recipient_member=world["member"], body="周末有空吗"
+    )
+    log_in(client)
+    pages: dict[str, str] = {}
+
+    def keep(label, response):
+        assert response.status_code in (200, 302, 404), (label, response.status_code)
+        pages[label] = response.content.decode()
+
+    plain = [
+        p.name
+        for p in portal_urls.urlpatterns
+        if isinstance(p, URLPattern)
+        and str(p.pattern).startswith("m/")
+        and "<" not in str(p.pattern)
+    ]
+    assert {"recommendations", "introductions", "appointments", "messages", "service"} <= set(plain)
+    for name in plain:
+        if name not in NO_GET:
+            keep(name, client.get(reverse(f"portal:{name}")))
+    suggestions = list(Suggestion.objects.filter(member=world["member"]))
+    assert suggestions  # the engine's suggestions are on the page under test
+    cards = [("rec", rec.pk)] + [("sug", s.pk) for s in suggestions]
+    for kind, pk in cards:
+        keep(f"card {kind} {pk}", client.get(reverse("portal:card", args=[kind, pk])))
+    # Every action, and the page it leads to.
+    keep(
+        "answer rec",
+        client.post(
+            reverse("portal:answer", args=["rec", rec.pk]),
+            {"answer": "no", "reasons": ["not_my_type"]},
+            follow=True,
+        ),
+    )
+    keep(
+        "answer sug",
+        client.post(
+            reverse("portal:answer", args=["sug", suggestions[0].pk]),
+            {"answer": "yes"},
+            follow=True,
+        ),
+    )
+    for man in men[:4]:
+        keep(
+            f"introduce {man.pk}",
+            client.post(reverse("portal:introduce", args=[man.pk]), follow=True),
+        )
+    keep(
+        "feedback",
+        client.post(
+            reverse("portal:appointment_feedback", args=[held.pk]),
+            {"feedback": "挺好"},
+            follow=True,
+        ),
+    )
+    keep("message", client.post(reverse("portal:messages"), {"body": "好的"}, follow=True))
+    keep("recommendations after", client.get(reverse("portal:recommendations")))
+    assert len(pages) >= 15
+
+    markers = _markers(world) + [p.image.name.rsplit("/", 1)[-1] for p in photos]
+    markers += [f"/members/{m.pk}/" for m in men]  # no link into another member's record
+    leaks = [
+        (label, marker) for label, html in pages.items() for marker in markers if marker in html
+    ]
+    assert not leaks, leaks
+    # The surname alone, anywhere in the text (the member's own name is 王小芳).
+    surname = re.compile(men[0].name[0])
+    assert not [label for label, html in pages.items() if surname.search(html)]
