@@ -86,6 +86,11 @@ NOT_WALKED = {
     "portal:account_reset": "the same form, for one member with an account",
     "portal:account_active": "POST only",
     "members:pool_claim": "POST only",
+    "portal:answer": "POST only",
+    "portal:introduce": "POST only",
+    "portal:appointment_feedback": "POST only",
+    "portal:reset_request": "the member centre's public reset form (sending is rate-limited)",
+    "portal:reset_code": "the member centre's public reset form (checking is rate-limited)",
     "frontdesk:check_username": "a public live check, rate-limited per address",
     "frontdesk:check_mobile": "a public live check, rate-limited per address",
     "frontdesk:check_id_number": "a public live check, rate-limited per address",
@@ -100,7 +105,18 @@ NOT_WALKED = {
 
 # The member centre's pages: walked in a member's session (one of the demo member accounts), as
 # the user "member"; staff reach them only by logging in as a member.
-MEMBER_PAGES = ("portal:home", "portal:password")
+MEMBER_PAGES = (
+    "portal:home",
+    "portal:password",
+    "portal:recommendations",
+    "portal:introductions",
+    "portal:appointments",
+    "portal:messages",
+    "portal:service",
+    "portal:profile_edit",
+    "portal:photos",
+    "portal:card",
+)
 
 MEMBER_FILTERS = [
     ("no filter", {}),
@@ -612,10 +628,20 @@ def walk_member_centre(args, size, rows, failures) -> None:
         reverse("portal:login"),
         {"identifier": account.member.username, "password": DEMO_PASSWORD},
     )
+    from hongniang.portal.models import Suggestion
+
+    # The day's suggestions are computed at the first visit (not measured), then read.
+    client.get(reverse("portal:recommendations"))
+    first = Suggestion.objects.filter(member=account.member).order_by("-day", "rank").first()
     for name in MEMBER_PAGES:
         if args.only not in name:
             continue
-        path = reverse(name)
+        if name == "portal:card":
+            if first is None:
+                continue
+            path = reverse(name, args=["sug", first.pk])
+        else:
+            path = reverse(name)
         status, times, cpu, queries, _worst = measure(client, path, {}, args.repeat, False)
         if status != 200:
             failures.append(("member", size, name, path, {}, status))

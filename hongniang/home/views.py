@@ -4,6 +4,7 @@ from django.utils import timezone
 
 from hongniang.home import selectors
 from hongniang.members import selectors as member_selectors
+from hongniang.portal.centre_selectors import centre_activity
 from hongniang.staff.permissions import require_perm
 
 
@@ -34,6 +35,7 @@ def member_activity(request, pk):
         {
             "member": member,
             "activity": selectors.member_activity(viewer=request.user, member=member),
+            "centre": centre_activity(member),
         },
     )
 

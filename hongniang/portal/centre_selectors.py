@@ -3,8 +3,9 @@ another member's row is "not found"); other members come out through the present
 `present_to_member` only."""
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,10 +23,11 @@ from hongniang.matching.models import (
 from hongniang.members.forms import MemberForm
 from hongniang.members.models import MatePreference, Member, MemberPhoto
 from hongniang.members.presenter import PeerView, present_to_member
+from hongniang.members.regions import region_labels
 from hongniang.messaging.models import Message
 
 from .centre_services import explanation_lines
-from .models import Suggestion, SuggestionStatus
+from .models import Interaction, InteractionKind, Suggestion, SuggestionStatus
 
 OPEN_RECOMMENDATION = (RecommendationStatus.SENT, RecommendationStatus.VIEWED)
 
@@ -45,6 +47,20 @@ class Card:
     status: str = ""
     answered: bool = False
     decline_reasons: list[str] = field(default_factory=list)
+    place: str = ""  # the city they live in (never finer: the county narrows a person down)
+
+
+def city_code(code: str) -> str:
+    return f"{code[:4]}00" if code and len(code) == 6 else ""
+
+
+def with_places(cards: list[Card]) -> list[Card]:
+    """Each card's city by name (one query for the page)."""
+    codes = {city_code(card.other.region) for card in cards} - {""}
+    labels = region_labels(codes) if codes else {}
+    for card in cards:
+        card.place = labels.get(city_code(card.other.region), "")
+    return cards
 
 
 def _explain(member_id: int, other_id: int) -> tuple[list[str], list[str]]:
@@ -98,7 +114,7 @@ def open_recommendations(member: Member) -> list[Card]:
         .select_related("candidate")
         .order_by("-created_at", "-pk")[:20]
     )
-    return [_rec_card(r, explain=True) for r in recs]
+    return with_places([_rec_card(r, explain=True) for r in recs])
 
 
 def todays_suggestions(member: Member, day=None) -> list[Card]:
@@ -108,7 +124,7 @@ def todays_suggestions(member: Member, day=None) -> list[Card]:
         .select_related("candidate")
         .order_by("rank", "pk")
     )
-    return [_sug_card(s) for s in rows]
+    return with_places([_sug_card(s) for s in rows])
 
 
 def answered(member: Member, limit: int = 20) -> list[Card]:
@@ -152,10 +168,10 @@ def _one(qs):
 def card_for(member: Member, kind: str, pk: int) -> tuple[Card, object]:
     if kind == "rec":
         rec = recommendation_get(member, pk)
-        return _rec_card(rec, explain=True), rec
+        return with_places([_rec_card(rec, explain=True)])[0], rec
     if kind == "sug":
         sug = suggestion_get(member, pk)
-        return _sug_card(sug), sug
+        return with_places([_sug_card(sug)])[0], sug
     raise Http404
 
 
@@ -297,3 +313,17 @@ def completeness(member: Member) -> tuple[int, list[str]]:
 
 def my_photos(member: Member):
     return list(MemberPhoto.objects.filter(member=member))
+
+
+def centre_activity(member: Member, days: int = 30) -> dict[str, int]:
+    """What the member did in the member centre lately, by kind (the member analysis: the
+    workbench's activity panel)."""
+    kinds = dict(InteractionKind.choices)
+    since = timezone.now() - timedelta(days=days)
+    rows = (
+        Interaction.objects.filter(member=member, created_at__gte=since)
+        .values_list("kind")
+        .annotate(n=Count("pk"))
+        .order_by("kind")
+    )
+    return {str(kinds.get(kind, kind)): n for kind, n in rows}

@@ -75,10 +75,19 @@ def explanation_lines(result) -> tuple[list[str], list[str]]:
         if e.criterion in _PRIVATE_COMPONENTS:
             continue
         if e.direction == "a_to_b":
-            mine.append(e.text)
+            mine.append(_addressed(e.text, owner="您", other="对方"))
         elif e.direction == "b_to_a":
-            theirs.append(e.text)
+            theirs.append(_addressed(e.text, owner="TA", other="您"))
     return mine, theirs
+
+
+def _addressed(text: str, *, owner: str, other: str) -> str:
+    """The engine writes for staff ("她要求…：对方…"); the member reads "您" and "TA". Only the
+    pronoun that opens a line or follows "与" is the owner (其他 is a word of its own)."""
+    if text[:1] in ("他", "她"):
+        text = owner + text[1:]
+    text = text.replace("与他", f"与{owner}").replace("与她", f"与{owner}")
+    return text.replace("对方", other)
 
 
 def _not_again(member: Member) -> set[int]:
@@ -362,3 +371,35 @@ def photo_upload(*, session, image):
     )
     interaction(member.pk, InteractionKind.PHOTO, None, photo=photo.pk)
     return photo
+
+
+# The public site's switch (the site helper's `Member.site_hidden`): until that field is on
+# main the member centre shows no switch.
+SITE_HIDDEN = "site_hidden"
+
+
+def may_hide_from_site() -> bool:
+    return any(f.name == SITE_HIDDEN for f in Member._meta.get_fields())
+
+
+@transaction.atomic
+def site_hidden_set(*, session, hidden: bool) -> None:
+    """The member keeps their profile off the public site (matching is not affected)."""
+    if not may_hide_from_site():
+        raise PermissionDenied
+    member = Member.objects.select_for_update().get(pk=session.member.pk)
+    if getattr(member, SITE_HIDDEN) == hidden:
+        return
+    setattr(member, SITE_HIDDEN, hidden)
+    member._history_user = _actor(session)
+    member.save(update_fields=[SITE_HIDDEN])
+    MemberEvent.objects.create(
+        member=member,
+        actor=_actor(session),
+        kind=EventKind.UPDATED,
+        summary=_("Hid the profile from the public site")
+        if hidden
+        else _("Showed the profile on the public site again"),
+        data={"fields": [SITE_HIDDEN], "by": "member"},
+    )
+    interaction(member.pk, InteractionKind.PROFILE, None, fields=[SITE_HIDDEN])

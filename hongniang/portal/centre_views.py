@@ -273,9 +273,26 @@ def profile_edit(request):
             "pref_form": pref_form,
             "score": score,
             "missing": missing,
+            "may_hide": services.may_hide_from_site(),
+            "site_hidden": getattr(member, services.SITE_HIDDEN, False),
             "nav": "profile",
         },
     )
+
+
+@member_required
+@require_POST
+def site_visibility(request):
+    """The switch "hide my profile from the public site"."""
+    hidden = request.POST.get("hidden") == "1"
+    services.site_hidden_set(session=request.member_session, hidden=hidden)
+    messages.success(
+        request,
+        _("Your profile is hidden from the public site.")
+        if hidden
+        else _("Your profile is shown on the public site."),
+    )
+    return redirect("portal:profile_edit")
 
 
 @member_required

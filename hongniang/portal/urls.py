@@ -27,6 +27,7 @@ urlpatterns = [
     path("m/service/", centre_views.service, name="service"),
     path("m/profile/", centre_views.profile_edit, name="profile_edit"),
     path("m/photos/", centre_views.photos, name="photos"),
+    path("m/profile/site/", centre_views.site_visibility, name="site_visibility"),
     path("m/password/forgot/", centre_views.reset_request, name="reset_request"),
     path("m/password/forgot/code/", centre_views.reset_code, name="reset_code"),
     # The workbench's action on a member's page.

@@ -25,7 +25,7 @@ from hongniang.matching.models import (
     RecommendationStatus,
 )
 from hongniang.members import choices as c
-from hongniang.members.models import EventKind, MemberEvent, MemberPhoto
+from hongniang.members.models import EventKind, Member, MemberEvent, MemberPhoto
 from hongniang.members.tests.helpers import add_member
 from hongniang.messaging.models import Message, Notice
 from hongniang.portal.models import Interaction, InteractionKind, Suggestion, SuggestionStatus
@@ -490,3 +490,31 @@ def test_completeness_names_what_to_add(client, world):
     score, missing = page.context["score"], page.context["missing"]
     assert 0 < score < 100
     assert zh("An approved photo") in [str(m) for m in missing]
+
+
+def test_the_matchmaker_sees_what_the_member_did_in_the_centre(client, world):
+    rec = _recommend(world, world["men"][1])
+    log_in(client)
+    client.get(reverse("portal:card", args=["rec", rec.pk]))
+    client.post(reverse("portal:introduce", args=[world["men"][1].pk]))
+    client.post(reverse("portal:logout"))
+    client.force_login(world["after1"])
+    html = client.get(reverse("home:member_activity", args=[world["member"].pk])).content.decode()
+    assert f"{zh('Viewed a profile')} 1" in html and f"{zh('Asked to meet')} 1" in html
+
+
+def test_hide_my_profile_from_the_public_site(client, world):
+    from hongniang.portal.centre_services import SITE_HIDDEN, may_hide_from_site
+
+    log_in(client)
+    if not may_hide_from_site():
+        # Until the public site's field is on main: no switch, and the action is refused.
+        assert "site-visibility" not in client.get(reverse("portal:profile_edit")).content.decode()
+        assert client.post(reverse("portal:site_visibility"), {"hidden": "1"}).status_code == 403
+        return
+    assert client.post(reverse("portal:site_visibility"), {"hidden": "1"}).status_code == 302
+    member = Member.objects.get(pk=world["member"].pk)
+    assert getattr(member, SITE_HIDDEN) is True
+    assert not member.is_hidden  # still matched
+    client.post(reverse("portal:site_visibility"), {"hidden": "0"})
+    assert getattr(Member.objects.get(pk=member.pk), SITE_HIDDEN) is False
