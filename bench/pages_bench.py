@@ -113,7 +113,7 @@ MEMBER_PAGES = (
     "portal:appointments",
     "portal:messages",
     "portal:service",
-    "portal:profile_edit",
+    "portal:profile_change",
     "portal:photos",
     "portal:card",
 )

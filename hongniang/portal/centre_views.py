@@ -236,7 +236,7 @@ def service(request):
 
 
 @member_required
-def profile_edit(request):
+def profile_change(request):
     member = request.member_session.member
     fields, with_preferences = selectors.editable_fields()
     form = MemberSelfForm(request.POST or None, instance=member, editable=fields)
@@ -262,7 +262,7 @@ def profile_edit(request):
                     request,
                     _("Your profile was saved.") if changed else _("Nothing was changed."),
                 )
-                return redirect("portal:profile_edit")
+                return redirect("portal:profile_change")
         messages.error(request, _("Please correct the marked fields."))
     score, missing = selectors.completeness(member)
     return render(
@@ -292,7 +292,7 @@ def site_visibility(request):
         if hidden
         else _("Your profile is shown on the public site."),
     )
-    return redirect("portal:profile_edit")
+    return redirect("portal:profile_change")
 
 
 @member_required

@@ -25,7 +25,7 @@ urlpatterns = [
     ),
     path("m/messages/", centre_views.inbox, name="messages"),
     path("m/service/", centre_views.service, name="service"),
-    path("m/profile/", centre_views.profile_edit, name="profile_edit"),
+    path("m/profile/", centre_views.profile_change, name="profile_change"),
     path("m/photos/", centre_views.photos, name="photos"),
     path("m/profile/site/", centre_views.site_visibility, name="site_visibility"),
     path("m/password/forgot/", centre_views.reset_request, name="reset_request"),

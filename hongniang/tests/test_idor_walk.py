@@ -38,6 +38,13 @@ GLOBAL = (
     "frontdesk:join_with_code",
     # Contracts and refunds landed after this walk; finance/tests/test_views.py walks them.
     "finance:",
+    # The member centre's own pages answer to a member's session, never a staff user's (a
+    # staff user is sent to the member login): portal/tests/test_centre.py asks for another
+    # member's ids as a member.
+    "portal:card",
+    "portal:answer",
+    "portal:introduce",
+    "portal:appointment_feedback",
 )
 
 

@@ -415,7 +415,7 @@ def test_member_edits_allowed_fields_only(client, world):
     settings_row.member_editable_fields = ["height", "about", "name", "sex", "preferences"]
     settings_row.save()
     log_in(client)
-    page = client.get(reverse("portal:profile_edit"))
+    page = client.get(reverse("portal:profile_change"))
     form = page.context["form"]
     assert set(form.fields) == {"height", "about"}  # name and sex: never, whatever the setting
     data = as_posted(page.context["form"], page.context["pref_form"])
@@ -430,7 +430,7 @@ def test_member_edits_allowed_fields_only(client, world):
             "pref-age_max": "35",
         }
     )
-    response = client.post(reverse("portal:profile_edit"), data)
+    response = client.post(reverse("portal:profile_change"), data)
     assert response.status_code == 302
     member.refresh_from_db()
     assert (member.height, member.about) == (165, "喜欢旅行")
@@ -449,10 +449,10 @@ def test_implausible_values_are_refused_and_nothing_changes(client, world):
     settings_row.member_editable_fields = ["height", "preferences"]
     settings_row.save()
     log_in(client)
-    page = client.get(reverse("portal:profile_edit"))
+    page = client.get(reverse("portal:profile_change"))
     data = as_posted(page.context["form"], page.context["pref_form"])
     data.update({"height": "320", "pref-age_min": "40", "pref-age_max": "30"})
-    response = client.post(reverse("portal:profile_edit"), data)
+    response = client.post(reverse("portal:profile_change"), data)
     assert response.status_code == 200
     member.refresh_from_db()
     assert member.height == 162
@@ -509,7 +509,8 @@ def test_hide_my_profile_from_the_public_site(client, world):
     log_in(client)
     if not may_hide_from_site():
         # Until the public site's field is on main: no switch, and the action is refused.
-        assert "site-visibility" not in client.get(reverse("portal:profile_edit")).content.decode()
+        page = client.get(reverse("portal:profile_change")).content.decode()
+        assert "site-visibility" not in page
         assert client.post(reverse("portal:site_visibility"), {"hidden": "1"}).status_code == 403
         return
     assert client.post(reverse("portal:site_visibility"), {"hidden": "1"}).status_code == 302
