@@ -89,6 +89,7 @@ NOT_WALKED = {
     "portal:answer": "POST only",
     "portal:introduce": "POST only",
     "portal:appointment_feedback": "POST only",
+    "portal:site_visibility": "POST only",
     "portal:reset_request": "the member centre's public reset form (sending is rate-limited)",
     "portal:reset_code": "the member centre's public reset form (checking is rate-limited)",
     "frontdesk:check_username": "a public live check, rate-limited per address",
@@ -618,9 +619,12 @@ def walk_member_centre(args, size, rows, failures) -> None:
     from django.urls import reverse
 
     from hongniang.frontdesk.models import MemberAccount
+    from hongniang.matching.selectors import offerable_q
     from hongniang.staff.demo import DEMO_PASSWORD
 
-    account = MemberAccount.objects.select_related("member").order_by("pk").first()
+    # A member the engine offers partners to (their suggestions are part of the walk).
+    accounts = MemberAccount.objects.select_related("member").order_by("pk")
+    account = accounts.filter(offerable_q("member__")).first() or accounts.first()
     if account is None:
         return
     client = Client(raise_request_exception=False)

@@ -23,7 +23,14 @@ from .test_centre import _recommend, log_in
 
 pytestmark = pytest.mark.django_db
 
-NO_GET = {"logout", "impersonation_end", "answer", "introduce", "appointment_feedback"}
+NO_GET = {
+    "logout",
+    "impersonation_end",
+    "answer",
+    "introduce",
+    "appointment_feedback",
+    "site_visibility",
+}
 # Pages outside the centre's reach of other members (login, reset) are rendered anyway.
 
 
