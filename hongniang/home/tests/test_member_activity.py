@@ -155,3 +155,17 @@ def test_the_member_list_query_count_does_not_grow_with_the_rows(
     with django_assert_max_num_queries(18):
         response = client.get(reverse("members:list"))
     assert response.content.decode().count("/matching/member/") == min(size, 20)
+
+
+def test_the_notes_follow_the_members_visibility_checked_on_that_member(crew):
+    """The panel's notes are tested against the one member (a key look-up): a viewer who
+    cannot see the member counts none of their notes, whoever wrote them."""
+    from hongniang.home.selectors import member_activity
+
+    theirs = add_member(crew["bb1"], name="别队会员")
+    note(crew["bb1"], theirs, "电话沟通", 1)
+    seen = member_activity(viewer=crew["bb1"], member=theirs)
+    assert seen.follow_ups == 1 and seen.last_follow_up is not None
+    hidden = member_activity(viewer=crew["aa1"], member=theirs)  # another team's member
+    assert hidden.follow_ups == 0 and hidden.last_follow_up is None
+    assert member_activity(viewer=crew["admin"], member=theirs).follow_ups == 1
