@@ -102,6 +102,8 @@ NOT_WALKED = {
     "finance:refund_request": "POST only",
     "finance:report_export": "POST only (with the security password)",
     "finance:contract_pdf": "a PDF download",
+    "finance:attachment_add": "POST only (an upload)",
+    "finance:attachment_file": "a file download",
 }
 
 # The member centre's pages: walked in a member's session (one of the demo member accounts), as
@@ -228,6 +230,7 @@ def url_args(name, ctx):
         "finance:refund": "refund",
         "finance:complaint": "complaint",
         "home:member_ledger": "contract_member",
+        "home:member_activity": "member",
         "members:saved_mapping_rename": "import_mapping",
         "members:saved_mapping_delete": "import_mapping",
     }
