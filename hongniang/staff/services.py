@@ -20,7 +20,7 @@ from axes.models import AccessAttempt
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, ProtectedError
+from django.db.models import F, ProtectedError, Q
 from django.utils import timezone
 from django.utils.formats import time_format
 from django.utils.translation import gettext as _
@@ -28,7 +28,7 @@ from django.utils.translation import ngettext
 
 from hongniang.staff.models import LockoutKind, LockoutRelease, Role, Staff, StaffStatus, Store
 from hongniang.staff.permissions import ALL_GRANTS, Action, Module, can
-from hongniang.staff.visibility import DataScope, user_scope
+from hongniang.staff.visibility import DataScope, user_scope, visible_staff_q
 
 SCOPE_ORDER = [DataScope.SELF, DataScope.SUBTREE, DataScope.STORE, DataScope.ALL]
 
@@ -66,6 +66,15 @@ def may_manage_role(actor, role: Role) -> bool:
     if actor.is_superuser:
         return True
     if role.pk is not None and role.pk == actor.role_id:
+        return False
+    if (
+        role.pk is not None
+        and user_scope(actor) != DataScope.ALL
+        and role.users.exclude(visible_staff_q(actor) & Q(store_id=actor.store_id)).exists()
+    ):
+        # A role's rights reach every holder: a role also held outside the actor's own people in
+        # their own store is not theirs to change (a store-wide scope given to a holder in another
+        # store would reach a store the actor cannot see; a peer's team is the peer's).
         return False
     return _within_rights(actor, role.grants, role.data_scope)
 

@@ -76,7 +76,9 @@ def test_manager_cannot_create_or_edit_a_role_beyond_own_rights(client, org):
     assert response.status_code == 200
     assert not Role.objects.filter(name="窄角色").exists()
 
-    mm = org["mm_role"]
+    # A role only the manager's own people hold (mm_role is also held in another store).
+    mm = role_with(*org["mm_role"].grants, name="助理")
+    Staff.objects.filter(pk=org["aa1"].pk).update(role=mm)
     before = snapshot(mm)
     widened = role_post(mm, grant__settings__edit="on")
     client.post(reverse("staff:role_edit", args=[mm.pk]), widened)
@@ -86,7 +88,7 @@ def test_manager_cannot_create_or_edit_a_role_beyond_own_rights(client, org):
         services.role_save(actor=org["mgr1"], role=mm)
     assert snapshot(mm) == before
 
-    # Within their own rights a manager still manages roles.
+    # Within their own rights a manager still manages such roles.
     renamed = role_post(mm, name="初级红娘")
     assert client.post(reverse("staff:role_edit", args=[mm.pk]), renamed).status_code == 302
     assert snapshot(mm)[0] == "初级红娘"
@@ -113,9 +115,13 @@ def test_administrator_role_only_by_superuser_or_another_administrator(org):
 
 @pytest.mark.django_db
 def test_role_list_offers_edit_only_where_allowed(client, org):
+    team_role = role_with("staff.view", "members.view", name="助理")
+    Staff.objects.filter(pk=org["aa1"].pk).update(role=team_role)
     client.force_login(org["mgr1"])
     html = client.get(reverse("staff:roles")).content.decode()
-    assert reverse("staff:role_edit", args=[org["mm_role"].pk]) in html
+    assert reverse("staff:role_edit", args=[team_role.pk]) in html
+    # Also held by bb1 (another store, another manager's team): not mgr1's to change.
+    assert reverse("staff:role_edit", args=[org["mm_role"].pk]) not in html
     assert reverse("staff:role_edit", args=[org["manager_role"].pk]) not in html
     assert reverse("staff:role_edit", args=[org["admin_role"].pk]) not in html
     assert reverse("staff:role_delete", args=[org["admin_role"].pk]) not in html
@@ -245,3 +251,27 @@ def test_own_profile_form_keeps_role_supervisor_and_store_fixed(client, org, two
         two_cities["gz"],
         org["admin"],
     )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("scope", [DataScope.SUBTREE, DataScope.STORE])
+def test_a_role_held_outside_the_actors_people_and_store_is_not_theirs_to_change(org, scope):
+    """Found by the rights property test: a store-scoped manager raised a role held in another
+    store to store scope, and its holder there gained a whole store the manager cannot see."""
+    boss_role = role_with("staff.view", "staff.add", "staff.edit", scope=scope, name="店长")
+    boss = StaffFactory(
+        username="boss", role=boss_role, store=org["store_a"], supervisor=org["admin"]
+    )
+    shared = role_with("staff.view", "staff.add", scope=DataScope.SELF, name="共用角色")
+    StaffFactory(username="mine", role=shared, store=org["store_a"], supervisor=boss)
+    StaffFactory(username="theirs", role=shared, store=org["store_b"], supervisor=boss)
+    before = snapshot(shared)
+    shared.data_scope = DataScope.STORE if scope == DataScope.STORE else DataScope.SUBTREE
+    with pytest.raises(PermissionDenied):
+        services.role_save(actor=boss, role=shared)
+    assert snapshot(shared) == before
+    assert not services.may_manage_role(boss, shared)
+    # Once only the actor's own people in their store hold it, it is theirs again.
+    Staff.objects.filter(username="theirs").update(store=org["store_a"])
+    services.role_save(actor=boss, role=shared)
+    assert snapshot(shared)[1] == shared.data_scope
