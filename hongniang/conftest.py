@@ -117,7 +117,7 @@ def login(page, username: str, password: str):
     page.fill("#id_username", username)
     page.fill("#id_password", password)
     page.click("button[type=submit]")
-    page.wait_for_url(f"{page.base_url}/")
+    page.wait_for_url(f"{page.base_url}/workbench/")
 
 
 @pytest.fixture

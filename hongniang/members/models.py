@@ -167,6 +167,10 @@ class Member(models.Model):
         default=False,
         help_text=_("May be offered as a candidate to other members before signing."),
     )
+    # The public site (portal.site_selectors): staff pick featured members; a member (or staff)
+    # can keep the profile off the public site without leaving matching.
+    site_featured = models.BooleanField(_("featured on the public site"), default=False)
+    site_hidden = models.BooleanField(_("hidden from the public site"), default=False)
     # Why the journey is where it is (members/journey.py writes these, nothing else).
     abandon_reason = models.CharField(_("reason for abandoning"), max_length=200, blank=True)
     pause_reason = models.CharField(_("reason for the pause"), max_length=200, blank=True)
@@ -352,6 +356,33 @@ class Member(models.Model):
                     "sales_stage",
                 ],
                 name="member_new_registrations",
+            ),
+            # The public site's member search: newest first, every filter of the search bar and
+            # of the public rule in the index, so a page is read from it alone and stops early.
+            models.Index(
+                fields=[
+                    "registered_at",
+                    "id",
+                    "sex",
+                    "birthday",
+                    "education",
+                    "marital_status",
+                    "occupation",
+                    "annual_income",
+                    "region",
+                    "sales_stage",
+                    "service_status",
+                    "consents_to_introduction",
+                    "is_hidden",
+                    "site_hidden",
+                ],
+                name="member_public_search",
+            ),
+            # The public home's featured members: a handful, so a partial index.
+            models.Index(
+                fields=["sex", "registered_at"],
+                condition=Q(site_featured=True),
+                name="member_site_featured",
             ),
             # Members not followed up for N days (last follow-up, else registration; home page).
             models.Index(

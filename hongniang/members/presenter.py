@@ -73,6 +73,9 @@ class MemberView:
     # Underscored so that a template cannot reach past the presenter to the raw row.
     _member: Member
     own: bool
+    # A visitor of the public site: not even the surname (a surname with an age and a town can
+    # be enough to find someone), only "Ms."/"Mr.".
+    public: bool = False
 
     # --- identity ---
     @property
@@ -85,6 +88,8 @@ class MemberView:
 
     @property
     def name(self) -> str:
+        if self.public:
+            return str(_("Ms.") if self._member.sex == "F" else _("Mr."))
         return self._member.name if self.own else mask_name(self._member.name)
 
     @property
@@ -157,6 +162,11 @@ def present_many(viewer, members) -> list[MemberView]:
     members = list(members)
     own = own_member_ids(viewer, [m.pk for m in members])
     return [MemberView(m, m.pk in own) for m in members]
+
+
+def present_public(members) -> list[MemberView]:
+    """Members as a visitor of the public site sees them: public fields, no name at all."""
+    return [MemberView(m, own=False, public=True) for m in members]
 
 
 def member_label(viewer, member: Member) -> str:

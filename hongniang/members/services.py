@@ -533,6 +533,23 @@ def photo_delete(*, actor: Staff, photo: MemberPhoto) -> None:
         MemberPhoto.objects.filter(pk=first.pk).update(is_avatar=True)
 
 
+@transaction.atomic
+def member_set_site_flags(
+    *, actor: Staff, member: Member, featured: bool, hidden: bool
+) -> list[str]:
+    """Feature the member on the public site's home, or keep them off the public site: staff
+    who may edit the member. Returns the fields changed (written to the timeline)."""
+    _require_visible(actor, member, "edit")
+    wanted = {"site_featured": bool(featured), "site_hidden": bool(hidden)}
+    changed = [name for name, value in wanted.items() if getattr(member, name) != value]
+    if changed:
+        for name in changed:
+            setattr(member, name, wanted[name])
+        member.save(update_fields=[*changed, "updated_at"])
+        _event(member, actor, EventKind.UPDATED, fields=changed)
+    return changed
+
+
 # --- the public pool (公海) and accepting allocations (whitepaper 1.4) -----------------------
 
 _OPEN_STAGES = (c.SalesStage.NEW, c.SalesStage.FOLLOWING)

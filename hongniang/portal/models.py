@@ -1,8 +1,12 @@
-"""The member centre's own records: staff logging in as a member (whitepaper 2.5.1)."""
+"""The member centre's own records: staff logging in as a member (whitepaper 2.5.1); and the
+public site's success stories (whitepaper 2.5.8)."""
 
 from django.db import models
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
+
+from hongniang.members.storage import member_files, random_photo_name
 
 
 class ImpersonationEnd(models.TextChoices):
@@ -139,3 +143,80 @@ class Interaction(models.Model):
 
     def __str__(self):
         return f"{self.member_id} {self.kind} {self.other_id}"
+
+
+class SuccessStory(models.Model):
+    """成功案例 (whitepaper 2.5.8): a couple the agency brought together, published on the public
+    site only with both members' recorded consent."""
+
+    title = models.CharField(_("title"), max_length=80)
+    member_a = models.ForeignKey(
+        "members.Member",
+        verbose_name=_("member"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    member_b = models.ForeignKey(
+        "members.Member",
+        verbose_name=_("partner"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # Consent is personal and revocable: when each member agreed, and who recorded it.
+    consent_a_on = models.DateField(_("member's consent given on"))
+    consent_a_by = models.ForeignKey(
+        "staff.Staff", on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
+    )
+    consent_b_on = models.DateField(_("partner's consent given on"))
+    consent_b_by = models.ForeignKey(
+        "staff.Staff", on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
+    )
+    text = models.TextField(_("story"), max_length=5000)
+    happened_on = models.DateField(_("date"))
+    # The store of the member's team when written, for the public list's filter.
+    store = models.ForeignKey(
+        "staff.Store",
+        verbose_name=_("store"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    published = models.BooleanField(_("published"), default=False)
+    created_by = models.ForeignKey(
+        "staff.Staff", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-happened_on", "-pk"]
+        verbose_name = _("success story")
+        verbose_name_plural = _("success stories")
+        constraints = [
+            models.CheckConstraint(condition=~Q(member_a=F("member_b")), name="story_two_members")
+        ]
+        indexes = [models.Index(fields=["published", "happened_on"], name="story_public")]
+
+    def __str__(self):
+        return self.title
+
+
+class StoryPhoto(models.Model):
+    """A story's photo: kept with members' files (a couple's picture is personal until the story
+    is published) and served through the story's public view."""
+
+    story = models.ForeignKey(SuccessStory, on_delete=models.CASCADE, related_name="photos")
+    image = models.ImageField(
+        _("photo"), upload_to=random_photo_name, storage=member_files, max_length=200
+    )
+    sort_order = models.IntegerField(_("sort order"), default=0)
+
+    class Meta:
+        ordering = ["sort_order", "pk"]
+        verbose_name = _("story photo")
+        verbose_name_plural = _("story photos")
+
+    def __str__(self):
+        return f"{self.story_id}:{self.pk}"

@@ -1,6 +1,8 @@
+from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path
 
-from . import account_views, centre_views, views
+from . import account_views, centre_views, site_views, views
+from .sitemaps import SITEMAPS
 
 app_name = "portal"
 urlpatterns = [
@@ -37,4 +39,31 @@ urlpatterns = [
     path("members/<int:pk>/account/reset/", account_views.account_reset, name="account_reset"),
     path("members/<int:pk>/account/active/", account_views.account_active, name="account_active"),
     path("members/accounts/open/", account_views.accounts_bulk, name="accounts_bulk"),
+    # The public site (site_views.py): the domain root, no login.
+    path("", site_views.home, name="site_home"),
+    path("search/", site_views.search, name="site_search"),
+    path("profile/<str:code>/", site_views.member, name="site_member"),
+    path(
+        "profile/<str:code>/photo/<str:photo_code>/",
+        site_views.member_photo,
+        name="site_member_photo",
+    ),
+    path("stories/", site_views.stories, name="site_stories"),
+    path("stories/<int:pk>/", site_views.story, name="site_story"),
+    path("stories/<int:pk>/photo/<int:photo_pk>/", site_views.story_photo, name="site_story_photo"),
+    path("robots.txt", site_views.robots_txt, name="robots_txt"),
+    path(
+        "sitemap.xml",
+        sitemap_views.index,
+        {"sitemaps": SITEMAPS, "sitemap_url_name": "portal:sitemap_section"},
+        name="sitemap",
+    ),
+    path(
+        "sitemap-<section>.xml",
+        sitemap_views.sitemap,
+        {"sitemaps": SITEMAPS},
+        name="sitemap_section",
+    ),
+    # The workbench's side: a member's place on the public site.
+    path("members/<int:pk>/public-site/", site_views.member_site_flags, name="site_flags"),
 ]

@@ -47,6 +47,8 @@ class SiteSettingsForm(StyledFormMixin, forms.ModelForm):
             "matchmaker_page_size",
             "crm_page_size",
             "about_us",
+            "seo_description",
+            "robots_txt",
             "candidate_states",
             "candidate_consenting",
             "pool_return_days",
@@ -54,7 +56,10 @@ class SiteSettingsForm(StyledFormMixin, forms.ModelForm):
             "allocation_accept_hours",
             "stalled_pair_days",
         ]
-        widgets = {"about_us": forms.Textarea(attrs={"rows": 6})}
+        widgets = {
+            "about_us": forms.Textarea(attrs={"rows": 6}),
+            "robots_txt": forms.Textarea(attrs={"rows": 6, "class": "font-monospace"}),
+        }
 
     def clean_logo(self):
         return self.cleaned_data.get("logo") or self.instance.logo

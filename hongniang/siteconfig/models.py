@@ -12,6 +12,21 @@ def default_candidate_states() -> list[str]:
     return ["signed/in_service"]
 
 
+def default_robots_txt() -> str:
+    """Crawlers may read the public site, never the workbench or the member centre."""
+    return "\n".join(
+        [
+            "User-agent: *",
+            "Disallow: /workbench/",
+            "Disallow: /m/",
+            "Disallow: /staff/",
+            "Disallow: /members/",
+            "Disallow: /search/",
+            "Allow: /",
+        ]
+    )
+
+
 class SiteSettings(models.Model):
     """System settings (whitepaper 2.1): one row, cached, read by every page."""
 
@@ -80,6 +95,17 @@ class SiteSettings(models.Model):
         _("days after which a couple nobody followed up is reported"),
         default=7,
         validators=[MinValueValidator(1), MaxValueValidator(365)],
+    )
+    # The public site's search-engine settings (whitepaper 2.1, 网站SEO).
+    seo_description = models.CharField(
+        _("site description (for search engines)"), max_length=200, blank=True
+    )
+    robots_txt = models.TextField(
+        _("robots.txt"),
+        max_length=2000,
+        default=default_robots_txt,
+        blank=True,
+        help_text=_("Served at /robots.txt; the sitemap line is added automatically."),
     )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     history = HistoricalRecords()

@@ -65,6 +65,7 @@ class StaffForm(StyledFormMixin, forms.ModelForm):
             "public_title",
             "show_on_site",
             "sort_order",
+            "years_of_experience",
             "experience",
             "motto",
             "introduction",

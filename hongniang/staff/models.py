@@ -154,6 +154,9 @@ class Staff(AbstractBaseUser):
     public_title = models.CharField(_("title on public site"), max_length=60, blank=True)
     show_on_site = models.BooleanField(_("shown on public site"), default=False)
     sort_order = models.IntegerField(_("sort order"), default=0)
+    years_of_experience = models.PositiveSmallIntegerField(
+        _("years of experience"), null=True, blank=True
+    )
     experience = models.TextField(_("experience"), max_length=500, blank=True)
     motto = models.CharField(_("motto"), max_length=100, blank=True)
     introduction = models.TextField(_("introduction"), max_length=500, blank=True)

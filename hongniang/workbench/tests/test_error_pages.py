@@ -107,5 +107,5 @@ def test_go_back_button_returns_to_the_previous_page(page, nobody):
     page.goto(f"{base}/no/such/page/")
     shot(page, "error-404-staff")
     page.click("button[data-history-back]")
-    page.wait_for_url(f"{base}/")
+    page.wait_for_url(f"{base}/workbench/")
     assert page.locator("h1").first.inner_text().startswith("您好")

@@ -55,6 +55,12 @@ class Command(BaseCommand):
             pass
         else:
             seed_finance()
+        try:
+            from hongniang.portal.demo import seed_public_site
+        except ImportError:
+            pass
+        else:
+            seed_public_site()
         if quiet:
             return
         self.stdout.write(
