@@ -104,6 +104,10 @@ NOT_WALKED = {
     "finance:contract_pdf": "a PDF download",
     "finance:attachment_add": "POST only (an upload)",
     "finance:attachment_file": "a file download",
+    "portal:site_member_photo": "a member's photo (a file)",
+    "portal:site_story_photo": "a story's photo (a file)",
+    "portal:site_flags": "POST only",
+    "portal:story_photo_staff": "a story's photo (a file)",
 }
 
 # The member centre's pages: walked in a member's session (one of the demo member accounts), as
@@ -120,6 +124,46 @@ MEMBER_PAGES = (
     "portal:photos",
     "portal:card",
 )
+
+# The public site: walked by an anonymous visitor, as the user "visitor".
+PUBLIC_PAGES = (
+    "portal:site_home",
+    "portal:site_search",
+    "portal:site_member",
+    "portal:site_stories",
+    "portal:site_story",
+    "portal:robots_txt",
+    "portal:sitemap",
+    "portal:sitemap_section",
+)
+PUBLIC_SEARCHES = [
+    ("no filter", {}),
+    ("women", {"sex": "F"}),
+    ("women 25-35", {"sex": "F", "age_min": 25, "age_max": 35}),
+    ("education ≥ bachelor", {"education": 60}),
+    ("divorced", {"marital_status": "divorced"}),
+    ("occupation", {"occupation": "teacher"}),
+    ("income ≥ 20万", {"income": 50}),
+    ("Guangzhou", {"region_province": "440000", "region_city": "440100"}),
+    (
+        "every filter",
+        {
+            "sex": "M",
+            "age_min": 28,
+            "age_max": 40,
+            "education": 60,
+            "marital_status": "single",
+            "occupation": "it",
+            "income": 40,
+            "region_province": "440000",
+        },
+    ),
+    (
+        "rare: men 60-70, doctorate, Lhasa",
+        {"sex": "M", "age_min": 60, "age_max": 70, "education": 80, "region_province": "540000"},
+    ),
+    ("page 30", {"page": 30}),
+]
 
 MEMBER_FILTERS = [
     ("no filter", {}),
@@ -233,6 +277,8 @@ def url_args(name, ctx):
         "home:member_activity": "member",
         "members:saved_mapping_rename": "import_mapping",
         "members:saved_mapping_delete": "import_mapping",
+        "portal:story_edit": "story",
+        "portal:story_delete": "story",
     }
     if name == "members:journey_step":
         return None if ctx.get("member") is None else (ctx["member"].pk, "abandon")
@@ -268,6 +314,7 @@ def context_for(user):
     from hongniang.members.importing.mapping import mappings_of
     from hongniang.members.models import Member
     from hongniang.messaging.models import Message, MessageTemplate
+    from hongniang.portal.site_services import stories_visible_to
     from hongniang.siteconfig.models import SiteImage
     from hongniang.staff.models import Role, Staff, Store
 
@@ -304,6 +351,7 @@ def context_for(user):
         "refund": Refund.objects.visible_to(user).order_by("pk").first(),
         "complaint": Complaint.objects.visible_to(user).order_by("pk").first(),
         "import_mapping": mappings_of(user).first(),
+        "story": stories_visible_to(user).order_by("pk").first(),
     }
 
 
@@ -314,7 +362,7 @@ def pages_for(user, only=""):
     ctx = context_for(user)
     pages, missing = [], []
     for name, pattern in named_patterns():
-        if name in NOT_WALKED or name in MEMBER_PAGES:
+        if name in NOT_WALKED or name in MEMBER_PAGES or name in PUBLIC_PAGES:
             continue
         if pattern.pattern.converters:
             try:
@@ -612,6 +660,7 @@ def run(args, users) -> bool:
     site.member_page_size = site.crm_page_size = site.matchmaker_page_size = 20
     site.save()
     walk_member_centre(args, sizes[0], rows, failures)
+    walk_public_site(args, sizes[0], rows, failures)
     report(rows, forbidden, failures, missing_all, plans)
     return not failures and not any(w.startswith("not covered") for _n, w in missing_all)
 
@@ -657,6 +706,58 @@ def walk_member_centre(args, size, rows, failures) -> None:
         p95 = times[max(0, int(round(0.95 * len(times))) - 1)]
         rows.append(
             ("member", size, name, statistics.median(times), p95, queries, statistics.median(cpu))
+        )
+
+
+def walk_public_site(args, size, rows, failures) -> None:
+    """The public site as an anonymous visitor: home, every search filter, a member's page,
+    the stories, robots.txt and the sitemap. The search's per-address limit is lifted (the
+    bench asks far more often than a person)."""
+    from django.test import Client
+    from django.urls import reverse
+
+    from hongniang.frontdesk import throttle
+    from hongniang.portal import public_ids, site_views
+    from hongniang.portal import site_selectors as sel
+
+    site_views.SEARCH_PER_ADDRESS = throttle.Limit("bench-search", 10**9, 600)
+    shown = sel.public_members().order_by("pk")
+    member = shown[shown.count() // 2]
+    story = sel.published_stories().order_by("pk").first()
+    pages = [
+        ("portal:site_home", reverse("portal:site_home"), {}),
+        *[
+            (f"portal:site_search {label}", reverse("portal:site_search"), params)
+            for label, params in PUBLIC_SEARCHES
+        ],
+        (
+            "portal:site_member",
+            reverse("portal:site_member", args=[public_ids.encode("member", member.pk)]),
+            {},
+        ),
+        ("portal:site_stories", reverse("portal:site_stories"), {}),
+        ("portal:robots_txt", reverse("portal:robots_txt"), {}),
+        ("portal:sitemap", reverse("portal:sitemap"), {}),
+        (
+            "portal:sitemap_section members",
+            reverse("portal:sitemap_section", args=["members"]),
+            {},
+        ),
+    ]
+    if story is not None:
+        pages.append(("portal:site_story", reverse("portal:site_story", args=[story.pk]), {}))
+    client = Client(raise_request_exception=False)
+    for label, path, params in pages:
+        if args.only not in label:
+            continue
+        status, times, cpu, queries, _worst = measure(client, path, params, args.repeat, False)
+        if status != 200:
+            failures.append(("visitor", size, label, path, params, status))
+            continue
+        times.sort()
+        p95 = times[max(0, int(round(0.95 * len(times))) - 1)]
+        rows.append(
+            ("visitor", size, label, statistics.median(times), p95, queries, statistics.median(cpu))
         )
 
 

@@ -11,6 +11,9 @@ from hongniang.members.regions import RegionLevel
 from hongniang.members.widgets import RegionField
 from hongniang.staff.models import Store
 from hongniang.workbench.forms import StyledFormMixin
+from hongniang.workbench.uploads import CheckedImageField
+
+from .models import StoryPhoto, SuccessStory
 
 AGE_MIN, AGE_MAX = 18, 99
 
@@ -103,3 +106,94 @@ class SiteFlagsForm(forms.Form):
     site_hidden = forms.BooleanField(
         label=Member._meta.get_field("site_hidden").verbose_name, required=False
     )
+
+
+class MemberUidField(forms.IntegerField):
+    """A member by UID (the number staff see on member pages)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        super().__init__(*args, **kwargs)
+
+
+class StoryForm(StyledFormMixin, forms.ModelForm):
+    """A success story as staff write it: the two members by UID, each one's consent, photos."""
+
+    member_a_uid = MemberUidField(
+        label=_("Member UID"), help_text=_("A member of your team (or one you can see).")
+    )
+    member_b_uid = MemberUidField(label=_("Partner UID"))
+    consent_a = forms.BooleanField(
+        label=_("The member agreed to publish this story"), required=True
+    )
+    consent_b = forms.BooleanField(
+        label=_("The partner agreed to publish this story"), required=True
+    )
+    photo = CheckedImageField(label=_("Add a photo"), max_px=1600)
+    remove_photos = forms.ModelMultipleChoiceField(
+        label=_("Remove photos"),
+        queryset=StoryPhoto.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    field_order = [
+        "title",
+        "member_a_uid",
+        "consent_a",
+        "consent_a_on",
+        "member_b_uid",
+        "consent_b",
+        "consent_b_on",
+        "happened_on",
+        "text",
+        "photo",
+        "remove_photos",
+        "published",
+    ]
+
+    class Meta:
+        model = SuccessStory
+        fields = ["title", "consent_a_on", "consent_b_on", "happened_on", "text", "published"]
+        widgets = {
+            "consent_a_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "consent_b_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "happened_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "text": forms.Textarea(attrs={"rows": 8}),
+        }
+
+    def __init__(self, *args, actor, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.actor = actor
+        story = self.instance
+        if story.pk:
+            self.initial.setdefault("member_a_uid", story.member_a_id)
+            self.initial.setdefault("member_b_uid", story.member_b_id)
+            self.initial.setdefault("consent_a", True)
+            self.initial.setdefault("consent_b", True)
+            self.fields["remove_photos"].queryset = story.photos.all()
+        else:
+            del self.fields["remove_photos"]
+
+    def clean_member_a_uid(self):
+        uid = self.cleaned_data["member_a_uid"]
+        member = Member.objects.visible_to(self.actor).filter(pk=uid).first()
+        if member is None:
+            raise ValidationError(_("No member of yours has this UID."))
+        return member
+
+    def clean_member_b_uid(self):
+        uid = self.cleaned_data["member_b_uid"]
+        member = Member.objects.filter(pk=uid).first()
+        if member is None:
+            raise ValidationError(_("No member has this UID."))
+        return member
+
+    def clean(self):
+        data = super().clean()
+        a, b = data.get("member_a_uid"), data.get("member_b_uid")
+        if a is not None and b is not None:
+            if a.pk == b.pk:
+                self.add_error("member_b_uid", _("A story needs two different members."))
+            self.instance.member_a, self.instance.member_b = a, b
+        return data

@@ -146,11 +146,19 @@ def _cards(members, *, region_level: int = 4) -> list[PublicMember]:
 
 
 def featured(sex: str) -> list[PublicMember]:
-    """优质女会员 / 优质男会员: chosen by staff, shown only with an approved photo."""
+    """优质女会员 / 优质男会员: chosen by staff, shown only with an approved photo.
+
+    The staff's picks come first, newest first, through their small partial index
+    (member_site_featured); the public rule then keeps those who are shown."""
+    picked = list(
+        Member.objects.filter(site_featured=True, sex=sex)
+        .order_by("-registered_at", "-id")
+        .values_list("id", flat=True)[: FEATURED_COUNT * 10]
+    )
     approved = MemberPhoto.objects.filter(member=OuterRef("pk"), status=c.PhotoStatus.APPROVED)
     rows = (
         public_members()
-        .filter(_sex_is(sex), site_featured=True)
+        .filter(pk__in=picked)
         .filter(Exists(approved))
         .only(*PUBLIC_COLUMNS)
         .prefetch_related(_approved_photos())
@@ -295,17 +303,27 @@ class SearchPage:
 
 
 def search(filters: dict, page: int = 1) -> SearchPage:
-    """One page of the search, newest members first; the count stops at MAX_PAGES pages, so
-    neither the count nor a deep page ever reads more than that many rows."""
+    """One page of the search, newest members first. One walk of member_public_search collects
+    the ids of the first MAX_PAGES pages (the index holds every column tested, so no row is
+    read): it gives the count and the page's ids; only the page's rows are then read."""
     qs = public_members().filter(search_q(filters)).order_by("-registered_at", "-id")
     cap = PAGE_SIZE * MAX_PAGES
-    total = qs.values("id")[: cap + 1].count()
-    capped = total > cap
-    total = min(total, cap)
+    ids = list(qs.values_list("id", flat=True)[: cap + 1])
+    capped = len(ids) > cap
+    total = min(len(ids), cap)
     pages = max(1, -(-total // PAGE_SIZE))
     number = min(max(1, page), pages)
     start = (number - 1) * PAGE_SIZE
-    rows = qs.only(*PUBLIC_COLUMNS).prefetch_related(_approved_photos())[start : start + PAGE_SIZE]
+    wanted = ids[start : start + PAGE_SIZE]
+    rows = []
+    if wanted:
+        by_id = {
+            m.pk: m
+            for m in Member.objects.filter(pk__in=wanted)
+            .only(*PUBLIC_COLUMNS)
+            .prefetch_related(_approved_photos())
+        }
+        rows = [by_id[pk] for pk in wanted if pk in by_id]
     return SearchPage(_cards(rows), number, total, capped, pages)
 
 

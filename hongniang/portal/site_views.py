@@ -29,15 +29,15 @@ from .site_forms import PublicSearchForm, SiteFlagsForm, StoryFilterForm
 SEARCH_PER_ADDRESS = throttle.Limit("site-search-ip", 120, 600)
 
 
-def _photo_response(image) -> FileResponse:
+def photo_response(image, cache: str = "public, max-age=300") -> FileResponse:
     try:
         handle = image.open("rb")
     except FileNotFoundError as exc:
         raise Http404 from exc
     content_type = mimetypes.guess_type(image.name)[0] or "application/octet-stream"
     response = FileResponse(handle, content_type=content_type)
-    # Shared caches may keep it briefly: a member who hides their profile disappears soon.
-    response["Cache-Control"] = "public, max-age=300"
+    # Shared caches may keep a public photo briefly: a hidden profile disappears soon.
+    response["Cache-Control"] = cache
     return response
 
 
@@ -108,7 +108,7 @@ def member_photo(request, code, photo_code):
     photo = sel.public_photo(code, photo_code)
     if photo is None:
         raise Http404
-    return _photo_response(photo.image)
+    return photo_response(photo.image)
 
 
 @require_GET
@@ -133,7 +133,7 @@ def story(request, pk):
 @require_GET
 def story_photo(request, pk, photo_pk):
     photo = get_object_or_404(sel.story_photos(), pk=photo_pk, story_id=pk)
-    return _photo_response(photo.image)
+    return photo_response(photo.image)
 
 
 @require_GET

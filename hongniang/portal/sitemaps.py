@@ -19,13 +19,16 @@ class PagesSitemap(Sitemap):
 
 class MembersSitemap(Sitemap):
     changefreq = "weekly"
-    limit = 10000  # per sitemap file; /sitemap.xml indexes them
+    limit = 5000  # per sitemap file; /sitemap.xml indexes them
 
     def items(self):
         return sel.sitemap_members()
 
     def location(self, item):
-        return reverse("portal:site_member", args=[public_ids.encode("member", item[0])])
+        # One reverse for the lot: the code is the only part that changes.
+        if not hasattr(self, "_prefix"):
+            self._prefix = reverse("portal:site_member", args=["0"])[: -len("0/")]
+        return f"{self._prefix}{public_ids.encode('member', item[0])}/"
 
 
 class StoriesSitemap(Sitemap):

@@ -1,7 +1,8 @@
 from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path
+from django.views.decorators.cache import cache_page
 
-from . import account_views, centre_views, site_views, views
+from . import account_views, centre_views, site_views, story_views, views
 from .sitemaps import SITEMAPS
 
 app_name = "portal"
@@ -54,16 +55,27 @@ urlpatterns = [
     path("robots.txt", site_views.robots_txt, name="robots_txt"),
     path(
         "sitemap.xml",
-        sitemap_views.index,
+        # Crawlers fetch these rarely and in bulk: built at most once an hour (a hidden member's
+        # page answers 404 meanwhile).
+        cache_page(3600)(sitemap_views.index),
         {"sitemaps": SITEMAPS, "sitemap_url_name": "portal:sitemap_section"},
         name="sitemap",
     ),
     path(
         "sitemap-<section>.xml",
-        sitemap_views.sitemap,
+        cache_page(3600)(sitemap_views.sitemap),
         {"sitemaps": SITEMAPS},
         name="sitemap_section",
     ),
-    # The workbench's side: a member's place on the public site.
+    # The workbench's side: a member's place on the public site, success stories.
     path("members/<int:pk>/public-site/", site_views.member_site_flags, name="site_flags"),
+    path("success-stories/", story_views.story_list, name="stories_manage"),
+    path("success-stories/new/", story_views.story_create, name="story_create"),
+    path("success-stories/<int:pk>/", story_views.story_edit, name="story_edit"),
+    path("success-stories/<int:pk>/delete/", story_views.story_delete, name="story_delete"),
+    path(
+        "success-stories/<int:pk>/photo/<int:photo_pk>/",
+        story_views.story_photo,
+        name="story_photo_staff",
+    ),
 ]

@@ -64,6 +64,9 @@ SECTIONS = (
                 icon="message-heart",
             ),
             NavItem(_("Complaints"), "finance:complaints", "aftersales", icon="mood-sad"),
+            NavItem(
+                _("Success stories"), "portal:stories_manage", "aftersales", icon="heart-handshake"
+            ),
         ),
     ),
     NavSection(

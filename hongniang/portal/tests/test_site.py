@@ -17,11 +17,18 @@ from hongniang.portal import site_selectors as sel
 from hongniang.siteconfig.models import SiteSettings
 from hongniang.staff.tests.factories import StaffFactory, role_with
 
-PNG = (
-    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
-    b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00"
-    b"\x00\x00\x00IEND\xaeB`\x82"
-)
+
+def _png() -> bytes:
+    from io import BytesIO
+
+    from PIL import Image
+
+    out = BytesIO()
+    Image.new("RGB", (8, 8), (230, 100, 150)).save(out, format="PNG")
+    return out.getvalue()
+
+
+PNG = _png()
 
 
 def shown(member, **fields):
@@ -398,3 +405,28 @@ def test_search_results_satisfy_the_filters_and_only_show_public_members(populat
             assert found == _expected(filters, today)
 
     check()
+
+
+def test_the_team_on_the_home_page_is_edited_where_staff_are(client, org):
+    from hongniang.staff.models import Staff
+    from hongniang.staff.tests.test_staff_views import new_staff_data
+
+    client.force_login(org["admin"])
+    data = new_staff_data(
+        org, public_title="资深红娘王老师", years_of_experience="8", motto="用心牵线", sort_order=1
+    )
+    assert client.post(reverse("staff:create"), data).status_code == 302
+    newbie = Staff.objects.get(username="newbie")
+    assert newbie.years_of_experience == 8
+    # Their manager edits them (the rights of staff editing apply); their peer's manager cannot.
+    client.force_login(org["mgr2"])
+    url = reverse("staff:edit", args=[newbie.pk])
+    assert client.post(url, {**data, "years_of_experience": "9"}).status_code == 404
+    client.force_login(org["mgr1"])
+    assert client.post(url, {**data, "years_of_experience": "9", "password": ""}).status_code == 302
+    client.logout()
+    home = client.get("/").content.decode()
+    assert "资深红娘王老师" in home and "从业9年" in home and "用心牵线" in home
+    # Not shown on the site: off the home page.
+    Staff.objects.filter(pk=newbie.pk).update(show_on_site=False)
+    assert "资深红娘王老师" not in client.get("/").content.decode()
