@@ -15,7 +15,10 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 PAGES = [
-    "/",
+    "/workbench/",
+    "/",  # the public site
+    "/search/",
+    "/stories/",
     "/members/",
     "/members/presales/",
     "/members/allocate/",
