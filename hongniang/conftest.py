@@ -131,8 +131,8 @@ def regions(db):
 @pytest.fixture
 def seeded_agency(regions, settings, tmp_path):
     """The demo agency in small: stores, roles and staff as `seed_demo` makes them, members with
-    birthdays, regions, multi-selects and preferences, photos, site images, an appointment and an
-    introduction request. Uploaded files go to a temporary MEDIA_ROOT."""
+    birthdays, regions, multi-selects and preferences, photos, site images, an appointment, an
+    introduction request and a success story. Uploaded files go to a temporary MEDIA_ROOT."""
     from datetime import timedelta
 
     from django.utils import timezone
@@ -193,5 +193,21 @@ def seeded_agency(regions, settings, tmp_path):
             remark="草稿合同",
         ),
         plans=[ServicePlan.objects.first()],
+    )
+    from hongniang.portal.models import SuccessStory
+
+    SuccessStory.objects.create(
+        title="相识一年，携手走进婚姻",
+        member_a=women[3],
+        member_b=men[3],
+        consent_a_on=start,
+        consent_a_by=admin,
+        consent_b_on=start,
+        consent_b_by=admin,
+        text="第一次见面是在红娘安排的茶室。",
+        happened_on=start,
+        store=women[3].store,
+        published=True,
+        created_by=admin,
     )
     return people

@@ -11,7 +11,9 @@ class PagesSitemap(Sitemap):
     changefreq = "daily"
 
     def items(self):
-        return ["portal:site_home", "portal:site_search", "portal:site_stories"]
+        # Not the search: robots.txt keeps crawlers off its endless filter combinations; the
+        # members it finds are listed one by one below.
+        return ["portal:site_home", "portal:site_stories"]
 
     def location(self, item):
         return reverse(item)

@@ -64,6 +64,10 @@ class SiteSettingsForm(StyledFormMixin, forms.ModelForm):
     def clean_logo(self):
         return self.cleaned_data.get("logo") or self.instance.logo
 
+    def clean_robots_txt(self):
+        # Browsers send a textarea's lines with CRLF; robots.txt is served with plain newlines.
+        return "\n".join(self.cleaned_data.get("robots_txt", "").splitlines())
+
 
 class SiteImageForm(StyledFormMixin, forms.ModelForm):
     image = CheckedImageField(max_px=1920, label=SiteImage._meta.get_field("image").verbose_name)

@@ -20,6 +20,7 @@ from hongniang.members.importing.mapping import save_mapping
 from hongniang.members.models import Allocation, AllocationKind, Member, MemberEvent, MemberPhoto
 from hongniang.members.tests.helpers import add_member
 from hongniang.messaging.models import Message, Notice
+from hongniang.portal.models import StoryPhoto, SuccessStory
 from hongniang.sales.models import FollowUp
 from hongniang.staff.demo import generated_avatar
 from hongniang.staff.permissions import ALL_GRANTS
@@ -45,6 +46,9 @@ GLOBAL = (
     "portal:answer",
     "portal:introduce",
     "portal:appointment_feedback",
+    # The public site: no login, every visitor alike (portal/tests/test_site.py).
+    "portal:site_",
+    "portal:sitemap",
 )
 
 
@@ -104,7 +108,23 @@ def records(org, settings, tmp_path):
     job.failed_rows_file.save("f.xlsx", ContentFile(b"PK"), save=False)
     job.save()
     mapping = save_mapping(owner, "秘密对应", ["姓名"], ["name"])
+    story = SuccessStory.objects.create(
+        title="秘密案例",
+        member_a=member,
+        member_b=partner,
+        consent_a_on=timezone.localdate(),
+        consent_a_by=owner,
+        consent_b_on=timezone.localdate(),
+        consent_b_by=owner,
+        text="秘密",
+        happened_on=timezone.localdate(),
+    )
+    story_photo = StoryPhoto(story=story)
+    story_photo.image.save("s.png", generated_avatar("s", True), save=False)
+    story_photo.save()
     return {
+        "story": story,
+        "story_photo": story_photo,
         "owner": owner,
         "mapping": mapping,
         "member": member,
@@ -133,6 +153,7 @@ def url_for(name, converters, r):
         "jobs:": r["job"].pk,
         "members:import_job": r["job"].pk,
         "members:saved_mapping": r["mapping"].pk,
+        "portal:story": r["story"].pk,
     }
     pk = next((v for prefix, v in by_prefix.items() if name.startswith(prefix)), r["member"].pk)
     values = {
@@ -149,6 +170,8 @@ def url_for(name, converters, r):
         "field": "mobile",
         "token": "a" * 32,
     }
+    if name.startswith("portal:story"):
+        values["photo_pk"] = r["story_photo"].pk
     return reverse(name, kwargs={k: values[k] for k in converters})
 
 
@@ -166,6 +189,7 @@ def snapshot(r):
         list(Message.objects.values()),
         list(Notice.objects.values()),
         MemberEvent.objects.count(),
+        list(SuccessStory.objects.values()),
     )
 
 
