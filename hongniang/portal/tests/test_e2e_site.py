@@ -36,9 +36,8 @@ def _browse(page, base, name):
     form = page.locator("#site-search").first
     form.locator("select[name=sex]").select_option("F")
     form.locator("select[name=region_province]").select_option("440000")
-    page.wait_for_function(
-        "document.querySelectorAll('#site-search select[name=region_city] option').length > 1"
-    )
+    # A locator, not wait_for_function: the page's CSP forbids the eval that one polls with.
+    form.locator("select[name=region_city] option").nth(1).wait_for(state="attached")
     form.locator("button[type=submit]").click()
     page.wait_for_url("**/search/?**")
     assert "sex=F" in page.url and "region_province=440000" in page.url
