@@ -63,9 +63,12 @@ class Rules:
 class Weights:
     """Points (of 100) each score component can contribute.
 
-    fit: reciprocal preference fit (harmonic mean of both directions) × fit.
+    fit: points of a pair that meets both sides' stated preferences fully, with no
+        history (the mutual probability of the `Model`, scaled so that pair gets ``fit``).
     text: self-description/hobby similarity × text.
-    collaborative: behaviour-based signal × collaborative (0 for a member without history).
+    collaborative: > 0 turns on the behaviour part (rates and collaborative signal through
+        the `Model`, on the same scale as ``fit``: what they add to or take from the
+        mutual probability); 0 turns it off.
     like: bonus for resemblance to candidates the member liked.
     penalty: maximum deduction from the member's own rejections (反选).
     reciprocal_penalty: maximum deduction when the member resembles people the *candidate*
@@ -83,6 +86,37 @@ class Weights:
         for name in ("fit", "text", "collaborative", "like", "penalty", "reciprocal_penalty"):
             if getattr(self, name) < 0:
                 raise ValueError(f"weight {name} must be >= 0")
+
+
+@dataclass(frozen=True, slots=True)
+class Model:
+    """How likely one member is to say yes to another, per direction (a logistic model):
+
+        p(A→B) = σ(intercept + fit·fit_ab + appeal·appeal_B + selectivity·openness_A
+                   + collaborative·taste_ab)
+
+    fit_ab: how well B meets A's stated preferences (0..1); appeal_B / openness_A: logit
+    offsets of B's smoothed chosen-rate and A's smoothed yes-rate from the agency's average
+    (0 without answers); taste_ab: the normalised collaborative signal (-1..1).  The two
+    directions combine as the geometric mean √(p(A→B)·p(B→A)) (the product, on the
+    probability scale), so a miss on a soft criterion lowers the score and never zeroes
+    it; only must-haves exclude.  The defaults: a candidate meeting nothing the member
+    asked for is accepted 20 % of the time, one meeting everything 80 %; the learning step
+    replaces them with coefficients fitted to the agency's outcomes.
+    """
+
+    intercept: float = -1.3863  # logit 0.2
+    fit: float = 2.7726  # + this at a perfect fit: logit 0.8
+    appeal: float = 1.0
+    selectivity: float = 1.0
+    collaborative: float = 1.5
+
+    def __post_init__(self) -> None:
+        if self.fit <= 0:
+            raise ValueError("the fit coefficient must be > 0 (a better fit never lowers)")
+        for name in ("appeal", "selectivity", "collaborative"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0")
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,10 +180,10 @@ class EngineConfig:
     )
     # Tokens kept per member for text similarity (hobbies and personality tags first).
     text_tokens: int = 16
-    # Collaborative: neighbours followed per hop, and the score at which the signal
-    # saturates to ~63% (1 - 1/e).
+    # Collaborative: neighbours followed per hop; and the Beta prior of the yes- and
+    # chosen-rates, in pseudo-answers at the agency's average (a new member starts there).
     collab_fanout: int = 50
-    collab_scale: float = 2.0
+    rate_prior: float = 10.0
     # Most rows whose text similarity recommend computes (see Engine._text_points): text
     # ranks exactly unless more near-ties than this compete for the top k.
     text_budget: int = 8192

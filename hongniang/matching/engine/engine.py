@@ -30,8 +30,8 @@ import numpy as np
 
 from . import explain as expl
 from . import messages as msg
-from .collab import CollabScores, InteractionGraph
-from .config import INTERACTION_KINDS, EngineConfig
+from .collab import InteractionGraph
+from .config import INTERACTION_KINDS, EngineConfig, Model
 from .derived import DerivedRows
 from .encoding import (
     CRITERIA,
@@ -79,6 +79,11 @@ _CRITERION_KEYS: Final = tuple(
 # Scores are shown with one decimal; ranking compares them at that precision, so the search
 # keeps rows up to this far below the k-th best (they may round to the same shown score).
 _TIE_SLACK: Final = np.float32(0.1)
+_EMPTY_SLOTS: Final = np.zeros(0, dtype=np.int64)
+# Explanations name a rate when its logit offset is at least this far from the average,
+# and a collaborative signal from this size on.
+_RATE_NOTABLE: Final = 0.2
+_COLLAB_NOTABLE: Final = 0.05
 _CORE_YEARS: Final = 1  # the core age window reaches this far outside a soft preference
 _DERIVE_FROM: Final = (*PROFILE_COLUMN_NAMES,)
 _RECIPROCAL_COLUMNS: Final = ("birth", *(name for name, _ in FEEDBACK_COLUMNS))
@@ -102,7 +107,7 @@ class _Query:
     scorer: Scorer
     boosts: dict[int, Boost]  # by candidate slot
     excluded: set[int]  # slots
-    collab: CollabScores | None
+    collab: Behaviour | None
     reciprocal: tuple[np.ndarray, np.ndarray] | None = None  # (slots, points), when known
     prefilters: dict[int, Prefilter] = field(default_factory=dict)  # by candidate sex
 
@@ -122,7 +127,7 @@ class _Snapshot:
     theirs: list[FeedbackState | None]
     text: list[float]
     collab: list[float]
-    collab_flags: list[tuple[bool, bool, bool]]
+    collab_flags: list[tuple[int, ...]]
     boosts: list[Boost | None]
     my_tokens: np.ndarray
     their_tokens: np.ndarray
@@ -142,7 +147,23 @@ class _Ranked:
     feedback: np.ndarray
     key: np.ndarray  # score without text (+ pin offset; _EXCLUDED when not recommendable)
     collab: dict[int, float]  # by slot, points
-    collab_scores: CollabScores | None
+    collab_scores: Behaviour | None
+
+
+@dataclass(slots=True)
+class Behaviour:
+    """What answers and behaviour say about one member's candidates: for each candidate
+    slot with any evidence, the logit shift of each direction's probability (see `Model`)
+    and what caused it, for the explanation."""
+
+    slots: np.ndarray
+    shift_ab: np.ndarray  # appeal of the candidate + collaborative taste (A→B)
+    shift_ba: np.ndarray  # openness of the candidate + collaborative reciprocal (B→A)
+    flags: np.ndarray  # (n, 5) int8: direct, taste, reciprocal, appeal, openness (-1/0/1)
+
+    def flags_of(self, slot: int) -> tuple[int, ...]:
+        at = np.flatnonzero(self.slots == slot)
+        return tuple(self.flags[at[0]].tolist()) if len(at) else (0, 0, 0, 0, 0)
 
 
 class Engine:
@@ -173,6 +194,11 @@ class Engine:
         self._bounded: set[int] = set()
         self._bounded_cache: tuple[np.ndarray, Mapping[str, np.ndarray]] | None = None
         self._graph = InteractionGraph()
+        # The directional yes-model (learned coefficients replace the defaults, set_model).
+        self.model = Model()
+        # Candidate slots with answers and their (openness, appeal) offsets, cached until
+        # an answer or a removal.
+        self._rated: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._boosts: dict[int, dict[int, Boost]] = {}
         self._height_sum = [0.0, 0.0]
         self._height_n = [0, 0]
@@ -398,6 +424,8 @@ class Engine:
             self._bounded.discard(slot)
             self._bounded_cache = None
             self._boosts.pop(member_id, None)
+            self._graph.forget(member_id)
+            self._rated = None
             return True
 
     def skip(self, member_id: int, reason: str) -> None:
@@ -568,46 +596,78 @@ class Engine:
         core = keys(lo_age, hi_age) if lo_age <= hi_age else None
         return core, [keys(lo, hi) for lo, hi in fringe if lo <= hi]
 
-    def _bonus_bound(self, q: _Query, fringe: list[tuple[int, tuple[int, int]]]) -> float:
-        """Most points a fringe candidate can get beyond the fit: text, behaviour, likes."""
+    def _bonus_bound(
+        self, q: _Query, fringe: list[tuple[int, tuple[int, int]]]
+    ) -> tuple[float, float, float]:
+        """Most a fringe candidate can get beyond its fit: points from text and likes, and
+        the largest logit shifts (each direction) behaviour gives any fringe candidate."""
         w = self.config.weights
         bound = w.text
-        if q.collab is not None and len(q.collab.ids):
+        shift_ab = shift_ba = 0.0
+        if q.collab is not None and len(q.collab.slots):
             # the best behavioural evidence among fringe-aged candidates only
-            slots = self._store.idmap.lookup(q.collab.ids)
-            known = slots >= 0
-            births = self._store.cols["birth"][slots[known]]
-            sexes = self._store.cols["sex"][slots[known]]
+            slots = q.collab.slots
+            births = self._store.cols["birth"][slots]
+            sexes = self._store.cols["sex"][slots]
             inside = np.zeros(len(births), dtype=bool)
             for sex, (lo_key, hi_key) in fringe:
                 inside |= (sexes == sex) & (births >= lo_key) & (births <= hi_key)
             if inside.any():
-                bound += w.collaborative * float(q.collab.value[known][inside].max())
+                shift_ab = max(0.0, float(q.collab.shift_ab[inside].max()))
+                shift_ba = max(0.0, float(q.collab.shift_ba[inside].max()))
         if q.fb is not None and q.fb.likes:
             bound += w.like
-        return bound
+        return bound, shift_ab, shift_ba
 
-    def _fringe_bound(self, q: _Query, bonus: float) -> float:
+    def _fringe_bound(self, q: _Query, bonus: tuple[float, float, float]) -> float:
         """Highest score a candidate in the age fringe could reach (exact upper bound)."""
         cfg, row = self.config, q.me.row
         credit = 1.0 - (_CORE_YEARS + 1) / cfg.tolerances.age_years
         fit_ab = 1.0 - row["imp_age"] / row["imp_sum"] * (1.0 - credit)
-        return cfg.weights.fit * 2.0 * fit_ab / (fit_ab + 1.0) + bonus
+        points, shift_ab, shift_ba = bonus
+        one = np.ones(1, dtype=np.float32)
+        best = self._fit_points(np.float32(fit_ab) * one, one, shift_ab, shift_ba)
+        return float(best[0]) + points
+
+    def _fit_points(
+        self,
+        fit_ab: np.ndarray,
+        fit_ba: np.ndarray,
+        shift_ab: np.ndarray | float = 0.0,
+        shift_ba: np.ndarray | float = 0.0,
+    ) -> np.ndarray:
+        """Points of the mutual probability √(p(A→B)·p(B→A)) (see `Model`), scaled so that
+        a pair meeting both sides' preferences, with no history, gets ``weights.fit``.
+        Increasing in both fits and both shifts (the fringe bounds rely on it)."""
+        m = self.model
+        z_ab = np.float32(m.intercept) + np.float32(m.fit) * fit_ab + shift_ab
+        z_ba = np.float32(m.intercept) + np.float32(m.fit) * fit_ba + shift_ba
+        # √(σ(x)·σ(y)) = 1/√((1 + e^-x)(1 + e^-y))
+        e = np.exp(-np.clip(z_ab, -30, 30).astype(np.float32))
+        e2 = np.exp(-np.clip(z_ba, -30, 30).astype(np.float32))
+        ref = 1.0 + np.exp(-(m.intercept + m.fit))  # 1/σ at a perfect fit
+        scale = np.float32(self.config.weights.fit * ref)
+        return scale / np.sqrt((np.float32(1.0) + e) * (np.float32(1.0) + e2))
 
     def _score_fringe(
-        self, q: _Query, fringe: list[tuple[int, tuple[int, int]]], tau: float, bonus: float
+        self,
+        q: _Query,
+        fringe: list[tuple[int, tuple[int, int]]],
+        tau: float,
+        bonus: tuple[float, float, float],
     ) -> list[tuple[BlockScores, bool]]:
         """Score the fringe rows whose own upper bound (their exact fit_a_to_b, a perfect
         fit_b_to_a and every bonus) reaches ``tau``; the others cannot make the top k."""
         parts = []
-        fit_weight = np.float32(self.config.weights.fit)
+        points, shift_ab, shift_ba = bonus
         for sex, (lo_key, hi_key) in fringe:
             view = self._views[sex]
             block = self._survivors(q, sex, view.window(lo_key, hi_key), view.must_any)
             if not len(block):
                 continue
             fit_ab, ok = q.scorer.member_side(q.me, block, sex)
-            bound = fit_weight * np.float32(2.0) * fit_ab / (fit_ab + np.float32(1.0)) + bonus
+            one = np.ones(len(fit_ab), dtype=np.float32)
+            bound = self._fit_points(fit_ab, one, shift_ab, shift_ba) + np.float32(points)
             keep = np.flatnonzero(ok & (bound >= tau))
             if len(keep):
                 parts.append((q.scorer.evaluate(q.me, q.fb, block.take(keep), sex), False))
@@ -687,7 +747,7 @@ class Engine:
         if fb is not None and not include_rejected:
             excluded.update(s for cid in fb.rejected if (s := store.slot_of(cid)) >= 0)
         scorer = self._scorer(today_key)
-        return _Query(me, today_key, fb, scorer, boosts, excluded, self._collab_scores(me.id))
+        return _Query(me, today_key, fb, scorer, boosts, excluded, self._behaviour(me.id))
 
     def _score_ranges(
         self,
@@ -821,7 +881,6 @@ class Engine:
         return np.concatenate(rows), np.concatenate(which)
 
     def _assemble(self, q: _Query, parts: list[tuple[BlockScores, bool]]) -> _Ranked:
-        store = self._store
         cfg = self.config
         w = cfg.weights
 
@@ -837,7 +896,7 @@ class Engine:
             (p, o) for (p, boosted), o in zip(parts, offsets, strict=True) if not boosted
         ]
         boost_parts = [(p, o) for (p, boosted), o in zip(parts, offsets, strict=True) if boosted]
-        fit = np.float32(w.fit) * _harmonic(fit_ab, fit_ba)
+        fit = self._fit_points(fit_ab, fit_ba)
         key = fit + feedback
         key += (~ok) * np.float32(_EXCLUDED)
 
@@ -854,13 +913,17 @@ class Engine:
             feedback[rows] += points[which]
             key[rows] += points[which]
         collab: dict[int, float] = {}
-        if q.collab is not None and len(q.collab.ids):
-            cslots = store.idmap.lookup(q.collab.ids).astype(np.int64)
-            known = cslots >= 0
-            points = np.float32(w.collaborative) * q.collab.value[known]
-            rows, which = self._locate(window_parts + boost_parts, cslots[known])
-            key[rows] += points[which]
-            collab = dict(zip(cslots[known].tolist(), points.tolist(), strict=True))
+        if q.collab is not None and len(q.collab.slots):
+            # Behaviour moves the two directional probabilities; its points are what that
+            # adds to (or takes from) the fit's points, for the few rows with evidence.
+            b = q.collab
+            rows, which = self._locate(window_parts + boost_parts, b.slots)
+            moved = self._fit_points(
+                fit_ab[rows], fit_ba[rows], b.shift_ab[which], b.shift_ba[which]
+            )
+            points = moved - fit[rows]
+            key[rows] += points
+            collab = dict(zip(b.slots[which].tolist(), points.tolist(), strict=True))
         if q.boosts:
             boosted = np.fromiter(q.boosts, dtype=np.int64, count=len(q.boosts))
             rows, _ = self._locate(window_parts, boosted)  # scored again in their own block
@@ -875,11 +938,55 @@ class Engine:
             key[rows] = _EXCLUDED
         return _Ranked(slots, fit_ab, fit_ba, fit, feedback, key, collab, q.collab)
 
-    def _collab_scores(self, member_id: int) -> CollabScores | None:
-        cfg = self.config
+    def set_model(self, model: Model) -> None:
+        """Use these coefficients of the directional yes-model (the learning step's)."""
+        with self._lock:
+            self.model = model
+
+    def _rated_slots(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(slots, openness, appeal) of the loaded members with answers, cached."""
+        if self._rated is None:
+            ids, sel, app = self._graph.rates.offsets(self.config.rate_prior)
+            slots = self._store.idmap.lookup(ids).astype(np.int64)
+            known = slots >= 0
+            self._rated = (slots[known], sel[known], app[known])
+        return self._rated
+
+    def _behaviour(self, member_id: int) -> Behaviour | None:
+        """Logit shifts for the member's candidates with evidence: their appeal and
+        openness (rates) and the collaborative signal of both directions.  The member's own
+        rates are the same for every candidate and are left out of the ranking."""
+        cfg, m = self.config, self.model
         if cfg.weights.collaborative <= 0:
             return None
-        return self._graph.scores(member_id, cfg.collab_fanout, cfg.collab_scale)
+        r_slots, r_sel, r_app = self._rated_slots()
+        scores = self._graph.scores(member_id, cfg.collab_fanout)
+        c_slots = _EMPTY_SLOTS
+        if scores is not None and len(scores.ids):
+            c_slots = self._store.idmap.lookup(scores.ids).astype(np.int64)
+        if len(r_slots) == 0 and not (c_slots >= 0).any():
+            return None
+        slots = np.union1d(r_slots, c_slots[c_slots >= 0])
+        n = len(slots)
+        shift_ab = np.zeros(n, dtype=np.float32)
+        shift_ba = np.zeros(n, dtype=np.float32)
+        flags = np.zeros((n, 5), dtype=np.int8)
+        if len(r_slots):
+            at = np.searchsorted(slots, r_slots)
+            shift_ab[at] += np.float32(m.appeal) * r_app
+            shift_ba[at] += np.float32(m.selectivity) * r_sel
+            flags[at, 3] = np.sign(r_app) * (np.abs(r_app) >= _RATE_NOTABLE)
+            flags[at, 4] = np.sign(r_sel) * (np.abs(r_sel) >= _RATE_NOTABLE)
+        if scores is not None and (c_slots >= 0).any():
+            known = c_slots >= 0
+            at = np.searchsorted(slots, c_slots[known])
+            taste, recip = scores.taste[known], scores.reciprocal[known]
+            shift_ab[at] += np.float32(m.collaborative) * taste
+            shift_ba[at] += np.float32(m.collaborative) * recip
+            flags[at, 0] = scores.direct[known]
+            flags[at, 1] = np.sign(taste) * (np.abs(taste) >= _COLLAB_NOTABLE)
+            flags[at, 2] = np.sign(recip) * (np.abs(recip) >= _COLLAB_NOTABLE)
+        return Behaviour(slots, shift_ab, shift_ba, flags)
 
     def _contenders(
         self, me: Member, ranked: _Ranked, k: int, floor: float = -np.inf
@@ -989,24 +1096,17 @@ class Engine:
         collab_points: np.ndarray,
         today_key: int,
         boosted: set[int],
-        collab: CollabScores | None,
+        collab: Behaviour | None,
     ) -> dict[int, Callable[[], tuple[Explanation, ...]]]:
         """Explanations for a few candidates.  Their rows and the member's state are copied
         now, so the explanations describe this moment; the detailed re-scoring and the
         items are computed on first access."""
         store = self._store
         fb = self._feedback.get(me.id)
-        collab_flags: dict[int, tuple[bool, bool, bool]] = {}
-        if collab is not None and len(collab.ids):
-            ids_wanted = store.ids[slots]
-            at = np.minimum(np.searchsorted(collab.ids, ids_wanted), len(collab.ids) - 1)
-            for j in np.flatnonzero(collab.ids[at] == ids_wanted).tolist():
-                i = int(at[j])
-                collab_flags[int(ids_wanted[j])] = (
-                    bool(collab.direct[i]),
-                    bool(collab.taste[i] > 0.01),
-                    bool(collab.reciprocal[i] > 0.01),
-                )
+        collab_flags: dict[int, tuple[int, ...]] = {}
+        if collab is not None and len(collab.slots):
+            for slot in slots.tolist():
+                collab_flags[int(store.ids[slot])] = collab.flags_of(int(slot))
         out: dict[int, Callable[[], tuple[Explanation, ...]]] = {}
         order = {int(s): j for j, s in enumerate(slots.tolist())}
         member = Member(me.slot, dict(me.row))
@@ -1031,7 +1131,7 @@ class Engine:
                 theirs=[t.snapshot() if t is not None else None for t in theirs],
                 text=[float(text_points[j]) for j in positions],
                 collab=[float(collab_points[j]) for j in positions],
-                collab_flags=[collab_flags.get(cid, (False, False, False)) for cid in ids],
+                collab_flags=[collab_flags.get(cid, (0, 0, 0, 0, 0)) for cid in ids],
                 boosts=[self._boosts.get(me.id, {}).get(cid) for cid in ids],
                 my_tokens=store.tokens[me.slot].copy(),
                 their_tokens=store.tokens[group],
@@ -1158,13 +1258,18 @@ class Engine:
                     failed_rules=tuple(failures),
                     build_explanations=partial(_constant, items),
                 )
-            fit = cfg.weights.fit * float(_harmonic(scored.fit_ab, scored.fit_ba)[0])
+            fit_points = self._fit_points(scored.fit_ab, scored.fit_ba)
+            fit = float(fit_points[0])
             collab = 0.0
-            scores = self._collab_scores(a_id)
+            scores = self._behaviour(a_id)
             if scores is not None:
-                hit = np.flatnonzero(scores.ids == b_id)
+                hit = np.flatnonzero(scores.slots == other.slot)
                 if len(hit):
-                    collab = cfg.weights.collaborative * float(scores.value[hit[0]])
+                    i = hit[0]
+                    moved = self._fit_points(
+                        scored.fit_ab, scored.fit_ba, scores.shift_ab[i], scores.shift_ba[i]
+                    )
+                    collab = float(moved[0] - fit_points[0])
             text = 0.0
             store = self._store
             if cfg.weights.text > 0 and store.tok_norm[me.slot] > 0:
@@ -1238,7 +1343,8 @@ class Engine:
             if changed:
                 self._touch(me.slot)
             weight = _FEEDBACK_LIKE_WEIGHT if liked else _FEEDBACK_REJECT_WEIGHT
-            self._graph.add(member_id, candidate_id, weight)
+            self._graph.answer(member_id, candidate_id, liked, weight)
+            self._rated = None
 
     def _height_centre(self, row: Mapping[str, int], other_sex: int) -> float:
         lo, hi = row["p_h_lo"], row["p_h_hi"]
@@ -1310,11 +1416,6 @@ def _helper() -> ThreadPoolExecutor:
             pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="matching-engine")
             _helper_pool = (os.getpid(), pool)
         return _helper_pool[1]
-
-
-def _harmonic(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Reciprocal fit: a one-sided fit (one direction near 0) scores near 0."""
-    return np.float32(2.0) * a * b / np.maximum(a + b, np.float32(1e-9))
 
 
 def _shown(final: np.ndarray) -> np.ndarray:

@@ -289,15 +289,22 @@ def _own_text(
     )
 
 
-def _collab_text(who: str, flags: tuple[bool, bool, bool], points: float) -> str:
-    direct, taste, reciprocal = flags
+def _collab_text(who: str, flags: tuple[int, ...], points: float) -> str:
+    """Names what moved the behaviour part: the candidate's own answers, how often they are
+    chosen and say yes, and what people with similar answers did."""
+    direct, taste, reciprocal, appeal, openness = (tuple(flags) + (0,) * 5)[:5]
     parts = []
     if direct:
         parts.append(render("collab.direct", owner=who))
+    if appeal:
+        parts.append(render("collab.appeal_high" if appeal > 0 else "collab.appeal_low"))
+    if openness:
+        parts.append(render("collab.open" if openness > 0 else "collab.picky"))
     if taste:
-        parts.append(render("collab.taste", owner=who))
+        parts.append(render("collab.taste" if taste > 0 else "collab.taste_no", owner=who))
     if reciprocal and not direct:
-        parts.append(render("collab.reciprocal", owner=who))
+        key = "collab.reciprocal" if reciprocal > 0 else "collab.reciprocal_no"
+        parts.append(render(key, owner=who))
     return render("collab.moved", points=points, why="；".join(parts))
 
 
@@ -316,7 +323,7 @@ def component_items(
     text_points: float,
     shared_words: Callable[[], list[str]],
     collab_points: float,
-    collab_flags: tuple[bool, bool, bool],
+    collab_flags: tuple[int, ...],
     boost_points: float,
     pinned: bool,
     tag_labels: Mapping[str, str] | None = None,

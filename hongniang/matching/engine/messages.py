@@ -69,7 +69,13 @@ TEMPLATES: Final[dict[str, str]] = {
     # score components
     "text.shared": "兴趣与自我介绍相近，分数{points:+.1f}；共同点：{words}",
     "collab.taste": "与{owner}眼光相近的会员也喜欢对方",
+    "collab.taste_no": "与{owner}眼光相近的会员多婉拒对方",
     "collab.reciprocal": "对方喜欢的人与{owner}相似",
+    "collab.reciprocal_no": "对方婉拒过与{owner}相似的人",
+    "collab.appeal_high": "对方常被其他会员接受",
+    "collab.appeal_low": "对方较少被其他会员接受",
+    "collab.open": "对方对推荐常表示愿意",
+    "collab.picky": "对方对推荐很少表示愿意",
     "collab.direct": "对方已对{owner}表示好感",
     "collab.moved": "互动行为使分数{points:+.1f}：{why}",
     "fb.moved": "以往答复使分数{points:+.1f}：{why}",

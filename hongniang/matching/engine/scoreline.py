@@ -27,8 +27,10 @@ class ScoreLine:
     total: the score shown, ``round(result.score, 1)``; equals the sum of ``parts`` clipped to
         0..100 (``clipped`` says whether the clip applied).
     parts: points per component, in PARTS order; they add up to ``unclipped``.
-    fit_a_to_b / fit_b_to_a: the two directions (0..100), mutual: their harmonic mean
-        (0..100); ``fit`` = mutual × fit_weight / 100, up to the 0.1 rounding.
+    fit_a_to_b / fit_b_to_a: the two directions (0..100); mutual: the pair's mutual
+        probability from them (the geometric mean of the two directional probabilities, see
+        `Model`) as a share of a pair meeting both sides fully (0..100); ``fit`` = mutual ×
+        fit_weight / 100, up to the 0.1 rounding.
     text_similarity: 0..100; ``text`` = text_similarity × text_weight / 100, likewise.
     """
 
@@ -82,10 +84,6 @@ def apportion(values: list[float], decimals: int = 1) -> list[float]:
     return [f / scale for f in floors]
 
 
-def _harmonic(a: float, b: float) -> float:
-    return 2.0 * a * b / (a + b) if a + b > 0 else 0.0
-
-
 def score_line(result: Result, weights: Weights) -> ScoreLine:
     """The displayable decomposition of ``result``'s score."""
     comps = result.components
@@ -93,7 +91,7 @@ def score_line(result: Result, weights: Weights) -> ScoreLine:
     parts = apportion(values)
     unclipped = round(sum(parts), 1)
     total = min(100.0, max(0.0, unclipped))
-    mutual = _harmonic(result.fit_a_to_b, result.fit_b_to_a)
+    mutual = 100.0 * comps.fit / weights.fit if weights.fit > 0 else 0.0
     similarity = 100.0 * comps.text / weights.text if weights.text > 0 else 0.0
     return ScoreLine(
         total=total,

@@ -33,7 +33,7 @@ from .encoding import ALL_COLUMNS
 from .engine import Boost, Engine
 from .feedback import FeedbackState, Reference
 
-FORMAT: Final = 1
+FORMAT: Final = 2  # 2: answer rates
 MANIFEST: Final = "manifest.json"
 _CSR_PARTS: Final = ("keys", "ptr", "nbr", "w")
 # Slack saved beyond the last used slot, so that new members after a load rarely force the
@@ -83,6 +83,11 @@ def save(engine: Engine, path: Path, meta: Mapping[str, Any] | None = None) -> N
         for name, csr in (("out", engine._graph._out), ("in", engine._graph._in)):
             for part in _CSR_PARTS:
                 arrays[f"graph_{name}.{part}"] = getattr(csr, part)
+        rates = engine._graph.rates
+        rates.merge()
+        arrays["rates.ids"] = rates.ids
+        arrays["rates.counts"] = rates.counts
+        arrays["rates.total"] = rates.total
         boosts = [(m, c, b) for m, row in engine._boosts.items() for c, b in row.items()]
         arrays["boost.member"] = np.asarray([m for m, _, _ in boosts], dtype=np.int64)
         arrays["boost.candidate"] = np.asarray([c for _, c, _ in boosts], dtype=np.int64)
@@ -200,6 +205,10 @@ def load(
         graph = engine._graph
         graph._out = _Csr(*(array(f"graph_out.{p}", "r") for p in _CSR_PARTS))
         graph._in = _Csr(*(array(f"graph_in.{p}", "r") for p in _CSR_PARTS))
+        # Rates change with every answer: private copies, never memory-mapped.
+        graph.rates.ids = np.array(array("rates.ids", None), dtype=np.int64)
+        graph.rates.counts = np.array(array("rates.counts", None), dtype=np.float32)
+        graph.rates.total = np.array(array("rates.total", None), dtype=np.float64)
         boost_cols = [array(f"boost.{p}", None) for p in ("member", "candidate", "pin", "points")]
         for m, c, pin, points in zip(*(col.tolist() for col in boost_cols), strict=True):
             engine._boosts.setdefault(int(m), {})[int(c)] = Boost(bool(pin), float(points))

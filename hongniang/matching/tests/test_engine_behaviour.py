@@ -68,14 +68,16 @@ def test_candidate_who_liked_the_member_is_favoured():
     assert r[15].components.collaborative == 0
 
 
-def test_stopped_appointment_cancels_positive_evidence():
+def test_stopped_appointment_outweighs_positive_evidence():
     e = population()
     e.interaction(12, 1, "like")
     e.interaction(12, 1, "appointment_held")
     e.interaction(12, 1, "appointment_stop")
     e.interaction(12, 1, "appointment_stop")
-    r = {x.candidate_id: x for x in e.recommend(1)}
-    assert r[12].components.collaborative == 0.0
+    results = e.recommend(1)
+    r = {x.candidate_id: x for x in results}
+    assert r[12].components.collaborative < 0.0  # a "no" counts, it is not ignored
+    assert ids(results)[-1] == 12
 
 
 def test_interaction_kinds_are_validated():

@@ -9,10 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hongniang.matching.engine import (
-    EDU_BACHELOR,
-    EDU_DOCTORATE,
-    EDU_HIGH_SCHOOL,
     MinPref,
+    Model,
     Preferences,
     RangePref,
     Weights,
@@ -53,6 +51,11 @@ def _population(seed: int):
     return people
 
 
+def _directional(fit: float) -> float:
+    m = Model()
+    return 1.0 / (1.0 + math.exp(-(m.intercept + m.fit * fit)))
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(0, 10_000), st.integers(0, 3))
 def test_shown_parts_reproduce_the_shown_total(seed, boosts):
@@ -67,10 +70,12 @@ def test_shown_parts_reproduce_the_shown_total(seed, boosts):
         assert line.total == round(r.score, 1) or math.isclose(line.total, round(r.score, 1))
         assert math.isclose(sum(p for _, p in line.parts), line.unclipped, abs_tol=1e-9)
         assert line.total == min(100.0, max(0.0, line.unclipped))
-        # The fit part follows from the two directions shown: harmonic mean × weight.
+        # The fit part follows from the two directions: their mutual probability lies
+        # between the two one-sided ones, and a miss never zeroes it.
         a, b = line.fit_a_to_b, line.fit_b_to_a
-        mutual = 2 * a * b / (a + b) if a + b else 0.0
-        assert abs(mutual - line.mutual) <= 0.1
+        one_sided = [100 * _directional(x / 100) / _directional(1.0) for x in (a, b)]
+        assert min(one_sided) - 0.1 <= line.mutual <= max(one_sided) + 0.1
+        assert line.mutual > 0
         # each shown value is within 0.05 of its exact value, a part within 0.1 of its own
         assert abs(line.mutual * line.fit_weight / 100 - line.fit) <= 0.1 + 0.0005 * 80 + 1e-9
         assert abs(line.text_similarity * line.text_weight / 100 - line.text) <= 0.1 + 0.003 + 1e-9
@@ -97,37 +102,23 @@ def test_results_are_ordered_by_shown_score_then_weaker_direction_then_id(seed):
 
 
 def test_equal_scores_prefer_the_candidate_both_sides_like_then_the_lower_id():
-    """X and W suit him fully but find him 75 % right; Z suits him 6/7 and finds him 6/7
-    right.  The harmonic means are equal (85.7), so all three score 68.6; Z's weaker
-    direction (85.7) beats theirs (75), and W's lower id goes before X's."""
+    """X and W suit him fully and find him 80 % right; Z suits him 90 % and finds him 88 %
+    right.  Their mutual probabilities round to the same shown score (74.7); Z's weaker
+    direction (88) beats theirs (80), and W's lower id goes before X's."""
     him = person(
-        1,
-        "M",
-        30,
-        height_cm=175,
-        education=EDU_BACHELOR,
-        prefs=Preferences(
-            age=RangePref(25, 35, importance=3),
-            height=RangePref(170, None, importance=3),
-            education=MinPref(EDU_BACHELOR, importance=1),
-        ),
+        1, "M", 30, height_cm=175, prefs=Preferences(height=RangePref(170, None, importance=1))
     )
-    picky = Preferences(
-        age=RangePref(25, 40, importance=3), education=MinPref(EDU_DOCTORATE, importance=1)
-    )
+    picky = Preferences(height=RangePref(177, None, importance=1))  # 175: 2 cm short → 0.8
     x = person(5, "F", 28, height_cm=172, prefs=picky)
     w = person(2, "F", 28, height_cm=172, prefs=picky)
     z = person(
         9,
         "F",
         28,
-        height_cm=172,
-        education=EDU_HIGH_SCHOOL,
+        height_cm=169,  # 1 cm short of his 170 → 0.9
         prefs=Preferences(
-            age=RangePref(25, 40, importance=3),
-            height=RangePref(170, None, importance=3),
-            education=MinPref(EDU_DOCTORATE, importance=1),
-        ),
+            height=RangePref(177, None, importance=3), age=RangePref(25, 30, importance=2)
+        ),  # (3 × 0.8 + 2 × 1) / 5 = 0.88
     )
     e = build(him, x, z, w)
     results = e.recommend(1)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -15,6 +17,7 @@ from hongniang.matching.engine import (
     EngineConfig,
     MaxPref,
     MinPref,
+    Model,
     Preferences,
     RangePref,
     RegionPref,
@@ -27,6 +30,29 @@ NO_TEXT = EngineConfig(weights=Weights(text=0.0))
 
 def by_id(results):
     return {r.candidate_id: r for r in results}
+
+
+def test_a_single_soft_criterion_missed_lowers_the_score_and_never_zeroes_it():
+    """With one stated (soft) criterion a miss gives that direction fit 0; the pair is still
+    shown, below the ones that meet it.  Only a must-have excludes."""
+    her = person(1, "F", 28, prefs=Preferences(education=MinPref(EDU_MASTER)))
+    e = build(
+        her,
+        person(2, "M", 30, education=EDU_MASTER),
+        person(3, "M", 30, education=EDU_HIGH_SCHOOL),  # 3 levels below: credit 0
+        config=NO_TEXT,
+    )
+    r = by_id(e.recommend(1))
+    assert r[3].fit_a_to_b == 0.0
+    assert 0 < r[3].score < r[2].score
+    assert r[3].components.fit == pytest.approx(80 * math.sqrt(0.2 * 0.8) / 0.8, abs=0.01)
+    must = build(
+        person(1, "F", 28, prefs=Preferences(education=MinPref(EDU_MASTER, must=True))),
+        person(2, "M", 30, education=EDU_MASTER),
+        person(3, "M", 30, education=EDU_HIGH_SCHOOL),
+        config=NO_TEXT,
+    )
+    assert ids(must.recommend(1)) == [2]
 
 
 def test_one_sided_fit_ranks_below_mutual_fit():
@@ -55,8 +81,9 @@ def test_one_sided_fit_ranks_below_mutual_fit():
     assert r[2].fit_a_to_b == r[3].fit_a_to_b == pytest.approx(100.0)
     assert r[2].fit_b_to_a == pytest.approx(100.0)
     assert r[3].fit_b_to_a < 40.0
-    # reciprocal (harmonic) combination: the one-sided pair is far below the mutual one
-    assert r[3].components.fit < 0.6 * r[2].components.fit
+    # reciprocal combination (product of the two directional probabilities): the
+    # one-sided pair is well below the mutual one, but a soft miss never zeroes it
+    assert 0 < r[3].components.fit < 0.8 * r[2].components.fit
     # and the same pair seen from her side has the directions swapped
     back = e.score(3, 1)
     assert back.fit_a_to_b == pytest.approx(r[3].fit_b_to_a, abs=1e-3)
@@ -323,10 +350,17 @@ def test_reciprocal_combination_properties(values):
     a, b = ab.fit_a_to_b / 100, ab.fit_b_to_a / 100
     assert ba.fit_a_to_b / 100 == pytest.approx(b, abs=1e-4)
     assert ab.components.fit == pytest.approx(ba.components.fit, abs=1e-3)  # symmetric
-    harmonic = 0.0 if a + b == 0 else 2 * a * b / (a + b)
-    assert ab.components.fit == pytest.approx(80 * harmonic, abs=1e-3)
-    # never above the better direction, never below the worse one, zero if either is zero
-    assert 80 * min(a, b) - 1e-3 <= ab.components.fit <= 80 * max(a, b) + 1e-3
+    m = Model()
+
+    def p(fit: float) -> float:  # one direction's probability of a yes
+        return 1 / (1 + math.exp(-(m.intercept + m.fit * fit)))
+
+    mutual = math.sqrt(p(a) * p(b)) / p(1.0)
+    assert ab.components.fit == pytest.approx(80 * mutual, abs=1e-3)
+    # never above the better direction, never below the worse one, never zero
+    assert 80 * p(min(a, b)) / p(1.0) - 1e-3 <= ab.components.fit
+    assert ab.components.fit <= 80 * p(max(a, b)) / p(1.0) + 1e-3
+    assert ab.components.fit > 0
     recs = e.recommend(1)
     assert ids(recs) == [2] and recs[0].score == pytest.approx(ab.score, abs=1e-3)
 

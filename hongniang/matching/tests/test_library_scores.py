@@ -68,7 +68,7 @@ def test_every_card_states_a_total_that_its_parts_add_up_to(library):
         parts = [_number(v) for v in re.findall(r'data-part="\w+">([^<]+)<', line)]
         assert shown == total
         assert round(sum(parts), 1) == total
-        assert "情缘匹配值" in line and "调和平均" in line and "× 80%" in line
+        assert "情缘匹配值" in line and "双向合计" in line and "× 80%" in line
 
 
 def test_equal_scores_are_ordered_by_the_documented_tie_breaker(library):
