@@ -54,7 +54,7 @@ from hongniang.matching.engine import (
     RequiredPref,
     Weights,
 )
-from hongniang.matching.engine.learning import auc, fit_logistic
+from hongniang.matching.engine.learning import Learned, Outcome, auc, fit_logistic, learn
 
 TODAY = date(2025, 6, 1)
 SETTINGS = ("no history", "history", "temporal")
@@ -461,6 +461,16 @@ def make_history(pop: Population, per_member: int, rng: np.random.Generator) -> 
     return pairs
 
 
+def outcomes(pairs: Sequence[Pair]) -> list[Outcome]:
+    """What the learning step reads: both answers of each pair, and a "continue" as a yes."""
+    out = []
+    for p in pairs:
+        out += [Outcome(p.a, p.b, p.yes_ab, p.t), Outcome(p.b, p.a, p.yes_ba, p.t)]
+        if p.continued:
+            out += [Outcome(p.a, p.b, True, p.t + 0.01), Outcome(p.b, p.a, True, p.t + 0.01)]
+    return out
+
+
 def replay(engine: Engine, pairs: Sequence[Pair]) -> None:
     """Give the engine what the agency records: answers, then appointments."""
     for p in pairs:
@@ -529,7 +539,18 @@ def _learned(pop: Population, known: Sequence[Pair], fits: Callable) -> Scorer:
 
 
 def _engine_scorer(engine: Engine) -> Scorer:
-    return lambda a, b: engine.score(a, b, explain=False).components.total
+    """The engine's unclipped score, from one recommend per member (as the library asks)."""
+    ranked: dict[int, dict[int, float]] = {}
+    n = len(engine)
+
+    def score(a: int, b: int) -> float:
+        if a not in ranked:
+            results = engine.recommend(a, k=n, explain=False)
+            ranked[a] = {r.candidate_id: r.components.total for r in results}
+        found = ranked[a].get(b)
+        return found if found is not None else engine.score(a, b, explain=False).components.total
+
+    return score
 
 
 # --- metrics -------------------------------------------------------------------------------------
@@ -619,9 +640,15 @@ def run_evaluation(
         r = stated.score(a, b, explain=False)
         return r.fit_a_to_b / 100.0, r.fit_b_to_a / 100.0
 
+    learned: dict[str, Learned] = {}
+
     def engine_factory(known: Sequence[Pair]) -> Engine:
         engine = Engine.build(pop.profiles, EngineConfig(), today=TODAY)
         replay(engine, known)
+        if known:  # the nightly learning step, on what the agency knows
+            result = learn(engine, outcomes(known))
+            learned[setting] = result
+            engine.set_model(result.model)
         return engine
 
     out: dict[str, dict] = {}
@@ -642,6 +669,7 @@ def run_evaluation(
         "mutual_rate": float(np.mean([p.mutual for p in pairs])),
         "continued": float(sum(p.continued for p in pairs)),
     }
+    out["_learned"] = learned
     return out
 
 
@@ -681,6 +709,15 @@ def main(argv: list[str] | None = None) -> None:
         f"mutual={pop['mutual_rate']:.3f} continued={pop['continued']:.0f}"
     )
     print(format_table(metrics))
+    for setting, result in metrics["_learned"].items():
+        m = result.model
+        print(
+            f"learning step ({setting}): accepted={result.accepted} {result.reason} "
+            f"trained on {result.trained_on}, checked on {result.checked_on}, "
+            f"check AUC {result.check_auc:.3f} vs defaults {result.default_auc:.3f}; "
+            f"intercept {m.intercept:.2f} fit {m.fit:.2f} appeal {m.appeal:.2f} "
+            f"openness {m.selectivity:.2f} collaborative {m.collaborative:.2f}"
+        )
     print(f"({time.perf_counter() - started:.1f} s)")
 
 

@@ -105,6 +105,27 @@ def engine_config() -> eng.EngineConfig:
     )
 
 
+def current_model() -> eng.Model:
+    """The directional yes-model in use: the newest run of the learning step that beat the
+    defaults, else the defaults."""
+    from hongniang.matching.models import MatchModel
+
+    row = MatchModel.objects.filter(accepted=True).order_by("-trained_at", "-pk").first()
+    if row is None:
+        return eng.Model()
+    try:
+        return eng.Model(
+            intercept=row.intercept,
+            fit=row.fit,
+            appeal=row.appeal,
+            selectivity=row.selectivity,
+            collaborative=row.collaborative,
+        )
+    except ValueError:  # a row edited by hand into something the engine refuses
+        logger.warning("matching engine: learned model %s unusable, defaults used", row.pk)
+        return eng.Model()
+
+
 def snapshot_root() -> Path:
     return Path(settings.ENGINE_SNAPSHOT_DIR)
 
@@ -464,6 +485,7 @@ def latest_snapshot() -> Path | None:
 def _load(path: Path) -> _State:
     started = time.perf_counter()
     engine, meta = snapshot.load(path, engine_config(), **_labels())
+    engine.set_model(current_model())
     now = time.monotonic()
     state = _State(
         engine=engine,
@@ -567,6 +589,7 @@ def build_engine(progress: Callable | None = None):
         )
     for member_id, reason in unusable.items():
         built.skip(member_id, reason)
+    built.set_model(current_model())
     with _consistent_read():
         position, gaps = _log_head()
         meanwhile = EngineChange.objects.filter(

@@ -343,3 +343,41 @@ class EngineChange(models.Model):
 
     def __str__(self):
         return f"{self.pk} {self.kind} {self.member_id}"
+
+
+class LearnReason(models.TextChoices):
+    TOO_FEW = "too_few", _("Too few outcomes")
+    ONE_ANSWER_ONLY = "one_answer_only", _("Only one kind of answer")
+    NOT_BETTER = "not_better", _("Not better than the defaults on the check")
+    NO_ENGINE = "no_engine", _("The matching engine was not ready")
+
+
+class MatchModel(models.Model):
+    """One run of the nightly learning step: the coefficients of the directional yes-model
+    (engine `Model`) fitted to the agency's outcomes, the sizes of the older (training) and
+    latest (check) parts, and the check's AUC beside the defaults'. Only an accepted run
+    replaces the defaults; the engine uses the newest accepted one."""
+
+    trained_at = models.DateTimeField(_("trained at"), auto_now_add=True)
+    trained_on = models.PositiveIntegerField(_("training outcomes"), default=0)
+    checked_on = models.PositiveIntegerField(_("check outcomes"), default=0)
+    check_auc = models.FloatField(_("check AUC"), null=True, blank=True)
+    default_auc = models.FloatField(_("defaults' check AUC"), null=True, blank=True)
+    accepted = models.BooleanField(_("in use"), default=False)
+    reason = models.CharField(
+        _("why not used"), max_length=20, choices=LearnReason.choices, blank=True
+    )
+    intercept = models.FloatField(_("intercept"))
+    fit = models.FloatField(_("stated-preference fit"))
+    appeal = models.FloatField(_("appeal (chosen-rate)"))
+    selectivity = models.FloatField(_("openness (yes-rate)"))
+    collaborative = models.FloatField(_("collaborative signal"))
+
+    class Meta:
+        ordering = ["-trained_at", "-pk"]
+        verbose_name = _("learned matching model")
+        verbose_name_plural = _("learned matching models")
+        indexes = [models.Index(fields=["accepted", "-trained_at"], name="match_model_in_use")]
+
+    def __str__(self):
+        return f"{self.trained_at:%Y-%m-%d} {'accepted' if self.accepted else self.reason}"

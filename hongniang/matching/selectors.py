@@ -494,3 +494,38 @@ def introductions(*, viewer, status: str = ""):
 
 def introduction_get(*, viewer, pk: int) -> IntroductionRequest:
     return get_object_or_404(introductions(viewer=viewer), pk=pk)
+
+
+def learning_outcomes() -> list:
+    """The agency's recorded outcomes for the learning step, in time order: every answer to
+    a recommendation (a mutual yes is two of them), and each held appointment that ended
+    "continue" as a yes in both directions."""
+    from hongniang.matching.engine.learning import Outcome
+    from hongniang.matching.models import Appointment, AppointmentOutcome, Recommendation
+
+    out = [
+        Outcome(member_id, candidate_id, status == "accepted", answered_at.timestamp())
+        for member_id, candidate_id, status, answered_at in Recommendation.objects.filter(
+            status__in=["accepted", "declined"], answered_at__isnull=False
+        )
+        .values_list("member_id", "candidate_id", "status", "answered_at")
+        .iterator()
+    ]
+    for member_id, partner_id, starts_at in (
+        Appointment.objects.filter(outcome=AppointmentOutcome.CONTINUE)
+        .values_list("member_id", "partner_id", "starts_at")
+        .iterator()
+    ):
+        out.append(Outcome(member_id, partner_id, True, starts_at.timestamp()))
+        out.append(Outcome(partner_id, member_id, True, starts_at.timestamp()))
+    out.sort(key=lambda o: o.at)
+    return out
+
+
+def learned_models(limit: int = 20):
+    """The learning step's latest runs, newest first, and the one in use (or None)."""
+    from hongniang.matching.models import MatchModel
+
+    runs = list(MatchModel.objects.all()[:limit])
+    in_use = MatchModel.objects.filter(accepted=True).order_by("-trained_at", "-pk").first()
+    return runs, in_use

@@ -625,3 +625,52 @@ def stalled_pairs_notify(*, now=None) -> int:
                     )
         told += 1
     return told
+
+
+def learn_model(engine=None):
+    """The nightly learning step: fit the directional yes-model to the recorded outcomes
+    (older ones train, the latest check) and store the run; the engines use it from their
+    next load if it beat the defaults on the check (`index.current_model`)."""
+    from hongniang.matching.engine.learning import learn
+    from hongniang.matching.models import LearnReason, MatchModel
+    from hongniang.matching.selectors import learning_outcomes
+
+    outcomes = learning_outcomes()
+    if engine is None:
+        try:
+            engine = index.get_engine()
+        except index.EngineNotReady:
+            default = eng.Model()
+            return MatchModel.objects.create(
+                trained_on=len(outcomes),
+                reason=LearnReason.NO_ENGINE,
+                **_coefficients(default),
+            )
+    known = [o for o in outcomes if o.actor in engine and o.target in engine]
+    result = learn(engine, known)
+    run = MatchModel.objects.create(
+        trained_on=result.trained_on,
+        checked_on=result.checked_on,
+        check_auc=_number(result.check_auc),
+        default_auc=_number(result.default_auc),
+        accepted=result.accepted,
+        reason=result.reason,
+        **_coefficients(result.model),
+    )
+    if result.accepted:
+        engine.set_model(result.model)
+    return run
+
+
+def _coefficients(model) -> dict:
+    return {
+        "intercept": model.intercept,
+        "fit": model.fit,
+        "appeal": model.appeal,
+        "selectivity": model.selectivity,
+        "collaborative": model.collaborative,
+    }
+
+
+def _number(value: float):
+    return None if value != value else value  # NaN (no check possible) is stored as NULL

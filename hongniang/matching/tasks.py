@@ -46,6 +46,27 @@ def engine_snapshot(run):
 
 
 @periodic(
+    name="matching_learn",
+    title=gettext_lazy("Matching engine: learn from outcomes"),
+    at=time(2, 30),
+)
+@job_task
+def learn_model(run):
+    """Fit the directional yes-model to the recorded outcomes (before the nightly rebuild,
+    which then loads it); the defaults stay unless the fit beats them on the latest ones."""
+    run.progress(0, 0, _("Reading the outcomes…"), force=True)
+    with run.commit():
+        model = services.learn_model()
+    if model.accepted:
+        summary = _("Learned from %(count)s outcome(s); check AUC %(auc).3f (defaults %(base).3f).")
+        values = {"count": model.trained_on, "auc": model.check_auc, "base": model.default_auc}
+    else:
+        summary = _("Defaults kept: %(reason)s (%(count)s outcome(s)).")
+        values = {"reason": model.get_reason_display(), "count": model.trained_on}
+    return {"summary": summary % values, "model": model.pk}
+
+
+@periodic(
     name="engine_snapshot", title=gettext_lazy("Matching engine: nightly rebuild"), at=time(3, 0)
 )
 @job_task

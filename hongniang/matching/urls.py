@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.library_index, name="library_index"),
     path("member/<int:pk>/", views.library, name="library"),
     path("engine/status/", views.engine_status, name="engine_status"),
+    path("engine/weights/", views.learned_model, name="learned_model"),
     path("member/<int:pk>/recommend/<int:candidate_pk>/", views.recommend, name="recommend"),
     path("member/<int:pk>/boost/<int:candidate_pk>/", views.boost, name="boost"),
     path("recommendations/<int:rec_pk>/answer/", views.answer, name="answer"),

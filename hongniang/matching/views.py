@@ -5,6 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from hongniang.matching import engine as eng
 from hongniang.matching import index, selectors, services
 from hongniang.matching.forms import (
     AnswerForm,
@@ -40,6 +41,28 @@ def _engine_header(response):
     """Say where the engine that answered came from (a snapshot, and at which log position)."""
     response["X-Matching-Engine"] = index.engine_source()
     return response
+
+
+@require_perm("settings")
+def learned_model(request):
+    """Administrators see the weights the learning step found and whether they are used."""
+    runs, in_use = selectors.learned_models()
+    default = eng.Model()
+    labels = (
+        ("intercept", _("Base (nothing asked for is met)")),
+        ("fit", _("Stated-preference fit")),
+        ("appeal", _("Appeal (how often others say yes)")),
+        ("selectivity", _("Openness (how often they say yes)")),
+        ("collaborative", _("Collaborative signal")),
+    )
+    weights = [
+        (label, getattr(in_use or default, name), getattr(default, name)) for name, label in labels
+    ]
+    return render(
+        request,
+        "matching/learned_model.html",
+        {"runs": runs, "in_use": in_use, "weights": weights},
+    )
 
 
 @require_perm("matching")

@@ -938,6 +938,17 @@ class Engine:
             key[rows] = _EXCLUDED
         return _Ranked(slots, fit_ab, fit_ba, fit, feedback, key, collab, q.collab)
 
+    def directional_fit(self, a_id: int, b_id: int) -> float:
+        """How well ``b_id`` meets ``a_id``'s stated preferences, 0..1 (no rules applied):
+        the learning step's fit feature."""
+        with self._lock:
+            today_key = birth_key(self.today)
+            me = self._member(a_id, today_key)
+            other = self._member(b_id, today_key)
+            block = self._store.gather(np.asarray([other.slot], dtype=np.int32), FAST_COLUMNS)
+            fit_ab, _ = self._scorer(today_key).member_side(me, block, other.row["sex"])
+            return min(1.0, max(0.0, float(fit_ab[0])))
+
     def set_model(self, model: Model) -> None:
         """Use these coefficients of the directional yes-model (the learning step's)."""
         with self._lock:

@@ -1,5 +1,10 @@
 """The learning step: a small logistic regression fitted to the agency's own outcomes.
 
+The engine's components become features of one direction ("A says yes to B"): B's fit to
+A's stated preferences, B's appeal, A's openness and the collaborative signal (see `Model`).
+`learn` fits them on the older outcomes and keeps the result only if it orders the latest
+outcomes better than the defaults.
+
 Plain numpy (Newton's method with an L2 penalty: a handful of features, a few thousand
 rows, converges in ~10 steps).  `auc` is the Mann–Whitney statistic with ties counted half;
 both are used by the engine's nightly fit and by the offline evaluation.
@@ -7,9 +12,16 @@ both are used by the engine's nightly fit and by the offline evaluation.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+from .config import Model
+
+if TYPE_CHECKING:
+    from .engine import Engine
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,3 +92,124 @@ def auc(scores: np.ndarray, labels: np.ndarray) -> float:
     ends = np.cumsum(counts)
     ranks = (ends - (counts - 1) / 2.0)[inverse]  # average rank of each tie group
     return float((ranks[labels].sum() - pos * (pos + 1) / 2.0) / (pos * neg))
+
+
+# --- the engine's learning step -------------------------------------------------------------------
+
+FEATURES = ("fit", "appeal", "openness", "collaborative")
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """One recorded outcome: ``actor`` said yes (or no) to ``target`` at time ``at`` (any
+    sortable number: a timestamp).  Answers to recommendations; a mutual yes is two of
+    them; an appointment that ended "continue" is a yes in both directions."""
+
+    actor: int
+    target: int
+    yes: bool
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Learned:
+    """What one run of the learning step found.
+
+    model: the coefficients to use (the defaults unless ``accepted``); trained_on /
+    checked_on: outcomes in the older (training) and the latest (check) part; check_auc /
+    default_auc: how well the fitted and the default coefficients order the check part's
+    answers (AUC of "said yes"); reason: why the defaults were kept, else ''."""
+
+    model: Model
+    accepted: bool
+    trained_on: int
+    checked_on: int
+    check_auc: float
+    default_auc: float
+    reason: str
+
+
+def outcome_features(engine: Engine, outcomes: Sequence[Outcome], periods: int = 20) -> np.ndarray:
+    """The features of each outcome (columns FEATURES) as the agency knew them *before* it:
+    outcomes are taken in time order in ``periods`` slices, and each slice's rates and
+    collaborative signal come from the answers of the earlier slices only (the answer
+    itself never leaks into its own features).  The fit does not depend on answers."""
+    from .collab import InteractionGraph
+
+    order = sorted(range(len(outcomes)), key=lambda i: outcomes[i].at)
+    x = np.zeros((len(outcomes), len(FEATURES)), dtype=np.float64)
+    known = InteractionGraph()
+    cfg = engine.config
+    fits: dict[tuple[int, int], float] = {}
+    for part in np.array_split(np.asarray(order, dtype=np.int64), max(1, periods)):
+        signals: dict[int, dict[int, float]] = {}
+        for i in part.tolist():
+            o = outcomes[i]
+            key = (o.actor, o.target)
+            if key not in fits:
+                fits[key] = engine.directional_fit(o.actor, o.target)
+            if o.actor not in signals:
+                scores = known.scores(o.actor, cfg.collab_fanout)
+                signals[o.actor] = (
+                    {}
+                    if scores is None
+                    else dict(zip(scores.ids.tolist(), scores.taste.tolist(), strict=True))
+                )
+            openness, _ = known.rates.of(o.actor, cfg.rate_prior)
+            _, appeal = known.rates.of(o.target, cfg.rate_prior)
+            x[i] = (fits[key], appeal, openness, signals[o.actor].get(o.target, 0.0))
+        for i in part.tolist():
+            o = outcomes[i]
+            known.answer(o.actor, o.target, o.yes, 1.0 if o.yes else -1.0)
+    return x
+
+
+def model_logit(model: Model, x: np.ndarray) -> np.ndarray:
+    """The directional logit of ``model`` for feature rows (columns FEATURES)."""
+    coef = np.array([model.fit, model.appeal, model.selectivity, model.collaborative])
+    return model.intercept + np.asarray(x, dtype=np.float64) @ coef
+
+
+def learn(
+    engine: Engine,
+    outcomes: Sequence[Outcome],
+    *,
+    min_outcomes: int = 200,
+    check_share: float = 0.25,
+    l2: float = 1.0,
+) -> Learned:
+    """Fit the directional yes-model to ``outcomes``: train on the older ones, check on the
+    latest ``check_share``.  The fitted coefficients are kept only when there are enough
+    outcomes (``min_outcomes``, both answers present in both parts) and they order the
+    check part better than the defaults do; otherwise the defaults stay."""
+    default = Model()
+    ordered = sorted(outcomes, key=lambda o: o.at)
+    n_check = int(round(check_share * len(ordered)))
+    n_train = len(ordered) - n_check
+    y = np.array([o.yes for o in ordered], dtype=bool)
+
+    def keep(reason: str, check_auc: float = float("nan"), base: float = float("nan")):
+        return Learned(default, False, n_train, n_check, check_auc, base, reason)
+
+    if len(ordered) < min_outcomes or n_check < 10:
+        return keep("too_few")
+    y_train, y_check = y[:n_train], y[n_train:]
+    if y_train.all() or not y_train.any() or y_check.all() or not y_check.any():
+        return keep("one_answer_only")
+    x = outcome_features(engine, ordered)
+    fitted = fit_logistic(x[:n_train], y_train, l2=l2)
+    intercept, coef = fitted.raw()
+    # The engine needs a rising fit and non-negative behaviour weights (its bounds and its
+    # explanations rely on it); the check judges the coefficients as they will be used.
+    model = Model(
+        intercept=intercept,
+        fit=max(0.05, coef[0]),
+        appeal=max(0.0, coef[1]),
+        selectivity=max(0.0, coef[2]),
+        collaborative=max(0.0, coef[3]),
+    )
+    check_auc = auc(model_logit(model, x[n_train:]), y_check)
+    base = auc(model_logit(default, x[n_train:]), y_check)
+    if not check_auc > base:
+        return keep("not_better", check_auc, base)
+    return Learned(model, True, n_train, n_check, check_auc, base, "")
