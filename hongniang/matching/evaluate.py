@@ -1,6 +1,6 @@
 """Offline evaluation of the matching engine on a realistic synthetic population.
 
-    python -m hongniang.matching.evaluate [--members 2000 --seed 7 --per-member 24]
+    python -m hongniang.matching.evaluate [--members 1000 --seed 7 --per-member 24]
 
 The population is built so that stated preferences alone cannot win, as in published
 studies of real dating (stated preferences predict little of who likes whom; how selective
@@ -619,7 +619,7 @@ def evaluate_setting(
 
 
 def run_evaluation(
-    n_members: int = 2000, seed: int = 7, *, per_member: int = 24, test_share: float = 0.25
+    n_members: int = 1000, seed: int = 7, *, per_member: int = 24, test_share: float = 0.25
 ) -> dict[str, dict]:
     """Build a population and its history, and score every variant in every setting.
 
@@ -696,7 +696,7 @@ def format_table(metrics: dict[str, dict]) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--members", type=int, default=2000)
+    parser.add_argument("--members", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--per-member", type=int, default=24)
     args = parser.parse_args(argv)

@@ -146,7 +146,7 @@ class _Ranked:
     fit: np.ndarray
     feedback: np.ndarray
     key: np.ndarray  # score without text (+ pin offset; _EXCLUDED when not recommendable)
-    collab: dict[int, float]  # by slot, points
+    collab: np.ndarray  # behaviour points per row
     collab_scores: Behaviour | None
 
 
@@ -160,10 +160,16 @@ class Behaviour:
     shift_ab: np.ndarray  # appeal of the candidate + collaborative taste (A→B)
     shift_ba: np.ndarray  # openness of the candidate + collaborative reciprocal (B→A)
     flags: np.ndarray  # (n, 5) int8: direct, taste, reciprocal, appeal, openness (-1/0/1)
+    # The member's own openness (moves p(A→B)) and appeal (moves p(B→A)), for every row.
+    own_ab: float = 0.0
+    own_ba: float = 0.0
+
+    own_flags: tuple[int, int] = (0, 0)  # the member's own openness and appeal (-1/0/1)
 
     def flags_of(self, slot: int) -> tuple[int, ...]:
         at = np.flatnonzero(self.slots == slot)
-        return tuple(self.flags[at[0]].tolist()) if len(at) else (0, 0, 0, 0, 0)
+        theirs = tuple(self.flags[at[0]].tolist()) if len(at) else (0, 0, 0, 0, 0)
+        return theirs + self.own_flags
 
 
 class Engine:
@@ -615,6 +621,9 @@ class Engine:
             if inside.any():
                 shift_ab = max(0.0, float(q.collab.shift_ab[inside].max()))
                 shift_ba = max(0.0, float(q.collab.shift_ba[inside].max()))
+        if q.collab is not None:  # the member's own rates move every row alike
+            shift_ab += q.collab.own_ab
+            shift_ba += q.collab.own_ba
         if q.fb is not None and q.fb.likes:
             bound += w.like
         return bound, shift_ab, shift_ba
@@ -851,7 +860,7 @@ class Engine:
             fit=ranked.fit[rows],
             feedback=ranked.feedback[rows],
             key=ranked.key[rows],
-            collab=ranked.collab,
+            collab=ranked.collab[rows],
             collab_scores=ranked.collab_scores,
         )
         return ranked, text, ranked.key + text, kk
@@ -912,18 +921,24 @@ class Engine:
             rows, which = self._locate(window_parts + boost_parts, hit_slots)
             feedback[rows] += points[which]
             key[rows] += points[which]
-        collab: dict[int, float] = {}
-        if q.collab is not None and len(q.collab.slots):
+        collab = np.zeros(len(key), dtype=np.float32)
+        if q.collab is not None:
             # Behaviour moves the two directional probabilities; its points are what that
-            # adds to (or takes from) the fit's points, for the few rows with evidence.
+            # adds to (or takes from) the fit's points: for every row by the member's own
+            # rates, for the few rows with evidence by the candidate's.
             b = q.collab
-            rows, which = self._locate(window_parts + boost_parts, b.slots)
-            moved = self._fit_points(
-                fit_ab[rows], fit_ba[rows], b.shift_ab[which], b.shift_ba[which]
-            )
-            points = moved - fit[rows]
-            key[rows] += points
-            collab = dict(zip(b.slots[which].tolist(), points.tolist(), strict=True))
+            if b.own_ab or b.own_ba:
+                collab = self._fit_points(fit_ab, fit_ba, b.own_ab, b.own_ba) - fit
+            if len(b.slots):
+                rows, which = self._locate(window_parts + boost_parts, b.slots)
+                moved = self._fit_points(
+                    fit_ab[rows],
+                    fit_ba[rows],
+                    b.shift_ab[which] + np.float32(b.own_ab),
+                    b.shift_ba[which] + np.float32(b.own_ba),
+                )
+                collab[rows] = moved - fit[rows]
+            key += collab
         if q.boosts:
             boosted = np.fromiter(q.boosts, dtype=np.int64, count=len(q.boosts))
             rows, _ = self._locate(window_parts, boosted)  # scored again in their own block
@@ -959,7 +974,8 @@ class Engine:
         if self._rated is None:
             ids, sel, app = self._graph.rates.offsets(self.config.rate_prior)
             slots = self._store.idmap.lookup(ids).astype(np.int64)
-            known = slots >= 0
+            known = np.flatnonzero(slots >= 0)
+            known = known[np.argsort(slots[known])]  # by slot: most queries reuse it as is
             self._rated = (slots[known], sel[known], app[known])
         return self._rated
 
@@ -975,9 +991,12 @@ class Engine:
         c_slots = _EMPTY_SLOTS
         if scores is not None and len(scores.ids):
             c_slots = self._store.idmap.lookup(scores.ids).astype(np.int64)
-        if len(r_slots) == 0 and not (c_slots >= 0).any():
+        own_sel, own_app = self._graph.rates.of(member_id, cfg.rate_prior)
+        own_ab, own_ba = m.selectivity * own_sel, m.appeal * own_app
+        if len(r_slots) == 0 and not (c_slots >= 0).any() and not (own_ab or own_ba):
             return None
-        slots = np.union1d(r_slots, c_slots[c_slots >= 0])
+        c_known = c_slots[c_slots >= 0]
+        slots = r_slots if len(c_known) == 0 else np.union1d(r_slots, c_known)
         n = len(slots)
         shift_ab = np.zeros(n, dtype=np.float32)
         shift_ba = np.zeros(n, dtype=np.float32)
@@ -997,7 +1016,10 @@ class Engine:
             flags[at, 0] = scores.direct[known]
             flags[at, 1] = np.sign(taste) * (np.abs(taste) >= _COLLAB_NOTABLE)
             flags[at, 2] = np.sign(recip) * (np.abs(recip) >= _COLLAB_NOTABLE)
-        return Behaviour(slots, shift_ab, shift_ba, flags)
+        own_flags = tuple(
+            int(np.sign(x)) if abs(x) >= _RATE_NOTABLE else 0 for x in (own_sel, own_app)
+        )
+        return Behaviour(slots, shift_ab, shift_ba, flags, own_ab, own_ba, own_flags)
 
     def _contenders(
         self, me: Member, ranked: _Ranked, k: int, floor: float = -np.inf
@@ -1065,7 +1087,7 @@ class Engine:
         slot_list = slots.tolist()
         ids = store.ids[slots].tolist()
         boosts = self._boosts.get(me.id, {})
-        collab = np.asarray([ranked.collab.get(s, 0.0) for s in slot_list], dtype=np.float64)
+        collab = ranked.collab[top].astype(np.float64)
         explanations: dict[int, Callable[[], tuple[Explanation, ...]]] = {}
         if with_explanations:
             boosted = {store.slot_of(cid) for cid in boosts}
@@ -1115,7 +1137,7 @@ class Engine:
         store = self._store
         fb = self._feedback.get(me.id)
         collab_flags: dict[int, tuple[int, ...]] = {}
-        if collab is not None and len(collab.slots):
+        if collab is not None:
             for slot in slots.tolist():
                 collab_flags[int(store.ids[slot])] = collab.flags_of(int(slot))
         out: dict[int, Callable[[], tuple[Explanation, ...]]] = {}
@@ -1142,7 +1164,7 @@ class Engine:
                 theirs=[t.snapshot() if t is not None else None for t in theirs],
                 text=[float(text_points[j]) for j in positions],
                 collab=[float(collab_points[j]) for j in positions],
-                collab_flags=[collab_flags.get(cid, (0, 0, 0, 0, 0)) for cid in ids],
+                collab_flags=[collab_flags.get(cid, (0,) * 7) for cid in ids],
                 boosts=[self._boosts.get(me.id, {}).get(cid) for cid in ids],
                 my_tokens=store.tokens[me.slot].copy(),
                 their_tokens=store.tokens[group],
@@ -1275,12 +1297,12 @@ class Engine:
             scores = self._behaviour(a_id)
             if scores is not None:
                 hit = np.flatnonzero(scores.slots == other.slot)
+                shift_ab, shift_ba = scores.own_ab, scores.own_ba
                 if len(hit):
-                    i = hit[0]
-                    moved = self._fit_points(
-                        scored.fit_ab, scored.fit_ba, scores.shift_ab[i], scores.shift_ba[i]
-                    )
-                    collab = float(moved[0] - fit_points[0])
+                    shift_ab += float(scores.shift_ab[hit[0]])
+                    shift_ba += float(scores.shift_ba[hit[0]])
+                moved = self._fit_points(scored.fit_ab, scored.fit_ba, shift_ab, shift_ba)
+                collab = float(moved[0] - fit_points[0])
             text = 0.0
             store = self._store
             if cfg.weights.text > 0 and store.tok_norm[me.slot] > 0:
@@ -1462,7 +1484,7 @@ def _merge_top(
         fit=np.concatenate([ra.fit, rb.fit]),
         feedback=np.concatenate([ra.feedback, rb.feedback]),
         key=np.concatenate([ra.key, rb.key]),
-        collab={**ra.collab, **rb.collab},
+        collab=np.concatenate([ra.collab, rb.collab]),
         collab_scores=ra.collab_scores,
     )
     final = np.concatenate([a[2], b[2]])

@@ -292,7 +292,9 @@ def _own_text(
 def _collab_text(who: str, flags: tuple[int, ...], points: float) -> str:
     """Names what moved the behaviour part: the candidate's own answers, how often they are
     chosen and say yes, and what people with similar answers did."""
-    direct, taste, reciprocal, appeal, openness = (tuple(flags) + (0,) * 5)[:5]
+    direct, taste, reciprocal, appeal, openness, own_open, own_appeal = (tuple(flags) + (0,) * 7)[
+        :7
+    ]
     parts = []
     if direct:
         parts.append(render("collab.direct", owner=who))
@@ -304,6 +306,11 @@ def _collab_text(who: str, flags: tuple[int, ...], points: float) -> str:
         parts.append(render("collab.taste" if taste > 0 else "collab.taste_no", owner=who))
     if reciprocal and not direct:
         key = "collab.reciprocal" if reciprocal > 0 else "collab.reciprocal_no"
+        parts.append(render(key, owner=who))
+    if own_open:
+        parts.append(render("collab.own_open" if own_open > 0 else "collab.own_picky", owner=who))
+    if own_appeal:
+        key = "collab.own_appeal_high" if own_appeal > 0 else "collab.own_appeal_low"
         parts.append(render(key, owner=who))
     return render("collab.moved", points=points, why="；".join(parts))
 
@@ -334,10 +341,11 @@ def component_items(
         points = round(text_points, 2)
         text = partial(_shared_text, shared_words, tag_labels or {}, points)
         items.append(Explanation("text", BOTH, "ok", points, render=text))
-    if collab_points > 0.005:
+    if abs(collab_points) > 0.005:  # behaviour can lower a score too: say so
         points = round(collab_points, 2)
         text = partial(_collab_text, who, collab_flags, points)
-        items.append(Explanation("collaborative", BOTH, "ok", points, render=text))
+        outcome = "ok" if points > 0 else "partial"
+        items.append(Explanation("collaborative", BOTH, outcome, points, render=text))
     if pinned:
         text = partial(render, "boost.pin")
         items.append(Explanation("boost", BOTH, "ok", round(boost_points, 2), render=text))

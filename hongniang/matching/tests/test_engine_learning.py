@@ -219,3 +219,15 @@ def test_model_logit_matches_the_engine_coefficients():
     assert model_logit(m, x) == pytest.approx([np.log(4.0), -np.log(4.0)], abs=1e-3)
     with pytest.raises(ValueError):
         Model(fit=0.0)
+
+
+def test_the_members_own_openness_moves_every_score_and_is_explained():
+    e = build(person(1, "F", 28), *[person(i, "M", 30) for i in range(10, 20)], config=NO_TEXT)
+    before = {r.candidate_id: r.score for r in e.recommend(1)}
+    for cid in range(10, 16):
+        e.feedback(1, cid, liked=False)  # she says no to most: less likely to say yes
+    after = e.recommend(1)
+    assert all(r.score < before[r.candidate_id] for r in after)
+    assert all(r.components.collaborative < 0 for r in after)
+    (item,) = [x for x in after[0].explanations if x.criterion == "collaborative"]
+    assert item.outcome == "partial" and "她对推荐很少表示愿意" in item.text
