@@ -324,6 +324,11 @@ class InteractionGraph:
                     deg[j] += len(recent)
         return np.maximum(deg, 1.0)
 
+    def _degrees_of(self, ids: np.ndarray) -> np.ndarray:
+        """Out-degrees of many (repeated) ids, each distinct id looked up once."""
+        uniq, inverse = np.unique(ids, return_inverse=True)
+        return self._degree(uniq, True)[inverse]
+
     def scores(self, member_id: int, fanout: int, shrink: float = 1.0) -> CollabScores | None:
         """Collaborative evidence for every candidate reachable from ``member_id``, using
         yes and no; None when the member's neighbourhood has no answers at all.
@@ -341,8 +346,10 @@ class InteractionGraph:
         mine, s_mine, fans, s_fans = mine[order], s_mine[order], fans[back], s_fans[back]
         if len(mine) == 0 and len(fans) == 0:
             return None
-        taste_ids, taste = self._taste(member_id, mine, s_mine, fanout, shrink)
-        recip_ids, recip = self._reciprocal(member_id, fans, s_fans, fanout, shrink)
+        # The inner hops follow fewer edges: three hops of `fanout` would be fanout³ paths.
+        inner = max(10, fanout // 2)
+        taste_ids, taste = self._taste(member_id, mine, s_mine, inner, shrink)
+        recip_ids, recip = self._reciprocal(member_id, fans, s_fans, inner, shrink)
         ids = np.union1d(taste_ids, recip_ids)
         ids = ids[ids != member_id]
         t = np.zeros(len(ids), dtype=np.float32)
@@ -416,7 +423,7 @@ class InteractionGraph:
             if len(starts):
                 pb, pv = b[starts], v[starts]
                 sim = np.add.reduceat(prod, starts)
-                sim = sim / np.sqrt(self._degree(pb, True) * self._degree(pv, True))
+                sim = sim / np.sqrt(self._degrees_of(pb) * self._degrees_of(pv))
                 answer = s_fans[np.searchsorted(fans, pv)]
                 ids, num = _sum_by(pb, sim * answer)
                 _, den = _sum_by(pb, np.abs(sim))

@@ -651,9 +651,10 @@ class Engine:
         m = self.model
         z_ab = np.float32(m.intercept) + np.float32(m.fit) * fit_ab + shift_ab
         z_ba = np.float32(m.intercept) + np.float32(m.fit) * fit_ba + shift_ba
-        # √(σ(x)·σ(y)) = 1/√((1 + e^-x)(1 + e^-y))
-        e = np.exp(-np.clip(z_ab, -30, 30).astype(np.float32))
-        e2 = np.exp(-np.clip(z_ba, -30, 30).astype(np.float32))
+        # √(σ(x)·σ(y)) = 1/√((1 + e^-x)(1 + e^-y)); an overflow to inf gives 0, as it should
+        with np.errstate(over="ignore"):
+            e = np.exp(-np.asarray(z_ab, dtype=np.float32))
+            e2 = np.exp(-np.asarray(z_ba, dtype=np.float32))
         ref = 1.0 + np.exp(-(m.intercept + m.fit))  # 1/σ at a perfect fit
         scale = np.float32(self.config.weights.fit * ref)
         return scale / np.sqrt((np.float32(1.0) + e) * (np.float32(1.0) + e2))
