@@ -997,7 +997,15 @@ class Engine:
         if len(r_slots) == 0 and not (c_slots >= 0).any() and not (own_ab or own_ba):
             return None
         c_known = c_slots[c_slots >= 0]
-        slots = r_slots if len(c_known) == 0 else np.union1d(r_slots, c_known)
+        slots = r_slots
+        if len(c_known):
+            # Merge the few collaborative slots into the (long, sorted) rated ones without
+            # hashing them all again.
+            c_known = np.unique(c_known)
+            at = np.searchsorted(r_slots, c_known)
+            seen = at < len(r_slots)
+            seen[seen] = r_slots[at[seen]] == c_known[seen]
+            slots = np.insert(r_slots, at[~seen], c_known[~seen])
         n = len(slots)
         shift_ab = np.zeros(n, dtype=np.float32)
         shift_ba = np.zeros(n, dtype=np.float32)
