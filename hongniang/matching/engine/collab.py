@@ -50,6 +50,23 @@ class _Csr:
         ptr = np.append(starts, len(owner)).astype(np.int64)
         return cls(keys, ptr, nbr, w)
 
+    def has(self, owner: int, nbr: int) -> bool:
+        """Whether the edge owner → nbr is in the arrays (neighbours are sorted per owner)."""
+        i = int(np.searchsorted(self.keys, owner))
+        if i < len(self.keys) and self.keys[i] == owner:
+            lo, hi = int(self.ptr[i]), int(self.ptr[i + 1])
+            j = lo + int(np.searchsorted(self.nbr[lo:hi], nbr))
+            return j < hi and self.nbr[j] == nbr
+        return False
+
+    def degrees(self, ids: np.ndarray) -> np.ndarray:
+        """Neighbours of each id in the arrays (0 for an id without edges)."""
+        if len(self.keys) == 0:
+            return np.zeros(len(ids), dtype=np.float32)
+        i = np.minimum(np.searchsorted(self.keys, ids), len(self.keys) - 1)
+        found = self.keys[i] == ids
+        return np.where(found, self.ptr[i + 1] - self.ptr[i], 0).astype(np.float32)
+
     def get(self, key: int) -> tuple[np.ndarray, np.ndarray]:
         i = int(np.searchsorted(self.keys, key))
         if i < len(self.keys) and self.keys[i] == key:
@@ -160,6 +177,10 @@ class InteractionGraph:
         self._delta: dict[tuple[int, int], float] = {}
         self._delta_out: dict[int, set[int]] = {}
         self._delta_in: dict[int, set[int]] = {}
+        # Neighbours gained since the last compaction (edges not yet in the arrays), per
+        # member and direction: degrees are then two look-ups, each edge counted once.
+        self._new_out: dict[int, int] = {}
+        self._new_in: dict[int, int] = {}
         # Compact when recent changes reach a quarter of the compacted edges: amortised
         # O(log E) per change, and lookups rarely need the slower dict merge.
         self._compact_min = compact_min
@@ -171,6 +192,9 @@ class InteractionGraph:
         if self._forgotten and (actor in self._forgotten or target in self._forgotten):
             self.compact()  # purge the forgotten edges first: a returning member starts afresh
         key = (actor, target)
+        if key not in self._delta and not self._out.has(actor, target):
+            self._new_out[actor] = self._new_out.get(actor, 0) + 1
+            self._new_in[target] = self._new_in.get(target, 0) + 1
         self._delta[key] = self._delta.get(key, 0.0) + weight
         self._delta_out.setdefault(actor, set()).add(target)
         self._delta_in.setdefault(target, set()).add(actor)
@@ -201,6 +225,8 @@ class InteractionGraph:
         self._delta.clear()
         self._delta_out.clear()
         self._delta_in.clear()
+        self._new_out.clear()
+        self._new_in.clear()
 
     def forget(self, member_id: int) -> None:
         """A removed member's edges and counts are gone at once (the compacted edges are
@@ -208,9 +234,15 @@ class InteractionGraph:
         for target in self._delta_out.pop(member_id, ()):
             self._delta.pop((member_id, target), None)
             self._delta_in.get(target, set()).discard(member_id)
+            if not self._out.has(member_id, target):
+                self._new_in[target] -= 1
         for actor in self._delta_in.pop(member_id, ()):
             self._delta.pop((actor, member_id), None)
             self._delta_out.get(actor, set()).discard(member_id)
+            if not self._out.has(actor, member_id):
+                self._new_out[actor] -= 1
+        self._new_out.pop(member_id, None)
+        self._new_in.pop(member_id, None)
         if member_id in self._out.keys or member_id in self._in.keys:
             self._forgotten.add(member_id)
         self.rates.forget(member_id)
@@ -301,27 +333,10 @@ class InteractionGraph:
     def _degree(self, ids: np.ndarray, outgoing: bool) -> np.ndarray:
         """Distinct neighbours of each id (at least 1); an edge changed since the last
         compaction is counted once, not again for its recent change."""
-        csr = self._out if outgoing else self._in
-        deg = np.zeros(len(ids), dtype=np.float32)
-        found = np.zeros(len(ids), dtype=bool)
-        i = np.zeros(len(ids), dtype=np.int64)
-        if len(csr.keys):
-            i = np.minimum(np.searchsorted(csr.keys, ids), len(csr.keys) - 1)
-            found = csr.keys[i] == ids
-            deg = np.where(found, csr.ptr[i + 1] - csr.ptr[i], 0).astype(np.float32)
-        delta_index = self._delta_out if outgoing else self._delta_in
-        if delta_index:
-            for j, x in enumerate(ids.tolist()):
-                recent = delta_index.get(x)
-                if not recent:
-                    continue
-                if found[j]:
-                    lo, hi = int(csr.ptr[i[j]]), int(csr.ptr[i[j] + 1])
-                    old = csr.nbr[lo:hi]
-                    new = np.fromiter(recent, dtype=np.int64, count=len(recent))
-                    deg[j] += int(np.count_nonzero(~np.isin(new, old)))
-                else:
-                    deg[j] += len(recent)
+        csr, new = (self._out, self._new_out) if outgoing else (self._in, self._new_in)
+        deg = csr.degrees(ids)
+        if new:
+            deg += np.fromiter((new.get(x, 0) for x in ids.tolist()), np.float32, len(ids))
         return np.maximum(deg, 1.0)
 
     def _degrees_of(self, ids: np.ndarray) -> np.ndarray:

@@ -957,13 +957,25 @@ class Engine:
     def directional_fit(self, a_id: int, b_id: int) -> float:
         """How well ``b_id`` meets ``a_id``'s stated preferences, 0..1 (no rules applied):
         the learning step's fit feature."""
+        return float(self.directional_fits(a_id, [b_id])[0])
+
+    def directional_fits(self, a_id: int, b_ids: Sequence[int]) -> np.ndarray:
+        """`directional_fit` of many candidates at once (one vectorised pass per sex)."""
         with self._lock:
+            store = self._store
             today_key = birth_key(self.today)
             me = self._member(a_id, today_key)
-            other = self._member(b_id, today_key)
-            block = self._store.gather(np.asarray([other.slot], dtype=np.int32), FAST_COLUMNS)
-            fit_ab, _ = self._scorer(today_key).member_side(me, block, other.row["sex"])
-            return min(1.0, max(0.0, float(fit_ab[0])))
+            slots = np.fromiter((store.slot_of(b) for b in b_ids), np.int64, len(b_ids))
+            if (slots < 0).any():
+                raise KeyError(f"unknown member {b_ids[int(np.argmin(slots))]}")
+            out = np.zeros(len(slots), dtype=np.float32)
+            sexes = store.cols["sex"][slots]
+            scorer = self._scorer(today_key)
+            for sex in np.unique(sexes).tolist():
+                at = np.flatnonzero(sexes == sex)
+                block = store.gather(slots[at].astype(np.int32), FAST_COLUMNS)
+                out[at] = scorer.member_side(me, block, int(sex))[0]
+            return np.clip(out, 0.0, 1.0)
 
     def set_model(self, model: Model) -> None:
         """Use these coefficients of the directional yes-model (the learning step's)."""

@@ -140,14 +140,12 @@ def outcome_features(engine: Engine, outcomes: Sequence[Outcome], periods: int =
     x = np.zeros((len(outcomes), len(FEATURES)), dtype=np.float64)
     known = InteractionGraph()
     cfg = engine.config
-    fits: dict[tuple[int, int], float] = {}
+    fits = _fits(engine, outcomes)
     for part in np.array_split(np.asarray(order, dtype=np.int64), max(1, periods)):
         signals: dict[int, dict[int, float]] = {}
         for i in part.tolist():
             o = outcomes[i]
             key = (o.actor, o.target)
-            if key not in fits:
-                fits[key] = engine.directional_fit(o.actor, o.target)
             if o.actor not in signals:
                 scores = known.scores(o.actor, cfg.collab_fanout)
                 signals[o.actor] = (
@@ -162,6 +160,19 @@ def outcome_features(engine: Engine, outcomes: Sequence[Outcome], periods: int =
             o = outcomes[i]
             known.answer(o.actor, o.target, o.yes, 1.0 if o.yes else -1.0)
     return x
+
+
+def _fits(engine: Engine, outcomes: Sequence[Outcome]) -> dict[tuple[int, int], float]:
+    """The directional fit of every (actor, target) pair, one vectorised pass per actor."""
+    targets: dict[int, set[int]] = {}
+    for o in outcomes:
+        targets.setdefault(o.actor, set()).add(o.target)
+    fits: dict[tuple[int, int], float] = {}
+    for actor, wanted in targets.items():
+        ids = sorted(wanted)
+        values = engine.directional_fits(actor, ids).tolist()
+        fits.update(((actor, t), v) for t, v in zip(ids, values, strict=True))
+    return fits
 
 
 def model_logit(model: Model, x: np.ndarray) -> np.ndarray:

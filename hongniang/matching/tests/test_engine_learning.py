@@ -82,6 +82,40 @@ def test_an_edge_changed_after_compaction_is_counted_once():
     assert g._degree(np.array([10]), False).tolist() == [1.0]
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.tuples(st.just("add"), st.integers(0, 6), st.integers(0, 6)),
+            st.tuples(st.just("compact"), st.just(0), st.just(0)),
+            st.tuples(st.just("forget"), st.integers(0, 6), st.just(0)),
+        ),
+        max_size=40,
+    )
+)
+def test_degrees_count_each_distinct_neighbour_once(ops):
+    """Degrees kept as edges arrive equal a count of distinct neighbours, whether the edge
+    is compacted, recent, or both, and after members are forgotten."""
+    g = InteractionGraph(compact_min=8)
+    edges: set[tuple[int, int]] = set()
+    for op, a, b in ops:
+        if op == "add" and a != b:
+            g.add(a, b, 1.0)
+            edges.add((a, b))
+        elif op == "compact":
+            g.compact()
+        elif op == "forget":
+            g.forget(a)
+            edges = {(x, y) for x, y in edges if a not in (x, y)}
+        if g._forgotten:  # masked compacted edges still count until the next compaction
+            continue
+        members = np.arange(7)
+        out = [max(1, sum(x == m for x, _ in edges)) for m in range(7)]
+        into = [max(1, sum(y == m for _, y in edges)) for m in range(7)]
+        assert g._degree(members, True).tolist() == out
+        assert g._degree(members, False).tolist() == into
+
+
 def test_collaborative_signal_is_bounded_and_does_not_grow_with_activity():
     g = InteractionGraph()
     # 1 and 2 answered 10..13 alike; 2 said yes to 20.  Busy 3 answered 10..13 alike too,
