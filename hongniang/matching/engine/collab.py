@@ -158,6 +158,13 @@ class AnswerRates:
             self._offsets = (self.ids, sel, app)
         return self._offsets
 
+    def knows(self, member_id: int) -> bool:
+        """Whether the member has given or received any answer."""
+        if member_id in self._recent:
+            return True
+        i = int(np.searchsorted(self.ids, member_id))
+        return i < len(self.ids) and self.ids[i] == member_id
+
     def of(self, member_id: int, prior: float) -> tuple[float, float]:
         ids, sel, app = self.offsets(prior)
         i = int(np.searchsorted(ids, member_id))

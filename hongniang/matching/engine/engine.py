@@ -143,33 +143,43 @@ class _Ranked:
     slots: np.ndarray
     fit_ab: np.ndarray
     fit_ba: np.ndarray
-    fit: np.ndarray
+    mutual: np.ndarray  # points of the mutual probability, behaviour included
     feedback: np.ndarray
     key: np.ndarray  # score without text (+ pin offset; _EXCLUDED when not recommendable)
-    collab: np.ndarray  # behaviour points per row
     collab_scores: Behaviour | None
+    # Split of ``mutual`` into the fit's points and what behaviour adds (or takes): computed
+    # for the contenders only.
+    fit: np.ndarray | None = None
+    collab: np.ndarray | None = None
 
 
 @dataclass(slots=True)
 class Behaviour:
-    """What answers and behaviour say about one member's candidates: for each candidate
-    slot with any evidence, the logit shift of each direction's probability (see `Model`)
-    and what caused it, for the explanation."""
+    """What answers and behaviour say about one member's candidates, as logit shifts of
+    each direction's probability (see `Model`): the collaborative signal of the few
+    candidates reachable in the graph (sorted slots), and the member's own rates, which
+    move every row.  The candidates' own rates are per slot (`Engine._rate_shifts`)."""
 
     slots: np.ndarray
-    shift_ab: np.ndarray  # appeal of the candidate + collaborative taste (A→B)
-    shift_ba: np.ndarray  # openness of the candidate + collaborative reciprocal (B→A)
-    flags: np.ndarray  # (n, 5) int8: direct, taste, reciprocal, appeal, openness (-1/0/1)
+    shift_ab: np.ndarray  # collaborative taste (A→B)
+    shift_ba: np.ndarray  # collaborative reciprocal (B→A)
+    flags: np.ndarray  # (n, 3) int8: direct, taste, reciprocal (-1/0/1)
     # The member's own openness (moves p(A→B)) and appeal (moves p(B→A)), for every row.
     own_ab: float = 0.0
     own_ba: float = 0.0
-
     own_flags: tuple[int, int] = (0, 0)  # the member's own openness and appeal (-1/0/1)
 
-    def flags_of(self, slot: int) -> tuple[int, ...]:
-        at = np.flatnonzero(self.slots == slot)
-        theirs = tuple(self.flags[at[0]].tolist()) if len(at) else (0, 0, 0, 0, 0)
-        return theirs + self.own_flags
+    def at(self, slot: int) -> int:
+        """Index of ``slot`` in ``slots``, or -1."""
+        i = int(np.searchsorted(self.slots, slot))
+        return i if i < len(self.slots) and self.slots[i] == slot else -1
+
+    def flags_of(self, slot: int, rate_flags: tuple[int, int]) -> tuple[int, ...]:
+        """direct, taste, reciprocal, the candidate's appeal and openness, the member's own
+        openness and appeal."""
+        i = self.at(slot) if len(self.slots) else -1
+        theirs = tuple(self.flags[i].tolist()) if i >= 0 else (0, 0, 0)
+        return theirs + rate_flags + self.own_flags
 
 
 class Engine:
@@ -202,9 +212,10 @@ class Engine:
         self._graph = InteractionGraph()
         # The directional yes-model (learned coefficients replace the defaults, set_model).
         self.model = Model()
-        # Candidate slots with answers and their (openness, appeal) offsets, cached until
-        # an answer or a removal.
-        self._rated: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        # Every slot's logit shifts from its own rates, (capacity, 2) float32: appeal
+        # (moves p(A→B) when the slot is the candidate) and openness (moves p(B→A)), with
+        # the largest of each; cached until an answer, a removal or a new model.
+        self._rates: tuple[np.ndarray, float, float] | None = None
         self._boosts: dict[int, dict[int, Boost]] = {}
         self._height_sum = [0.0, 0.0]
         self._height_n = [0, 0]
@@ -394,6 +405,8 @@ class Engine:
             slot = store.slot_of(profile.id)
             if slot < 0:
                 slot = store.allocate(profile.id)
+                if self._graph.rates.knows(profile.id):
+                    self._rates = None  # their answers came before their profile
             else:
                 text.remove_doc(store.tokens[slot])
                 self._height_stat(slot, -1)
@@ -431,7 +444,7 @@ class Engine:
             self._bounded_cache = None
             self._boosts.pop(member_id, None)
             self._graph.forget(member_id)
-            self._rated = None
+            self._rates = None
             return True
 
     def skip(self, member_id: int, reason: str) -> None:
@@ -611,7 +624,7 @@ class Engine:
         bound = w.text
         shift_ab = shift_ba = 0.0
         if q.collab is not None and len(q.collab.slots):
-            # the best behavioural evidence among fringe-aged candidates only
+            # the best collaborative evidence among fringe-aged candidates only
             slots = q.collab.slots
             births = self._store.cols["birth"][slots]
             sexes = self._store.cols["sex"][slots]
@@ -621,9 +634,12 @@ class Engine:
             if inside.any():
                 shift_ab = max(0.0, float(q.collab.shift_ab[inside].max()))
                 shift_ba = max(0.0, float(q.collab.shift_ba[inside].max()))
-        if q.collab is not None:  # the member's own rates move every row alike
-            shift_ab += q.collab.own_ab
-            shift_ba += q.collab.own_ba
+        if q.collab is not None:
+            # the member's own rates move every row alike; a candidate's own rates at most
+            # by the largest any member has
+            _, most_ab, most_ba = self._rate_shifts()
+            shift_ab += q.collab.own_ab + most_ab
+            shift_ba += q.collab.own_ba + most_ba
         if q.fb is not None and q.fb.likes:
             bound += w.like
         return bound, shift_ab, shift_ba
@@ -677,7 +693,14 @@ class Engine:
                 continue
             fit_ab, ok = q.scorer.member_side(q.me, block, sex)
             one = np.ones(len(fit_ab), dtype=np.float32)
-            bound = self._fit_points(fit_ab, one, shift_ab, shift_ba) + np.float32(points)
+            row_ab, row_ba = shift_ab, shift_ba
+            if q.collab is not None:
+                # each row's own rates instead of the largest any member has
+                _, most_ab, most_ba = self._rate_shifts()
+                rates = self._rate_shifts()[0].take(block.slots, axis=0)
+                row_ab = rates[:, 0] + np.float32(shift_ab - most_ab)
+                row_ba = rates[:, 1] + np.float32(shift_ba - most_ba)
+            bound = self._fit_points(fit_ab, one, row_ab, row_ba) + np.float32(points)
             keep = np.flatnonzero(ok & (bound >= tau))
             if len(keep):
                 parts.append((q.scorer.evaluate(q.me, q.fb, block.take(keep), sex), False))
@@ -854,15 +877,18 @@ class Engine:
         if kk == 0:
             return ranked, empty, empty, 0
         rows, text = self._contenders(q.me, ranked, kk, floor)
+        fit_ab, fit_ba, mutual = ranked.fit_ab[rows], ranked.fit_ba[rows], ranked.mutual[rows]
+        fit = self._fit_points(fit_ab, fit_ba)
         ranked = _Ranked(
             slots=ranked.slots[rows],
-            fit_ab=ranked.fit_ab[rows],
-            fit_ba=ranked.fit_ba[rows],
-            fit=ranked.fit[rows],
+            fit_ab=fit_ab,
+            fit_ba=fit_ba,
+            mutual=mutual,
             feedback=ranked.feedback[rows],
             key=ranked.key[rows],
-            collab=ranked.collab[rows],
             collab_scores=ranked.collab_scores,
+            fit=fit,
+            collab=mutual - fit,
         )
         return ranked, text, ranked.key + text, kk
 
@@ -906,8 +932,9 @@ class Engine:
             (p, o) for (p, boosted), o in zip(parts, offsets, strict=True) if not boosted
         ]
         boost_parts = [(p, o) for (p, boosted), o in zip(parts, offsets, strict=True) if boosted]
-        fit = self._fit_points(fit_ab, fit_ba)
-        key = fit + feedback
+        shift_ab, shift_ba = self._shifts(q, slots, window_parts + boost_parts)
+        mutual = self._fit_points(fit_ab, fit_ba, shift_ab, shift_ba)
+        key = mutual + feedback
         key += (~ok) * np.float32(_EXCLUDED)
 
         # The few slots with per-member adjustments are located, never searched for.
@@ -922,24 +949,6 @@ class Engine:
             rows, which = self._locate(window_parts + boost_parts, hit_slots)
             feedback[rows] += points[which]
             key[rows] += points[which]
-        collab = np.zeros(len(key), dtype=np.float32)
-        if q.collab is not None:
-            # Behaviour moves the two directional probabilities; its points are what that
-            # adds to (or takes from) the fit's points: for every row by the member's own
-            # rates, for the few rows with evidence by the candidate's.
-            b = q.collab
-            if b.own_ab or b.own_ba:
-                collab = self._fit_points(fit_ab, fit_ba, b.own_ab, b.own_ba) - fit
-            if len(b.slots):
-                rows, which = self._locate(window_parts + boost_parts, b.slots)
-                moved = self._fit_points(
-                    fit_ab[rows],
-                    fit_ba[rows],
-                    b.shift_ab[which] + np.float32(b.own_ab),
-                    b.shift_ba[which] + np.float32(b.own_ba),
-                )
-                collab[rows] = moved - fit[rows]
-            key += collab
         if q.boosts:
             boosted = np.fromiter(q.boosts, dtype=np.int64, count=len(q.boosts))
             rows, _ = self._locate(window_parts, boosted)  # scored again in their own block
@@ -952,7 +961,26 @@ class Engine:
             excluded = np.fromiter(q.excluded, dtype=np.int64, count=len(q.excluded))
             rows, _ = self._locate(window_parts + boost_parts, excluded)
             key[rows] = _EXCLUDED
-        return _Ranked(slots, fit_ab, fit_ba, fit, feedback, key, collab, q.collab)
+        return _Ranked(slots, fit_ab, fit_ba, mutual, feedback, key, q.collab)
+
+    def _shifts(
+        self, q: _Query, slots: np.ndarray, parts: list[tuple[BlockScores, int]]
+    ) -> tuple[np.ndarray | float, np.ndarray | float]:
+        """Logit shifts of both directions for the rows (``slots``, in ``parts``): the
+        member's own rates for every row, each candidate's own rates (one gather), the
+        collaborative signal for the few rows that have one."""
+        b = q.collab
+        if b is None:
+            return 0.0, 0.0
+        rates, _, _ = self._rate_shifts()
+        both = rates.take(slots, axis=0)  # (rows, 2); take: fancy indexing is ~10x slower
+        shift_ab = both[:, 0] + np.float32(b.own_ab)
+        shift_ba = both[:, 1] + np.float32(b.own_ba)
+        if len(b.slots):
+            rows, which = self._locate(parts, b.slots)
+            shift_ab[rows] += b.shift_ab[which]
+            shift_ba[rows] += b.shift_ba[which]
+        return shift_ab, shift_ba
 
     def directional_fit(self, a_id: int, b_id: int) -> float:
         """How well ``b_id`` meets ``a_id``'s stated preferences, 0..1 (no rules applied):
@@ -981,66 +1009,69 @@ class Engine:
         """Use these coefficients of the directional yes-model (the learning step's)."""
         with self._lock:
             self.model = model
+            self._rates = None
 
-    def _rated_slots(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(slots, openness, appeal) of the loaded members with answers, cached."""
-        if self._rated is None:
+    def _rate_shifts(self) -> tuple[np.ndarray, float, float]:
+        """Every slot's shifts from its own answer rates (see ``_rates``), cached."""
+        store = self._store
+        if self._rates is None or len(self._rates[0]) < len(store.ids):
+            m = self.model
             ids, sel, app = self._graph.rates.offsets(self.config.rate_prior)
-            slots = self._store.idmap.lookup(ids).astype(np.int64)
-            known = np.flatnonzero(slots >= 0)
-            known = known[np.argsort(slots[known])]  # by slot: most queries reuse it as is
-            self._rated = (slots[known], sel[known], app[known])
-        return self._rated
+            slots = store.idmap.lookup(ids).astype(np.int64)
+            known = slots >= 0
+            dense = np.zeros((len(store.ids), 2), dtype=np.float32)
+            dense[slots[known], 0] = np.float32(m.appeal) * app[known]
+            dense[slots[known], 1] = np.float32(m.selectivity) * sel[known]
+            most = dense.max(axis=0) if len(dense) else np.zeros(2, dtype=np.float32)
+            self._rates = (dense, max(0.0, float(most[0])), max(0.0, float(most[1])))
+        return self._rates
+
+    def _rate_flags(self, slots: np.ndarray) -> list[tuple[int, int]]:
+        """The candidates' appeal and openness as explained (-1/0/1 each)."""
+        ids, sel, app = self._graph.rates.offsets(self.config.rate_prior)
+        wanted = self._store.ids[slots]
+        flags = np.zeros((len(wanted), 2), dtype=np.int64)
+        if len(ids):
+            at = np.minimum(np.searchsorted(ids, wanted), len(ids) - 1)
+            hit = ids[at] == wanted
+            for col, values in enumerate((app, sel)):
+                v = np.where(hit, values[at], 0.0)
+                flags[:, col] = np.sign(v) * (np.abs(v) >= _RATE_NOTABLE)
+        return [(a, b) for a, b in flags.tolist()]
 
     def _behaviour(self, member_id: int) -> Behaviour | None:
-        """Logit shifts for the member's candidates with evidence: their appeal and
-        openness (rates) and the collaborative signal of both directions.  The member's own
-        rates are the same for every candidate and are left out of the ranking."""
+        """The collaborative signal of both directions for the member's candidates reachable
+        in the graph, and the member's own rates (see `Behaviour`)."""
         cfg, m = self.config, self.model
         if cfg.weights.collaborative <= 0:
             return None
-        r_slots, r_sel, r_app = self._rated_slots()
         scores = self._graph.scores(member_id, cfg.collab_fanout)
-        c_slots = _EMPTY_SLOTS
-        if scores is not None and len(scores.ids):
-            c_slots = self._store.idmap.lookup(scores.ids).astype(np.int64)
         own_sel, own_app = self._graph.rates.of(member_id, cfg.rate_prior)
         own_ab, own_ba = m.selectivity * own_sel, m.appeal * own_app
-        if len(r_slots) == 0 and not (c_slots >= 0).any() and not (own_ab or own_ba):
-            return None
-        c_known = c_slots[c_slots >= 0]
-        slots = r_slots
-        if len(c_known):
-            # Merge the few collaborative slots into the (long, sorted) rated ones without
-            # hashing them all again.
-            c_known = np.unique(c_known)
-            at = np.searchsorted(r_slots, c_known)
-            seen = at < len(r_slots)
-            seen[seen] = r_slots[at[seen]] == c_known[seen]
-            slots = np.insert(r_slots, at[~seen], c_known[~seen])
-        n = len(slots)
-        shift_ab = np.zeros(n, dtype=np.float32)
-        shift_ba = np.zeros(n, dtype=np.float32)
-        flags = np.zeros((n, 5), dtype=np.int8)
-        if len(r_slots):
-            at = np.searchsorted(slots, r_slots)
-            shift_ab[at] += np.float32(m.appeal) * r_app
-            shift_ba[at] += np.float32(m.selectivity) * r_sel
-            flags[at, 3] = np.sign(r_app) * (np.abs(r_app) >= _RATE_NOTABLE)
-            flags[at, 4] = np.sign(r_sel) * (np.abs(r_sel) >= _RATE_NOTABLE)
-        if scores is not None and (c_slots >= 0).any():
-            known = c_slots >= 0
-            at = np.searchsorted(slots, c_slots[known])
-            taste, recip = scores.taste[known], scores.reciprocal[known]
-            shift_ab[at] += np.float32(m.collaborative) * taste
-            shift_ba[at] += np.float32(m.collaborative) * recip
-            flags[at, 0] = scores.direct[known]
-            flags[at, 1] = np.sign(taste) * (np.abs(taste) >= _COLLAB_NOTABLE)
-            flags[at, 2] = np.sign(recip) * (np.abs(recip) >= _COLLAB_NOTABLE)
-        own_flags = tuple(
-            int(np.sign(x)) if abs(x) >= _RATE_NOTABLE else 0 for x in (own_sel, own_app)
+        own_flags = (_notable(own_sel, _RATE_NOTABLE), _notable(own_app, _RATE_NOTABLE))
+        slots = _EMPTY_SLOTS
+        if scores is not None and len(scores.ids):
+            slots = self._store.idmap.lookup(scores.ids).astype(np.int64)
+        known = slots >= 0
+        if not known.any():
+            empty = np.zeros(0, dtype=np.float32)
+            flags = np.zeros((0, 3), dtype=np.int8)
+            return Behaviour(_EMPTY_SLOTS, empty, empty, flags, own_ab, own_ba, own_flags)
+        slots = slots[known]
+        order = np.argsort(slots)
+        taste, recip = scores.taste[known][order], scores.reciprocal[known][order]
+        flags = np.stack(
+            [
+                scores.direct[known][order].astype(np.int8),
+                (np.sign(taste) * (np.abs(taste) >= _COLLAB_NOTABLE)).astype(np.int8),
+                (np.sign(recip) * (np.abs(recip) >= _COLLAB_NOTABLE)).astype(np.int8),
+            ],
+            axis=1,
         )
-        return Behaviour(slots, shift_ab, shift_ba, flags, own_ab, own_ba, own_flags)
+        weight = np.float32(m.collaborative)
+        return Behaviour(
+            slots[order], weight * taste, weight * recip, flags, own_ab, own_ba, own_flags
+        )
 
     def _contenders(
         self, me: Member, ranked: _Ranked, k: int, floor: float = -np.inf
@@ -1159,8 +1190,9 @@ class Engine:
         fb = self._feedback.get(me.id)
         collab_flags: dict[int, tuple[int, ...]] = {}
         if collab is not None:
-            for slot in slots.tolist():
-                collab_flags[int(store.ids[slot])] = collab.flags_of(int(slot))
+            rate_flags = self._rate_flags(slots)
+            for slot, flags in zip(slots.tolist(), rate_flags, strict=True):
+                collab_flags[int(store.ids[slot])] = collab.flags_of(slot, flags)
         out: dict[int, Callable[[], tuple[Explanation, ...]]] = {}
         order = {int(s): j for j, s in enumerate(slots.tolist())}
         member = Member(me.slot, dict(me.row))
@@ -1317,11 +1349,13 @@ class Engine:
             collab = 0.0
             scores = self._behaviour(a_id)
             if scores is not None:
-                hit = np.flatnonzero(scores.slots == other.slot)
-                shift_ab, shift_ba = scores.own_ab, scores.own_ba
-                if len(hit):
-                    shift_ab += float(scores.shift_ab[hit[0]])
-                    shift_ba += float(scores.shift_ba[hit[0]])
+                rates, _, _ = self._rate_shifts()
+                shift_ab = scores.own_ab + float(rates[other.slot, 0])
+                shift_ba = scores.own_ba + float(rates[other.slot, 1])
+                hit = scores.at(other.slot)
+                if hit >= 0:
+                    shift_ab += float(scores.shift_ab[hit])
+                    shift_ba += float(scores.shift_ba[hit])
                 moved = self._fit_points(scored.fit_ab, scored.fit_ba, shift_ab, shift_ba)
                 collab = float(moved[0] - fit_points[0])
             text = 0.0
@@ -1398,7 +1432,7 @@ class Engine:
                 self._touch(me.slot)
             weight = _FEEDBACK_LIKE_WEIGHT if liked else _FEEDBACK_REJECT_WEIGHT
             self._graph.answer(member_id, candidate_id, liked, weight)
-            self._rated = None
+            self._rates = None
 
     def _height_centre(self, row: Mapping[str, int], other_sex: int) -> float:
         lo, hi = row["p_h_lo"], row["p_h_hi"]
@@ -1483,6 +1517,11 @@ def _shown(final: np.ndarray) -> np.ndarray:
     return out
 
 
+def _notable(value: float, threshold: float) -> int:
+    """-1 / 0 / 1: the sign of ``value`` when it is at least ``threshold`` from 0."""
+    return int(np.sign(value)) if abs(value) >= threshold else 0
+
+
 def _clip_score(total: float) -> float:
     return float(min(100.0, max(0.0, total)))
 
@@ -1502,11 +1541,12 @@ def _merge_top(
         slots=np.concatenate([ra.slots, rb.slots]),
         fit_ab=np.concatenate([ra.fit_ab, rb.fit_ab]),
         fit_ba=np.concatenate([ra.fit_ba, rb.fit_ba]),
-        fit=np.concatenate([ra.fit, rb.fit]),
+        mutual=np.concatenate([ra.mutual, rb.mutual]),
         feedback=np.concatenate([ra.feedback, rb.feedback]),
         key=np.concatenate([ra.key, rb.key]),
-        collab=np.concatenate([ra.collab, rb.collab]),
         collab_scores=ra.collab_scores,
+        fit=np.concatenate([ra.fit, rb.fit]),
+        collab=np.concatenate([ra.collab, rb.collab]),
     )
     final = np.concatenate([a[2], b[2]])
     valid = int(np.count_nonzero(final > _EXCLUDED / 2))
