@@ -634,6 +634,7 @@ def run_evaluation(
     per_member: int = 24,
     test_share: float = 0.25,
     settings: Sequence[str] = SETTINGS,
+    config: EngineConfig | None = None,
 ) -> dict[str, dict]:
     """Build a population and its history, and score every variant in ``settings``.
 
@@ -657,7 +658,7 @@ def run_evaluation(
     learned: dict[str, Learned] = {}
 
     def engine_factory(known: Sequence[Pair]) -> Engine:
-        engine = Engine.build(pop.profiles, EngineConfig(), today=TODAY)
+        engine = Engine.build(pop.profiles, config or EngineConfig(), today=TODAY)
         replay(engine, known)
         if known:  # the nightly learning step, on what the agency knows
             result = learn(engine, outcomes(known))
