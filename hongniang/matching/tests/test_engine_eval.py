@@ -14,6 +14,27 @@ def metrics():
     return evaluate.run_evaluation(500, seed=7, per_member=24)
 
 
+@pytest.fixture(scope="module")
+def small():
+    """200 members, history and temporal split only: about 8 s of CPU."""
+    return evaluate.run_evaluation(200, seed=3, per_member=24, settings=("history", "temporal"))
+
+
+@pytest.mark.parametrize("setting", ["history", "temporal"])
+def test_the_engine_with_history_beats_the_baselines(small, setting):
+    """With answers known (a random quarter held out, or only earlier answers known), the
+    engine orders the held-out pairs far better than stated preferences, age difference
+    and a learned model on visible attributes, and at least as well as the product of the
+    smoothed rates.  Margins checked by hand over seeds 1-5 (n=200): vs the rates product
+    history +0.001..+0.044, temporal -0.005..+0.021; vs the others more than +0.15."""
+    results = small[setting]
+    engine = results["engine"]["auc"]
+    for variant in ("random", "age difference", "stated fit", "learned model"):
+        assert engine > results[variant]["auc"] + 0.1, variant
+    assert engine > results["rates product"]["auc"] - 0.01
+    assert results["engine"]["top1"] > results["learned model"]["top1"]
+
+
 def test_population_answers_like_real_members(metrics):
     pop = metrics["_population"]
     assert 0.34 < pop["yes_rate"] < 0.46  # most answers are "no"
