@@ -373,26 +373,15 @@ def photo_upload(*, session, image):
     return photo
 
 
-# The public site's switch (the site helper's `Member.site_hidden`): until that field is on
-# main the member centre shows no switch.
-SITE_HIDDEN = "site_hidden"
-
-
-def may_hide_from_site() -> bool:
-    return any(f.name == SITE_HIDDEN for f in Member._meta.get_fields())
-
-
 @transaction.atomic
 def site_hidden_set(*, session, hidden: bool) -> None:
     """The member keeps their profile off the public site (matching is not affected)."""
-    if not may_hide_from_site():
-        raise PermissionDenied
     member = Member.objects.select_for_update().get(pk=session.member.pk)
-    if getattr(member, SITE_HIDDEN) == hidden:
+    if member.site_hidden == hidden:
         return
-    setattr(member, SITE_HIDDEN, hidden)
+    member.site_hidden = hidden
     member._history_user = _actor(session)
-    member.save(update_fields=[SITE_HIDDEN])
+    member.save(update_fields=["site_hidden"])
     MemberEvent.objects.create(
         member=member,
         actor=_actor(session),
@@ -400,6 +389,6 @@ def site_hidden_set(*, session, hidden: bool) -> None:
         summary=_("Hid the profile from the public site")
         if hidden
         else _("Showed the profile on the public site again"),
-        data={"fields": [SITE_HIDDEN], "by": "member"},
+        data={"fields": ["site_hidden"], "by": "member"},
     )
-    interaction(member.pk, InteractionKind.PROFILE, None, fields=[SITE_HIDDEN])
+    interaction(member.pk, InteractionKind.PROFILE, None, fields=["site_hidden"])

@@ -273,8 +273,7 @@ def profile_change(request):
             "pref_form": pref_form,
             "score": score,
             "missing": missing,
-            "may_hide": services.may_hide_from_site(),
-            "site_hidden": getattr(member, services.SITE_HIDDEN, False),
+            "site_hidden": member.site_hidden,
             "nav": "profile",
         },
     )

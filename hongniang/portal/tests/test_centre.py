@@ -504,18 +504,11 @@ def test_the_matchmaker_sees_what_the_member_did_in_the_centre(client, world):
 
 
 def test_hide_my_profile_from_the_public_site(client, world):
-    from hongniang.portal.centre_services import SITE_HIDDEN, may_hide_from_site
-
     log_in(client)
-    if not may_hide_from_site():
-        # Until the public site's field is on main: no switch, and the action is refused.
-        page = client.get(reverse("portal:profile_change")).content.decode()
-        assert "site-visibility" not in page
-        assert client.post(reverse("portal:site_visibility"), {"hidden": "1"}).status_code == 403
-        return
+    assert 'id="site-visibility"' in client.get(reverse("portal:profile_change")).content.decode()
     assert client.post(reverse("portal:site_visibility"), {"hidden": "1"}).status_code == 302
     member = Member.objects.get(pk=world["member"].pk)
-    assert getattr(member, SITE_HIDDEN) is True
+    assert member.site_hidden is True
     assert not member.is_hidden  # still matched
     client.post(reverse("portal:site_visibility"), {"hidden": "0"})
-    assert getattr(Member.objects.get(pk=member.pk), SITE_HIDDEN) is False
+    assert Member.objects.get(pk=member.pk).site_hidden is False
