@@ -4,6 +4,7 @@ photos, and resetting a forgotten password by SMS."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -15,7 +16,7 @@ from hongniang.workbench.forms import add_service_errors
 
 from . import centre_selectors as selectors
 from . import centre_services as services
-from . import reset
+from . import public_ids, reset
 from .forms import (
     AnswerForm,
     FeedbackForm,
@@ -136,6 +137,16 @@ def introduce(request, pk):
             request, _("Your matchmaker has your request and will arrange the introduction.")
         )
     return redirect("portal:introductions")
+
+
+@member_required
+@require_POST
+def introduce_public(request, code):
+    """ "我要认识TA" on the public site's member page, which names the member by public code."""
+    pk = public_ids.decode("member", code)
+    if pk is None:
+        raise Http404
+    return introduce(request, pk)
 
 
 @member_required

@@ -22,6 +22,7 @@ from hongniang.members.selectors import member_get
 from hongniang.siteconfig.models import SiteSettings
 from hongniang.staff.permissions import require_perm
 
+from . import services
 from . import site_selectors as sel
 from .site_forms import PublicSearchForm, SiteFlagsForm, StoryFilterForm
 
@@ -97,7 +98,9 @@ def member(request, code):
             "hukou": sel.hukou_label(card),
             "hobbies": sel.tag_labels(card.view.hobbies, c.Hobby),
             "personality": sel.tag_labels(card.view.personality, c.Personality),
-            # "我要认识TA": a member logs in first and comes back here.
+            # "我要认识TA": a logged-in member asks at once; anyone else logs in first and comes
+            # back here.
+            "member_session": services.current(request),
             "meet_url": f"{reverse('portal:login')}?{urlencode({'next': here})}",
         },
     )

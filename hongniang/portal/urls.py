@@ -19,6 +19,7 @@ urlpatterns = [
     path("m/recommendations/<str:kind>/<int:pk>/", centre_views.card, name="card"),
     path("m/recommendations/<str:kind>/<int:pk>/answer/", centre_views.answer, name="answer"),
     path("m/meet/<int:pk>/", centre_views.introduce, name="introduce"),
+    path("m/meet/site/<str:code>/", centre_views.introduce_public, name="introduce_public"),
     path("m/introductions/", centre_views.introductions, name="introductions"),
     path("m/appointments/", centre_views.appointments, name="appointments"),
     path(

@@ -216,6 +216,32 @@ def test_asking_to_meet_creates_the_request_once(client, world):
     assert IntroductionRequest.objects.filter(member=world["member"], target=man).count() == 1
 
 
+def test_asking_to_meet_from_the_public_member_page(client, world):
+    from hongniang.portal import public_ids
+
+    man = world["men"][2]
+    code = public_ids.encode("member", man.pk)
+    page = reverse("portal:site_member", args=[code])
+    ask = reverse("portal:introduce_public", args=[code])
+    # A visitor is sent to the member login, to come back to this page.
+    html = client.get(page).content.decode()
+    assert ask not in html and f"{reverse('portal:login')}?next=" in html
+    assert client.post(ask).status_code == 302
+    assert not IntroductionRequest.objects.filter(target=man).exists()
+    # Logged in, the member asks from the page itself.
+    log_in(client)
+    html = client.get(page).content.decode()
+    assert f'action="{ask}"' in html
+    response = client.post(ask, follow=True)
+    assert response.status_code == 200
+    assert IntroductionRequest.objects.filter(member=world["member"], target=man).count() == 1
+    client.post(ask)
+    assert IntroductionRequest.objects.filter(member=world["member"], target=man).count() == 1
+    # A code that names nobody, or a GET, changes nothing.
+    assert client.post(reverse("portal:introduce_public", args=["zzzzzz"])).status_code == 404
+    assert client.get(ask).status_code == 405
+
+
 def test_asking_to_meet_a_hidden_or_unknown_member_is_not_found(client, world):
     hidden = world["men"][3]
     hidden.is_hidden = True
