@@ -1,9 +1,8 @@
-"""In a browser on a phone (issue 13, "Done when"): a visitor registers at /join/, logs in to the
-member centre, answers two of the day's suggestions (one "not this type"), sees the suggestions
-change, asks to meet a member, and the matchmaker sees the request in the workbench. Every
-member-centre page is shot on the phone, with no CSP violation.
-
-(The public search step joins once the public site's search is on main.)"""
+"""In a browser on a phone (issue 13, "Done when"): a visitor searches the public site, registers
+at /join/, logs in to the member centre, answers two of the day's suggestions (one "not this
+type"), sees the suggestions change, asks to meet members (from a suggestion's card and from the
+public member page found by the search), and the matchmaker sees the requests in the workbench.
+Every member-centre page is shot on the phone, with no CSP violation."""
 
 from datetime import date
 
@@ -16,6 +15,7 @@ from hongniang.matching.models import EngineChange, EngineChangeKind, Introducti
 from hongniang.members import choices as c
 from hongniang.members.models import Member
 from hongniang.members.tests.helpers import add_member, resident_id
+from hongniang.portal import public_ids
 from hongniang.portal.models import Suggestion, SuggestionStatus
 from hongniang.siteconfig.models import SiteSettings
 from hongniang.staff.tests.factories import PASSWORD, role_with
@@ -73,6 +73,21 @@ def test_a_visitor_registers_answers_suggestions_and_asks_to_meet_on_a_phone(
     page = ctx.new_page()
     page.set_default_timeout(30000)
     _watch_csp(page, refused)
+
+    # The visitor searches the public site for men and opens one; asking to meet needs a login.
+    page.goto(f"{base}/")
+    form = page.locator("#site-search").first
+    form.locator("select[name=sex]").select_option("M")
+    form.locator("button[type=submit]").click()
+    page.wait_for_url("**/search/?**")
+    cards = page.locator("#site-results [data-member-card]")
+    assert cards.count() >= 1
+    cards.first.click()
+    page.wait_for_url("**/profile/**")
+    found_url = page.url
+    assert "先生" in page.locator("#site-member-title").inner_text()
+    assert "/m/login/?next=" in page.locator("#site-meet").get_attribute("href")
+    shot(page, "centre-public-member-phone")
 
     # The visitor registers, then logs in.
     page.goto(f"{base}/join/")
@@ -134,6 +149,13 @@ def test_a_visitor_registers_answers_suggestions_and_asks_to_meet_on_a_phone(
     shot(page, "centre-introductions-phone")
     request = IntroductionRequest.objects.get(member=me)
     assert request.target_id == int(third) and request.message == "看起来很合适"
+
+    # Back on the public member page found by the search, the member asks from the page.
+    page.goto(found_url)
+    page.click("#site-meet")
+    page.wait_for_url(f"{base}/m/introductions/")
+    found = public_ids.decode("member", found_url.rstrip("/").rsplit("/", 1)[-1])
+    assert IntroductionRequest.objects.filter(member=me, target_id=found).count() == 1
 
     # The other pages of the centre, on the phone.
     for name, path in [
