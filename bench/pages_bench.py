@@ -88,6 +88,7 @@ NOT_WALKED = {
     "members:pool_claim": "POST only",
     "portal:answer": "POST only",
     "portal:introduce": "POST only",
+    "portal:introduce_public": "POST only",
     "portal:appointment_feedback": "POST only",
     "portal:site_visibility": "POST only",
     "portal:reset_request": "the member centre's public reset form (sending is rate-limited)",
