@@ -311,10 +311,14 @@ class MemberFilterForm(StyledFormMixin, forms.Form):
         choices=[("", _("Any time")), *((k, v[1]) for k, v in WINDOWS.items())],
     )
     registered_from = forms.DateField(
-        label=_("Registered from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Registered from"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     registered_to = forms.DateField(
-        label=_("Registered to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Registered to"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     owner = forms.ModelChoiceField(
         label=_("Matchmaker"),
@@ -371,7 +375,7 @@ class JourneyStepForm(StyledFormMixin, forms.Form):
     until = forms.DateField(
         label=_("Expected return"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     finish_reason = forms.ChoiceField(
         label=_("Why the service finished"),
