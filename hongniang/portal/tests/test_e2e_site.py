@@ -1,7 +1,9 @@
 """A visitor browses the public site in a real browser, on a desktop and on a phone:
-home → search → a member's page → success stories. Screenshots of the home page are kept in
-docs/screenshots/."""
+home → search → a member's page → success stories. The home page's screenshots go to
+test-artifacts/; with UPDATE_SCREENSHOTS=1 they replace the ones kept in docs/screenshots/ (so a
+test run does not rewrite tracked files)."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -29,8 +31,9 @@ def _browse(page, base, name):
     assert page.locator("#plans .site-plan").count() >= 1
     assert page.locator("[data-story-card]").count() == 2
     page.wait_for_load_state("networkidle")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"site-home-{name}.png"), full_page=True)
+    shot(page, f"site-home-{name}")
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        page.screenshot(path=str(SCREENSHOTS / f"site-home-{name}.png"), full_page=True)
 
     # Search women with a location chosen in the cascade (the province's cities load by htmx).
     form = page.locator("#site-search").first
