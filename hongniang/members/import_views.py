@@ -16,6 +16,7 @@ from hongniang.jobs.models import Job, JobKind, JobState
 from hongniang.jobs.selectors import jobs_visible_to
 from hongniang.jobs.services import job_start
 from hongniang.members import excel, tasks
+from hongniang.members.importing import options as import_options
 from hongniang.members.importing import pipeline, sources
 from hongniang.staff.permissions import can, require_perm
 from hongniang.staff.services import verify_security_password
@@ -91,8 +92,14 @@ def _preview_counts(result: dict) -> list[tuple]:
 
 
 def _result_counts(result: dict) -> list[tuple]:
+    extra = []
+    for key, outcome in result.get("options", {}).items():
+        option = import_options.get(key)
+        if option is not None and option.count_label:
+            extra.append((key, option.count_label, "purple", "key", outcome.get("count", 0)))
     return [
         ("created", _("members imported"), "green", "user-plus", result.get("created", 0)),
+        *extra,
         ("updated", _("members updated"), "azure", "refresh", result.get("updated", 0)),
         (
             "skipped",
@@ -199,8 +206,34 @@ def import_preview(request, token):
         "may_update": can(request.user, "members", "edit"),
         "modes": pipeline.Mode,
         "counts": _preview_counts(job.result),
+        "import_options": import_options.available(request.user),
     }
     return render(request, "members/import_preview.html", context)
+
+
+def _chosen_options(request, token: str) -> list[str]:
+    """The options ticked on the confirm step: each must be one the user may choose (403
+    otherwise, as for updating without the right) and take this many new members."""
+    chosen = []
+    for key in dict.fromkeys(request.POST.getlist("options")):
+        option = import_options.get(key)
+        if option is None:
+            continue
+        if not option.allowed(request.user):
+            raise PermissionDenied
+        chosen.append(option)
+    preview = Job.objects.filter(
+        pk=pending_upload(request, token).get("preview"), created_by=request.user
+    ).first()
+    new = (preview.result.get("counts", {}).get("new", 0) if preview else 0) or 0
+    for option in chosen:
+        limit = option.limit()
+        if limit is not None and new > limit:
+            raise ValidationError(
+                _("%(option)s: at most %(n)s members at once; import the file in parts.")
+                % {"option": option.label, "n": limit}
+            )
+    return [o.key for o in chosen]
 
 
 @require_perm("members", "add")
@@ -227,6 +260,11 @@ def import_confirm(request):
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
             return redirect("members:import_preview", token)
+    try:
+        chosen = _chosen_options(request, token)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("members:import_preview", token)
     mapping, _headers = _mapping(entry, token)
     job = job_start(
         actor=request.user,
@@ -240,6 +278,8 @@ def import_confirm(request):
             "mapping": mapping,
             "sheet": entry.get("sheet"),
             "mode": mode,
+            "options": chosen,
+            "site_url": request.build_absolute_uri("/"),
         },
     )
     _forget(request, token, discard=False)  # the job removes the file once it has run

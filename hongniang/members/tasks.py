@@ -16,6 +16,7 @@ from hongniang.jobs.periodic import periodic
 from hongniang.jobs.services import STALE_AFTER, job_task
 from hongniang.members import excel, selectors
 from hongniang.members.forms import MemberFilterForm
+from hongniang.members.importing import options as import_options
 from hongniang.members.importing import pipeline, report, snapshot, writer
 
 
@@ -201,7 +202,7 @@ def import_confirm(run):
     in one transaction together with the job's "succeeded" state."""
     _wait_for_turn(run)
     with _without_cyclic_gc():
-        _confirm(run)
+        return _confirm(run)
 
 
 def _confirm(run):
@@ -244,7 +245,7 @@ def _confirm(run):
         )
         _attach_rows_to_fix(run, headers, outcomes, labels)
 
-    writer.write(
+    result = writer.write(
         prepared,
         actor,
         file_name=run.params.get("file_name", ""),
@@ -253,6 +254,44 @@ def _confirm(run):
         on_written=written,
     )
     excel.discard_upload(run.params["token"])
+    return _run_options(run, result.created_ids)
+
+
+def _run_options(run, member_ids: list[int]) -> dict:
+    """The options chosen on the confirm step, for the members just created (committed: an
+    option's texts must not go out for rows that could still roll back). Their counts join
+    the job's result under "options"."""
+    actor = run.job.created_by
+    done, summaries = {}, []
+    for key in run.params.get("options", []):
+        option = import_options.get(key)
+        if option is None or not member_ids:
+            continue
+        if not option.allowed(actor):  # the right was lost since the confirm
+            summaries.append(_("%(option)s: not done, you may not.") % {"option": option.label})
+            continue
+        limit = option.limit()
+        if limit is not None and len(member_ids) > limit:
+            summaries.append(
+                _("%(option)s: not done, more than %(n)s members.")
+                % {"option": option.label, "n": limit}
+            )
+            continue
+        run.progress(0, len(member_ids), str(option.label), force=True)
+        outcome = option.run(
+            actor=actor,
+            member_ids=member_ids,
+            site_url=run.params.get("site_url", ""),
+            progress=lambda n, total: run.progress(n, total),
+        )
+        done[key] = outcome
+        summaries.append(outcome["summary"])
+    if not summaries:
+        return {}
+    return {
+        "options": done,
+        "summary": " ".join([run.result.get("summary", ""), *summaries]).strip(),
+    }
 
 
 @periodic(

@@ -233,6 +233,117 @@ def account_set_active(*, actor, member: Member, active: bool) -> MemberAccount:
 
 # --- many members at once (after an import) ----------------------------------------------------
 
+OPEN_CHUNK = 200  # members per transaction: their accounts, history and events in bulk
+
+
+def open_many(*, actor, member_ids, site_url: str = "", progress=None) -> dict:
+    """Open an account, with a one-time password sent by SMS, for each of `member_ids` the actor
+    sees that has none, a mobile and accepts texts: the member list's bulk job and the import's
+    option. A few queries per chunk of members, never per member.
+
+    Each chunk's accounts are committed before their texts go out (an SMS cannot be unsent; a
+    job run again passes over those who have an account by then). Returns the counts."""
+    if not may_manage(actor):
+        raise PermissionDenied
+    ids = sorted(set(member_ids))
+    counts = {"opened": 0, "had_account": 0, "no_mobile": 0, "refuses_sms": 0, "sms_failed": 0}
+    done = 0
+    for start in range(0, len(ids), OPEN_CHUNK):
+        chunk = ids[start : start + OPEN_CHUNK]
+        members = list(
+            Member.objects.visible_to(actor)
+            .filter(pk__in=chunk)
+            .order_by("pk")
+            .only("pk", "mobile_encrypted")
+        )
+        refusing = set(
+            OptOut.objects.filter(member_id__in=chunk, channel=Channel.SMS).values_list(
+                "member_id", flat=True
+            )
+        )
+        having = set(
+            MemberAccount.objects.filter(member_id__in=chunk).values_list("member_id", flat=True)
+        )
+        candidates = []
+        for member in members:
+            if member.pk in having:
+                counts["had_account"] += 1
+            elif not member.mobile_encrypted:
+                counts["no_mobile"] += 1
+            elif member.pk in refusing:
+                counts["refuses_sms"] += 1  # no way to tell them the password
+            else:
+                candidates.append(member)
+        # Hashed before the transaction: the password hasher is slow on purpose.
+        issued = []
+        for member in candidates:
+            account = MemberAccount(member=member)
+            issued.append((member, account, _give(account)))
+        opened = _create_accounts(actor, issued)
+        counts["had_account"] += len(issued) - len(opened)
+        counts["opened"] += len(opened)
+        mobiles = pd.decrypt_many([m.mobile_encrypted for m, _a, _p in opened])
+        events = []
+        for (member, _account, password), mobile in zip(opened, mobiles, strict=True):
+            text = sms_text(member, password, opened=True, site_url=site_url)
+            sent = bool(mobile) and get_sms_backend().send(mobile, text).ok
+            counts["sms_failed"] += not sent
+            events.append(
+                MemberEvent(
+                    member=member,
+                    actor=actor,
+                    kind=EventKind.ACCOUNT,
+                    summary=(_("Member account opened: %(how)s") % {"how": _sms_note(sent)})[:300],
+                    data={"step": "opened", "sms": sent},
+                )
+            )
+        MemberEvent.objects.bulk_create(events)
+        done += len(chunk)
+        if progress is not None:
+            progress(done, len(ids))
+    counts["left_out"] = len(ids) - sum(counts[k] for k in counts if k != "sms_failed")
+    return counts
+
+
+def _create_accounts(actor, issued: list) -> list:
+    """Save the accounts of those who still have none (one transaction, a few queries);
+    the [(member, account, password)] created. Tried again once if someone opened one of
+    them meanwhile (the unique member refuses the whole batch)."""
+    for attempt in (1, 2):
+        try:
+            with transaction.atomic():
+                having = set(
+                    MemberAccount.objects.filter(
+                        member_id__in=[m.pk for m, _a, _p in issued]
+                    ).values_list("member_id", flat=True)
+                )
+                fresh = [row for row in issued if row[0].pk not in having]
+                accounts = MemberAccount.objects.bulk_create([a for _m, a, _p in fresh])
+                MemberAccount.history.bulk_history_create(accounts, default_user=actor)
+            return fresh
+        except IntegrityError:
+            if attempt == 2:
+                raise
+            for _m, account, _p in issued:
+                account.pk = None
+    return []
+
+
+def open_accounts_summary(counts: dict) -> str:
+    summary = (
+        _(
+            "Accounts opened: %(opened)s. Already had one: %(had_account)s. "
+            "No mobile: %(no_mobile)s. Refusing text messages: %(refuses_sms)s. "
+            "SMS not sent: %(sms_failed)s."
+        )
+        % counts
+    )
+    if counts.get("left_out"):
+        summary += " " + _("%(n)s member(s) no longer in your view were passed over.") % {
+            "n": counts["left_out"]
+        }
+    return summary
+
 
 def accounts_bulk_start(*, actor, members, site_url: str = ""):
     """Queue a job that opens an account for each of `members` (narrowed to the actor's view)
@@ -261,3 +372,16 @@ def accounts_bulk_start(*, actor, members, site_url: str = ""):
         work_task=tasks.open_accounts,
         params={"member_ids": ids, "site_url": site_url},
     )
+
+
+def open_for_import(*, actor, member_ids, site_url: str = "", progress=None) -> dict:
+    """The import wizard's option (members.importing.options): the same opening as the member
+    list's bulk job, for the members an import has just created."""
+    counts = open_many(actor=actor, member_ids=member_ids, site_url=site_url, progress=progress)
+    return {**counts, "count": counts["opened"], "summary": open_accounts_summary(counts)}
+
+
+def import_limit() -> int:
+    from django.conf import settings
+
+    return settings.MESSAGING_BULK_MAX

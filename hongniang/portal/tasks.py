@@ -27,59 +27,16 @@ def impersonation_expiry(run):
 @job_task
 def open_accounts(run):
     """Open an account for each member of the job who has none and a mobile, and send them
-    their one-time password by SMS. Each member is committed on its own (an SMS cannot be
-    unsent); a job run again passes over those who have an account by then."""
-    from hongniang.frontdesk.models import MemberAccount
-    from hongniang.members.models import Member
+    their one-time password by SMS (`accounts.open_many`, the import's option too)."""
     from hongniang.portal import accounts
 
-    job = run.job
-    actor = job.created_by
     ids = run.params["member_ids"]
-    total = len(ids)
-    run.progress(0, total, force=True)
-    counts = {"opened": 0, "had_account": 0, "no_mobile": 0, "refuses_sms": 0, "sms_failed": 0}
-    # Visibility is asked again: a member moved to another team meanwhile is left out.
-    visible = Member.objects.visible_to(actor).filter(pk__in=ids).order_by("pk")
-    having = set(
-        MemberAccount.objects.filter(member_id__in=ids).values_list("member_id", flat=True)
+    run.progress(0, len(ids), force=True)
+    counts = accounts.open_many(
+        actor=run.job.created_by,
+        member_ids=ids,
+        site_url=run.params.get("site_url", ""),
+        progress=lambda done, total: run.progress(done, total),
     )
-    done = 0
-    for member in visible.iterator(chunk_size=200):
-        done += 1
-        if member.pk in having:
-            counts["had_account"] += 1
-        elif not member.mobile_encrypted:
-            counts["no_mobile"] += 1
-        elif accounts.refuses_sms(member):
-            counts["refuses_sms"] += 1  # no way to tell them the password
-        else:
-            try:
-                issued = accounts.account_open(
-                    actor=actor,
-                    member=member,
-                    send_sms=True,
-                    site_url=run.params.get("site_url", ""),
-                )
-            except Exception:  # noqa: BLE001 - one member's trouble must not stop the others
-                counts["sms_failed"] += 1
-            else:
-                counts["opened"] += 1
-                if not issued.sms_sent:
-                    counts["sms_failed"] += 1
-        run.progress(done, total)
-    run.progress(total, total, force=True)
-    left_out = total - done
-    summary = (
-        _(
-            "Accounts opened: %(opened)s. Already had one: %(had_account)s. "
-            "No mobile: %(no_mobile)s. Refusing text messages: %(refuses_sms)s. "
-            "SMS not sent: %(sms_failed)s."
-        )
-        % counts
-    )
-    if left_out:
-        summary += " " + _("%(n)s member(s) no longer in your view were passed over.") % {
-            "n": left_out
-        }
-    return {"summary": summary, **counts, "left_out": left_out}
+    run.progress(len(ids), len(ids), force=True)
+    return {"summary": accounts.open_accounts_summary(counts), **counts}

@@ -199,6 +199,7 @@ class WriteResult:
     skipped: int = 0  # rows of existing members, skipped by the clerk's choice
     turned_away: list[RowOutcome] = field(default_factory=list)  # registered meanwhile
     member_ids: list[int] = field(default_factory=list)
+    created_ids: list[int] = field(default_factory=list)  # the new members only
 
 
 @dataclass
@@ -378,7 +379,8 @@ def write(
         result.created = len(members)
         _write_updates(prepared.updates, actor, reason, job_id)
         result.updated = len(prepared.updates)
-        result.member_ids = list(member_ids) + [u.member.pk for u in prepared.updates]
+        result.created_ids = list(member_ids)
+        result.member_ids = result.created_ids + [u.member.pk for u in prepared.updates]
         members_bulk_changed.send(sender=Member, member_ids=result.member_ids)
         if on_written is not None:
             on_written(result)
