@@ -52,11 +52,11 @@ from .encoding import (
     rows_in_range,
 )
 from .feedback import FeedbackState, learn, validate_reasons
-from .prefilter import Prefilter, view_columns
+from .prefilter import FILTER_COLUMNS, Prefilter, age_reach, view_columns
 from .profile import STATUSES, Profile
 from .results import A_TO_B, B_TO_A, Components, Direction, Explanation, Result, RuleFailure
 from .scoring import BlockScores, Member, Scorer, acceptance_tables, reciprocal_penalty
-from .store import Block, ColumnStore, SortedView, concat
+from .store import Block, ColumnStore, SortedView
 from .textsim import TextIndex
 
 logger = logging.getLogger(__name__)
@@ -84,7 +84,15 @@ _EMPTY_SLOTS: Final = np.zeros(0, dtype=np.int64)
 # and a collaborative signal from this size on.
 _RATE_NOTABLE: Final = 0.2
 _COLLAB_NOTABLE: Final = 0.05
-_CORE_YEARS: Final = 1  # the core age window reaches this far outside a soft preference
+# Windows of at least this many rows are scored bound first (`_score_windows`); smaller
+# ones whole.
+_PRUNE_FROM: Final = 8192
+# Rows fully scored first to find the floor of the top k: this many, or so many per wanted
+# result if more.
+_SEED_ROWS: Final = 2048
+_SEED_PER_RESULT: Final = 16
+# Bounds are compared with this margin below the floor (float32 rounding of the fits).
+_BOUND_MARGIN: Final = 0.01
 _DERIVE_FROM: Final = (*PROFILE_COLUMN_NAMES,)
 _RECIPROCAL_COLUMNS: Final = ("birth", *(name for name, _ in FEEDBACK_COLUMNS))
 _FB_KEYS: Final = ("fb:", "fbr:")
@@ -587,72 +595,21 @@ class Engine:
             return (sex,)
         return (0, 1)
 
-    def _windows(
-        self, row: Mapping[str, int], sex: int, today_key: int
-    ) -> tuple[tuple[int, int] | None, list[tuple[int, int]]]:
-        """Birth-key ranges of candidates of ``sex`` worth scoring for this member: the core
-        window, and the fringe of a soft age preference (scored only when needed)."""
+    def _window(self, row: Mapping[str, int], sex: int, today_key: int) -> tuple[int, int] | None:
+        """Birth-key range of the candidates of ``sex`` who may pass this member's age rules:
+        the legal age, a must-have age range, or a soft one widened to where its age credit
+        reaches zero (the age window rule)."""
         legal = self._legal_age(sex)
-        rules, tol = self.config.rules, self.config.tolerances
         lo_age, hi_age = legal, 150
-        fringe: list[tuple[int, int]] = []
         if row["must"] & CRITERION_BIT["age"]:
             lo_age, hi_age = max(lo_age, row["p_age_lo"]), min(hi_age, row["p_age_hi"])
-        elif row["imp_age"] > 0 and rules.age_window:
-            # credit = 1 - distance / tolerance: zero from `tolerance` years outside on
-            reach = tol.age_years - 1
-            lo_age = max(legal, row["p_age_lo"] - min(_CORE_YEARS, reach))
-            hi_age = min(150, row["p_age_hi"] + min(_CORE_YEARS, reach))
-            if reach > _CORE_YEARS:
-                fringe = [
-                    (max(legal, row["p_age_lo"] - reach), lo_age - 1),
-                    (hi_age + 1, min(150, row["p_age_hi"] + reach)),
-                ]
-
-        def keys(lo: int, hi: int) -> tuple[int, int]:
-            return today_key - (hi + 1) * 10000 + 1, today_key - lo * 10000
-
-        core = keys(lo_age, hi_age) if lo_age <= hi_age else None
-        return core, [keys(lo, hi) for lo, hi in fringe if lo <= hi]
-
-    def _bonus_bound(
-        self, q: _Query, fringe: list[tuple[int, tuple[int, int]]]
-    ) -> tuple[float, float, float]:
-        """Most a fringe candidate can get beyond its fit: points from text and likes, and
-        the largest logit shifts (each direction) behaviour gives any fringe candidate."""
-        w = self.config.weights
-        bound = w.text
-        shift_ab = shift_ba = 0.0
-        if q.collab is not None and len(q.collab.slots):
-            # the best collaborative evidence among fringe-aged candidates only
-            slots = q.collab.slots
-            births = self._store.cols["birth"][slots]
-            sexes = self._store.cols["sex"][slots]
-            inside = np.zeros(len(births), dtype=bool)
-            for sex, (lo_key, hi_key) in fringe:
-                inside |= (sexes == sex) & (births >= lo_key) & (births <= hi_key)
-            if inside.any():
-                shift_ab = max(0.0, float(q.collab.shift_ab[inside].max()))
-                shift_ba = max(0.0, float(q.collab.shift_ba[inside].max()))
-        if q.collab is not None:
-            # the member's own rates move every row alike; a candidate's own rates at most
-            # by the largest any member has
-            _, most_ab, most_ba = self._rate_shifts()
-            shift_ab += q.collab.own_ab + most_ab
-            shift_ba += q.collab.own_ba + most_ba
-        if q.fb is not None and q.fb.likes:
-            bound += w.like
-        return bound, shift_ab, shift_ba
-
-    def _fringe_bound(self, q: _Query, bonus: tuple[float, float, float]) -> float:
-        """Highest score a candidate in the age fringe could reach (exact upper bound)."""
-        cfg, row = self.config, q.me.row
-        credit = 1.0 - (_CORE_YEARS + 1) / cfg.tolerances.age_years
-        fit_ab = 1.0 - row["imp_age"] / row["imp_sum"] * (1.0 - credit)
-        points, shift_ab, shift_ba = bonus
-        one = np.ones(1, dtype=np.float32)
-        best = self._fit_points(np.float32(fit_ab) * one, one, shift_ab, shift_ba)
-        return float(best[0]) + points
+        elif row["imp_age"] > 0 and self.config.rules.age_window:
+            reach = age_reach(self.config.tolerances)
+            lo_age = max(legal, row["p_age_lo"] - reach)
+            hi_age = min(150, row["p_age_hi"] + reach)
+        if lo_age > hi_age:
+            return None
+        return today_key - (hi_age + 1) * 10000 + 1, today_key - lo_age * 10000
 
     def _fit_points(
         self,
@@ -663,7 +620,7 @@ class Engine:
     ) -> np.ndarray:
         """Points of the mutual probability √(p(A→B)·p(B→A)) (see `Model`), scaled so that
         a pair meeting both sides' preferences, with no history, gets ``weights.fit``.
-        Increasing in both fits and both shifts (the fringe bounds rely on it)."""
+        Increasing in both fits and both shifts (the bounds of `_score_windows` rely on it)."""
         m = self.model
         z_ab = np.float32(m.intercept) + np.float32(m.fit) * fit_ab + shift_ab
         z_ba = np.float32(m.intercept) + np.float32(m.fit) * fit_ba + shift_ba
@@ -674,37 +631,6 @@ class Engine:
         ref = 1.0 + np.exp(-(m.intercept + m.fit))  # 1/σ at a perfect fit
         scale = np.float32(self.config.weights.fit * ref)
         return scale / np.sqrt((np.float32(1.0) + e) * (np.float32(1.0) + e2))
-
-    def _score_fringe(
-        self,
-        q: _Query,
-        fringe: list[tuple[int, tuple[int, int]]],
-        tau: float,
-        bonus: tuple[float, float, float],
-    ) -> list[tuple[BlockScores, bool]]:
-        """Score the fringe rows whose own upper bound (their exact fit_a_to_b, a perfect
-        fit_b_to_a and every bonus) reaches ``tau``; the others cannot make the top k."""
-        parts = []
-        points, shift_ab, shift_ba = bonus
-        for sex, (lo_key, hi_key) in fringe:
-            view = self._views[sex]
-            block = self._survivors(q, sex, view.window(lo_key, hi_key), view.must_any)
-            if not len(block):
-                continue
-            fit_ab, ok = q.scorer.member_side(q.me, block, sex)
-            one = np.ones(len(fit_ab), dtype=np.float32)
-            row_ab, row_ba = shift_ab, shift_ba
-            if q.collab is not None:
-                # each row's own rates instead of the largest any member has
-                _, most_ab, most_ba = self._rate_shifts()
-                rates = self._rate_shifts()[0].take(block.slots, axis=0)
-                row_ab = rates[:, 0] + np.float32(shift_ab - most_ab)
-                row_ba = rates[:, 1] + np.float32(shift_ba - most_ba)
-            bound = self._fit_points(fit_ab, one, row_ab, row_ba) + np.float32(points)
-            keep = np.flatnonzero(ok & (bound >= tau))
-            if len(keep):
-                parts.append((q.scorer.evaluate(q.me, q.fb, block.take(keep), sex), False))
-        return parts
 
     # --- recommend --------------------------------------------------------------------------------
 
@@ -730,28 +656,14 @@ class Engine:
             if self._own_failures(me.row, B_TO_A, ""):
                 return []
             q = self._query(me, today_key, exclude, include_rejected)
-            core: list[tuple[int, tuple[int, int]]] = []
-            fringe: list[tuple[int, tuple[int, int]]] = []
-            whole: list[tuple[int, tuple[int, int]]] = []  # core and fringe together
-            for sex in self._target_sexes(me.row["sex"]):
-                window, outer = self._windows(me.row, sex, today_key)
-                if window is not None:
-                    core.append((sex, window))
-                fringe += [(sex, r) for r in outer]
-                keys = [k for r in ([window] if window else []) + outer for k in r]
-                if keys:
-                    whole.append((sex, (min(keys), max(keys))))
-            parts = self._score_ranges(q, core, whole) + self._score_boosted(q)
-            ranked, text, final, kk = self._ranking(q, parts, k)
-            if fringe:
-                # Fringe candidates get little age credit; score them only if one could
-                # still beat the k-th best of the core, and rank only those that can.
-                tau = -np.inf if kk < k else float(np.partition(final, len(final) - kk)[-kk])
-                tau -= _TIE_SLACK  # a row this close may still tie with the k-th as shown
-                bonus = self._bonus_bound(q, fringe)
-                if self._fringe_bound(q, bonus) >= tau:
-                    extra = self._ranking(q, self._score_fringe(q, fringe, tau, bonus), k, tau)
-                    ranked, text, final, kk = _merge_top((ranked, text, final, kk), extra, k)
+            windows = [
+                (sex, window)
+                for sex in self._target_sexes(me.row["sex"])
+                if (window := self._window(me.row, sex, today_key)) is not None
+            ]
+            parts, floor = self._score_windows(q, windows, k)
+            parts += self._score_boosted(q)
+            ranked, text, final, kk = self._ranking(q, parts, k, floor)
             if ranked is None or kk == 0:
                 return []
             # Order: the score as shown (one decimal), then the tie-breakers: the weaker
@@ -782,35 +694,119 @@ class Engine:
         scorer = self._scorer(today_key)
         return _Query(me, today_key, fb, scorer, boosts, excluded, self._behaviour(me.id))
 
-    def _score_ranges(
-        self,
-        q: _Query,
-        ranges: list[tuple[int, tuple[int, int]]],
-        delta_ranges: list[tuple[int, tuple[int, int]]] = (),
-    ) -> list[tuple[BlockScores, bool]]:
-        """Score the view slices of ``ranges`` and the changed rows inside ``delta_ranges``
-        (given once per sex for the whole window, so the delta is gathered once)."""
+    def _window_blocks(
+        self, windows: list[tuple[int, tuple[int, int]]]
+    ) -> list[tuple[int, Block, int | None]]:
+        """The rows of the windows: (sex, block, must bits any row may have) for each view
+        slice and for the rows changed since the view was copied."""
         store = self._store
-        parts = []
-        deltas = dict(delta_ranges)
-        for sex, (lo_key, hi_key) in ranges:
+        blocks: list[tuple[int, Block, int | None]] = []
+        for sex, (lo_key, hi_key) in windows:
             view = self._views[sex]
             if view.needs_rebuild(self.config.rebuild_threshold):
                 view.rebuild(store)
-            block = self._survivors(q, sex, view.window(lo_key, hi_key), view.must_any)
-            if sex in deltas:
-                delta = view.delta_block(store, *deltas.pop(sex))
-                if delta is not None:
-                    block = concat(block, self._survivors(q, sex, delta))
+            block = view.window(lo_key, hi_key)
             if len(block):
-                parts += self._evaluate(q, block, sex)
-        for sex, (lo_key, hi_key) in deltas.items():  # no slice of this sex was scored
-            delta = self._views[sex].delta_block(store, lo_key, hi_key)
+                blocks.append((sex, block, view.must_any))
+            delta = view.delta_block(store, lo_key, hi_key)
             if delta is not None:
-                block = self._survivors(q, sex, delta)
+                blocks.append((sex, delta, None))
+        return blocks
+
+    def _score_windows(
+        self, q: _Query, windows: list[tuple[int, tuple[int, int]]], k: int
+    ) -> tuple[list[tuple[BlockScores, bool]], float]:
+        """Score the rows of the windows that can make the top ``k``; returns the scored
+        parts and a floor no row of the top ``k`` is below.
+
+        Bound first: the member's side of every row (fit_a_to_b, the member's own hard
+        rules, the candidates' age ranges) is cheap; with the rows' behaviour shifts it
+        gives an upper bound of each row's final score (a perfect fit_b_to_a, every text
+        and like point).  The rows with the best bounds are scored fully first; the k-th
+        best of their final scores is a floor the top k cannot be below, and only the rows
+        whose bound reaches it are scored.  The result is exactly that of scoring every
+        row (`test_engine_bounds.py`), whatever the rows' order."""
+        blocks = self._window_blocks(windows)
+        total = sum(len(block) for _, block, _ in blocks)
+        if total == 0:
+            return [], -np.inf
+        if total < _PRUNE_FROM:
+            parts: list[tuple[BlockScores, bool]] = []
+            for sex, block, must_any in blocks:
+                block = self._survivors(q, sex, block, must_any)
                 if len(block):
-                    parts.append((q.scorer.evaluate(q.me, q.fb, block, sex), False))
-        return parts
+                    parts += self._evaluate(q, block, sex)
+            return parts, -np.inf
+        bounds = [self._bounds(q, sex, block) for sex, block, _ in blocks]
+        flat = np.concatenate(bounds)
+        offsets = np.cumsum([0] + [len(b) for b in bounds])
+        # The seed: the rows with the best bounds (any rows would give a valid floor; these
+        # give a high one).
+        seed_n = min(len(flat), max(_SEED_ROWS, _SEED_PER_RESULT * k))
+        seed = np.sort(np.argpartition(-flat, seed_n - 1)[:seed_n])
+        seed = seed[flat[seed] > -np.inf]
+        seed_parts = []
+        for (sex, block, must_any), lo, hi in zip(blocks, offsets[:-1], offsets[1:], strict=True):
+            rows = seed[(seed >= lo) & (seed < hi)] - lo
+            seed_parts += self._score_rows(q, sex, block, must_any, rows)
+        _, _, final, kk = self._ranking(q, seed_parts, k)
+        if kk < k:  # too few eligible among the seed: no floor, every possible row
+            floor = -np.inf
+        else:
+            floor = float(np.partition(final, len(final) - k)[len(final) - k]) - _TIE_SLACK
+        parts = []
+        reach = floor - _BOUND_MARGIN
+        for (sex, block, must_any), bound in zip(blocks, bounds, strict=True):
+            rows = np.flatnonzero(bound >= reach)
+            parts += self._score_rows(q, sex, block, must_any, rows)
+        return parts, floor
+
+    def _bounds(self, q: _Query, sex: int, block: Block) -> np.ndarray:
+        """Upper bound of the final score of every row of ``block`` (-inf for rows failing
+        a hard rule found on the way): the exact fit_a_to_b and behaviour shifts, a perfect
+        fit_b_to_a, the most text and like points, no penalty."""
+        fit_ab, ok = q.scorer.member_side(q.me, block, sex)
+        age = q.me.row["age"]
+        ok &= (block.cols["acc_age_lo"] <= age) & (block.cols["acc_age_hi"] >= age)
+        shift_ab: np.ndarray | float = 0.0
+        shift_ba: np.ndarray | float = 0.0
+        b = q.collab
+        if b is not None:
+            rates, _, _ = self._rate_shifts()
+            both = rates.take(block.slots, axis=0)
+            shift_ab = both[:, 0] + np.float32(b.own_ab)
+            shift_ba = both[:, 1] + np.float32(b.own_ba)
+            if len(b.slots):
+                rows, which = block.locate(self._store.view_pos[b.slots], b.slots)
+                shift_ab[rows] += b.shift_ab[which]
+                shift_ba[rows] += b.shift_ba[which]
+        bound = self._fit_points(fit_ab, np.float32(1.0), shift_ab, shift_ba)
+        w = self.config.weights
+        extra = max(w.text, 0.0) + (max(w.like, 0.0) if q.fb is not None and q.fb.likes else 0.0)
+        bound += np.float32(extra)
+        bound[~ok] = -np.inf
+        return bound
+
+    def _score_rows(
+        self, q: _Query, sex: int, block: Block, must_any: int | None, rows: np.ndarray
+    ) -> list[tuple[BlockScores, bool]]:
+        """Score ``rows`` (ascending) of ``block``: gathered when few, else the block with the
+        others masked out; the hard rules are filtered first."""
+        if not len(rows):
+            return []
+        if len(rows) * _GATHER_SHARE > len(block):
+            keep = np.zeros(len(block), dtype=bool)
+            keep[rows] = True
+            if block.valid is not None:
+                keep &= block.valid
+            block = Block(
+                block.cols, block.slots, keep, block.view_start, block.view_len, block.view_rows
+            )
+        else:
+            pf = self._prefilter(q, sex)
+            block = block.take(rows, pf.scored_columns + FILTER_COLUMNS)
+        block = self._survivors(q, sex, block, must_any)
+        return self._evaluate(q, block, sex) if len(block) else []
 
     def _evaluate(self, q: _Query, block: Block, sex: int) -> list[tuple[BlockScores, bool]]:
         """Score window rows.  A large block is scored in two halves at once: numpy
@@ -823,16 +819,20 @@ class Engine:
         second = q.scorer.evaluate(q.me, q.fb, block.part(mid, len(block)), sex)
         return [(first.result(), False), (second, False)]
 
+    def _prefilter(self, q: _Query, sex: int) -> Prefilter:
+        pf = q.prefilters.get(sex)
+        if pf is None:
+            pf = Prefilter(self.config, q.today_key, q.me, self._legal_age(sex))
+            q.prefilters[sex] = pf
+        return pf
+
     def _survivors(self, q: _Query, sex: int, block: Block, must_any: int | None = None) -> Block:
         """Filter first: the rows of ``block`` that can pass every hard rule (the rest are
         never scored).  ``must_any``: the must bits any row may have.
 
         Few survivors are gathered; when most rows survive, gathering would cost more than
         it saves, so the block is kept whole with the others masked out."""
-        pf = q.prefilters.get(sex)
-        if pf is None:
-            pf = Prefilter(self.config, q.today_key, q.me, self._legal_age(sex))
-            q.prefilters[sex] = pf
+        pf = self._prefilter(q, sex)
         if must_any is None:
             must_any = int(np.bitwise_or.reduce(block.cols["must"])) if len(block) else 0
         ok = pf.mask(block, must_any)
@@ -1002,7 +1002,7 @@ class Engine:
             for sex in np.unique(sexes).tolist():
                 at = np.flatnonzero(sexes == sex)
                 block = store.gather(slots[at].astype(np.int32), FAST_COLUMNS)
-                out[at] = scorer.member_side(me, block, int(sex))[0]
+                out[at] = scorer.member_fit(me, block)
             return np.clip(out, 0.0, 1.0)
 
     def set_model(self, model: Model) -> None:
@@ -1524,33 +1524,6 @@ def _notable(value: float, threshold: float) -> int:
 
 def _clip_score(total: float) -> float:
     return float(min(100.0, max(0.0, total)))
-
-
-def _merge_top(
-    a: tuple[_Ranked | None, np.ndarray, np.ndarray, int],
-    b: tuple[_Ranked | None, np.ndarray, np.ndarray, int],
-    k: int,
-) -> tuple[_Ranked | None, np.ndarray, np.ndarray, int]:
-    """Two rankings (each already reduced to its contenders) as one."""
-    if b[0] is None or b[3] == 0:
-        return a
-    if a[0] is None or a[3] == 0:
-        return b
-    ra, rb = a[0], b[0]
-    merged = _Ranked(
-        slots=np.concatenate([ra.slots, rb.slots]),
-        fit_ab=np.concatenate([ra.fit_ab, rb.fit_ab]),
-        fit_ba=np.concatenate([ra.fit_ba, rb.fit_ba]),
-        mutual=np.concatenate([ra.mutual, rb.mutual]),
-        feedback=np.concatenate([ra.feedback, rb.feedback]),
-        key=np.concatenate([ra.key, rb.key]),
-        collab_scores=ra.collab_scores,
-        fit=np.concatenate([ra.fit, rb.fit]),
-        collab=np.concatenate([ra.collab, rb.collab]),
-    )
-    final = np.concatenate([a[2], b[2]])
-    valid = int(np.count_nonzero(final > _EXCLUDED / 2))
-    return merged, np.concatenate([a[1], b[1]]), final, min(k, valid)
 
 
 def _constant(items: tuple[Explanation, ...]) -> tuple[Explanation, ...]:

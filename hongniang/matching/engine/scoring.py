@@ -292,6 +292,14 @@ class BlockScores:
 
 
 _NEG: Final = -1e6
+# Criteria the member's side reads through a table indexed by the candidate's attribute
+# (name, attribute, table size: every value the attribute's column can hold).
+_INDEXED: Final = (
+    ("age", "age", 256),
+    ("height", "height", 1024),
+    ("weight", "weight", 1024),
+    ("ethnicity", "eth", 128),
+)
 
 
 class Scorer:
@@ -313,6 +321,7 @@ class Scorer:
         # the B→A direction and are skipped.
         self.stated = stated
         self._tables: dict[int, dict[str, np.ndarray | None]] = {}
+        self._indexed: dict[int, list[tuple[str, np.ndarray, tuple | None]]] = {}
 
     def legal_age(self, sex: int) -> int:
         r = self.config.rules
@@ -355,8 +364,95 @@ class Scorer:
         fail = age < self.legal_age(sex)
         if block.valid is not None:
             fail |= ~block.valid
-        fit_ab, window_ab = self._member_side(me, cand, dict(me.row), fail, None)
-        return fit_ab, ~(fail | window_ab)
+        fit_ab = self._member_side_indexed(me, cand, fail)
+        return fit_ab, ~fail
+
+    def member_fit(self, me: Member, block: Block) -> np.ndarray:
+        """fit_a_to_b of every row as the member's preferences give it (no rule applied):
+        the learning step's feature."""
+        cand: dict[str, Value] = dict(block.cols)
+        cand["age"] = (self.today_key - block.cols["birth"]) // 10000
+        fail = np.zeros(len(block), dtype=bool)
+        return self._member_side(me, cand, dict(me.row), fail, None)[0]
+
+    def _indexed_tables(self, me: Member) -> list[tuple[str, np.ndarray, tuple | None]]:
+        """The member's A→B credit of the criteria on one small integer attribute (age,
+        height, weight, ethnicity, region), weighted, for every value of that attribute:
+        (column, table, city match).  _NEG where a must-have or the age window fails.
+        Region by residence with a wanted city reads the province's table and, where the
+        city matches too, ``city match`` = (province, city, points)."""
+        cached = self._indexed.get(me.slot)
+        if cached is not None:
+            return cached
+        tol, rules = self.config.tolerances, self.config.rules
+        row = me.row
+        imp_sum = row["imp_sum"]
+        terms: list[tuple[str, np.ndarray, tuple | None]] = []
+
+        def table(name: str, credit: np.ndarray, window: bool = False) -> np.ndarray:
+            credit = np.asarray(credit, dtype=np.float32)
+            imp = row[f"imp_{name}"]
+            part = np.zeros(len(credit), dtype=np.float32)
+            if imp > 0:
+                soft = credit
+                if name in MAY_BE_UNKNOWN:
+                    soft = credit + (credit < 0.0) * np.float32(tol.unknown + 1.0)
+                part = np.float32(imp / imp_sum) * soft
+            if me.must(name):
+                missed = credit < 1.0
+                if not rules.unknown_fails_must and name in MAY_BE_UNKNOWN:
+                    missed &= credit >= 0.0
+                part[missed] = _NEG
+            elif window and imp > 0 and rules.age_window:
+                part[credit <= 0.0] = _NEG
+            return part
+
+        for name, attr, size in _INDEXED:
+            if me.has_pref(name):
+                values = np.arange(size, dtype=np.int32)
+                credit = CREDIT[name](row, {attr: values}, tol)
+                credit = np.broadcast_to(np.asarray(credit, dtype=np.float32), (size,))
+                terms.append((attr, table(name, credit, window=name == "age"), None))
+        if me.has_pref("region"):
+            values = np.arange(128, dtype=np.int32)
+            if row["p_hukou"]:
+                x = {"prov": values, "city": values, "hukou": values}
+                terms.append(("hukou", table("region", CREDIT["region"](row, x, tol)), None))
+            else:
+                # another city than the wanted one (city 0 never is one)
+                x = {"prov": values, "city": np.zeros(128, dtype=np.int32), "hukou": values}
+                prov = table("region", CREDIT["region"](row, x, tol))
+                match = None
+                if row["p_city"] > 0:
+                    x = {"prov": row["p_prov"], "city": row["p_city"], "hukou": 0}
+                    same = np.asarray([CREDIT["region"](row, x, tol)], dtype=np.float32)
+                    match = (row["p_prov"], row["p_city"], float(table("region", same)[0]))
+                terms.append(("prov", prov, match))
+        self._indexed[me.slot] = terms
+        return terms
+
+    def _member_side_indexed(
+        self, me: Member, cand: dict[str, Value], fail: np.ndarray
+    ) -> np.ndarray:
+        """The fast A→B half: one table look-up per criterion (the level codes' tables and
+        `_indexed_tables`), the age window counted as a failure.  Adds the member's
+        failures to ``fail``; returns fit_a_to_b."""
+        n = len(fail)
+        fit_ab = np.zeros(n, dtype=np.float32)
+        for code, table in self._member_tables(me).items():
+            if table is not None:
+                fit_ab += table[cand[code]]
+        for attr, table, match in self._indexed_tables(me):
+            part = table.take(cand[attr], mode="clip")
+            if match is not None:
+                prov, city, points = match
+                hit = (cand["city"] == city) & (cand["prov"] == prov)
+                part[hit] = np.float32(points)
+            fit_ab += part
+        fail |= fit_ab < -1.0
+        if me.row["imp_sum"] == 0:
+            fit_ab += 1.0  # no preferences: everyone fits
+        return fit_ab
 
     def _member_side(
         self,
@@ -434,7 +530,10 @@ class Scorer:
         if block.valid is not None:
             fail |= ~block.valid
         window_ba = np.zeros(n, dtype=bool)
-        fit_ab, window_ab = self._member_side(me, cand, mrow, fail, out if detail else None)
+        if detail or window_exempt is not None:
+            fit_ab, window_ab = self._member_side(me, cand, mrow, fail, out if detail else None)
+        else:  # the age window is among the failures
+            fit_ab, window_ab = self._member_side_indexed(me, cand, fail), window_ba
 
         # --- B→A: every candidate's preferences (columns) against the member (scalars).
         acc = np.zeros(n, dtype=np.float32)

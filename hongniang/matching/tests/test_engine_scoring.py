@@ -395,15 +395,18 @@ def window_population(draw):
 
 @settings(max_examples=60, deadline=None)
 @given(window_population())
-def test_scoring_the_age_fringe_lazily_never_changes_the_top_k(monkeypatch_module, case):
+def test_scoring_the_age_window_bound_first_never_changes_the_top_k(monkeypatch_module, case):
     from hongniang.matching.engine import engine as engine_module
 
     her, men, likes, k = case
     e = build(her, *men)
     for man in likes:
         e.interaction(man, 1, "like")
+    monkeypatch_module.setattr(engine_module, "_PRUNE_FROM", 0)  # bound first, small seed
+    monkeypatch_module.setattr(engine_module, "_SEED_ROWS", 1)
+    monkeypatch_module.setattr(engine_module, "_SEED_PER_RESULT", 1)
     lazy = [(r.candidate_id, round(r.score, 3)) for r in e.recommend(1, k=k)]
-    monkeypatch_module.setattr(engine_module, "_CORE_YEARS", 99)  # one window, no fringe
+    monkeypatch_module.setattr(engine_module, "_PRUNE_FROM", 10**9)  # every row scored
     whole = [(r.candidate_id, round(r.score, 3)) for r in e.recommend(1, k=k)]
     monkeypatch_module.undo()
     assert lazy == whole

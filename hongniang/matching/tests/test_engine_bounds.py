@@ -1,0 +1,155 @@
+"""Bound-based skipping (`Engine._score_windows`): scoring only the rows whose upper bound
+can reach the top k gives exactly the results of scoring every row — same candidates, same
+scores and parts, same order, ties broken the same way (never by birth order)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hongniang.matching.engine import REASONS, EngineConfig, Preferences, RangePref, Weights
+from hongniang.matching.engine import engine as engine_module
+from hongniang.matching.engine.scoring import Scorer
+from hongniang.matching.tests.test_engine_helpers import TODAY, build, person
+from hongniang.matching.tests.test_engine_prefilter import profiles
+
+TAGS = ("摄影", "徒步", "读书", "烹饪", "旅游")
+ABOUT = ("喜欢摄影和徒步", "周末读书喝茶", "热爱烹饪美食", "到处旅游拍照", "")
+
+
+def outcome(results: list) -> list[tuple]:
+    return [
+        (
+            r.candidate_id,
+            r.score,
+            r.fit_a_to_b,
+            r.fit_b_to_a,
+            r.components,
+            r.pinned,
+            r.boosted,
+        )
+        for r in results
+    ]
+
+
+@st.composite
+def populations(draw):
+    n = draw(st.integers(8, 40))
+    people = []
+    for i in range(n):
+        p = draw(profiles(i))
+        people.append(
+            replace(
+                p,
+                hobbies=frozenset(draw(st.sets(st.sampled_from(TAGS), max_size=3))),
+                about=draw(st.sampled_from(ABOUT)),
+                status="active",
+                marital="single" if p.marital == "married" else p.marital,
+            )
+        )
+    later = [
+        replace(draw(profiles(n + i)), status="active") for i in range(draw(st.integers(0, 3)))
+    ]
+    everyone = [p.id for p in people + later]
+    pair = st.tuples(st.sampled_from(everyone), st.sampled_from(everyone))
+    answers = draw(st.lists(st.tuples(pair, st.booleans(), st.sampled_from(REASONS)), max_size=25))
+    interactions = draw(
+        st.lists(st.tuples(pair, st.sampled_from(["view", "like", "message"])), max_size=25)
+    )
+    boosts = draw(st.lists(st.tuples(pair, st.booleans(), st.sampled_from([0.0, 5.0])), max_size=3))
+    weights = Weights(
+        text=draw(st.sampled_from([0.0, 6.0, 20.0])),
+        collaborative=draw(st.sampled_from([0.0, 8.0])),
+    )
+    return people, later, answers, interactions, boosts, weights, draw(st.integers(1, 6))
+
+
+def _with(monkeypatch, prune: bool, seed: int = 1):
+    monkeypatch.setattr(engine_module, "_PRUNE_FROM", 0 if prune else 10**9)
+    monkeypatch.setattr(engine_module, "_SEED_ROWS", seed)
+    monkeypatch.setattr(engine_module, "_SEED_PER_RESULT", 1)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(populations(), st.integers(1, 12))
+def test_scoring_only_rows_that_can_reach_the_top_k_changes_nothing(monkeypatch_module, case, seed):
+    people, later, answers, interactions, boosts, weights, k = case
+    engine = build(*people, config=EngineConfig(weights=weights))
+    for p in later:
+        engine.upsert(p)  # in the views' delta
+    for (a, b), liked, reason in answers:
+        if a != b:
+            engine.feedback(a, b, liked, () if liked else (reason,))
+    for (a, b), kind in interactions:
+        if a != b:
+            engine.interaction(a, b, kind)
+    for (a, b), pin, points in boosts:
+        if a != b:
+            engine.boost(a, b, pin=pin, points=points)
+    members = [p.id for p in people + later]
+    _with(monkeypatch_module, prune=False)
+    whole = {m: outcome(engine.recommend(m, k=k, explain=False)) for m in members}
+    _with(monkeypatch_module, prune=True, seed=seed)
+    pruned = {m: outcome(engine.recommend(m, k=k, explain=False)) for m in members}
+    monkeypatch_module.undo()
+    assert pruned == whole
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as mp:
+        yield mp
+
+
+def test_ties_are_broken_by_id_never_by_birth_order(monkeypatch):
+    """300 candidates fit her equally; the ids run against the birth order, so a choice
+    made by position in the view (birth order) would pick the highest ids."""
+    her = person(0, "F", 30, prefs=Preferences(age=RangePref(28, 40)))
+    men = [
+        replace(
+            person(1 + i, "M", 32),
+            birth_date=TODAY - timedelta(days=32 * 365 + (i * 7) % 300),
+        )
+        for i in range(300)
+    ]
+    engine = build(her, *men, config=EngineConfig(weights=Weights(text=0.0)))
+    _with(monkeypatch, prune=True)
+    top = engine.recommend(0, k=10, explain=False)
+    assert [r.candidate_id for r in top] == list(range(1, 11))
+    _with(monkeypatch, prune=False)
+    assert outcome(engine.recommend(0, k=10, explain=False)) == outcome(top)
+
+
+def test_rows_that_cannot_reach_the_top_k_are_not_scored(monkeypatch):
+    """Five candidates meet everything she asks; 400 miss most of it.  Only the rows whose
+    bound can still reach the top 5 are scored in full."""
+    her = person(
+        0,
+        "F",
+        30,
+        prefs=Preferences(age=RangePref(28, 40), height=RangePref(180, None, importance=3)),
+    )
+    tall = [person(1 + i, "M", 32, height_cm=185) for i in range(5)]
+    short = [person(100 + i, "M", 33, height_cm=160) for i in range(400)]
+    engine = build(her, *tall, *short, config=EngineConfig(weights=Weights(text=0.0)))
+    scored = []
+    evaluate = Scorer.evaluate
+
+    def counting(self, me, fb, block, sex, **kwargs):
+        out = evaluate(self, me, fb, block, sex, **kwargs)
+        scored.append(int(out.ok.sum()))
+        return out
+
+    monkeypatch.setattr(Scorer, "evaluate", counting)
+    _with(monkeypatch, prune=True, seed=5)
+    top = engine.recommend(0, k=5, explain=False)
+    assert [r.candidate_id for r in top] == [1, 2, 3, 4, 5]
+    assert sum(scored) <= 10  # the seed and the five again, not the 400
+    scored.clear()
+    _with(monkeypatch, prune=False)
+    assert outcome(engine.recommend(0, k=5, explain=False)) == outcome(top)
+    assert sum(scored) == 405
