@@ -93,6 +93,9 @@ _SEED_ROWS: Final = 2048
 _SEED_PER_RESULT: Final = 16
 # Bounds are compared with this margin below the floor (float32 rounding of the fits).
 _BOUND_MARGIN: Final = 0.01
+# Rows' own rates are located (not gathered) while the members with answers are fewer than
+# 1 / this share of the rows.
+_LOCATE_SHARE: Final = 4
 _DERIVE_FROM: Final = (*PROFILE_COLUMN_NAMES,)
 _RECIPROCAL_COLUMNS: Final = ("birth", *(name for name, _ in FEEDBACK_COLUMNS))
 _FB_KEYS: Final = ("fb:", "fbr:")
@@ -224,6 +227,7 @@ class Engine:
         # (moves p(A→B) when the slot is the candidate) and openness (moves p(B→A)), with
         # the largest of each; cached until an answer, a removal or a new model.
         self._rates: tuple[np.ndarray, float, float] | None = None
+        self._rated = _EMPTY_SLOTS  # sorted slots whose own rates shift anything
         self._boosts: dict[int, dict[int, Boost]] = {}
         self._height_sum = [0.0, 0.0]
         self._height_n = [0, 0]
@@ -768,18 +772,12 @@ class Engine:
         fit_ab, ok = q.scorer.member_side(q.me, block, sex)
         age = q.me.row["age"]
         ok &= (block.cols["acc_age_lo"] <= age) & (block.cols["acc_age_hi"] >= age)
-        shift_ab: np.ndarray | float = 0.0
-        shift_ba: np.ndarray | float = 0.0
-        b = q.collab
-        if b is not None:
-            rates, _, _ = self._rate_shifts()
-            both = rates.take(block.slots, axis=0)
-            shift_ab = both[:, 0] + np.float32(b.own_ab)
-            shift_ba = both[:, 1] + np.float32(b.own_ba)
-            if len(b.slots):
-                rows, which = block.locate(self._store.view_pos[b.slots], b.slots)
-                shift_ab[rows] += b.shift_ab[which]
-                shift_ba[rows] += b.shift_ba[which]
+        view_pos = self._store.view_pos
+
+        def locate(slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            return block.locate(view_pos[slots], slots)
+
+        shift_ab, shift_ba = self._row_shifts(q, block.slots, locate)
         bound = self._fit_points(fit_ab, np.float32(1.0), shift_ab, shift_ba)
         w = self.config.weights
         extra = max(w.text, 0.0) + (max(w.like, 0.0) if q.fb is not None and q.fb.likes else 0.0)
@@ -969,15 +967,36 @@ class Engine:
         """Logit shifts of both directions for the rows (``slots``, in ``parts``): the
         member's own rates for every row, each candidate's own rates (one gather), the
         collaborative signal for the few rows that have one."""
+        return self._row_shifts(q, slots, partial(self._locate, parts))
+
+    def _row_shifts(
+        self,
+        q: _Query,
+        slots: np.ndarray,
+        locate: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
+    ) -> tuple[np.ndarray | float, np.ndarray | float]:
+        """Logit shifts of both directions for rows holding ``slots``; ``locate`` finds the
+        rows of given slots (rows, index into them).  Few members have answers: their rows
+        are located; when many have, every row's rates are read (one gather)."""
         b = q.collab
         if b is None:
             return 0.0, 0.0
         rates, _, _ = self._rate_shifts()
-        both = rates.take(slots, axis=0)  # (rows, 2); take: fancy indexing is ~10x slower
-        shift_ab = both[:, 0] + np.float32(b.own_ab)
-        shift_ba = both[:, 1] + np.float32(b.own_ba)
+        rated = self._rated
+        own_ab, own_ba = np.float32(b.own_ab), np.float32(b.own_ba)
+        if len(rated) * _LOCATE_SHARE < len(slots):
+            shift_ab = np.full(len(slots), own_ab, dtype=np.float32)
+            shift_ba = np.full(len(slots), own_ba, dtype=np.float32)
+            rows, which = locate(rated)
+            at = rated[which]
+            shift_ab[rows] = rates[at, 0] + own_ab
+            shift_ba[rows] = rates[at, 1] + own_ba
+        else:
+            both = rates.take(slots, axis=0)  # (rows, 2); take: fancy indexing is ~10x slower
+            shift_ab = both[:, 0] + own_ab
+            shift_ba = both[:, 1] + own_ba
         if len(b.slots):
-            rows, which = self._locate(parts, b.slots)
+            rows, which = locate(b.slots)
             shift_ab[rows] += b.shift_ab[which]
             shift_ba[rows] += b.shift_ba[which]
         return shift_ab, shift_ba
@@ -1024,6 +1043,8 @@ class Engine:
             dense[slots[known], 1] = np.float32(m.selectivity) * sel[known]
             most = dense.max(axis=0) if len(dense) else np.zeros(2, dtype=np.float32)
             self._rates = (dense, max(0.0, float(most[0])), max(0.0, float(most[1])))
+            rated = np.unique(slots[known])
+            self._rated = rated[(dense[rated] != 0).any(axis=1)]
         return self._rates
 
     def _rate_flags(self, slots: np.ndarray) -> list[tuple[int, int]]:
