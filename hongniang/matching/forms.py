@@ -101,7 +101,13 @@ class ViewerMemberFormMixin:
 
 class RecommendForm(StyledFormMixin, forms.Form):
     reason = forms.CharField(
-        label=_("Why this person"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Why this person (the member reads it)"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "Shown to the member as written: no phone or ID numbers, e-mail or WeChat accounts, "
+            "nor the candidate's name."
+        ),
     )
 
 

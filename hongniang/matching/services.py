@@ -31,7 +31,7 @@ from hongniang.matching.models import (
 )
 from hongniang.matching.selectors import appointment_sides, check_pair
 from hongniang.members.models import EventKind, Member, MemberEvent
-from hongniang.members.presenter import MemberView, member_label
+from hongniang.members.presenter import MemberView, contact_like, member_label
 from hongniang.messaging.services import notify
 from hongniang.staff.permissions import can
 
@@ -113,6 +113,7 @@ def recommend(*, actor, member: Member, candidate: Member, reason: str) -> Recom
     check_pair(member, candidate, "candidate")
     if not reason.strip():
         raise ValidationError({"reason": _("Write why you recommend this person.")})
+    reason_check(reason, candidate)
     if Recommendation.objects.filter(
         member=member,
         candidate=candidate,
@@ -163,6 +164,22 @@ def recommend(*, actor, member: Member, candidate: Member, reason: str) -> Recom
         member=member,
     )
     return rec
+
+
+def reason_check(reason: str, candidate: Member) -> None:
+    """The member reads the reason as typed: refuse one that names the candidate or carries a
+    way to reach them (a number, an e-mail or WeChat account)."""
+    found = contact_like(reason, [candidate.name])
+    if found:
+        raise ValidationError(
+            {
+                "reason": _(
+                    "The member reads this reason: leave out phone and ID numbers, e-mail and "
+                    "WeChat accounts and the candidate's name (found: %(found)s)."
+                )
+                % {"found": "、".join(f"“{part}”" for part in found)}
+            }
+        )
 
 
 @transaction.atomic

@@ -10,6 +10,7 @@ goes through `present`/`present_many`/`member_label`; nothing prints `member.nam
 field of such a member directly.
 """
 
+import re
 from dataclasses import dataclass
 
 from django.urls import reverse
@@ -178,17 +179,28 @@ def member_label(viewer, member: Member) -> str:
 # name at all — not even the surname — nor who serves them.
 PEER_HIDDEN = frozenset(
     {"store", "store_id", "presales_owner", "presales_owner_id", "aftersales_owner"}
-    | {"aftersales_owner_id"}
+    | {"aftersales_owner_id", "pk", "id", "uid"}
 )
 
 
 @dataclass(frozen=True)
 class PeerView(MemberView):
     own: bool = False
+    # The opaque reference the member centre gives this member (never the primary key: ids tell
+    # the agency's size and invite walking through them).
+    ref: str = ""
 
     @property
     def name(self) -> str:
-        return _("Member %(uid)s") % {"uid": self._member.pk}
+        return _("Member %(uid)s") % {"uid": self.ref}
+
+    @property
+    def pk(self):
+        raise AttributeError("pk")
+
+    @property
+    def uid(self):
+        raise AttributeError("uid")
 
     @property
     def label(self) -> str:
@@ -208,6 +220,97 @@ class PeerView(MemberView):
         return super().__getattr__(attr)
 
 
-def present_to_member(other: Member) -> PeerView:
-    """`other` as another member sees them: never their record, whatever the caller."""
-    return PeerView(other)
+def present_to_member(other: Member, *, ref: str) -> PeerView:
+    """`other` as another member sees them: never their record, whatever the caller. `ref`: the
+    member centre's opaque reference of `other`."""
+    return PeerView(other, ref=ref)
+
+
+# --- free text one member reads about another ---------------------------------------------------
+# A matchmaker's typed reason reaches the member as typed: it must not carry a way to reach the
+# other person. Phone, QQ and ID numbers (7+ digits, spaces or dashes between them allowed),
+# e-mail addresses, an account after a contact word (微信/QQ/电话…), and WeChat-like ids (a
+# letter, then 5–19 letters, digits, _ or -, with at least one digit).
+_CONTACT_PATTERNS = (
+    re.compile(r"\d(?:[\s\-]*\d){6,}[xX]?"),
+    re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+"),
+    re.compile(
+        r"(?:微信|威信|薇信|v信|weixin|wechat|wx|vx|qq|扣扣|企鹅|电话|手机|tel|phone|抖音|微博)"
+        r"\s*(?:号|id)?\s*[:：是为]?\s*[A-Za-z0-9_\-]{3,}",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        r"(?<![A-Za-z0-9_\-])(?=[A-Za-z_\-]*\d)[A-Za-z][A-Za-z0-9_\-]{5,19}(?![A-Za-z0-9_\-])"
+    ),
+)
+# How a Chinese text names a person by the surname: 王先生, 王女士, 小王, 老王, 阿王.
+_AFTER_SURNAME = "先生|女士|小姐|老师|同学|医生|律师|经理|总|哥|姐|某|氏"
+_BEFORE_SURNAME = "小|老|阿"
+_TWO_CHARACTER_SURNAMES = frozenset(
+    {
+        "欧阳",
+        "司马",
+        "上官",
+        "诸葛",
+        "东方",
+        "皇甫",
+        "尉迟",
+        "公孙",
+        "慕容",
+        "长孙",
+        "宇文",
+        "司徒",
+        "夏侯",
+        "令狐",
+        "端木",
+        "独孤",
+        "南宫",
+        "西门",
+    }
+)
+
+
+def _name_patterns(name: str) -> list[re.Pattern]:
+    name = (name or "").strip()
+    if not name:
+        return []
+    surname = name[:2] if len(name) > 2 and name[:2] in _TWO_CHARACTER_SURNAMES else name[:1]
+    given = name[len(surname) :]
+    # A one-character given name (芳) or a bare surname (高, 周) is an everyday word: only the
+    # full name, a given name of two characters or more, and the surname used as a name count.
+    words = [re.escape(name)] + ([re.escape(given)] if len(given) >= 2 else [])
+    words += [
+        f"{re.escape(surname)}(?:{_AFTER_SURNAME})",
+        f"(?:{_BEFORE_SURNAME}){re.escape(surname)}",
+    ]
+    return [re.compile("|".join(words))]
+
+
+def _contact_spans(text: str, names) -> list[tuple[int, int]]:
+    patterns = list(_CONTACT_PATTERNS)
+    for name in names:
+        patterns += _name_patterns(name)
+    spans = sorted(m.span() for p in patterns for m in p.finditer(text or "") if m.group())
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def contact_like(text: str, names=()) -> list[str]:
+    """The parts of `text` that look like contact data or name one of `names`."""
+    return [text[a:b] for a, b in _contact_spans(text, names)]
+
+
+def mask_contact_like(text: str, names=()) -> str:
+    """`text` with every part `contact_like` finds replaced by "***" (defence in depth where a
+    member reads free text written about another member)."""
+    out, last = [], 0
+    for a, b in _contact_spans(text, names):
+        out += [text[last:a], "***"]
+        last = b
+    out.append(text[last:])
+    return "".join(out)

@@ -1,0 +1,122 @@
+"""The matchmaker's typed recommendation reason reaches the member as typed (issue 13): the
+workbench refuses one that names the candidate or carries a way to reach them, and the member
+centre masks whatever slips through (one function finds both)."""
+
+from datetime import date
+
+import pytest
+from django.urls import reverse
+from django.utils import translation
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hongniang.matching.forms import RecommendForm
+from hongniang.matching.models import Recommendation
+from hongniang.matching.tests.conftest import MATCHING
+from hongniang.members import choices as c
+from hongniang.members.presenter import contact_like, mask_contact_like
+from hongniang.members.tests.helpers import add_member
+from hongniang.staff.tests.factories import role_with
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "电话13812345678",
+        "手机 138 1234 5678",
+        "身份证440102199001011234",
+        "他的QQ是 84759321",
+        "加微信 zhang_1990",
+        "wx：abc123x",
+        "邮箱 zhang.san@example.com",
+        "张三丰人很好",
+        "三丰人很好",
+        "张先生为人稳重",
+        "小张为人稳重",
+    ],
+)
+def test_contact_data_and_the_candidates_name_are_found(text):
+    assert contact_like(text, ["张三丰"]), text
+    assert "***" in mask_contact_like(text, ["张三丰"])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "性格温和，工作稳定，身高180，月薪10000",
+        "年收入30万，有房有车，周末喜欢爬山",
+        "张弛有度的性格",  # the surname alone is an everyday character
+        "1990年生，本科",
+    ],
+)
+def test_an_ordinary_reason_passes(text):
+    assert contact_like(text, ["张三丰"]) == []
+    assert mask_contact_like(text, ["张三丰"]) == text
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.text(alphabet="0123456789 -", min_size=1, max_size=20),
+            st.text(alphabet="性格温和稳重张三丰先生微信号：@.abcxyz_", min_size=1, max_size=12),
+        ),
+        max_size=6,
+    ).map("".join)
+)
+def test_masked_text_has_no_long_digit_run_nor_the_name(text):
+    masked = mask_contact_like(text, ["张三丰"])
+    digits = "".join(ch if ch.isdigit() else "|" for ch in masked.replace(" ", "").replace("-", ""))
+    assert all(len(run) < 7 for run in digits.split("|")), masked
+    assert "张三丰" not in masked and "张先生" not in masked
+    assert contact_like(masked, ["张三丰"]) == [] or "***" in masked
+
+
+@pytest.fixture
+def pair(org):
+    role = role_with("members.view", "members.add", "members.edit", *MATCHING)
+    org["aa1"].role = role
+    org["aa1"].save()
+    her = add_member(
+        org["aa1"],
+        name="李小红",
+        sex=c.Sex.FEMALE,
+        birthday=date(1995, 1, 1),
+        service_status=c.ServiceStatus.IN_SERVICE,
+        sales_stage=c.SalesStage.SIGNED,
+    )
+    him = add_member(
+        org["bb1"],
+        name="张三丰",
+        sex=c.Sex.MALE,
+        birthday=date(1992, 1, 1),
+        service_status=c.ServiceStatus.IN_SERVICE,
+        sales_stage=c.SalesStage.SIGNED,
+    )
+    return org["aa1"], her, him
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "reason", ["人不错，电话13812345678", "张先生很稳重", "三丰很稳重", "可加微信 zsf1992"]
+)
+def test_the_workbench_refuses_a_reason_the_member_must_not_read(client, pair, reason):
+    actor, her, him = pair
+    client.force_login(actor)
+    url = reverse("matching:recommend", args=[her.pk, him.pk])
+    response = client.post(url, {"reason": reason}, follow=True)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "会员会看到这段理由" in html  # the refusal, in Chinese
+    assert not Recommendation.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_workbench_form_says_the_member_reads_the_reason_and_saves_a_clean_one(client, pair):
+    actor, her, him = pair
+    client.force_login(actor)
+    with translation.override("zh-hans"):
+        assert str(RecommendForm.base_fields["reason"].label) == "推荐理由（会员可见）"
+    url = reverse("matching:recommend", args=[her.pk, him.pk])
+    client.post(url, {"reason": "性格稳重，身高180，喜欢旅行"})
+    assert Recommendation.objects.get().reason == "性格稳重，身高180，喜欢旅行"
