@@ -1,6 +1,10 @@
-"""Reads of the member centre's pages. Every read is the logged-in member's own rows (an id of
-another member's row is "not found"); other members come out through the presenter's
-`present_to_member` only."""
+"""Reads of the member centre's pages. Every read is the logged-in member's own rows (a reference
+to another member's row is "not found"); other members come out through the presenter's
+`present_to_member` only.
+
+The centre names rows and other members by opaque references (`ref`: the keyed permutation of
+`public_ids`, one key per kind), never by primary key: keys would tell the agency's size, and
+neighbouring numbers invite walking through them."""
 
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -22,14 +26,43 @@ from hongniang.matching.models import (
 )
 from hongniang.members.forms import MemberForm
 from hongniang.members.models import MatePreference, Member, MemberPhoto
-from hongniang.members.presenter import PeerView, present_to_member
+from hongniang.members.presenter import PeerView, mask_contact_like, present_to_member
 from hongniang.members.regions import region_labels
 from hongniang.messaging.models import Message
 
+from . import public_ids
 from .centre_services import explanation_lines
 from .models import Interaction, InteractionKind, Suggestion, SuggestionStatus
 
 OPEN_RECOMMENDATION = (RecommendationStatus.SENT, RecommendationStatus.VIEWED)
+
+# The kinds of reference the centre hands out (each its own key: a card's reference is no
+# appointment's).
+REF_KINDS = {
+    "rec": "centre-recommendation",
+    "sug": "centre-suggestion",
+    "appointment": "centre-appointment",
+    "introduction": "centre-introduction",
+    "message": "centre-message",
+    "peer": "centre-member",
+}
+
+
+def ref(kind: str, pk: int) -> str:
+    return public_ids.encode(REF_KINDS[kind], pk)
+
+
+def pk_of(kind: str, reference: str) -> int:
+    """The row behind a reference of `kind`; anything else is "not found"."""
+    pk = public_ids.decode(REF_KINDS[kind], reference) if kind in REF_KINDS else None
+    if pk is None:
+        raise Http404
+    return pk
+
+
+def peer(other: Member) -> PeerView:
+    """Another member as this member sees them, named by reference."""
+    return present_to_member(other, ref=ref("peer", other.pk))
 
 
 @dataclass
@@ -38,7 +71,7 @@ class Card:
     directions, and what to answer."""
 
     kind: str  # "rec" (a matchmaker's recommendation) or "sug" (the engine's suggestion)
-    pk: int
+    ref: str
     other: PeerView
     score: int | None
     fits_mine: list[str] = field(default_factory=list)
@@ -78,12 +111,14 @@ def _rec_card(rec: Recommendation, *, explain: bool) -> Card:
     mine, theirs = _explain(rec.member_id, rec.candidate_id) if explain else ([], [])
     return Card(
         kind="rec",
-        pk=rec.pk,
-        other=present_to_member(rec.candidate),
+        ref=ref("rec", rec.pk),
+        other=peer(rec.candidate),
         score=rec.score,
         fits_mine=mine,
         fits_theirs=theirs,
-        note=rec.reason,
+        # Refused at writing when it names the candidate or a way to reach them; masked here
+        # too, for reasons written before that check or slipping past it.
+        note=mask_contact_like(rec.reason, [rec.candidate.name]),
         status=rec.get_status_display(),
         answered=rec.status not in OPEN_RECOMMENDATION,
         decline_reasons=rec.decline_reason_labels,
@@ -96,8 +131,8 @@ def _sug_card(s: Suggestion) -> Card:
     labels = dict(DeclineReason.choices)
     return Card(
         kind="sug",
-        pk=s.pk,
-        other=present_to_member(s.candidate),
+        ref=ref("sug", s.pk),
+        other=peer(s.candidate),
         score=s.score,
         fits_mine=list(s.fits_mine),
         fits_theirs=list(s.fits_theirs),
@@ -165,12 +200,12 @@ def _one(qs):
     return row
 
 
-def card_for(member: Member, kind: str, pk: int) -> tuple[Card, object]:
+def card_for(member: Member, kind: str, reference: str) -> tuple[Card, object]:
     if kind == "rec":
-        rec = recommendation_get(member, pk)
+        rec = recommendation_get(member, pk_of("rec", reference))
         return with_places([_rec_card(rec, explain=True)])[0], rec
     if kind == "sug":
-        sug = suggestion_get(member, pk)
+        sug = suggestion_get(member, pk_of("sug", reference))
         return with_places([_sug_card(sug)])[0], sug
     raise Http404
 
@@ -180,15 +215,17 @@ def card_for(member: Member, kind: str, pk: int) -> tuple[Card, object]:
 
 def my_introductions(member: Member):
     rows = IntroductionRequest.objects.filter(member=member).select_related("target")[:50]
-    return [(r, present_to_member(r.target)) for r in rows]
+    for r in rows:
+        r.ref = ref("introduction", r.pk)
+    return [(r, peer(r.target)) for r in rows]
 
 
-def open_introduction_targets(member: Member) -> set[int]:
-    return set(
-        IntroductionRequest.objects.filter(member=member, status="open").values_list(
-            "target_id", flat=True
-        )
+def open_introduction_targets(member: Member) -> set[str]:
+    """The references of the members this member has asked to meet (an open request)."""
+    ids = IntroductionRequest.objects.filter(member=member, status="open").values_list(
+        "target_id", flat=True
     )
+    return {ref("peer", pk) for pk in ids}
 
 
 def my_appointments(member: Member):
@@ -205,7 +242,8 @@ def my_appointments(member: Member):
         out.append(
             {
                 "appointment": a,
-                "other": present_to_member(other),
+                "ref": ref("appointment", a.pk),
+                "other": peer(other),
                 "feedback": getattr(a, f"{side}_feedback"),
                 "may_give_feedback": a.status != "cancelled" and a.starts_at <= now,
             }
@@ -213,7 +251,8 @@ def my_appointments(member: Member):
     return out
 
 
-def appointment_get(member: Member, pk: int) -> Appointment:
+def appointment_get(member: Member, reference: str) -> Appointment:
+    pk = pk_of("appointment", reference)
     return _one(Appointment.objects.filter(Q(member=member) | Q(partner=member), pk=pk))
 
 
@@ -222,11 +261,13 @@ def appointment_get(member: Member, pk: int) -> Appointment:
 
 def my_messages(member: Member, limit: int = 100) -> list[Message]:
     """The member's conversation with the agency, oldest first (a thread)."""
-    rows = (
+    rows = list(
         Message.objects.filter(Q(recipient_member=member) | Q(sender_member=member))
         .select_related("sender_staff", "recipient_staff")
         .order_by("-created_at", "-pk")[:limit]
     )
+    for m in rows:
+        m.ref = ref("message", m.pk)
     return list(reversed(rows))
 
 

@@ -59,9 +59,9 @@ def recommendations(request):
 
 
 @member_required
-def card(request, kind, pk):
+def card(request, kind, ref):
     member = request.member_session.member
-    shown, row = selectors.card_for(member, kind, pk)
+    shown, row = selectors.card_for(member, kind, ref)
     services.profile_viewed(
         session=request.member_session,
         other=row.candidate,
@@ -82,9 +82,9 @@ def card(request, kind, pk):
 
 @member_required
 @require_POST
-def answer(request, kind, pk):
+def answer(request, kind, ref):
     member = request.member_session.member
-    _shown, row = selectors.card_for(member, kind, pk)
+    _shown, row = selectors.card_for(member, kind, ref)
     form = AnswerForm(request.POST)
     if not form.is_valid():
         messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
@@ -121,8 +121,12 @@ def answer(request, kind, pk):
 
 @member_required
 @require_POST
-def introduce(request, pk):
-    """ "我要认识TA": from a card here, or the public site's member page."""
+def introduce(request, ref):
+    """ "我要认识TA" from a card here (the member by their centre reference)."""
+    return _introduce(request, selectors.pk_of("peer", ref))
+
+
+def _introduce(request, pk):
     target = services.introduction_target(pk)
     form = IntroductionForm(request.POST)
     message = form.cleaned_data["message"] if form.is_valid() else ""
@@ -146,7 +150,7 @@ def introduce_public(request, code):
     pk = public_ids.decode("member", code)
     if pk is None:
         raise Http404
-    return introduce(request, pk)
+    return _introduce(request, pk)
 
 
 @member_required
@@ -178,9 +182,9 @@ def appointments(request):
 
 @member_required
 @require_POST
-def appointment_feedback(request, pk):
+def appointment_feedback(request, ref):
     member = request.member_session.member
-    appointment = selectors.appointment_get(member, pk)
+    appointment = selectors.appointment_get(member, ref)
     form = FeedbackForm(request.POST)
     if not form.is_valid():
         messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))

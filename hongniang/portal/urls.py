@@ -16,14 +16,15 @@ urlpatterns = [
     path("m/as-member/end/", views.impersonation_end, name="impersonation_end"),
     # The member centre (issue 13): answers, requests, appointments, messages, service, profile.
     path("m/recommendations/", centre_views.recommendations, name="recommendations"),
-    path("m/recommendations/<str:kind>/<int:pk>/", centre_views.card, name="card"),
-    path("m/recommendations/<str:kind>/<int:pk>/answer/", centre_views.answer, name="answer"),
-    path("m/meet/<int:pk>/", centre_views.introduce, name="introduce"),
+    # Rows and other members by opaque reference, never by primary key (centre_selectors.ref).
+    path("m/recommendations/<str:kind>/<str:ref>/", centre_views.card, name="card"),
+    path("m/recommendations/<str:kind>/<str:ref>/answer/", centre_views.answer, name="answer"),
+    path("m/meet/<str:ref>/", centre_views.introduce, name="introduce"),
     path("m/meet/site/<str:code>/", centre_views.introduce_public, name="introduce_public"),
     path("m/introductions/", centre_views.introductions, name="introductions"),
     path("m/appointments/", centre_views.appointments, name="appointments"),
     path(
-        "m/appointments/<int:pk>/feedback/",
+        "m/appointments/<str:ref>/feedback/",
         centre_views.appointment_feedback,
         name="appointment_feedback",
     ),

@@ -28,6 +28,7 @@ from hongniang.members import choices as c
 from hongniang.members.models import EventKind, Member, MemberEvent, MemberPhoto
 from hongniang.members.tests.helpers import add_member
 from hongniang.messaging.models import Message, Notice
+from hongniang.portal.centre_selectors import ref
 from hongniang.portal.models import Interaction, InteractionKind, Suggestion, SuggestionStatus
 
 from .conftest import MEMBER_PASSWORD, give_account
@@ -63,11 +64,11 @@ def test_member_answers_a_recommendation_and_it_reaches_the_engine(client, world
     page = client.get(reverse("portal:recommendations"))
     assert page.status_code == 200
     html = page.content.decode()
-    assert f"card-rec-{rec.pk}" in html and "性格温和" in html
-    assert zh("Member %(uid)s") % {"uid": world["men"][0].pk} in html
+    assert f"card-rec-{ref('rec', rec.pk)}" in html and "性格温和" in html
+    assert zh("Member %(uid)s") % {"uid": ref("peer", world["men"][0].pk)} in html
 
     response = client.post(
-        reverse("portal:answer", args=["rec", rec.pk]),
+        reverse("portal:answer", args=["rec", ref("rec", rec.pk)]),
         {"answer": "no", "reasons": ["not_my_type", "too_old"]},
     )
     assert response.status_code == 302
@@ -91,7 +92,7 @@ def test_member_answers_a_recommendation_and_it_reaches_the_engine(client, world
     assert world["men"][0].pk not in offered
 
     again = client.post(
-        reverse("portal:answer", args=["rec", rec.pk]), {"answer": "yes"}, follow=True
+        reverse("portal:answer", args=["rec", ref("rec", rec.pk)]), {"answer": "yes"}, follow=True
     )
     assert zh("This recommendation has already been answered.") in again.content.decode()
 
@@ -100,7 +101,7 @@ def test_a_decline_needs_a_reason_and_changes_nothing_without(client, world):
     rec = _recommend(world, world["men"][0])
     log_in(client)
     response = client.post(
-        reverse("portal:answer", args=["rec", rec.pk]), {"answer": "no"}, follow=True
+        reverse("portal:answer", args=["rec", ref("rec", rec.pk)]), {"answer": "no"}, follow=True
     )
     assert zh("Choose at least one reason.") in response.content.decode()
     rec.refresh_from_db()
@@ -112,7 +113,9 @@ def test_opening_a_card_marks_it_viewed_and_records_one_view_a_day(client, world
     rec = _recommend(world, world["men"][1])
     log_in(client)
     for _ in range(2):
-        assert client.get(reverse("portal:card", args=["rec", rec.pk])).status_code == 200
+        assert (
+            client.get(reverse("portal:card", args=["rec", ref("rec", rec.pk)])).status_code == 200
+        )
     rec.refresh_from_db()
     assert rec.status == RecommendationStatus.VIEWED
     views = EngineChange.objects.filter(
@@ -137,7 +140,7 @@ def test_suggestions_are_cached_per_day_and_change_after_an_answer(
     )
     assert len(first) == 6
     for s in first:
-        assert f"card-sug-{s.pk}" in html
+        assert f"card-sug-{ref('sug', s.pk)}" in html
     # Both directions explained, in plain words.
     assert first[0].fits_mine or first[0].fits_theirs
     # A second visit reads the cache: no new rows, no engine call.
@@ -145,9 +148,9 @@ def test_suggestions_are_cached_per_day_and_change_after_an_answer(
     assert Suggestion.objects.filter(member=world["member"]).count() == 6
 
     liked, disliked = first[0], first[1]
-    client.post(reverse("portal:answer", args=["sug", liked.pk]), {"answer": "yes"})
+    client.post(reverse("portal:answer", args=["sug", ref("sug", liked.pk)]), {"answer": "yes"})
     client.post(
-        reverse("portal:answer", args=["sug", disliked.pk]),
+        reverse("portal:answer", args=["sug", ref("sug", disliked.pk)]),
         {"answer": "no", "reasons": ["not_my_type"]},
     )
     liked.refresh_from_db()
@@ -168,7 +171,7 @@ def test_suggestions_are_cached_per_day_and_change_after_an_answer(
     # The answered ones are gone and two new members took their place.
     assert liked.candidate_id not in shown and disliked.candidate_id not in shown
     assert shown - {s.candidate_id for s in first}
-    assert f"card-sug-{disliked.pk}" not in html
+    assert f"card-sug-{ref('sug', disliked.pk)}" not in html
     # The matchmaker's timeline and notices have both answers.
     assert Notice.objects.filter(recipient=world["after1"]).count() == 2
 
@@ -196,14 +199,16 @@ def test_asking_to_meet_creates_the_request_once(client, world):
     man = world["men"][2]
     log_in(client)
     response = client.post(
-        reverse("portal:introduce", args=[man.pk]), {"message": "想认识一下"}, follow=True
+        reverse("portal:introduce", args=[ref("peer", man.pk)]),
+        {"message": "想认识一下"},
+        follow=True,
     )
     assert response.status_code == 200
     request = IntroductionRequest.objects.get(member=world["member"], target=man)
     assert request.status == "open" and request.message == "想认识一下"
     assert request.entered_by is None
     html = response.content.decode()
-    assert f"introduction-{request.pk}" in html
+    assert f"introduction-{ref('introduction', request.pk)}" in html
     assert zh("Your matchmaker is on it") in html
     change = EngineChange.objects.filter(kind=EngineChangeKind.INTERACTION).latest("pk")
     assert change.data == {"kinds": ["like"]} and change.other_id == man.pk
@@ -211,7 +216,7 @@ def test_asking_to_meet_creates_the_request_once(client, world):
     assert Notice.objects.filter(recipient=world["after1"]).exists()
     assert Notice.objects.filter(recipient=world["org"]["bb1"]).exists()
 
-    again = client.post(reverse("portal:introduce", args=[man.pk]), follow=True)
+    again = client.post(reverse("portal:introduce", args=[ref("peer", man.pk)]), follow=True)
     assert zh("You have already asked to meet this member.") in again.content.decode()
     assert IntroductionRequest.objects.filter(member=world["member"], target=man).count() == 1
 
@@ -247,9 +252,13 @@ def test_asking_to_meet_a_hidden_or_unknown_member_is_not_found(client, world):
     hidden.is_hidden = True
     hidden.save(update_fields=["is_hidden"])
     log_in(client)
-    assert client.post(reverse("portal:introduce", args=[hidden.pk])).status_code == 404
-    assert client.post(reverse("portal:introduce", args=[999999])).status_code == 404
-    assert client.post(reverse("portal:introduce", args=[world["member"].pk])).status_code in (
+    assert (
+        client.post(reverse("portal:introduce", args=[ref("peer", hidden.pk)])).status_code == 404
+    )
+    assert client.post(reverse("portal:introduce", args=["zzzzzzz"])).status_code == 404
+    assert client.post(
+        reverse("portal:introduce", args=[ref("peer", world["member"].pk)])
+    ).status_code in (
         302,
         404,
     )
@@ -266,7 +275,7 @@ def test_the_matchmaker_sees_the_request_in_the_workbench(client, world):
     after1.save()
     man = world["men"][2]
     log_in(client)
-    client.post(reverse("portal:introduce", args=[man.pk]))
+    client.post(reverse("portal:introduce", args=[ref("peer", man.pk)]))
     client.post(reverse("portal:logout"))
     client.force_login(after1)
     html = client.get(reverse("matching:introductions") + "?status=open").content.decode()
@@ -293,15 +302,16 @@ def test_appointments_and_feedback_after_the_meeting(client, world):
     future = _appointment(world, world["men"][1], days=3)
     log_in(client)
     html = client.get(reverse("portal:appointments")).content.decode()
-    assert "天河咖啡馆" in html and f"appointment-{past.pk}" in html
+    assert "天河咖啡馆" in html and f"appointment-{ref('appointment', past.pk)}" in html
     response = client.post(
-        reverse("portal:appointment_feedback", args=[past.pk]), {"feedback": "聊得很愉快"}
+        reverse("portal:appointment_feedback", args=[ref("appointment", past.pk)]),
+        {"feedback": "聊得很愉快"},
     )
     assert response.status_code == 302
     past.refresh_from_db()
     assert past.member_feedback == "聊得很愉快"
     refused = client.post(
-        reverse("portal:appointment_feedback", args=[future.pk]),
+        reverse("portal:appointment_feedback", args=[ref("appointment", future.pk)]),
         {"feedback": "还没见"},
         follow=True,
     )
@@ -321,7 +331,10 @@ def test_the_partner_side_gives_its_own_feedback(client, world, org):
         arranged_by=org["bb1"],
     )
     log_in(client)
-    client.post(reverse("portal:appointment_feedback", args=[appointment.pk]), {"feedback": "不错"})
+    client.post(
+        reverse("portal:appointment_feedback", args=[ref("appointment", appointment.pk)]),
+        {"feedback": "不错"},
+    )
     appointment.refresh_from_db()
     assert appointment.partner_feedback == "不错" and appointment.member_feedback == ""
 
@@ -395,15 +408,18 @@ def test_another_members_rows_are_not_found(client, world, org):
     )
     log_in(client)
     for url in [
-        reverse("portal:card", args=["rec", rec.pk]),
-        reverse("portal:card", args=["sug", sug.pk]),
-        reverse("portal:card", args=["xyz", rec.pk]),
+        reverse("portal:card", args=["rec", ref("rec", rec.pk)]),
+        reverse("portal:card", args=["sug", ref("sug", sug.pk)]),
+        reverse("portal:card", args=["xyz", ref("rec", rec.pk)]),
     ]:
         assert client.get(url).status_code == 404, url
     for url, data in [
-        (reverse("portal:answer", args=["rec", rec.pk]), {"answer": "yes"}),
-        (reverse("portal:answer", args=["sug", sug.pk]), {"answer": "yes"}),
-        (reverse("portal:appointment_feedback", args=[appointment.pk]), {"feedback": "x"}),
+        (reverse("portal:answer", args=["rec", ref("rec", rec.pk)]), {"answer": "yes"}),
+        (reverse("portal:answer", args=["sug", ref("sug", sug.pk)]), {"answer": "yes"}),
+        (
+            reverse("portal:appointment_feedback", args=[ref("appointment", appointment.pk)]),
+            {"feedback": "x"},
+        ),
     ]:
         assert client.post(url, data).status_code == 404, url
     rec.refresh_from_db()
@@ -521,8 +537,8 @@ def test_completeness_names_what_to_add(client, world):
 def test_the_matchmaker_sees_what_the_member_did_in_the_centre(client, world):
     rec = _recommend(world, world["men"][1])
     log_in(client)
-    client.get(reverse("portal:card", args=["rec", rec.pk]))
-    client.post(reverse("portal:introduce", args=[world["men"][1].pk]))
+    client.get(reverse("portal:card", args=["rec", ref("rec", rec.pk)]))
+    client.post(reverse("portal:introduce", args=[ref("peer", world["men"][1].pk)]))
     client.post(reverse("portal:logout"))
     client.force_login(world["after1"])
     html = client.get(reverse("home:member_activity", args=[world["member"].pk])).content.decode()
@@ -538,3 +554,31 @@ def test_hide_my_profile_from_the_public_site(client, world):
     assert not member.is_hidden  # still matched
     client.post(reverse("portal:site_visibility"), {"hidden": "0"})
     assert Member.objects.get(pk=member.pk).site_hidden is False
+
+
+# --- the matchmaker's reason, and references instead of ids (issue 13) --------------------------
+
+
+def test_a_reason_with_contact_data_is_masked_in_the_centre(client, world):
+    man = world["men"][0]
+    _recommend(world, man, reason=f"{man.name}人很好，电话13811112222，微信 abc12345")
+    log_in(client)
+    html = client.get(reverse("portal:recommendations")).content.decode()
+    assert "人很好" in html and "***" in html
+    assert "13811112222" not in html and "abc12345" not in html and man.name not in html
+
+
+def test_centre_urls_carry_references_not_ids(client, world):
+    rec = _recommend(world, world["men"][0])
+    log_in(client)
+    html = client.get(reverse("portal:recommendations")).content.decode()
+    assert reverse("portal:card", args=["rec", ref("rec", rec.pk)]) in html
+    assert f"/m/recommendations/rec/{rec.pk}/" not in html
+    assert zh("Member %(uid)s") % {"uid": world["men"][0].pk} not in html
+    # An id in place of a reference, or a reference of another kind, is not found.
+    assert client.get(f"/m/recommendations/rec/{rec.pk}/").status_code == 404
+    assert client.get(reverse("portal:card", args=["sug", ref("rec", rec.pk)])).status_code == 404
+    assert client.post(f"/m/meet/{world['men'][0].pk}/").status_code == 404
+    # Neighbouring rows do not get neighbouring references.
+    refs = [ref("rec", pk) for pk in range(1, 50)]
+    assert len(set(refs)) == 49 and sorted(refs) != refs

@@ -17,6 +17,7 @@ from hongniang.matching.models import Appointment, AppointmentStatus, Introducti
 from hongniang.members.models import MemberPhoto
 from hongniang.messaging.models import Message
 from hongniang.portal import urls as portal_urls
+from hongniang.portal.centre_selectors import ref
 from hongniang.portal.models import Suggestion
 
 from .test_centre import _recommend, log_in
@@ -98,12 +99,12 @@ def test_no_private_field_of_another_member_reaches_any_centre_page(client, worl
     assert suggestions  # the engine's suggestions are on the page under test
     cards = [("rec", rec.pk)] + [("sug", s.pk) for s in suggestions]
     for kind, pk in cards:
-        keep(f"card {kind} {pk}", client.get(reverse("portal:card", args=[kind, pk])))
+        keep(f"card {kind} {pk}", client.get(reverse("portal:card", args=[kind, ref(kind, pk)])))
     # Every action, and the page it leads to.
     keep(
         "answer rec",
         client.post(
-            reverse("portal:answer", args=["rec", rec.pk]),
+            reverse("portal:answer", args=["rec", ref("rec", rec.pk)]),
             {"answer": "no", "reasons": ["not_my_type"]},
             follow=True,
         ),
@@ -111,7 +112,7 @@ def test_no_private_field_of_another_member_reaches_any_centre_page(client, worl
     keep(
         "answer sug",
         client.post(
-            reverse("portal:answer", args=["sug", suggestions[0].pk]),
+            reverse("portal:answer", args=["sug", ref("sug", suggestions[0].pk)]),
             {"answer": "yes"},
             follow=True,
         ),
@@ -119,12 +120,12 @@ def test_no_private_field_of_another_member_reaches_any_centre_page(client, worl
     for man in men[:4]:
         keep(
             f"introduce {man.pk}",
-            client.post(reverse("portal:introduce", args=[man.pk]), follow=True),
+            client.post(reverse("portal:introduce", args=[ref("peer", man.pk)]), follow=True),
         )
     keep(
         "feedback",
         client.post(
-            reverse("portal:appointment_feedback", args=[held.pk]),
+            reverse("portal:appointment_feedback", args=[ref("appointment", held.pk)]),
             {"feedback": "挺好"},
             follow=True,
         ),

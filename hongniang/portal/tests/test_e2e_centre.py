@@ -16,6 +16,7 @@ from hongniang.members import choices as c
 from hongniang.members.models import Member
 from hongniang.members.tests.helpers import add_member, resident_id
 from hongniang.portal import public_ids
+from hongniang.portal.centre_selectors import ref
 from hongniang.portal.models import Suggestion, SuggestionStatus
 from hongniang.siteconfig.models import SiteSettings
 from hongniang.staff.tests.factories import PASSWORD, role_with
@@ -176,7 +177,7 @@ def test_a_visitor_registers_answers_suggestions_and_asks_to_meet_on_a_phone(
     _watch_csp(staff, refused)
     login(staff, "aa1", PASSWORD)
     staff.goto(f"{base}/matching/introductions/?status=open")
-    target = next(m for m in men if m.pk == int(third))
+    target = next(m for m in men if ref("peer", m.pk) == third)
     assert target.name in staff.inner_text("main")
     shot(staff, "centre-request-in-workbench")
     staff_ctx.close()
