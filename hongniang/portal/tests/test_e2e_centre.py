@@ -16,7 +16,7 @@ from hongniang.members import choices as c
 from hongniang.members.models import Member
 from hongniang.members.tests.helpers import add_member, resident_id
 from hongniang.portal import public_ids
-from hongniang.portal.centre_selectors import ref
+from hongniang.portal.centre_selectors import pk_of, ref
 from hongniang.portal.models import Suggestion, SuggestionStatus
 from hongniang.siteconfig.models import SiteSettings
 from hongniang.staff.tests.factories import PASSWORD, role_with
@@ -133,9 +133,11 @@ def test_a_visitor_registers_answers_suggestions_and_asks_to_meet_on_a_phone(
     shot(page, "centre-recommendations-after-phone")
     feedback = EngineChange.objects.filter(kind=EngineChangeKind.FEEDBACK, member_id=me.pk)
     assert sorted((f.other_id, f.data["liked"]) for f in feedback) == sorted(
-        [(int(first), True), (int(second), False)]
+        [(pk_of("peer", first), True), (pk_of("peer", second), False)]
     )
-    assert Suggestion.objects.get(member=me, candidate_id=second).decline_reasons == ["not_my_type"]
+    assert Suggestion.objects.get(
+        member=me, candidate_id=pk_of("peer", second)
+    ).decline_reasons == ["not_my_type"]
     assert Suggestion.objects.filter(member=me, status=SuggestionStatus.OPEN).count() >= 3
 
     # "我要认识TA" on a third one's card.
@@ -149,7 +151,7 @@ def test_a_visitor_registers_answers_suggestions_and_asks_to_meet_on_a_phone(
     assert "红娘处理中" in page.inner_text("main")
     shot(page, "centre-introductions-phone")
     request = IntroductionRequest.objects.get(member=me)
-    assert request.target_id == int(third) and request.message == "看起来很合适"
+    assert request.target_id == pk_of("peer", third) and request.message == "看起来很合适"
 
     # Back on the public member page found by the search, the member asks from the page.
     page.goto(found_url)
