@@ -685,6 +685,7 @@ def walk_member_centre(args, size, rows, failures) -> None:
         reverse("portal:login"),
         {"identifier": account.member.username, "password": DEMO_PASSWORD},
     )
+    from hongniang.portal.centre_selectors import ref
     from hongniang.portal.models import Suggestion
 
     # The day's suggestions are computed at the first visit (not measured), then read.
@@ -696,7 +697,7 @@ def walk_member_centre(args, size, rows, failures) -> None:
         if name == "portal:card":
             if first is None:
                 continue
-            path = reverse(name, args=["sug", first.pk])
+            path = reverse(name, args=["sug", ref("sug", first.pk)])
         else:
             path = reverse(name)
         status, times, cpu, queries, _worst = measure(client, path, {}, args.repeat, False)
