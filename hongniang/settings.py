@@ -242,6 +242,8 @@ LOGGING = {
 HONGNIANG_VERSION = "0.1.0"
 SIMPLE_HISTORY_HISTORY_ID_USE_UUID = False
 SIMPLE_HISTORY_REVERT_DISABLED = True
+# The history tables are indexed on (history_date, history_id) instead (workbench/history.py).
+SIMPLE_HISTORY_DATE_INDEX = False
 
 # Background jobs (Django Tasks). The embedded default keeps the queue in the database and is
 # worked by `manage.py run_worker`; past one machine, TASKS_BACKEND=django_tasks_rq.RQBackend

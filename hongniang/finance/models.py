@@ -17,11 +17,11 @@ from django.db.models.signals import m2m_changed
 from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
-from simple_history.models import HistoricalRecords
 
 from hongniang.members.models import Member
 from hongniang.members.storage import member_files
 from hongniang.staff.visibility import DataScope, Unindexed, user_scope
+from hongniang.workbench.history import HistoricalRecords
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 ZERO = Decimal("0.00")

@@ -6,9 +6,9 @@ import secrets
 from django.core.cache import cache
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
 from hongniang.staff.visibility import VisibleQuerySet
+from hongniang.workbench.history import HistoricalRecords
 
 
 class HeardFrom(models.TextChoices):

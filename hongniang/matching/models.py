@@ -8,9 +8,9 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.signals import post_delete
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
 from hongniang.matching import counters
+from hongniang.workbench.history import HistoricalRecords
 
 
 class RecommendationStatus(models.TextChoices):

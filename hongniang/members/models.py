@@ -11,7 +11,6 @@ from django.urls import reverse
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
-from simple_history.models import HistoricalRecords
 
 from hongniang.members import choices as c
 from hongniang.members.birthdays import birthday_keys
@@ -24,6 +23,7 @@ from hongniang.members.validators import (
     validate_username,
 )
 from hongniang.staff.visibility import VisibleQuerySet
+from hongniang.workbench.history import HistoricalRecords
 
 L = c.CHOICE_MAX_LENGTH
 

@@ -4,9 +4,9 @@ public site's success stories (whitepaper 2.5.8)."""
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
 from hongniang.members.storage import member_files, random_photo_name
+from hongniang.workbench.history import HistoricalRecords
 
 
 class ImpersonationEnd(models.TextChoices):

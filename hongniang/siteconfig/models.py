@@ -2,7 +2,8 @@ from django.core.cache import cache
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
+
+from hongniang.workbench.history import HistoricalRecords
 
 PAGE_SIZE_VALIDATORS = [MinValueValidator(5), MaxValueValidator(200)]
 

@@ -6,10 +6,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
 from hongniang.staff.permissions import ALL_GRANTS
 from hongniang.staff.visibility import DataScope, visible_staff_q
+from hongniang.workbench.history import HistoricalRecords
 
 
 class Store(models.Model):
