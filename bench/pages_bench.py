@@ -216,7 +216,11 @@ def variants(name, ctx):
     if name == "matching:member_search":
         return [("by UID", {"q": str(ctx["member"].pk)}), ("by name", {"q": "王"})]
     if name == "siteconfig:audit":
-        return [("all", {}), ("page 5", {"page": 5})] + [
+        from hongniang.siteconfig.audit import audit_page
+
+        # The trail pages by cursor: start where page 5 of 20 would (80 changes in).
+        deep = audit_page(size=80).older
+        return [("all", {}), ("page 5", {"before": deep} if deep else {})] + [
             (f"kind {k}", {"kind": k}) for k in ("member", "appointment", "recommendation")
         ]
     if name == "staff:list":

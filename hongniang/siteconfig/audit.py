@@ -4,20 +4,25 @@ Each tracked model keeps its own history table (django-simple-history); this mod
 into one list. Later modules register their models in AUDITED.
 
 The number of queries does not grow with the page size or the data: one query per history table
-fetches the newest rows together with the earlier rows of the same records (to diff against), and
+fetches the page's rows together with the earlier rows of the same records (to diff against), and
 the values shown on the page (people, stores, roles, members behind foreign keys) are looked up
 in one query per related model.
+
+Pages follow a cursor (the version at a page's edge), not a page number: each table is read from
+the cursor through its index on (history_date, history_id), so the work of a page does not grow
+with the history or the depth. (Numbered pages read the newest 2,000 versions of every table for
+each page, to count and slice them: ~8,000 rows at 100,000 members.)
 """
 
 from collections import defaultdict
-from collections.abc import Sequence
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from functools import cache, cached_property
 from heapq import merge
 
 from django.apps import apps
 from django.db import DEFAULT_DB_ALIAS, models
-from django.db.models import Subquery
+from django.db.models import ExpressionWrapper, F, Func, Subquery, Value
 from django.db.models.sql.constants import MULTI
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
@@ -36,6 +41,10 @@ AUDITED: dict[str, str] = {
     "impersonation": "portal.Impersonation",
     "member_account": "frontdesk.MemberAccount",
 }
+RANKS = {key: rank for rank, key in enumerate(AUDITED)}
+# Versions read per table beyond the page's size: saves that changed nothing tracked are read
+# and dropped, and a table with more than this many in a row ends a page early.
+LIMIT_SLACK = 20
 CHANGE_LABELS = {"+": _("created"), "~": _("changed"), "-": _("deleted")}
 # Fields never shown in the trail (bookkeeping, not a person's decision).
 HIDDEN_FIELDS = {"updated_at", "created_at"}
@@ -158,30 +167,117 @@ def _raw_rows(qs) -> tuple[list[tuple], object]:
     return rows, convert
 
 
-def _entries_for(key: str, *, actor_id: int | None, limit: int) -> list[tuple]:
-    """Newest `limit` rows of one history table, each with its previous version (one query)."""
+class _RowCompare(Func):
+    """`(a, b) < (x, y)`: a row comparison, which PostgreSQL and SQLite (≥ 3.15) both answer
+    as one range of an index on (a, b) (the OR of its terms is read as two ranges)."""
+
+    output_field = models.BooleanField()
+
+    def __init__(self, columns, op, values):
+        self.op = op
+        super().__init__(*columns, *values)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        parts, params = [], []
+        for expression in self.get_source_expressions():
+            sql, part_params = compiler.compile(expression)
+            parts.append(sql)
+            params.extend(part_params)
+        half = len(parts) // 2
+        left, right = ", ".join(parts[:half]), ", ".join(parts[half:])
+        return f"({left}) {self.op} ({right})", params
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A place in the merged trail: the version's time and history id, and the rank of its
+    table in AUDITED (versions of two tables may share a time and an id)."""
+
+    when: datetime
+    history_id: int
+    rank: int
+
+    def key(self) -> tuple:
+        return (self.when, self.history_id, self.rank)
+
+    def token(self) -> str:
+        stamp = self.when.astimezone(UTC)
+        micros = (stamp - EPOCH) // timedelta(microseconds=1)
+        return f"{micros}.{self.history_id}.{self.rank}"
+
+    @classmethod
+    def parse(cls, token: str | None) -> "Cursor | None":
+        """The cursor of a link, or None for anything else (a hand-edited address)."""
+        try:
+            micros, hid, rank = (int(part) for part in (token or "").split("."))
+            when = EPOCH + timedelta(microseconds=micros)
+        except (ValueError, OverflowError):
+            return None
+        if not 0 <= rank < len(AUDITED) or hid < 0:
+            return None
+        return cls(when, hid, rank)
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _side_q(cursor: Cursor, rank: int, older: bool) -> _RowCompare:
+    """This table's versions strictly older (or newer) than the cursor in the merged order
+    (time, history id, table rank)."""
+    # A tie on (time, id) is broken by the rank: the later table comes first (newest first).
+    strict = rank >= cursor.rank if older else rank <= cursor.rank
+    op = ("<" if older else ">") + ("" if strict else "=")
+    return _RowCompare(
+        [F("history_date"), F("history_id")],
+        op,
+        [
+            Value(cursor.when, output_field=models.DateTimeField()),
+            Value(cursor.history_id, output_field=models.IntegerField()),
+        ],
+    )
+
+
+def _entries_for(
+    key: str, *, actor_id: int | None, limit: int, cursor: Cursor | None, older: bool
+) -> tuple[list[tuple], tuple | None]:
+    """Up to `limit` versions of one history table next to the cursor (newest first; oldest
+    first on the newer side), each with its previous version, in one query.
+
+    Returns the entries (merged key, kind, row, previous row, changed fields, converter) and,
+    when `limit` versions were read, the table's edge: (merged key, Cursor) of the last one
+    (the table may have more beyond it); None when the table has no more on that side."""
+    rank = RANKS[key]
     history = apps.get_model(AUDITED[key]).history
+    side = Value(True) if cursor is None else _side_q(cursor, rank, older)
     newest = history.all()
     if actor_id:
         newest = newest.filter(history_user_id=actor_id)
-    newest = newest.order_by("-history_date", "-history_id")[:limit]
-    # Every version of the records among the newest rows: their predecessors are in there.
+    if cursor is not None:
+        newest = newest.filter(side)
+    order = ("-history_date", "-history_id") if older else ("history_date", "history_id")
+    newest = newest.order_by(*order)[:limit]
+    # Every version of the records among these rows: their predecessors are in there. Each row
+    # says whether it is on the cursor's side, as the database compared it.
     names, at = _columns(history.model)
     rows, convert = _raw_rows(
         history.filter(id__in=Subquery(newest.values("id")))
+        .annotate(on_side=ExpressionWrapper(side, output_field=models.BooleanField()))
         .order_by("id", "history_date", "history_id")
-        .values_list(*names)
+        .values_list(*names, "on_side")
     )
     tracked = [at[f.attname] for f in _tracked(history.model)]
     tracked_names = [f.name for f in _tracked(history.model)]
     pk, kind, user = at["id"], at["history_type"], at["history_user_id"]
-    when, hid = at["history_date"], at["history_id"]
-    found, previous = [], {}
+    when, hid, on_side = at["history_date"], at["history_id"], len(names)
+    read, found, previous = [], [], {}
     for row in rows:
         prev = previous.get(row[pk])
         previous[row[pk]] = row
-        if actor_id and row[user] != actor_id:
-            continue
+        if not row[on_side] or (actor_id and row[user] != actor_id):
+            continue  # a predecessor only (or another person's change)
+        # Raw values (a driver's datetime, SQLite's text) order like the converted ones.
+        mark = (row[when], row[hid], rank)
+        read.append((mark, row))
         changed = ()
         if row[kind] == "~" and prev is not None:
             # Stored values compare as their Python values do (the same column, written by
@@ -191,31 +287,31 @@ def _entries_for(key: str, *, actor_id: int | None, limit: int) -> list[tuple]:
             ]
             if not changed:
                 continue  # a save that changed nothing tracked (e.g. a login): says nothing
-        # Newest first: the stored time, then the history id (raw values order like the
-        # converted ones).
-        found.append(((row[when], row[hid]), key, row, prev, changed, convert))
-    found.sort(key=_first, reverse=True)
-    return found[:limit]
+        found.append((mark, key, row, prev, changed, convert))
+    # The query's own rows are the first `limit` on the cursor's side in its order; versions
+    # beyond them came as predecessors of later versions.
+    read.sort(key=_first, reverse=older)
+    edge = None
+    if len(read) >= limit:
+        mark, row = read[limit - 1]
+        values = convert(row)
+        edge = (mark, Cursor(values[when], values[hid], rank))
+        found = [f for f in found if (f[0] >= mark if older else f[0] <= mark)]
+    found.sort(key=_first, reverse=older)
+    return found, edge
 
 
 def _first(found: tuple):
     return found[0]
 
 
-class Trail(Sequence):
-    """The merged history, newest first; an `AuditEntry` is made only for the rows asked for
-    (a page), not for the thousands the list holds."""
+@dataclass
+class TrailPage:
+    """One page of the trail, newest first, with the cursors of the pages either side."""
 
-    def __init__(self, found: list[tuple]):
-        self.found = found
-
-    def __len__(self):
-        return len(self.found)
-
-    def __getitem__(self, index):
-        if isinstance(index, slice):
-            return [_entry(f) for f in self.found[index]]
-        return _entry(self.found[index])
+    object_list: list
+    newer: str | None = None
+    older: str | None = None
 
 
 def _entry(found: tuple) -> AuditEntry:
@@ -225,14 +321,69 @@ def _entry(found: tuple) -> AuditEntry:
     return entry
 
 
-def audit_entries(*, kind: str = "", actor_id: int | None = None, limit: int = 2000) -> Trail:
-    """Newest-first merged history; `limit` caps each table so the page stays fast."""
-    streams = [
-        _entries_for(key, actor_id=actor_id, limit=limit)
+def _token(entry: AuditEntry) -> str:
+    return Cursor(entry.when, entry.history_id, RANKS[entry.kind]).token()
+
+
+def audit_page(
+    *,
+    kind: str = "",
+    actor_id: int | None = None,
+    size: int = 20,
+    before: Cursor | None = None,
+    after: Cursor | None = None,
+) -> TrailPage:
+    """A page of the merged history, newest first: the `size` versions just older than
+    `before` (none: the newest), or with `after` the `size` just newer than it.
+
+    Each table reads a few more than `size` versions next to the cursor through its index on
+    (history_date, history_id), so a deep page costs what the first does, whatever the size
+    of the history."""
+    older = after is None
+    cursor = before if older else after
+    limit = size + LIMIT_SLACK
+    read = {
+        key: _entries_for(key, actor_id=actor_id, limit=limit, cursor=cursor, older=older)
         for key in AUDITED
         if not kind or key == kind
-    ]
-    return Trail(list(merge(*streams, key=_first, reverse=True)))
+    }
+    for extra in range(MAX_EXTRA_READS + 1):
+        merged = list(merge(*(found for found, _edge in read.values()), key=_first, reverse=older))
+        # A table whose versions read were all used may have more beyond the last one: the
+        # page cannot go past the nearest such edge.
+        edges = [(edge, key) for key, (_found, edge) in read.items() if edge is not None]
+        if not edges:
+            horizon = None
+            break
+        pick = max if older else min
+        (horizon, key) = pick(edges, key=lambda edge_key: edge_key[0][0])
+        merged = [f for f in merged if (f[0] >= horizon[0] if older else f[0] <= horizon[0])]
+        if len(merged) >= size or extra == MAX_EXTRA_READS:
+            break
+        # Rarely (a run of saves that changed nothing): that table reads on from its edge.
+        found, _edge = read[key]
+        more, edge = _entries_for(
+            key, actor_id=actor_id, limit=limit, cursor=horizon[1], older=older
+        )
+        read[key] = (found + more, edge)
+    shown = [_entry(f) for f in merged[:size]]
+    if len(merged) > size or (horizon is not None and len(merged) == size):
+        beyond = _token(shown[-1])
+    elif horizon is not None:
+        beyond = horizon[1].token()
+    else:
+        beyond = None  # nothing more on that side
+    if older:
+        near = _token(shown[0]) if shown and cursor is not None else None
+        return TrailPage(shown, newer=near, older=beyond)
+    if beyond is None:  # back at the newest: the first page, full
+        return audit_page(kind=kind, actor_id=actor_id, size=size)
+    shown.reverse()
+    return TrailPage(shown, newer=beyond, older=_token(shown[-1]) if shown else cursor.token())
+
+
+# Further reads of one table when a page came out short (each one query).
+MAX_EXTRA_READS = 3
 
 
 def describe(entries: list[AuditEntry], viewer) -> None:

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from hongniang.members.presenter import present_many
 from hongniang.siteconfig import services
-from hongniang.siteconfig.audit import AUDITED, audit_entries, describe
+from hongniang.siteconfig.audit import AUDITED, Cursor, audit_page, describe
 from hongniang.siteconfig.forms import PersonalDataFilterForm, SiteImageForm, SiteSettingsForm
 from hongniang.siteconfig.models import SiteImage, SiteSettings
 from hongniang.siteconfig.selectors import ACCESS_LABELS, personal_data_access
@@ -85,8 +85,14 @@ def audit_log(request):
     kind = kind if kind in AUDITED else ""
     actor_id = request.GET.get("actor")
     actor_id = int(actor_id) if actor_id and actor_id.isdigit() else None
-    page = Paginator(audit_entries(kind=kind, actor_id=actor_id), page_size()).get_page(
-        request.GET.get("page")
+    # A page at a time from a cursor (`before`/`after` the version at a page's edge): each
+    # page reads the same few rows whatever its depth.
+    page = audit_page(
+        kind=kind,
+        actor_id=actor_id,
+        size=page_size(),
+        before=Cursor.parse(request.GET.get("before")),
+        after=Cursor.parse(request.GET.get("after")),
     )
     describe(page.object_list, request.user)
     return render(
