@@ -44,3 +44,27 @@ def test_personal_data_page_filters_by_staff(page, org):
     shot(page, "personal-data")
     assert page.locator("tbody tr").count() == 1
     assert "完整导出" in page.locator("tbody").inner_text()
+
+
+def test_audit_pages_older_and_newer_in_the_browser(page, org):
+    from hongniang.siteconfig.models import SiteSettings
+
+    site = SiteSettings.load()
+    site.crm_page_size = 5
+    site.save()
+    for i in range(12):
+        org["aa1"].name = f"改名{i}"
+        org["aa1"].save()
+    login(page, "admin", PASSWORD)
+    page.goto(f"{page.base_url}/settings/audit/?kind=staff")
+    first = page.locator("tbody").inner_text()
+    assert "改名11" in first
+    page.click("a:has-text('较早的记录')")
+    page.wait_for_url("**before=*")
+    assert "kind=staff" in page.url
+    shot(page, "audit-log-older")
+    second = page.locator("tbody").inner_text()
+    assert "改名11" not in second and "改名6" in second
+    page.click("a:has-text('较新的记录')")
+    page.wait_for_url("**after=*")
+    assert page.locator("tbody").inner_text() == first
