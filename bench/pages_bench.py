@@ -109,7 +109,21 @@ NOT_WALKED = {
     "portal:site_story_photo": "a story's photo (a file)",
     "portal:site_flags": "POST only",
     "portal:story_photo_staff": "a story's photo (a file)",
+    "family:logout": "POST only",
+    "family:resend": "POST only (sends an SMS)",
 }
+
+# Family profiles: the relative's pages in a relative's session, the invitation page as the
+# child, the switch in the member centre (walk_family).
+FAMILY_PAGES = (
+    "family:register",
+    "family:thanks",
+    "family:login",
+    "family:centre",
+    "family:introductions",
+    "family:invitation",
+    "family:share",
+)
 
 # The member centre's pages: walked in a member's session (one of the demo member accounts), as
 # the user "member"; staff reach them only by logging in as a member.
@@ -367,7 +381,7 @@ def pages_for(user, only=""):
     ctx = context_for(user)
     pages, missing = [], []
     for name, pattern in named_patterns():
-        if name in NOT_WALKED or name in MEMBER_PAGES or name in PUBLIC_PAGES:
+        if name in NOT_WALKED or name in (*MEMBER_PAGES, *PUBLIC_PAGES, *FAMILY_PAGES):
             continue
         if pattern.pattern.converters:
             try:
@@ -666,6 +680,7 @@ def run(args, users) -> bool:
     site.save()
     walk_member_centre(args, sizes[0], rows, failures)
     walk_public_site(args, sizes[0], rows, failures)
+    walk_family(args, sizes[0], rows, failures)
     report(rows, forbidden, failures, missing_all, plans)
     return not failures and not any(w.startswith("not covered") for _n, w in missing_all)
 
@@ -712,6 +727,94 @@ def walk_member_centre(args, size, rows, failures) -> None:
         p95 = times[max(0, int(round(0.95 * len(times))) - 1)]
         rows.append(
             ("member", size, name, statistics.median(times), p95, queries, statistics.median(cpu))
+        )
+
+
+def walk_family(args, size, rows, failures) -> None:
+    """Family profiles at scale: a relative of the member-centre walk's member (who shares their
+    introductions with them), with a second, pending draft whose invitation is opened."""
+    import secrets
+
+    from django.test import Client
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from hongniang.family import services as family
+    from hongniang.family.models import DraftState, FamilyProfile, RelativeAccount
+    from hongniang.frontdesk.models import MemberAccount
+    from hongniang.matching.selectors import offerable_q
+    from hongniang.members import personal_data as pd
+    from hongniang.members.models import Member
+    from hongniang.staff.demo import DEMO_PASSWORD
+
+    accounts = MemberAccount.objects.select_related("member").order_by("pk")
+    account = accounts.filter(offerable_q("member__")).first() or accounts.first()
+    pending = Member.objects.exclude(pk=account.member_id).filter(account__isnull=True).first()
+    if account is None or pending is None:
+        return
+    mobile = "13600000000"
+    relative = RelativeAccount.objects.filter(mobile_hash=pd.lookup_hash(mobile)).first()
+    if relative is None:
+        relative = RelativeAccount(
+            name="王父",
+            mobile_encrypted=pd.encrypt(mobile),
+            mobile_hash=pd.lookup_hash(mobile),
+            mobile_masked=pd.mask_mobile(mobile),
+        )
+    relative.set_password(DEMO_PASSWORD)
+    relative.save()
+    shared, _created = FamilyProfile.objects.update_or_create(
+        member=account.member,
+        defaults={
+            "relative": relative,
+            "relationship": "father",
+            "state": DraftState.APPROVED,
+            "share_introductions": True,
+        },
+    )
+    token = secrets.token_urlsafe(24)
+    FamilyProfile.objects.update_or_create(
+        member=pending,
+        defaults={
+            "relative": relative,
+            "relationship": "mother",
+            "state": DraftState.PENDING,
+            "token_hash": family.token_hash(token),
+            "token_expires_at": timezone.now() + timedelta(days=7),
+        },
+    )
+    relative_client = Client(raise_request_exception=False)
+    relative_client.post(reverse("family:login"), {"mobile": mobile, "password": DEMO_PASSWORD})
+    member_client = Client(raise_request_exception=False)
+    member_client.post(
+        reverse("portal:login"),
+        {"identifier": account.member.username, "password": DEMO_PASSWORD},
+    )
+    visitor = Client(raise_request_exception=False)
+    pages = [
+        ("family:register", visitor, reverse("family:register")),
+        ("family:thanks", visitor, reverse("family:thanks")),
+        ("family:login", visitor, reverse("family:login")),
+        ("family:centre", relative_client, reverse("family:centre")),
+        (
+            "family:introductions",
+            relative_client,
+            reverse("family:introductions", args=[shared.pk]),
+        ),
+        ("family:invitation", visitor, reverse("family:invitation", args=[token])),
+        ("family:share", member_client, reverse("family:share")),
+    ]
+    for label, client, path in pages:
+        if args.only not in label:
+            continue
+        status, times, cpu, queries, _worst = measure(client, path, {}, args.repeat, False)
+        if status != 200:
+            failures.append(("family", size, label, path, {}, status))
+            continue
+        times.sort()
+        p95 = times[max(0, int(round(0.95 * len(times))) - 1)]
+        rows.append(
+            ("family", size, label, statistics.median(times), p95, queries, statistics.median(cpu))
         )
 
 

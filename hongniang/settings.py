@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "hongniang.jobs",
     "hongniang.frontdesk",
     "hongniang.portal",
+    "hongniang.family",
     "hongniang.finance",
     "hongniang.home",
 ]

@@ -17,6 +17,7 @@ urlpatterns = [
     path("finance/", include("hongniang.finance.urls")),
     path("", include("hongniang.frontdesk.urls")),
     path("", include("hongniang.portal.urls")),
+    path("", include("hongniang.family.urls")),
 ]
 handler400 = "hongniang.workbench.views.bad_request"
 handler403 = "hongniang.workbench.views.permission_denied"

@@ -143,3 +143,63 @@ def test_no_private_field_of_another_member_reaches_any_centre_page(client, worl
     # The surname alone, anywhere in the text (the member's own name is 王小芳).
     surname = re.compile(men[0].name[0])
     assert not [label for label, html in pages.items() if surname.search(html)]
+
+
+def test_no_private_field_of_another_member_reaches_the_relatives_pages(client, world):
+    """Family profiles: the relative of the member (who shares their introductions) sees them
+    through the same reads, never more than the member does."""
+    from hongniang.family import urls as family_urls
+    from hongniang.family.models import DraftState, FamilyProfile, RelativeAccount
+    from hongniang.members import personal_data as pd
+
+    men = world["men"]
+    photos = [_photo(m) for m in men]
+    rec = _recommend(world, men[0], reason="推荐理由")
+    _recommend(world, men[3], reason="推荐理由")
+    IntroductionRequest.objects.create(member=world["member"], target=men[2], message="MARKASK")
+    log_in(client)
+    client.post(
+        reverse("portal:answer", args=["rec", rec.pk]),
+        {"answer": "no", "reasons": ["not_my_type"]},
+    )
+    relative = RelativeAccount(
+        name="王父",
+        mobile_encrypted=pd.encrypt("13600009999"),
+        mobile_hash=pd.lookup_hash("13600009999"),
+        mobile_masked="136****9999",
+    )
+    relative.set_password("Parent-pass-2026")
+    relative.save()
+    profile = FamilyProfile.objects.create(
+        relative=relative,
+        member=world["member"],
+        relationship="father",
+        state=DraftState.APPROVED,
+        share_introductions=True,
+    )
+    parent = type(client)()
+    assert (
+        parent.post(
+            reverse("family:login"), {"mobile": "13600009999", "password": "Parent-pass-2026"}
+        ).status_code
+        == 302
+    )
+    pages = {}
+    for p in family_urls.urlpatterns:
+        route = str(p.pattern)
+        if route.startswith("family/") and "<" not in route and p.name != "logout":
+            pages[p.name] = parent.get(reverse(f"family:{p.name}")).content.decode()
+    response = parent.get(reverse("family:introductions", args=[profile.pk]))
+    assert response.status_code == 200
+    pages["introductions"] = response.content.decode()
+    assert f"会员{men[3].pk}" in pages["introductions"]  # the open one is there, as a peer
+    markers = _markers(world) + [p.image.name.rsplit("/", 1)[-1] for p in photos]
+    markers += [f"/members/{m.pk}/" for m in men]
+    # The matchmaker's reason, the request's text, the member's own reason for a no.
+    markers += ["推荐理由", "MARKASK", "不是我喜欢的类型"]
+    leaks = [
+        (label, marker) for label, html in pages.items() for marker in markers if marker in html
+    ]
+    assert not leaks, leaks
+    surname = re.compile(men[0].name[0])
+    assert not [label for label, html in pages.items() if surname.search(html)]
