@@ -49,6 +49,10 @@ GLOBAL = (
     # The public site: no login, every visitor alike (portal/tests/test_site.py).
     "portal:site_",
     "portal:sitemap",
+    # The relatives' centre answers to a relative's session (a staff user is sent to its
+    # login) and the invitation to its token: family/tests/test_family.py asks for another
+    # relative's ids as a relative.
+    "family:",
 )
 
 
