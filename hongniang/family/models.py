@@ -9,7 +9,8 @@ profiles)."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
+
+from hongniang.workbench.history import HistoricalRecords
 
 
 class Relationship(models.TextChoices):

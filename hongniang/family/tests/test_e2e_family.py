@@ -15,6 +15,7 @@ from hongniang.matching.models import Recommendation
 from hongniang.members import choices as c
 from hongniang.members.tests.helpers import add_member
 from hongniang.messaging.sms import LoggingSmsBackend
+from hongniang.portal.centre_selectors import peer
 from hongniang.staff.tests.factories import PASSWORD
 
 PHONE = {"width": 390, "height": 844}
@@ -128,7 +129,7 @@ def test_a_parent_drafts_the_child_approves_and_the_parent_sees_it_on_a_phone(
     page.click(f"#draft-{profile.pk} a")
     page.wait_for_url(f"{base}/family/centre/{profile.pk}/introductions/")
     main = page.inner_text("main")
-    assert f"会员{her.pk}" in main and "欧阳" not in main
+    assert peer(her).name in main and "欧阳" not in main
     assert page.locator("main form[action*='answer']").count() == 0
     shot(page, "family-introductions-phone")
     ctx.close()

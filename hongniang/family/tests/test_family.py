@@ -24,6 +24,7 @@ from hongniang.messaging.models import Notice
 from hongniang.messaging.sms import LoggingSmsBackend
 from hongniang.portal import public_ids
 from hongniang.portal import site_selectors as sel
+from hongniang.portal.centre_selectors import peer
 from hongniang.portal.tests.conftest import MEMBER_PASSWORD
 from hongniang.siteconfig.models import SiteSettings
 
@@ -372,7 +373,7 @@ def test_the_relative_sees_introductions_only_when_the_child_shares_them(org):
     page = relative.get(url)
     assert page.status_code == 200
     html = page.content.decode()
-    assert f"会员{other.pk}" in html  # the PeerView's name
+    assert peer(other).name in html  # the PeerView's name
     secrets = ("欧阳", "13955556666", "139****6666", other.username, "MARKREASON", "MARKMESSAGE")
     for secret in secrets:
         assert secret not in html
