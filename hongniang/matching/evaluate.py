@@ -471,10 +471,14 @@ def make_history(pop: Population, per_member: int, rng: np.random.Generator) -> 
 
 
 def outcomes(pairs: Sequence[Pair]) -> list[Outcome]:
-    """What the learning step reads: both answers of each pair, and a "continue" as a yes."""
+    """What the learning step reads: both answers of each pair (with the reasons of a
+    "no"), and a "continue" as a yes."""
     out = []
     for p in pairs:
-        out += [Outcome(p.a, p.b, p.yes_ab, p.t), Outcome(p.b, p.a, p.yes_ba, p.t)]
+        out += [
+            Outcome(p.a, p.b, p.yes_ab, p.t, p.reasons_ab),
+            Outcome(p.b, p.a, p.yes_ba, p.t, p.reasons_ba),
+        ]
         if p.continued:
             out += [Outcome(p.a, p.b, True, p.t + 0.01), Outcome(p.b, p.a, True, p.t + 0.01)]
     return out
@@ -699,7 +703,7 @@ def _fit_matrix(engine: Engine, n: int) -> np.ndarray:
     return fit
 
 
-_FIT_ONLY = Weights(text=0, collaborative=0, like=0, penalty=0, reciprocal_penalty=0)
+_FIT_ONLY = Weights(text=0, collaborative=0)
 
 
 def format_table(metrics: dict[str, dict]) -> str:

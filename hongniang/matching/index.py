@@ -120,6 +120,8 @@ def current_model() -> eng.Model:
             appeal=row.appeal,
             selectivity=row.selectivity,
             collaborative=row.collaborative,
+            declined=row.declined,
+            liked=row.liked,
         )
     except ValueError:  # a row edited by hand into something the engine refuses
         logger.warning("matching engine: learned model %s unusable, defaults used", row.pk)

@@ -372,6 +372,9 @@ class MatchModel(models.Model):
     appeal = models.FloatField(_("appeal (chosen-rate)"))
     selectivity = models.FloatField(_("openness (yes-rate)"))
     collaborative = models.FloatField(_("collaborative signal"))
+    # Runs stored before these were learned keep the engine's defaults (`Model`).
+    declined = models.FloatField(_("reasons to decline"), default=2.0)
+    liked = models.FloatField(_("resemblance to liked people"), default=1.0)
 
     class Meta:
         ordering = ["-trained_at", "-pk"]

@@ -498,18 +498,31 @@ def introduction_get(*, viewer, pk: int) -> IntroductionRequest:
 
 def learning_outcomes() -> list:
     """The agency's recorded outcomes for the learning step, in time order: every answer to
-    a recommendation (a mutual yes is two of them), and each held appointment that ended
-    "continue" as a yes in both directions."""
+    a recommendation (a mutual yes is two of them; a "no" with the reasons given), and each
+    held appointment that ended "continue" as a yes in both directions."""
+    from hongniang.matching.engine import REASONS
     from hongniang.matching.engine.learning import Outcome
     from hongniang.matching.models import Appointment, AppointmentOutcome, Recommendation
 
+    def known(reasons) -> tuple[str, ...]:
+        listed = reasons if isinstance(reasons, list) else []
+        return tuple(r for r in listed if isinstance(r, str) and r in REASONS)
+
     out = [
-        Outcome(member_id, candidate_id, status == "accepted", answered_at.timestamp())
-        for member_id, candidate_id, status, answered_at in Recommendation.objects.filter(
-            status__in=["accepted", "declined"], answered_at__isnull=False
+        Outcome(
+            member_id,
+            candidate_id,
+            status == "accepted",
+            answered_at.timestamp(),
+            () if status == "accepted" else known(reasons),
         )
-        .values_list("member_id", "candidate_id", "status", "answered_at")
-        .iterator()
+        for member_id, candidate_id, status, answered_at, reasons in (
+            Recommendation.objects.filter(
+                status__in=["accepted", "declined"], answered_at__isnull=False
+            )
+            .values_list("member_id", "candidate_id", "status", "answered_at", "decline_reasons")
+            .iterator()
+        )
     ]
     for member_id, partner_id, starts_at in (
         Appointment.objects.filter(outcome=AppointmentOutcome.CONTINUE)

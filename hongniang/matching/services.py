@@ -686,6 +686,8 @@ def _coefficients(model) -> dict:
         "appeal": model.appeal,
         "selectivity": model.selectivity,
         "collaborative": model.collaborative,
+        "declined": model.declined,
+        "liked": model.liked,
     }
 
 

@@ -54,6 +54,8 @@ def learned_model(request):
         ("appeal", _("Appeal (how often others say yes)")),
         ("selectivity", _("Openness (how often they say yes)")),
         ("collaborative", _("Collaborative signal")),
+        ("declined", _("Has what they declined people for (reasons given)")),
+        ("liked", _("Resembles the people they said yes to")),
     )
     weights = [
         (label, getattr(in_use or default, name), getattr(default, name)) for name, label in labels

@@ -69,21 +69,18 @@ class Weights:
     collaborative: > 0 turns on the behaviour part (rates and collaborative signal through
         the `Model`, on the same scale as ``fit``: what they add to or take from the
         mutual probability); 0 turns it off.
-    like: bonus for resemblance to candidates the member liked.
-    penalty: maximum deduction from the member's own rejections (反选).
-    reciprocal_penalty: maximum deduction when the member resembles people the *candidate*
-        rejected (the candidate's learned dislikes).
+
+    What the members' answers with reasons teach (反选: declined for a reason, liked) is
+    no longer a fixed number of points: it moves the same directional probabilities, with
+    the `Model`'s ``declined`` and ``liked`` coefficients, which the learning step fits.
     """
 
     fit: float = 80.0
     text: float = 6.0
     collaborative: float = 8.0
-    like: float = 6.0
-    penalty: float = 30.0
-    reciprocal_penalty: float = 15.0
 
     def __post_init__(self) -> None:
-        for name in ("fit", "text", "collaborative", "like", "penalty", "reciprocal_penalty"):
+        for name in ("fit", "text", "collaborative"):
             if getattr(self, name) < 0:
                 raise ValueError(f"weight {name} must be >= 0")
 
@@ -93,16 +90,23 @@ class Model:
     """How likely one member is to say yes to another, per direction (a logistic model):
 
         p(A→B) = σ(intercept + fit·fit_ab + appeal·appeal_B + selectivity·openness_A
-                   + collaborative·taste_ab)
+                   + collaborative·taste_ab - declined·declined_ab + liked·liked_ab)
 
     fit_ab: how well B meets A's stated preferences (0..1); appeal_B / openness_A: logit
     offsets of B's smoothed chosen-rate and A's smoothed yes-rate from the agency's average
-    (0 without answers); taste_ab: the normalised collaborative signal (-1..1).  The two
+    (0 without answers); taste_ab: the normalised collaborative signal (-1..1);
+    declined_ab: how much B has of what A declined people for, by the reasons A gave
+    (0..1: an age at or beyond A's "too old", A's rejected region, a look-alike of someone
+    A found "not my type"); liked_ab: how much B resembles the people A said yes to (0..1).
+    The same ``declined`` weighs B's reasons against A in p(B→A).  The two
     directions combine as the geometric mean √(p(A→B)·p(B→A)) (the product, on the
     probability scale), so a miss on a soft criterion lowers the score and never zeroes
     it; only must-haves exclude.  The defaults: a candidate meeting nothing the member
-    asked for is accepted 20 % of the time, one meeting everything 80 %; the learning step
-    replaces them with coefficients fitted to the agency's outcomes.
+    asked for is accepted 20 % of the time, one meeting everything 80 %; what the member
+    declined people for, fully present, lowers the logit by 2.0 (a perfect pair's 80
+    points become 53), resembling the liked ones raises it by up to 1.0 (+5.6 points).
+    The learning step replaces them with coefficients fitted to the agency's outcomes;
+    with too few outcomes the defaults stay.
     """
 
     intercept: float = -1.3863  # logit 0.2
@@ -110,11 +114,13 @@ class Model:
     appeal: float = 1.0
     selectivity: float = 1.0
     collaborative: float = 1.5
+    declined: float = 2.0
+    liked: float = 1.0
 
     def __post_init__(self) -> None:
         if self.fit <= 0:
             raise ValueError("the fit coefficient must be > 0 (a better fit never lowers)")
-        for name in ("appeal", "selectivity", "collaborative"):
+        for name in ("appeal", "selectivity", "collaborative", "declined", "liked"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0")
 

@@ -154,13 +154,17 @@ class _Ranked:
     slots: np.ndarray
     fit_ab: np.ndarray
     fit_ba: np.ndarray
-    mutual: np.ndarray  # points of the mutual probability, behaviour included
-    feedback: np.ndarray
+    mutual: np.ndarray  # points of the mutual probability, answers and behaviour included
+    # Logit shifts of p(A→B) from the member's own answers with reasons and likes, and of
+    # p(B→A) from the candidates' reasons against the member (None: none anywhere).
+    fb_ab: np.ndarray
+    fb_ba: np.ndarray | None
     key: np.ndarray  # score without text (+ pin offset; _EXCLUDED when not recommendable)
     collab_scores: Behaviour | None
-    # Split of ``mutual`` into the fit's points and what behaviour adds (or takes): computed
-    # for the contenders only.
+    # Split of ``mutual`` into the fit's points, what the answers' reasons move (feedback)
+    # and what behaviour adds (or takes): computed for the contenders only.
     fit: np.ndarray | None = None
+    feedback: np.ndarray | None = None
     collab: np.ndarray | None = None
 
 
@@ -376,7 +380,7 @@ class Engine:
         stated = frozenset(
             n for n, c in zip(CRITERIA, self._pref_counts.tolist(), strict=True) if c
         )
-        return Scorer(self.config, today_key, stated)
+        return Scorer(self.config, today_key, stated, (self.model.liked, self.model.declined))
 
     def _eligible_mask(self, status: np.ndarray | int, marital: np.ndarray | int) -> np.ndarray:
         ok = status == STATUS_CODE["active"]
@@ -768,7 +772,7 @@ class Engine:
     def _bounds(self, q: _Query, sex: int, block: Block) -> np.ndarray:
         """Upper bound of the final score of every row of ``block`` (-inf for rows failing
         a hard rule found on the way): the exact fit_a_to_b and behaviour shifts, a perfect
-        fit_b_to_a, the most text and like points, no penalty."""
+        fit_b_to_a, the most text points and likes' shift, no reason to decline."""
         fit_ab, ok = q.scorer.member_side(q.me, block, sex)
         age = q.me.row["age"]
         ok &= (block.cols["acc_age_lo"] <= age) & (block.cols["acc_age_hi"] >= age)
@@ -778,10 +782,10 @@ class Engine:
             return block.locate(view_pos[slots], slots)
 
         shift_ab, shift_ba = self._row_shifts(q, block.slots, locate)
+        if q.fb is not None and q.fb.likes:
+            shift_ab = shift_ab + np.float32(self.model.liked)  # resemblance is at most 1
         bound = self._fit_points(fit_ab, np.float32(1.0), shift_ab, shift_ba)
-        w = self.config.weights
-        extra = max(w.text, 0.0) + (max(w.like, 0.0) if q.fb is not None and q.fb.likes else 0.0)
-        bound += np.float32(extra)
+        bound += np.float32(max(self.config.weights.text, 0.0))
         bound[~ok] = -np.inf
         return bound
 
@@ -877,16 +881,25 @@ class Engine:
         rows, text = self._contenders(q.me, ranked, kk, floor)
         fit_ab, fit_ba, mutual = ranked.fit_ab[rows], ranked.fit_ba[rows], ranked.mutual[rows]
         fit = self._fit_points(fit_ab, fit_ba)
+        # The parts as shown: the fit alone, then what the answers' reasons move, then
+        # what behaviour moves on top (they add up to the mutual probability's points).
+        fb_ab = ranked.fb_ab[rows]
+        fb_ba = ranked.fb_ba[rows] if ranked.fb_ba is not None else None
+        answered = fit
+        if (q.fb is not None and q.fb.has_signal()) or fb_ba is not None:
+            answered = self._fit_points(fit_ab, fit_ba, fb_ab, 0.0 if fb_ba is None else fb_ba)
         ranked = _Ranked(
             slots=ranked.slots[rows],
             fit_ab=fit_ab,
             fit_ba=fit_ba,
             mutual=mutual,
-            feedback=ranked.feedback[rows],
+            fb_ab=fb_ab,
+            fb_ba=fb_ba,
             key=ranked.key[rows],
             collab_scores=ranked.collab_scores,
             fit=fit,
-            collab=mutual - fit,
+            feedback=answered - fit,
+            collab=mutual - answered,
         )
         return ranked, text, ranked.key + text, kk
 
@@ -915,38 +928,39 @@ class Engine:
         return np.concatenate(rows), np.concatenate(which)
 
     def _assemble(self, q: _Query, parts: list[tuple[BlockScores, bool]]) -> _Ranked:
-        cfg = self.config
-        w = cfg.weights
-
         def cat(name: str) -> np.ndarray:
             arrays = [getattr(p, name) for p, _ in parts]
             return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
 
         slots, ok = cat("slots"), cat("ok")
         fit_ab, fit_ba = cat("fit_ab"), cat("fit_ba")
-        feedback = cat("feedback").copy()
+        fb_ab = cat("feedback")
         offsets = np.cumsum([0] + [len(p.slots) for p, _ in parts])[:-1].tolist()
         window_parts = [
             (p, o) for (p, boosted), o in zip(parts, offsets, strict=True) if not boosted
         ]
         boost_parts = [(p, o) for (p, boosted), o in zip(parts, offsets, strict=True) if boosted]
         shift_ab, shift_ba = self._shifts(q, slots, window_parts + boost_parts)
-        mutual = self._fit_points(fit_ab, fit_ba, shift_ab, shift_ba)
-        key = mutual + feedback
-        key += (~ok) * np.float32(_EXCLUDED)
-
-        # The few slots with per-member adjustments are located, never searched for.
-        if self._bounded and w.reciprocal_penalty > 0:
+        if q.fb is not None and q.fb.has_signal():
+            shift_ab = shift_ab + fb_ab
+        # The candidates' reasons against the member (their learned bounds) lower p(B→A);
+        # the few slots concerned are located, never searched for.
+        fb_ba = None
+        if self._bounded and self.model.declined > 0:
             if q.reciprocal is None:
                 bounded, cols = self._bounded_columns()
-                penalty, _ = reciprocal_penalty(cols, q.me.row, cfg)
+                penalty, _ = reciprocal_penalty(cols, q.me.row, self.config)
                 hit = penalty > 0
-                points = np.float32(-w.reciprocal_penalty) * penalty[hit]
-                q.reciprocal = (bounded[hit], points)
+                q.reciprocal = (bounded[hit], np.float32(-self.model.declined) * penalty[hit])
             hit_slots, points = q.reciprocal
             rows, which = self._locate(window_parts + boost_parts, hit_slots)
-            feedback[rows] += points[which]
-            key[rows] += points[which]
+            if len(rows):
+                fb_ba = np.zeros(len(slots), dtype=np.float32)
+                fb_ba[rows] = points[which]
+                shift_ba = shift_ba + fb_ba
+        mutual = self._fit_points(fit_ab, fit_ba, shift_ab, shift_ba)
+        key = mutual + (~ok) * np.float32(_EXCLUDED)
+
         if q.boosts:
             boosted = np.fromiter(q.boosts, dtype=np.int64, count=len(q.boosts))
             rows, _ = self._locate(window_parts, boosted)  # scored again in their own block
@@ -959,7 +973,7 @@ class Engine:
             excluded = np.fromiter(q.excluded, dtype=np.int64, count=len(q.excluded))
             rows, _ = self._locate(window_parts + boost_parts, excluded)
             key[rows] = _EXCLUDED
-        return _Ranked(slots, fit_ab, fit_ba, mutual, feedback, key, q.collab)
+        return _Ranked(slots, fit_ab, fit_ba, mutual, fb_ab, fb_ba, key, q.collab)
 
     def _shifts(
         self, q: _Query, slots: np.ndarray, parts: list[tuple[BlockScores, int]]
@@ -1254,7 +1268,8 @@ class Engine:
             )
             snap.columns = {name: col.tolist() for name, col in snap.block.cols.items()}
             snap.detail = {key: arr.tolist() for key, arr in scored.detail.items()}
-        weights = self.config.weights
+            snap.detail["fit_ab"] = scored.fit_ab.tolist()
+            snap.detail["fit_ba"] = scored.fit_ba.tolist()
         member = snap.member.row
         cand = {name: values[i] for name, values in snap.columns.items()}
         cand["age"] = (snap.today_key - cand["birth"]) // 10000
@@ -1264,15 +1279,14 @@ class Engine:
             key: values[i] for key, values in snap.detail.items() if key.startswith(_FB_KEYS)
         }
         if fb_detail:
+            fit = (snap.detail["fit_ab"][i], snap.detail["fit_ba"][i])
             items += expl.feedback_items(
                 fb_detail,
                 member,
                 cand,
                 snap.mine,
                 snap.theirs[i],
-                weights.penalty,
-                weights.reciprocal_penalty,
-                weights.like,
+                self._feedback_points(fit, fb_detail),
                 self._names,
             )
         b = snap.boosts[i]
@@ -1287,6 +1301,26 @@ class Engine:
             self._tag_labels,
         )
         return tuple(items)
+
+    def _feedback_points(
+        self, fit: tuple[float, float], detail: Mapping[str, float]
+    ) -> tuple[float, float, float]:
+        """What the answers moved, in points, three ways (they add up to the feedback part):
+        the member's own reasons to decline, their likes, and the candidate's reasons
+        against the member.  ``detail``: one row of a detail evaluation."""
+        m = self.model
+        own = min(1.0, sum(v for k, v in detail.items() if k.startswith("fb:") and k != "fb:like"))
+        recip = min(1.0, sum(v for k, v in detail.items() if k.startswith("fbr:")))
+        liked = m.liked * detail.get("fb:like", 0.0)
+        ab = liked - m.declined * own
+
+        def points(shift_ab: float, shift_ba: float) -> float:
+            one = np.ones(1, dtype=np.float32)
+            value = self._fit_points(fit[0] * one, fit[1] * one, shift_ab, shift_ba)
+            return float(value[0])
+
+        base, with_like, with_own = points(0.0, 0.0), points(liked, 0.0), points(ab, 0.0)
+        return with_own - with_like, with_like - base, points(ab, -m.declined * recip) - with_own
 
     def _criteria_items(
         self,
@@ -1365,8 +1399,14 @@ class Engine:
                     failed_rules=tuple(failures),
                     build_explanations=partial(_constant, items),
                 )
+            # As in recommend: the fit alone, then what the answers' reasons move (the
+            # member's own, and the candidate's against the member), then behaviour.
             fit_points = self._fit_points(scored.fit_ab, scored.fit_ba)
             fit = float(fit_points[0])
+            fb_ab = scored.feedback
+            recip = min(1.0, sum(v for key, v in detail.items() if key.startswith("fbr:")))
+            fb_ba = np.float32(-self.model.declined * recip)
+            answered = self._fit_points(scored.fit_ab, scored.fit_ba, fb_ab, fb_ba)
             collab = 0.0
             scores = self._behaviour(a_id)
             if scores is not None:
@@ -1377,8 +1417,10 @@ class Engine:
                 if hit >= 0:
                     shift_ab += float(scores.shift_ab[hit])
                     shift_ba += float(scores.shift_ba[hit])
-                moved = self._fit_points(scored.fit_ab, scored.fit_ba, shift_ab, shift_ba)
-                collab = float(moved[0] - fit_points[0])
+                moved = self._fit_points(
+                    scored.fit_ab, scored.fit_ba, fb_ab + shift_ab, fb_ba + shift_ba
+                )
+                collab = float(moved[0] - answered[0])
             text = 0.0
             store = self._store
             if cfg.weights.text > 0 and store.tok_norm[me.slot] > 0:
@@ -1391,7 +1433,7 @@ class Engine:
                 text = cfg.weights.text * float(sim[0])
             comps = Components(
                 fit=fit,
-                feedback=float(scored.feedback[0]),
+                feedback=float(answered[0] - fit_points[0]),
                 collaborative=collab,
                 text=text,
                 boost=boost.points if boost else 0.0,

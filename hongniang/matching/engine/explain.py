@@ -211,35 +211,37 @@ def feedback_items(
     candidate: Row,
     mine: FeedbackState | None,
     theirs: FeedbackState | None,
-    penalty_weight: float,
-    reciprocal_weight: float,
-    like_weight: float,
+    moved: tuple[float, float, float],
     names: Mapping[int, str] | None,
 ) -> list[Explanation]:
     """Feedback explanation items whose points add up to the feedback component.
 
     ``detail`` maps the per-source keys of ``Scorer.evaluate(detail=True)`` to this
-    candidate's values."""
+    candidate's values; ``moved``: the points the member's own reasons to decline, their
+    likes and the candidate's reasons against the member moved the score (the yes-model
+    weighs them, `Engine._feedback_points`).  Each group's points are shared among its
+    sources by their size."""
     items: list[Explanation] = []
     who = msg.pronoun(member["sex"])
+    declined, liked, reciprocal = moved
     own = {k: v for k, v in detail.items() if k.startswith("fb:") and k != "fb:like" and v > 0}
-    scale = min(1.0, 1.0 / sum(own.values())) if own else 1.0
+    total = sum(own.values())
     for key, value in own.items():
-        points = round(-penalty_weight * value * scale, 2)
+        points = round(declined * value / total, 2)
         text = partial(_moved, partial(_own_text, key, who, member, candidate, mine, names), points)
         items.append(Explanation("feedback", A_TO_B, "fail", points, render=text))
     like = detail.get("fb:like", 0.0)
     if like > 0.005:
-        points = round(like_weight * like, 2)
+        points = round(liked, 2)
         text = partial(_moved, partial(render, "fb.like", owner=who), points)
         items.append(Explanation("feedback", A_TO_B, "ok", points, render=text))
     recip = {k: v for k, v in detail.items() if k.startswith("fbr:") and v > 0}
-    scale = min(1.0, 1.0 / sum(recip.values())) if recip else 1.0
+    total = sum(recip.values())
     for key, value in recip.items():
         col = key[4:]
         origin = theirs.origin.get(col) if theirs is not None else None
         reason = msg.REASON_LABELS[origin[1]] if origin else ""
-        points = round(-reciprocal_weight * value * scale, 2)
+        points = round(reciprocal * value / total, 2)
         text = partial(
             _moved,
             partial(

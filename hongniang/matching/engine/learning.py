@@ -1,9 +1,10 @@
 """The learning step: a small logistic regression fitted to the agency's own outcomes.
 
 The engine's components become features of one direction ("A says yes to B"): B's fit to
-A's stated preferences, B's appeal, A's openness and the collaborative signal (see `Model`).
-`learn` fits them on the older outcomes and keeps the result only if it orders the latest
-outcomes better than the defaults.
+A's stated preferences, B's appeal, A's openness, the collaborative signal, how much B has
+of what A declined people for (by A's reasons) and how much B resembles the people A liked
+(see `Model`).  `learn` fits them on the older outcomes and keeps the result only if it
+orders the latest outcomes better than the defaults.
 
 Plain numpy (Newton's method with an L2 penalty: a handful of features, a few thousand
 rows, converges in ~10 steps).  `auc` is the Mann–Whitney statistic with ties counted half;
@@ -19,6 +20,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .config import Model
+from .encoding import FEEDBACK_COLUMNS, FEEDBACK_EMPTY, PROFILE_COLUMNS, birth_key
+from .feedback import REASONS, FeedbackState
+from .feedback import learn as feedback_learn
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -96,19 +100,21 @@ def auc(scores: np.ndarray, labels: np.ndarray) -> float:
 
 # --- the engine's learning step -------------------------------------------------------------------
 
-FEATURES = ("fit", "appeal", "openness", "collaborative")
+FEATURES = ("fit", "appeal", "openness", "collaborative", "declined", "liked")
 
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """One recorded outcome: ``actor`` said yes (or no) to ``target`` at time ``at`` (any
     sortable number: a timestamp).  Answers to recommendations; a mutual yes is two of
-    them; an appointment that ended "continue" is a yes in both directions."""
+    them; an appointment that ended "continue" is a yes in both directions.  ``reasons``:
+    the reasons given with a "no" (`REASONS`; most "no"s give none)."""
 
     actor: int
     target: int
     yes: bool
     at: float
+    reasons: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,17 +137,19 @@ class Learned:
 
 def outcome_features(engine: Engine, outcomes: Sequence[Outcome], periods: int = 20) -> np.ndarray:
     """The features of each outcome (columns FEATURES) as the agency knew them *before* it:
-    outcomes are taken in time order in ``periods`` slices, and each slice's rates and
-    collaborative signal come from the answers of the earlier slices only (the answer
-    itself never leaks into its own features).  The fit does not depend on answers."""
+    outcomes are taken in time order in ``periods`` slices, and each slice's rates,
+    collaborative signal and reasons come from the answers of the earlier slices only (the
+    answer itself never leaks into its own features).  The fit does not depend on answers."""
     from .collab import InteractionGraph
 
     order = sorted(range(len(outcomes)), key=lambda i: outcomes[i].at)
     x = np.zeros((len(outcomes), len(FEATURES)), dtype=np.float64)
     known = InteractionGraph()
+    reasons = _ReasonReplay(engine)
     cfg = engine.config
     fits = _fits(engine, outcomes)
     for part in np.array_split(np.asarray(order, dtype=np.int64), max(1, periods)):
+        declined, liked = reasons.features([outcomes[i] for i in part.tolist()])
         signals: dict[int, dict[int, float]] = {}
         for i in part.tolist():
             o = outcomes[i]
@@ -155,11 +163,76 @@ def outcome_features(engine: Engine, outcomes: Sequence[Outcome], periods: int =
                 )
             openness, _ = known.rates.of(o.actor, cfg.rate_prior)
             _, appeal = known.rates.of(o.target, cfg.rate_prior)
-            x[i] = (fits[key], appeal, openness, signals[o.actor].get(o.target, 0.0))
+            x[i, :4] = (fits[key], appeal, openness, signals[o.actor].get(o.target, 0.0))
+        x[part, 4] = declined
+        x[part, 5] = liked
         for i in part.tolist():
             o = outcomes[i]
             known.answer(o.actor, o.target, o.yes, 1.0 if o.yes else -1.0)
+            reasons.answer(o)
     return x
+
+
+_ROW_COLUMNS = tuple(name for name, _ in PROFILE_COLUMNS + FEEDBACK_COLUMNS)
+
+
+class _ReasonReplay:
+    """The members' answers replayed in time order into fresh feedback states (the engine's
+    own hold the final state), to read what each member's reasons and likes said of a
+    candidate *before* their answer to them.  Reads the engine's rows (same package)."""
+
+    def __init__(self, engine: Engine) -> None:
+        from .scoring import Member
+
+        self._engine = engine
+        self._today = birth_key(engine.today)
+        self._scorer = engine._scorer(self._today)
+        self._member = Member
+        self._states: dict[int, tuple[FeedbackState, dict[str, int]]] = {}
+
+    def _state(self, member_id: int) -> tuple[FeedbackState, dict[str, int]]:
+        found = self._states.get(member_id)
+        if found is None:
+            row = {**self._engine._member(member_id, self._today).row, **FEEDBACK_EMPTY}
+            found = self._states[member_id] = (FeedbackState(), row)
+        return found
+
+    def answer(self, o: Outcome) -> None:
+        engine = self._engine
+        state, row = self._state(o.actor)
+        cand = engine._member(o.target, self._today).row
+        centre = engine._height_centre(row, cand["sex"])
+        tuning = engine.config.feedback
+        reasons = tuple(r for r in o.reasons if r in REASONS) if not o.yes else ()
+        row.update(feedback_learn(state, row, cand, o.yes, reasons, tuning, centre))
+
+    def features(self, part: Sequence[Outcome]) -> tuple[np.ndarray, np.ndarray]:
+        """(declined, liked) of each outcome of ``part``, each 0..1, as the actor's earlier
+        answers say."""
+        declined = np.zeros(len(part))
+        liked = np.zeros(len(part))
+        by_actor: dict[int, list[int]] = {}
+        for j, o in enumerate(part):
+            by_actor.setdefault(o.actor, []).append(j)
+        engine = self._engine
+        store = engine._store
+        for actor, rows in by_actor.items():
+            found = self._states.get(actor)
+            if found is None or not found[0].has_signal():
+                continue
+            state, row = found
+            slots = np.fromiter((store.slot_of(part[j].target) for j in rows), np.int64)
+            block = store.gather(slots.astype(np.int32), _ROW_COLUMNS)
+            cand = dict(block.cols)
+            cand["age"] = (self._today - cand["birth"]) // 10000
+            me = self._member(store.slot_of(actor), row)
+            parts = self._scorer.feedback_parts(me, state, cand, len(rows))
+            if parts is None:
+                continue
+            declined[rows] = parts[0]
+            if parts[1] is not None:
+                liked[rows] = parts[1]
+        return declined, liked
 
 
 def _fits(engine: Engine, outcomes: Sequence[Outcome]) -> dict[tuple[int, int], float]:
@@ -177,7 +250,16 @@ def _fits(engine: Engine, outcomes: Sequence[Outcome]) -> dict[tuple[int, int], 
 
 def model_logit(model: Model, x: np.ndarray) -> np.ndarray:
     """The directional logit of ``model`` for feature rows (columns FEATURES)."""
-    coef = np.array([model.fit, model.appeal, model.selectivity, model.collaborative])
+    coef = np.array(
+        [
+            model.fit,
+            model.appeal,
+            model.selectivity,
+            model.collaborative,
+            -model.declined,
+            model.liked,
+        ]
+    )
     return model.intercept + np.asarray(x, dtype=np.float64) @ coef
 
 
@@ -210,14 +292,17 @@ def learn(
     x = outcome_features(engine, ordered)
     fitted = fit_logistic(x[:n_train], y_train, l2=l2)
     intercept, coef = fitted.raw()
-    # The engine needs a rising fit and non-negative behaviour weights (its bounds and its
-    # explanations rely on it); the check judges the coefficients as they will be used.
+    # The engine needs a rising fit, non-negative behaviour weights, reasons to decline
+    # that lower and likes that raise (its bounds and its explanations rely on it); the
+    # check judges the coefficients as they will be used.
     model = Model(
         intercept=intercept,
         fit=max(0.05, coef[0]),
         appeal=max(0.0, coef[1]),
         selectivity=max(0.0, coef[2]),
         collaborative=max(0.0, coef[3]),
+        declined=max(0.0, -coef[4]),
+        liked=max(0.0, coef[5]),
     )
     check_auc = auc(model_logit(model, x[n_train:]), y_check)
     base = auc(model_logit(default, x[n_train:]), y_check)

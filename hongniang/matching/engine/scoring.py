@@ -287,7 +287,7 @@ class BlockScores:
     slots: np.ndarray
     fit_ab: np.ndarray
     fit_ba: np.ndarray
-    feedback: np.ndarray  # points
+    feedback: np.ndarray  # logit shift of p(A→B) from the member's own answers
     detail: dict[str, np.ndarray] = field(default_factory=dict)
 
 
@@ -314,9 +314,14 @@ class Scorer:
         config: EngineConfig,
         today_key: int,
         stated: frozenset[str] = frozenset(CRITERIA),
+        feedback: tuple[float, float] = (1.0, 1.0),
     ) -> None:
         self.config = config
         self.today_key = today_key
+        # Logit shifts per unit of what the member's own answers say of a row: resembling
+        # the liked ones, and having what they declined people for (`Model.liked`,
+        # `Model.declined`).
+        self.liked, self.declined = feedback
         # Criteria somebody in the store has a preference on; the others cannot matter in
         # the B→A direction and are skipped.
         self.stated = stated
@@ -587,8 +592,8 @@ class Scorer:
 
         points = self._feedback(me, fb, cand, n, out if detail else None)
         if detail:
-            penalty, parts = reciprocal_penalty(cand, mrow, cfg)  # type: ignore[arg-type]
-            points -= np.float32(cfg.weights.reciprocal_penalty) * penalty
+            # the candidates' reasons against the member move p(B→A); the engine adds them
+            _, parts = reciprocal_penalty(cand, mrow, cfg)  # type: ignore[arg-type]
             for col, p in parts.items():
                 out[f"fbr:{col}"] = p
             out["fail"] = fail
@@ -610,12 +615,32 @@ class Scorer:
         n: int,
         out: dict[str, np.ndarray] | None,
     ) -> np.ndarray:
-        """Feedback points from the member's own answers: like bonus minus penalties."""
-        w = self.config.weights
-        tune = self.config.feedback
-        points = np.zeros(n, dtype=np.float32)
+        """The logit shift of p(A→B) from the member's own answers: resembling the liked
+        ones raises it, having what they declined people for lowers it."""
+        parts = self.feedback_parts(me, fb, cand, n, out)
+        if parts is None:
+            return np.zeros(n, dtype=np.float32)
+        declined, liked = parts
+        shift = np.float32(-self.declined) * declined
+        if liked is not None:
+            shift += np.float32(self.liked) * liked
+        return shift
+
+    def feedback_parts(
+        self,
+        me: Member,
+        fb: FeedbackState | None,
+        cand: Mapping[str, Value],
+        n: int,
+        out: dict[str, np.ndarray] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray | None] | None:
+        """What the member's own answers say of every row, each 0..1: how much the row
+        has of what they declined people for (learned bounds, avoided categories,
+        look-alikes of the "not my type"s; capped at 1), and how much it resembles the
+        people they liked (None without likes).  None when they taught nothing yet."""
         if fb is None or not fb.has_signal():
-            return points
+            return None
+        tune = self.config.feedback
         penalty = np.zeros(n, dtype=np.float32)
         for col, attr, side, margin_name in BOUNDS:
             bound = me.row[col]
@@ -642,14 +667,13 @@ class Scorer:
             penalty += p
             if out is not None:
                 out[f"fb:repeller:{i}"] = p
-        points -= np.float32(w.penalty) * np.minimum(penalty, 1.0)
+        liked = None
         centroid = fb.liked_centroid()
         if centroid is not None:
-            bonus = _similarity(cand, centroid, tuple(centroid), 1.5)
-            points += np.float32(w.like) * bonus
+            liked = _similarity(cand, centroid, tuple(centroid), 1.5)
             if out is not None:
-                out["fb:like"] = bonus
-        return points
+                out["fb:like"] = liked
+        return np.minimum(penalty, 1.0), liked
 
 
 def _similarity(

@@ -223,7 +223,7 @@ def test_learning_fits_the_outcomes_and_beats_the_defaults():
     assert result.model.appeal > 0.3 and result.model.selectivity > 0.3
     assert result.model.fit < Model().fit  # the stated wish mattered little
     x = outcome_features(e, outcomes)
-    assert x.shape == (len(outcomes), 4)
+    assert x.shape == (len(outcomes), 6)
     first = len(outcomes) // 20  # the first of 20 periods knows no answers: no leak
     assert (x[:first, 1:] == 0).all() and (x[first:, 1:] != 0).any()
 
@@ -249,8 +249,9 @@ def test_learning_keeps_the_defaults_when_the_fit_is_no_better():
 
 def test_model_logit_matches_the_engine_coefficients():
     m = Model()
-    x = np.array([[1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]])
-    assert model_logit(m, x) == pytest.approx([np.log(4.0), -np.log(4.0)], abs=1e-3)
+    x = np.array([[1.0, 0, 0, 0, 0, 0], [0.0, 0, 0, 0, 0, 0], [1.0, 0, 0, 0, 1, 0]])
+    expected = [np.log(4.0), -np.log(4.0), np.log(4.0) - m.declined]
+    assert model_logit(m, x) == pytest.approx(expected, abs=1e-3)
     with pytest.raises(ValueError):
         Model(fit=0.0)
 
@@ -265,3 +266,56 @@ def test_the_members_own_openness_moves_every_score_and_is_explained():
     assert all(r.components.collaborative < 0 for r in after)
     (item,) = [x for x in after[0].explanations if x.criterion == "collaborative"]
     assert item.outcome == "partial" and "她对推荐很少表示愿意" in item.text
+
+
+def _planted_reasons(seed: int = 2, n_women: int = 60, n_men: int = 40):
+    """Women turn down men above an age cap of their own (stated nowhere) and say so
+    ("too_old") half the time; otherwise appeal and openness decide."""
+    rng = np.random.default_rng(seed)
+    women = [person(i, "F", 28) for i in range(n_women)]
+    men = [person(1000 + i, "M", 26 + i % 15) for i in range(n_men)]
+    e = build(*women, *men, config=NO_TEXT)
+    cap = rng.integers(30, 36, n_women)
+    appeal = rng.normal(0, 1.0, n_men)
+    openness = rng.normal(0, 1.0, n_women)
+    out, t = [], 0.0
+    for _ in range(14):
+        for w in range(n_women):
+            m = int(rng.integers(0, n_men))
+            too_old = 26 + m % 15 > cap[w]
+            p = 1 / (1 + np.exp(-(appeal[m] + openness[w] - 2.5 * too_old)))
+            yes = bool(rng.random() < p)
+            reasons = ("too_old",) if not yes and too_old and rng.random() < 0.5 else ()
+            out.append(Outcome(w, 1000 + m, yes, t, reasons))
+            t += 1.0
+    return e, out, cap
+
+
+def test_reasons_to_decline_are_a_learned_feature_known_only_after_they_were_given():
+    e, outcomes, cap = _planted_reasons()
+    x = outcome_features(e, outcomes)
+    first = len(outcomes) // 20
+    assert (x[:first, 4] == 0).all()  # nothing declined yet: nothing known
+    late = np.arange(len(outcomes)) >= len(outcomes) // 2
+    over = np.array([26 + (o.target - 1000) % 15 > cap[o.actor] for o in outcomes])
+    # later on, the men above a woman's cap have often been declined as too old before
+    assert x[late & over, 4].mean() > 0.3 > x[late & ~over, 4].mean()
+    result = learn(e, outcomes)
+    assert result.accepted
+    assert result.model.declined > 0.5  # weighed by the outcomes, not fixed points
+
+
+def test_a_model_that_gives_reasons_no_weight_leaves_the_scores_alone():
+    her = person(1, "F", 30)
+    men = [person(i, "M", 16 + i) for i in range(10, 20)]  # ages 26 … 35
+    e = build(her, *men, config=NO_TEXT)
+    e.set_model(Model(declined=0.0, liked=0.0))
+    before = {r.candidate_id: r.components.fit for r in e.recommend(1)}
+    e.feedback(1, 18, liked=False, reasons=["too_old"])  # the 34-year-old
+    e.feedback(1, 11, liked=True)  # the 27-year-old
+    after = e.recommend(1)
+    assert all(r.components.feedback == 0.0 for r in after)
+    assert all(r.components.fit == pytest.approx(before[r.candidate_id]) for r in after)
+    e.set_model(Model())
+    weighed = {r.candidate_id: r.components.feedback for r in e.recommend(1)}
+    assert weighed[12] > 0 and weighed[19] < 0  # 28: like the liked one; 35: too old

@@ -48,6 +48,9 @@ def test_outcomes_are_answers_and_continued_appointments(people):  # noqa: F811
     assert (her.pk, people["men"][36].pk, False) in got
     assert {(her.pk, him.pk, True), (him.pk, her.pk, True)} <= got
     assert [o.at for o in outcomes] == sorted(o.at for o in outcomes)
+    reasons = {(o.actor, o.target): o.reasons for o in outcomes}
+    assert reasons[(her.pk, people["men"][36].pk)] == ("too_old",)  # the learning step weighs it
+    assert reasons[(her.pk, people["men"][29].pk)] == ()
 
 
 def test_too_few_outcomes_keep_the_defaults_and_the_run_is_recorded(people):  # noqa: F811
@@ -89,5 +92,6 @@ def test_weights_page_is_for_administrators(client, people):  # noqa: F811
     )
     text = client.get(url).content.decode()
     assert "已替换默认权重" in text and "0.710" in text and "800" in text
+    assert "具有其曾婉拒他人的原因" in text and "2.000" in text  # a run before reasons: default
     client.force_login(people["aa1"])
     assert client.get(url).status_code == 403
