@@ -14,25 +14,49 @@ def metrics():
     return evaluate.run_evaluation(500, seed=7, per_member=24)
 
 
+SEEDS = (1, 2, 3, 4, 5)
+BASELINES = ("random", "age difference", "stated fit", "rates product", "learned model")
+
+
 @pytest.fixture(scope="module")
-def small():
-    """200 members, history and temporal split only: about 8 s of CPU."""
-    return evaluate.run_evaluation(200, seed=3, per_member=24, settings=("history", "temporal"))
+def seeds():
+    """200 members per seed, history and temporal split only: about 8 s of CPU each."""
+    return {
+        seed: evaluate.run_evaluation(
+            200, seed=seed, per_member=24, settings=("history", "temporal")
+        )
+        for seed in SEEDS
+    }
 
 
 @pytest.mark.parametrize("setting", ["history", "temporal"])
-def test_the_engine_with_history_beats_the_baselines(small, setting):
+def test_the_engine_with_history_beats_every_baseline(seeds, setting):
     """With answers known (a random quarter held out, or only earlier answers known), the
-    engine orders the held-out pairs far better than stated preferences, age difference
-    and a learned model on visible attributes, and at least as well as the product of the
-    smoothed rates.  Margins checked by hand over seeds 1-5 (n=200): vs the rates product
-    history +0.001..+0.044, temporal -0.005..+0.021; vs the others more than +0.15."""
-    results = small[setting]
-    engine = results["engine"]["auc"]
-    for variant in ("random", "age difference", "stated fit", "learned model"):
-        assert engine > results[variant]["auc"] + 0.1, variant
-    assert engine > results["rates product"]["auc"] - 0.01
-    assert results["engine"]["top1"] > results["learned model"]["top1"]
+    engine orders the held-out pairs better than every baseline (random, age difference,
+    stated fit, the product of the smoothed rates, a learned model on visible attributes)
+    on every seed.  Margins measured over seeds 1-5 at 200 members, against the best
+    baseline of each seed (the rates product nearly always):
+
+    - AUC: history +0.019..+0.061, temporal +0.017..+0.040 — asserted > 0.01 on each seed;
+    - per-member AUC: history +0.043..+0.091, temporal +0.014..+0.061 — asserted > 0.005;
+    - top-1 success: history +0.000 (seed 5: the same share as the rates product)..+0.065,
+      temporal +0.017..+0.046; top-3: history +0.007..+0.037, temporal +0.000 (seed 2)..
+      +0.033 — asserted never behind on any seed and ahead by > 0.01 (top-1) and > 0.005
+      (top-3) on the mean over the seeds (history +0.032 / +0.018, temporal +0.031 /
+      +0.017).  Top-k shares over ~190 members move by ±0.03 between seeds; at 1,000
+      members (README) the engine is ahead on both on every seed checked."""
+    top1, top3 = [], []
+    for seed, metrics in seeds.items():
+        results = metrics[setting]
+        engine = results["engine"]
+        best = {key: max(results[v][key] for v in BASELINES) for key in engine}
+        assert engine["auc"] > best["auc"] + 0.01, (seed, results)
+        assert engine["member_auc"] > best["member_auc"] + 0.005, (seed, results)
+        assert engine["top1"] >= best["top1"], (seed, results)
+        assert engine["top3"] >= best["top3"], (seed, results)
+        top1.append(engine["top1"] - best["top1"])
+        top3.append(engine["top3"] - best["top3"])
+    assert np.mean(top1) > 0.01 and np.mean(top3) > 0.005, (top1, top3)
 
 
 def test_population_answers_like_real_members(metrics):
