@@ -748,7 +748,8 @@ def main(argv: list[str] | None = None) -> None:
             f"trained on {result.trained_on}, checked on {result.checked_on}, "
             f"check AUC {result.check_auc:.3f} vs defaults {result.default_auc:.3f}; "
             f"intercept {m.intercept:.2f} fit {m.fit:.2f} appeal {m.appeal:.2f} "
-            f"openness {m.selectivity:.2f} collaborative {m.collaborative:.2f}"
+            f"openness {m.selectivity:.2f} collaborative {m.collaborative:.2f} "
+            f"declined {m.declined:.2f} liked {m.liked:.2f}"
         )
     print(f"({time.perf_counter() - started:.1f} s)")
 
