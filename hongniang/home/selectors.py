@@ -6,6 +6,7 @@ manager the same over the team. Each entry is a count plus the first few items, 
 page where the work is done; the counts use indexed columns (next contact, follow-up counters).
 """
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -73,14 +74,13 @@ def _of_visible_members(qs, viewer, fields=("member",)):
 
     The table's own filter (a kind and a recent time, a status) picks few rows: those are read
     through their index and each member key is tested against the viewer's members, collected
-    once through the owner indexes (`visible_keys`); the member key is kept off its index, which
-    would otherwise be probed once per visible member."""
+    through each owner's index (`keyed_q`); the member key is kept off its index, which would
+    otherwise be probed once per visible member."""
     if user_scope(viewer) == DataScope.ALL:
         return qs
-    keys = Member.objects.visible_keys(viewer, apart=True)
     q = Q()
     for name in fields:
-        q |= Q(In(Unindexed(F(f"{name}_id")), keys))
+        q |= Member.objects.keyed_q(viewer, Unindexed(F(f"{name}_id")))
     return qs.filter(q)
 
 
@@ -475,12 +475,17 @@ def business_figures(*, viewer, now=None) -> dict:
     now = now or timezone.now()
     month_start = _day_start(timezone.localdate(now).replace(day=1))
     members = Member.objects.visible_to(viewer)
-    by_stage = dict(
-        members.order_by()
-        .values_list("sales_stage")
-        .annotate(n=Count("pk"))
-        .values_list("sales_stage", "n")
-    )
+    # Counted per owner (disjoint parts, each one range of that owner's list index) and summed.
+    by_stage = Counter()
+    for part in Member.objects.visible_parts(viewer):
+        by_stage.update(
+            dict(
+                part.order_by()
+                .values_list("sales_stage")
+                .annotate(n=Count("pk"))
+                .values_list("sales_stage", "n")
+            )
+        )
     pipeline = [
         {"name": str(label), "value": by_stage.get(value, 0)}
         for value, label in c.SalesStage.choices

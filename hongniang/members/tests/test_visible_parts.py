@@ -1,0 +1,58 @@
+"""The two other ways of testing a member's visibility give exactly `visible_to`'s members:
+`visible_parts` (disjoint querysets, one per owner, summed by the home page's figures) and
+`keyed_q` (another table's rows whose member key is visible: one IN per owner)."""
+
+from itertools import product
+
+import pytest
+from django.db.models import F
+
+from hongniang.members.models import EventKind, Member, MemberEvent
+from hongniang.members.selectors import name_q
+from hongniang.members.tests.helpers import add_member
+from hongniang.staff.visibility import Unindexed
+
+pytestmark = pytest.mark.django_db
+
+VIEWERS = ("aa1", "aa2", "bb1", "mgr1", "mgr2", "admin")
+
+
+@pytest.fixture
+def every_pair_of_owners(org):
+    """One member for each (pre-sales owner, after-sales owner) pair, nobody included, each
+    with an event."""
+    owners = [org["aa1"], org["aa2"], org["bb1"], None]
+    for pre, after in product(owners, owners):
+        member = add_member(org["aa1"])
+        Member.objects.filter(pk=member.pk).update(presales_owner=pre, aftersales_owner=after)
+        MemberEvent.objects.create(member=member, kind=EventKind.MATCHING, summary="s")
+    return org
+
+
+@pytest.mark.parametrize("who", VIEWERS)
+def test_visible_parts_are_disjoint_and_make_up_the_visible_members(every_pair_of_owners, who):
+    viewer = every_pair_of_owners[who]
+    visible = set(Member.objects.visible_to(viewer).values_list("pk", flat=True))
+    parts = [set(p.values_list("pk", flat=True)) for p in Member.objects.visible_parts(viewer)]
+    assert set().union(*parts) == visible
+    assert sum(len(p) for p in parts) == len(visible)  # no member in two parts
+    assert visible  # every viewer sees some of them
+
+
+@pytest.mark.parametrize("who", VIEWERS)
+@pytest.mark.parametrize("unindexed", [False, True])
+def test_keyed_q_picks_the_rows_of_visible_members(every_pair_of_owners, who, unindexed):
+    viewer = every_pair_of_owners[who]
+    visible = set(Member.objects.visible_to(viewer).values_list("pk", flat=True))
+    column = Unindexed(F("member_id")) if unindexed else F("member_id")
+    events = MemberEvent.objects.filter(Member.objects.keyed_q(viewer, column))
+    assert set(events.values_list("member_id", flat=True)) == visible
+
+
+def test_a_name_without_case_is_searched_as_typed_and_a_latin_one_ignoring_case(org):
+    wang = add_member(org["aa1"], name="王小芳")
+    ann = add_member(org["aa1"], name="Ann Li")
+    found = {text: set(Member.objects.filter(name_q(text))) for text in ("王", "小芳", "ann", "LI")}
+    assert found == {"王": {wang}, "小芳": {wang}, "ann": {ann}, "LI": {ann}}
+    # Chinese text: a plain LIKE, no conversion of every name to upper case.
+    assert "UPPER" not in str(Member.objects.filter(name_q("王")).query)
