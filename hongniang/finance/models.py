@@ -12,7 +12,6 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
-from django.db.models.lookups import In
 from django.db.models.signals import m2m_changed
 from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
@@ -124,11 +123,13 @@ def through_member(qs, user, field="member_id"):
     keys made SQLite collect them and sort every contract instead of walking the list's index
     for a page. For the others the member key is kept off its index (`Unindexed`): the list
     index carries it, so a page walks that index newest first, tests each key against the
-    viewer's members (collected once) and stops after a page, instead of reading all of a
-    team's contracts to sort them."""
+    viewer's members and stops after a page, instead of reading all of a team's contracts to
+    sort them. The members are collected once per owner (`keyed_q`): PostgreSQL hashes each
+    owner's keys, where one subquery with both owners made it read the whole member table for
+    each count."""
     if getattr(user, "is_authenticated", False) and user_scope(user) == DataScope.ALL:
         return qs
-    return qs.filter(In(Unindexed(F(field)), Member.objects.visible_keys(user)))
+    return qs.filter(Member.objects.keyed_q(user, Unindexed(F(field))))
 
 
 class ContractQuerySet(models.QuerySet):

@@ -29,6 +29,7 @@ from hongniang.members import choices as c
 from hongniang.members import personal_data as pd
 from hongniang.members.models import Member, age_on
 from hongniang.members.presenter import MemberView, own_member_ids, present_many
+from hongniang.members.selectors import name_q
 from hongniang.staff.permissions import can
 from hongniang.staff.visibility import DataScope, Unindexed, user_scope, visible_staff_ids
 
@@ -196,7 +197,7 @@ def partner_search(*, viewer, q: str, member: Member | None = None, own_only: bo
                 by_hash |= pd.hash_match(field, pd.lookup_hash(normalize(q)))
             except ValidationError:
                 continue
-        hits = own.filter(by_hash) if by_hash else own.filter(name__icontains=q)
+        hits = own.filter(by_hash) if by_hash else own.filter(name_q(q))
     hits = hits.order_by("pk")[: SEARCH_LIMIT * 3]
     found = [m for m in hits if member is None or (m.pk != member.pk and pair_allowed(member, m))]
     return present_many(viewer, found[:SEARCH_LIMIT])
@@ -314,7 +315,7 @@ def library_members(*, viewer, filters: dict | None = None):
         .only(*LIBRARY_COLUMNS, *(f"match_stats__{key}" for key in MATCH_COUNTS))
     )
     if filters.get("q"):
-        qs = qs.filter(Q(name__icontains=filters["q"]) | Q(username__icontains=filters["q"]))
+        qs = qs.filter(name_q(filters["q"]) | Q(username__icontains=filters["q"]))
     for key in MATCH_COUNTS:
         lo = filters.get(f"{key}_min")
         if lo is not None:
