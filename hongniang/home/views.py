@@ -4,7 +4,7 @@ from django.utils import timezone
 
 from hongniang.home import selectors
 from hongniang.members import selectors as member_selectors
-from hongniang.portal.centre_selectors import centre_activity
+from hongniang.portal.centre_selectors import centre_activity, recent_reveals
 from hongniang.staff.permissions import require_perm
 
 
@@ -36,6 +36,7 @@ def member_activity(request, pk):
             "member": member,
             "activity": selectors.member_activity(viewer=request.user, member=member),
             "centre": centre_activity(member),
+            "reveals": recent_reveals(viewer=request.user, member=member),
         },
     )
 

@@ -384,3 +384,115 @@ class MatchModel(models.Model):
 
     def __str__(self):
         return f"{self.trained_at:%Y-%m-%d} {'accepted' if self.accepted else self.reason}"
+
+
+class OptInAnswer(models.TextChoices):
+    NONE = "", _("No answer yet")
+    YES = "yes", _("Yes")
+    NO = "no", _("No")
+    WITHDRAWN = "withdrawn", _("Withdrew the yes")
+
+
+class OptInState(models.TextChoices):
+    OPEN = "open", _("Waiting for an answer")
+    MUTUAL = "mutual", _("Both said yes")
+    DECLINED = "declined", _("Not this time")
+    ENDED = "ended", _("Ended by a matchmaker")
+
+
+def optin_state(low: str, high: str, ended: bool) -> str:
+    """The pair's state from the two answers: revealed (mutual) exactly when both say yes now
+    and no matchmaker ended it; a no or a withdrawn yes on either side is "not this time"."""
+    if ended:
+        return OptInState.ENDED
+    if low == OptInAnswer.YES and high == OptInAnswer.YES:
+        return OptInState.MUTUAL
+    if {low, high} & {OptInAnswer.NO, OptInAnswer.WITHDRAWN}:
+        return OptInState.DECLINED
+    return OptInState.OPEN
+
+
+class OptIn(models.Model):
+    """Double opt-in of two members (issue 13): each side's answer about the other, whatever
+    proposed them (a matchmaker's recommendation, the engine's suggestion, the masked card the
+    other side receives after a first yes). One row per pair, the lower key first; the state is
+    kept with the answers (`optin_state`) for the lists. Names and photos are revealed to each
+    only while the state is "mutual"; contact details never are."""
+
+    low = models.ForeignKey("members.Member", on_delete=models.CASCADE, related_name="+")
+    high = models.ForeignKey("members.Member", on_delete=models.CASCADE, related_name="+")
+    low_answer = models.CharField(
+        _("answer"), max_length=10, choices=OptInAnswer.choices, blank=True, default=""
+    )
+    high_answer = models.CharField(
+        _("answer"), max_length=10, choices=OptInAnswer.choices, blank=True, default=""
+    )
+    # The reasons of a no, for the staff and the engine; never shown to the other member.
+    low_reasons = models.JSONField(default=list, blank=True)
+    high_reasons = models.JSONField(default=list, blank=True)
+    low_answered_at = models.DateTimeField(null=True, blank=True)
+    high_answered_at = models.DateTimeField(null=True, blank=True)
+    # Who said yes first (the other side receives the masked card), and how they were proposed.
+    first = models.ForeignKey(
+        "members.Member", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    via = models.CharField(max_length=4, blank=True)  # "rec" or "sug"
+    state = models.CharField(
+        _("state"), max_length=10, choices=OptInState.choices, default=OptInState.OPEN
+    )
+    mutual_at = models.DateTimeField(_("both said yes at"), null=True, blank=True)
+    # The introduction the matchmakers arrange once both said yes (their to-do).
+    introduction = models.ForeignKey(
+        IntroductionRequest, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    ended_by = models.ForeignKey(
+        "staff.Staff", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_note = models.CharField(_("note"), max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("double opt-in")
+        verbose_name_plural = _("double opt-ins")
+        constraints = [
+            models.UniqueConstraint(fields=["low", "high"], name="optin_unique_pair"),
+            models.CheckConstraint(condition=Q(low__lt=F("high")), name="optin_ordered_pair"),
+        ]
+        indexes = [
+            models.Index(fields=["high", "state"], name="optin_high_state"),
+            models.Index(fields=["low", "state"], name="optin_low_state"),
+        ]
+
+    def __str__(self):
+        return f"{self.low_id} & {self.high_id} {self.state}"
+
+    def side(self, member_id: int) -> str:
+        if member_id == self.low_id:
+            return "low"
+        if member_id == self.high_id:
+            return "high"
+        raise ValueError(member_id)
+
+    def other_side(self, member_id: int) -> str:
+        return "high" if self.side(member_id) == "low" else "low"
+
+    def answer_of(self, member_id: int) -> str:
+        return getattr(self, f"{self.side(member_id)}_answer")
+
+    def other_id(self, member_id: int) -> int:
+        return self.high_id if self.side(member_id) == "low" else self.low_id
+
+    @property
+    def revealed(self) -> bool:
+        return self.state == OptInState.MUTUAL
+
+    def waits_for(self, member_id: int) -> bool:
+        """The other side said yes and this one has not answered: the masked card is theirs."""
+        return (
+            self.state == OptInState.OPEN
+            and self.answer_of(member_id) == OptInAnswer.NONE
+            and getattr(self, f"{self.other_side(member_id)}_answer") == OptInAnswer.YES
+        )

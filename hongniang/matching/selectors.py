@@ -23,6 +23,7 @@ from hongniang.matching.models import (
     Boost,
     IntroductionRequest,
     MatchStats,
+    OptIn,
     Recommendation,
 )
 from hongniang.members import choices as c
@@ -329,13 +330,42 @@ def recommendations_for(*, viewer, member: Member):
     qs = Recommendation.objects.filter(member=member).select_related(
         "candidate", "recommended_by", "answered_by"
     )
-    return presented(viewer, qs, "candidate")
+    return with_optins(presented(viewer, qs, "candidate"), "member", "candidate")
 
 
 def recommended_to_others(*, viewer, member: Member):
     """Where `member` was proposed as a candidate (the candidate's matchmaker's view)."""
     qs = Recommendation.objects.filter(candidate=member).select_related("member", "recommended_by")
-    return presented(viewer, qs, "member")
+    return with_optins(presented(viewer, qs, "member"), "member", "candidate")
+
+
+def optins_of(pairs) -> dict[tuple[int, int], OptIn]:
+    """The double opt-in rows of these pairs of member keys, by (lower key, higher key): one
+    query for a page of rows (the lists show each pair's state)."""
+    keys = {(min(a, b), max(a, b)) for a, b in pairs}
+    if not keys:
+        return {}
+    lows, highs = {k[0] for k in keys}, {k[1] for k in keys}
+    found = OptIn.objects.filter(low_id__in=lows, high_id__in=highs)
+    return {(p.low_id, p.high_id): p for p in found if (p.low_id, p.high_id) in keys}
+
+
+def optin_get(*, viewer, pk: int) -> OptIn:
+    """A double opt-in of which the viewer sees at least one member; else not found."""
+    visible = Member.objects.visible_to(viewer).values("pk")
+    found = OptIn.objects.filter(Q(low__in=visible) | Q(high__in=visible), pk=pk)
+    return get_object_or_404(found.select_related("low", "high"))
+
+
+def with_optins(rows, first: str, second: str):
+    """Each row gets `.optin`: the double opt-in of its two members (`first`_id, `second`_id),
+    or None."""
+    rows = list(rows)
+    found = optins_of([(getattr(r, f"{first}_id"), getattr(r, f"{second}_id")) for r in rows])
+    for r in rows:
+        a, b = getattr(r, f"{first}_id"), getattr(r, f"{second}_id")
+        r.optin = found.get((min(a, b), max(a, b)))
+    return rows
 
 
 def appointment_get(*, viewer, pk: int) -> Appointment:

@@ -258,6 +258,18 @@ def _answer(recommendation, *, accepted, reasons, note, actor) -> Recommendation
         actor=actor,
         recommendation=recommendation.pk,
     )
+    # The answer is also this side's answer of the pair's double opt-in (optin builds on this
+    # module, hence imported here).
+    from hongniang.matching import optin
+
+    optin.answer(
+        member=recommendation.member,
+        other=recommendation.candidate,
+        accepted=accepted,
+        reasons=reasons,
+        via="rec",
+        actor=actor,
+    )
     return recommendation
 
 

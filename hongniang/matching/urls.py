@@ -18,4 +18,5 @@ urlpatterns = [
     path("introductions/", views.introductions, name="introductions"),
     path("introductions/new/", views.introduction_create, name="introduction_create"),
     path("introductions/<int:pk>/close/", views.introduction_close, name="introduction_close"),
+    path("optins/<int:pk>/end/", views.optin_end, name="optin_end"),
 ]

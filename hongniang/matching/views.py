@@ -2,11 +2,12 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from hongniang.matching import engine as eng
-from hongniang.matching import index, selectors, services
+from hongniang.matching import index, optin, selectors, services
 from hongniang.matching.forms import (
     AnswerForm,
     AppointmentForm,
@@ -305,7 +306,9 @@ def introductions(request):
     status = status if status in IntroductionStatus.values or status == "" else "open"
     found = selectors.introduction_list(viewer=request.user, status=status)
     page = paginate(request, found.rows, keyed=True, counted=found.counted)
-    page.object_list = selectors.presented(request.user, page.object_list, "member", "target")
+    page.object_list = selectors.with_optins(
+        selectors.presented(request.user, page.object_list, "member", "target"), "member", "target"
+    )
     return render(
         request,
         "matching/introductions.html",
@@ -313,6 +316,7 @@ def introductions(request):
             "page": page,
             "status": status,
             "statuses": IntroductionStatus.choices,
+            "may_end": can(request.user, "matching", "edit"),
             # translated once for the page, not once per open request
             "close_choices": [
                 (value, str(label))
@@ -365,6 +369,27 @@ def introduction_close(request, pk):
     else:
         messages.success(request, _("The introduction request was closed."))
     return redirect("matching:introductions")
+
+
+@require_perm("matching", "edit")
+def optin_end(request, pk):
+    """End a double opt-in (with confirmation): names and photos are hidden again for both."""
+    pair = selectors.optin_get(viewer=request.user, pk=pk)
+    back = request.POST.get("next") or request.GET.get("next") or ""
+    if not back.startswith("/") or back.startswith("//"):
+        back = reverse("matching:introductions")
+    if request.method == "POST":
+        try:
+            optin.end(actor=request.user, pair=pair, note=request.POST.get("note", ""))
+        except ValidationError as exc:
+            _errors(request, exc)
+        else:
+            messages.success(
+                request, _("The pair was ended: nothing is revealed to them any more.")
+            )
+        return redirect(back)
+    shown = selectors.presented(request.user, [pair], "low", "high")[0]
+    return render(request, "matching/optin_end.html", {"pair": shown, "next": back})
 
 
 @require_perm("matching", "add")

@@ -226,6 +226,31 @@ def present_to_member(other: Member, *, ref: str) -> PeerView:
     return PeerView(other, ref=ref)
 
 
+@dataclass(frozen=True)
+class RevealedPeerView(PeerView):
+    """Another member once both said yes (double opt-in): their name as the agency reveals it
+    (`name_form`: "full", "given" or "surname"), and still no contact detail, no record link,
+    no matchmaker (the matchmakers arrange the first date)."""
+
+    name_form: str = "full"
+
+    @property
+    def name(self) -> str:
+        name = (self._member.name or "").strip()
+        if not name:
+            return super().name
+        surname = surname_of(name)
+        if self.name_form == "given":
+            return name[len(surname) :] or name
+        if self.name_form == "surname":
+            return surname + str(_("Ms.") if self._member.sex == "F" else _("Mr."))
+        return name
+
+
+def present_revealed(other: Member, *, ref: str, name_form: str) -> RevealedPeerView:
+    return RevealedPeerView(other, ref=ref, name_form=name_form)
+
+
 # --- free text one member reads about another ---------------------------------------------------
 # A matchmaker's typed reason reaches the member as typed: it must not carry a way to reach the
 # other person. Phone, QQ and ID numbers (7+ digits, spaces or dashes between them allowed),
@@ -270,11 +295,16 @@ _TWO_CHARACTER_SURNAMES = frozenset(
 )
 
 
+def surname_of(name: str) -> str:
+    name = (name or "").strip()
+    return name[:2] if len(name) > 2 and name[:2] in _TWO_CHARACTER_SURNAMES else name[:1]
+
+
 def _name_patterns(name: str) -> list[re.Pattern]:
     name = (name or "").strip()
     if not name:
         return []
-    surname = name[:2] if len(name) > 2 and name[:2] in _TWO_CHARACTER_SURNAMES else name[:1]
+    surname = surname_of(name)
     given = name[len(surname) :]
     # A one-character given name (芳) or a bare surname (高, 周) is an everyday word: only the
     # full name, a given name of two characters or more, and the surname used as a name count.

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from django.db.models import Count, Q
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,21 +21,30 @@ from hongniang.frontdesk.models import PREFERENCES, FrontDeskSettings, member_ed
 from hongniang.matching import index
 from hongniang.matching.models import (
     Appointment,
+    DeclineReason,
     IntroductionRequest,
+    OptIn,
+    OptInAnswer,
+    OptInState,
     Recommendation,
-    RecommendationStatus,
 )
+from hongniang.matching.selectors import optins_of
 from hongniang.members.forms import MemberForm
 from hongniang.members.models import MatePreference, Member, MemberPhoto
-from hongniang.members.presenter import PeerView, mask_contact_like, present_to_member
+from hongniang.members.presenter import (
+    PeerView,
+    mask_contact_like,
+    present_many,
+    present_revealed,
+    present_to_member,
+)
 from hongniang.members.regions import region_labels
 from hongniang.messaging.models import Message
+from hongniang.siteconfig.models import SiteSettings
 
 from . import public_ids
-from .centre_services import explanation_lines
-from .models import Interaction, InteractionKind, Suggestion, SuggestionStatus
-
-OPEN_RECOMMENDATION = (RecommendationStatus.SENT, RecommendationStatus.VIEWED)
+from .centre_services import OPEN_RECOMMENDATION, explanation_lines
+from .models import Interaction, InteractionKind, Reveal, Suggestion, SuggestionStatus
 
 # The kinds of reference the centre hands out (each its own key: a card's reference is no
 # appointment's).
@@ -45,6 +55,8 @@ REF_KINDS = {
     "introduction": "centre-introduction",
     "message": "centre-message",
     "peer": "centre-member",
+    "pair": "centre-optin",
+    "photo": "centre-photo",
 }
 
 
@@ -81,19 +93,64 @@ class Card:
     answered: bool = False
     decline_reasons: list[str] = field(default_factory=list)
     place: str = ""  # the city they live in (never finer: the county narrows a person down)
+    avatar_url: str = ""  # the approved avatar, when the agency shows them (SiteSettings)
+    # The double opt-in of the pair once answered: its state and the pair page.
+    optin: str = ""
+    pair_ref: str = ""
+    # The other member's key, for this module only (templates cannot read underscored names).
+    _other_pk: int = 0
+
+
+@dataclass
+class PairCard:
+    """A double opt-in as one side sees it: the masked card the other side's yes brought
+    (answer yes / no), or, once both said yes, the revealed card (name, approved photos, the
+    next step); otherwise its state ("waiting", "not this time", "ended")."""
+
+    ref: str
+    other: PeerView
+    state: str
+    mine: str  # my answer
+    waits_for_me: bool
+    from_matchmaker: bool  # "红娘为您推荐" rather than "有会员对您感兴趣"
+    revealed: bool = False
+    photos: list[str] = field(default_factory=list)
+    appointments: list = field(default_factory=list)
+    place: str = ""
+    avatar_url: str = ""
+    _other_pk: int = 0
 
 
 def city_code(code: str) -> str:
     return f"{code[:4]}00" if code and len(code) == 6 else ""
 
 
-def with_places(cards: list[Card]) -> list[Card]:
-    """Each card's city by name (one query for the page)."""
+def with_places(cards: list) -> list:
+    """Each card's city by name and, when the agency shows them, the other member's approved
+    avatar (two queries for the page, whatever its length)."""
     codes = {city_code(card.other.region) for card in cards} - {""}
     labels = region_labels(codes) if codes else {}
+    avatars = _avatars({card._other_pk for card in cards})
     for card in cards:
         card.place = labels.get(city_code(card.other.region), "")
+        photo = avatars.get(card._other_pk)
+        if photo is not None and not card.avatar_url:
+            card.avatar_url = peer_photo_url(card._other_pk, photo)
     return cards
+
+
+def _avatars(member_ids: set[int]) -> dict[int, int]:
+    """{member: approved avatar photo} of these members, if the agency shows avatars."""
+    if not member_ids or not SiteSettings.load().peer_avatars:
+        return {}
+    rows = MemberPhoto.objects.filter(
+        member_id__in=member_ids, is_avatar=True, status="approved"
+    ).values_list("member_id", "pk")
+    return dict(rows)
+
+
+def peer_photo_url(member_pk: int, photo_pk: int) -> str:
+    return reverse("portal:peer_photo", args=[ref("peer", member_pk), ref("photo", photo_pk)])
 
 
 def _explain(member_id: int, other_id: int) -> tuple[list[str], list[str]]:
@@ -122,12 +179,11 @@ def _rec_card(rec: Recommendation, *, explain: bool) -> Card:
         status=rec.get_status_display(),
         answered=rec.status not in OPEN_RECOMMENDATION,
         decline_reasons=rec.decline_reason_labels,
+        _other_pk=rec.candidate_id,
     )
 
 
 def _sug_card(s: Suggestion) -> Card:
-    from hongniang.matching.models import DeclineReason
-
     labels = dict(DeclineReason.choices)
     return Card(
         kind="sug",
@@ -139,6 +195,7 @@ def _sug_card(s: Suggestion) -> Card:
         status=s.get_status_display(),
         answered=s.status != SuggestionStatus.OPEN,
         decline_reasons=[str(labels.get(r, r)) for r in s.decline_reasons],
+        _other_pk=s.candidate_id,
     )
 
 
@@ -179,7 +236,119 @@ def answered(member: Member, limit: int = 20) -> list[Card]:
     rows = [(r.answered_at, _rec_card(r, explain=False)) for r in recs]
     rows += [(s.answered_at, _sug_card(s)) for s in sugs]
     rows.sort(key=lambda r: r[0] or timezone.now(), reverse=True)
-    return [card for _when, card in rows[:limit]]
+    cards = [card for _when, card in rows[:limit]]
+    # Each answer's double opt-in: "waiting for TA", "both said yes", "not this time".
+    pairs = optins_of([(member.pk, card._other_pk) for card in cards])
+    for card in cards:
+        pair = pairs.get((min(member.pk, card._other_pk), max(member.pk, card._other_pk)))
+        if pair is not None:
+            card.optin = _state_for(pair, member.pk)
+            card.pair_ref = ref("pair", pair.pk)
+    return with_places(cards)
+
+
+# What one side reads of the pair's state: never the other side's reasons, only "not this time".
+def _state_for(pair: OptIn, member_pk: int) -> str:
+    if pair.state == OptInState.OPEN and pair.answer_of(member_pk) == OptInAnswer.YES:
+        return "waiting"
+    return pair.state
+
+
+# --- double opt-in ------------------------------------------------------------------------------
+
+
+def _pair_card(pair: OptIn, member: Member, *, reveal: bool = False) -> PairCard:
+    other = pair.high if pair.low_id == member.pk else pair.low
+    revealed = reveal and pair.revealed
+    reference = ref("peer", other.pk)
+    shown = (
+        present_revealed(other, ref=reference, name_form=SiteSettings.load().reveal_name)
+        if revealed
+        else present_to_member(other, ref=reference)
+    )
+    return PairCard(
+        ref=ref("pair", pair.pk),
+        other=shown,
+        state=_state_for(pair, member.pk),
+        mine=pair.answer_of(member.pk),
+        waits_for_me=pair.waits_for(member.pk),
+        from_matchmaker=pair.via == "rec",
+        revealed=revealed,
+        _other_pk=other.pk,
+    )
+
+
+def _mine(member: Member):
+    return OptIn.objects.filter(Q(low=member) | Q(high=member)).select_related("low", "high")
+
+
+def incoming(member: Member, *, limit: int = 20):
+    """Masked cards waiting for this member's answer: the other side said yes first."""
+    waiting = Q(low=member, low_answer="", high_answer=OptInAnswer.YES) | Q(
+        high=member, high_answer="", low_answer=OptInAnswer.YES
+    )
+    rows = (
+        OptIn.objects.filter(waiting, state=OptInState.OPEN)
+        .select_related("low", "high")
+        .order_by("-updated_at", "-pk")[:limit]
+    )
+    return with_places([_pair_card(p, member) for p in rows])
+
+
+def mutual(member: Member, limit: int = 20) -> list[PairCard]:
+    """The pairs where both said yes (listed masked; the pair page reveals, and logs it)."""
+    rows = _mine(member).filter(state=OptInState.MUTUAL).order_by("-mutual_at", "-pk")[:limit]
+    return with_places([_pair_card(p, member) for p in rows])
+
+
+def pair_for(member: Member, reference: str) -> OptIn:
+    """A double opt-in this member is one side of; anything else is not found."""
+    return _one(_mine(member).filter(pk=pk_of("pair", reference)))
+
+
+def pair_card(member: Member, pair: OptIn) -> PairCard:
+    """The pair page: revealed (name, approved photos, our appointments) only while both say
+    yes; the masked card or the state otherwise."""
+    card = _pair_card(pair, member, reveal=True)
+    if card.revealed:
+        photos = MemberPhoto.objects.filter(member_id=card._other_pk, status="approved")
+        card.photos = [
+            peer_photo_url(card._other_pk, pk) for pk in photos.values_list("pk", flat=True)
+        ]
+        both = [member.pk, card._other_pk]
+        card.appointments = list(
+            Appointment.objects.filter(member_id__in=both, partner_id__in=both)
+            .exclude(status="cancelled")
+            .order_by("-starts_at")[:5]
+        )
+    return with_places([card])[0]
+
+
+def peer_photo(member: Member, peer_ref: str, photo_ref: str) -> tuple[MemberPhoto, bool]:
+    """(another member's approved photo, whether it is a reveal) for this member, or not found.
+    Both said yes: any approved photo (a reveal). Otherwise, if the agency shows avatars, the
+    approved avatar of a member on a card addressed to this member (a recommendation, a
+    suggestion, a masked card)."""
+    other = pk_of("peer", peer_ref)
+    photo = MemberPhoto.objects.filter(
+        pk=pk_of("photo", photo_ref), member_id=other, status="approved"
+    ).first()
+    if photo is None or other == member.pk:
+        raise Http404
+    low, high = min(member.pk, other), max(member.pk, other)
+    pair = OptIn.objects.filter(low_id=low, high_id=high).first()
+    if pair is not None and pair.revealed:
+        return photo, True
+    if not photo.is_avatar or not SiteSettings.load().peer_avatars:
+        raise Http404
+    addressed = (
+        (pair is not None and pair.waits_for(member.pk))
+        or Recommendation.objects.filter(member=member, candidate_id=other).exists()
+        or Suggestion.objects.filter(member=member, candidate_id=other).exists()
+    )
+    if not addressed:
+        raise Http404
+    return photo, False
 
 
 def recommendation_get(member: Member, pk: int) -> Recommendation:
@@ -368,3 +537,24 @@ def centre_activity(member: Member, days: int = 30) -> dict[str, int]:
         .order_by("kind")
     )
     return {str(kinds.get(kind, kind)): n for kind, n in rows}
+
+
+def recent_reveals(*, viewer, member: Member, limit: int = 10) -> list[dict]:
+    """The latest reveals of double opt-in seen by or of this member, for staff (the activity
+    panel): when, which way, what, and the other member through the presenter for `viewer`."""
+    rows = list(
+        Reveal.objects.filter(Q(viewer=member) | Q(shown=member))
+        .select_related("viewer", "shown", "staff")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+    others = present_many(viewer, [r.shown if r.viewer_id == member.pk else r.viewer for r in rows])
+    return [
+        {
+            "at": r.created_at,
+            "seen_by_member": r.viewer_id == member.pk,
+            "other": other,
+            "kind": r.get_kind_display(),
+            "staff": r.staff,
+        }
+        for r, other in zip(rows, others, strict=True)
+    ]

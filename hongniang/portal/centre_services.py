@@ -15,13 +15,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from hongniang.matching import index
+from hongniang.matching import index, optin
 from hongniang.matching import services as matching
 from hongniang.matching.models import (
     Appointment,
     AppointmentStatus,
     DeclineReason,
     EngineChangeKind,
+    OptIn,
     Recommendation,
     RecommendationStatus,
 )
@@ -32,9 +33,10 @@ from hongniang.members.presenter import member_label
 from hongniang.messaging.models import Message
 from hongniang.messaging.services import message_from_member, notify
 
-from .models import Interaction, InteractionKind, Suggestion, SuggestionStatus
+from .models import Interaction, InteractionKind, Reveal, Suggestion, SuggestionStatus
 
 SUGGESTIONS_PER_DAY = 6
+OPEN_RECOMMENDATION = (RecommendationStatus.SENT, RecommendationStatus.VIEWED)
 # The reasons a member may give (the issue's list): the engine's vocabulary.
 MEMBER_REASONS = (
     DeclineReason.TOO_OLD,
@@ -174,6 +176,14 @@ def suggestion_answer(*, session, suggestion: Suggestion, accepted: bool, reason
         actor=_actor(session),
         suggestion=suggestion.pk,
     )
+    optin.answer(
+        member=member,
+        other=candidate,
+        accepted=accepted,
+        reasons=reasons,
+        via="sug",
+        actor=_actor(session),
+    )
     matching.tell_matchmaker_of_answer(member, candidate, accepted, reasons)
     interaction(member.pk, InteractionKind.ANSWER, candidate.pk, liked=accepted, reasons=reasons)
     return suggestion
@@ -200,6 +210,84 @@ def recommendation_answer(*, session, recommendation: Recommendation, accepted: 
         recommendation=recommendation.pk,
     )
     return recommendation
+
+
+# --- double opt-in ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def pair_answer(*, session, pair: OptIn, accepted: bool, reasons=()) -> OptIn:
+    """The member answers the masked card another member's yes brought them: the pair's
+    answer, the engine's feedback (with the reasons, which the other member never reads), the
+    member's matchmaker told. A recommendation or suggestion of the same member still open
+    is answered with it (the masked card took its place on the page)."""
+    member = session.member
+    pair = OptIn.objects.select_for_update().get(pk=pair.pk)
+    if not pair.waits_for(member.pk):
+        raise ValidationError(_("This card no longer waits for your answer."))
+    reasons = _reasons(accepted, reasons)
+    other = Member.objects.get(pk=pair.other_id(member.pk))
+    open_rec = Recommendation.objects.filter(
+        member=member, candidate=other, status__in=OPEN_RECOMMENDATION
+    ).first()
+    if open_rec is not None:
+        # The workbench's answer: the engine, the pair and the matchmaker hear it there.
+        recommendation_answer(
+            session=session, recommendation=open_rec, accepted=accepted, reasons=reasons
+        )
+    else:
+        optin.answer(
+            member=member,
+            other=other,
+            accepted=accepted,
+            reasons=reasons,
+            via="card",
+            actor=_actor(session),
+        )
+        matching.feedback_record(
+            member=member,
+            candidate=other,
+            accepted=accepted,
+            reasons=reasons,
+            actor=_actor(session),
+            optin=pair.pk,
+        )
+        matching.tell_matchmaker_of_answer(member, other, accepted, reasons)
+        interaction(
+            member.pk,
+            InteractionKind.ANSWER,
+            other.pk,
+            liked=accepted,
+            reasons=reasons,
+            optin=pair.pk,
+        )
+    Suggestion.objects.filter(member=member, candidate=other, status=SuggestionStatus.OPEN).update(
+        status=SuggestionStatus.INTERESTED if accepted else SuggestionStatus.DECLINED,
+        decline_reasons=reasons,
+        answered_at=timezone.now(),
+    )
+    return OptIn.objects.get(pk=pair.pk)
+
+
+@transaction.atomic
+def pair_withdraw(*, session, pair: OptIn) -> OptIn:
+    member = session.member
+    other = Member.objects.get(pk=pair.other_id(member.pk))
+    pair = optin.withdraw(member=member, other=other, actor=_actor(session))
+    interaction(member.pk, InteractionKind.ANSWER, other.pk, withdrawn=True, optin=pair.pk)
+    return pair
+
+
+def reveal_logged(*, session, other_pk: int, kind: str, photo_id: int | None = None) -> None:
+    """Every reveal is logged: who saw whose revealed card or photo, when (and the staff user
+    when staff browse as the member)."""
+    Reveal.objects.create(
+        viewer_id=session.member.pk,
+        shown_id=other_pk,
+        kind=kind,
+        photo_id=photo_id,
+        staff=_actor(session),
+    )
 
 
 def profile_viewed(*, session, other: Member, recommendation: Recommendation | None = None):

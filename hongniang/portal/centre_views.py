@@ -27,6 +27,8 @@ from .forms import (
     ResetForm,
     ResetRequestForm,
 )
+from .models import RevealKind
+from .site_views import photo_response
 from .views import member_required
 
 RESET_IDENTIFIER_KEY = "portal.reset_identifier"
@@ -43,12 +45,20 @@ def _error(request, exc: ValidationError) -> None:
 def recommendations(request):
     member = request.member_session.member
     ready = services.suggestions_ensure(member)
+    # A member whose yes is waiting for this one shows as the masked card only (answering it
+    # answers a recommendation or suggestion of the same member too).
+    incoming = selectors.incoming(member)
+    waiting = {card._other_pk for card in incoming}
+    recommended = [c for c in selectors.open_recommendations(member) if c._other_pk not in waiting]
+    suggestions = [c for c in selectors.todays_suggestions(member) if c._other_pk not in waiting]
     return render(
         request,
         "portal/recommendations.html",
         {
-            "recommended": selectors.open_recommendations(member),
-            "suggestions": selectors.todays_suggestions(member),
+            "mutual": selectors.mutual(member),
+            "incoming": incoming,
+            "recommended": recommended,
+            "suggestions": suggestions,
             "answered": selectors.answered(member),
             "engine_ready": ready,
             "asked": selectors.open_introduction_targets(member),
@@ -114,6 +124,94 @@ def answer(request, kind, ref):
         else _("Thank you: we will suggest others."),
     )
     return redirect("portal:recommendations")
+
+
+# --- double opt-in -----------------------------------------------------------------------------
+
+
+@member_required
+def pair(request, ref):
+    """One double opt-in as this member sees it: the masked card to answer, the revealed card
+    once both said yes (logged), or its state."""
+    member = request.member_session.member
+    found = selectors.pair_for(member, ref)
+    shown = selectors.pair_card(member, found)
+    if shown.revealed:
+        services.reveal_logged(
+            session=request.member_session, other_pk=shown._other_pk, kind=RevealKind.CARD
+        )
+    return render(
+        request,
+        "portal/pair.html",
+        {"card": shown, "answer_form": AnswerForm(), "nav": "recommendations"},
+    )
+
+
+@member_required
+@require_POST
+def pair_answer(request, ref):
+    member = request.member_session.member
+    found = selectors.pair_for(member, ref)
+    form = AnswerForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+        return redirect("portal:pair", ref=ref)
+    accepted = form.cleaned_data["answer"] == "yes"
+    try:
+        found = services.pair_answer(
+            session=request.member_session,
+            pair=found,
+            accepted=accepted,
+            reasons=form.cleaned_data["reasons"],
+        )
+    except ValidationError as exc:
+        _error(request, exc)
+        return redirect("portal:recommendations")
+    if found.revealed:
+        messages.success(
+            request, _("You both said yes: your matchmakers will arrange a first date.")
+        )
+        return redirect("portal:pair", ref=ref)
+    messages.success(
+        request,
+        _("Thank you: your matchmaker will be in touch.")
+        if accepted
+        else _("Thank you: we will suggest others."),
+    )
+    return redirect("portal:recommendations")
+
+
+@member_required
+@require_POST
+def pair_withdraw(request, ref):
+    member = request.member_session.member
+    found = selectors.pair_for(member, ref)
+    try:
+        services.pair_withdraw(session=request.member_session, pair=found)
+    except ValidationError as exc:
+        _error(request, exc)
+    else:
+        messages.success(
+            request, _("Your yes was withdrawn: you no longer see each other's names.")
+        )
+    return redirect("portal:recommendations")
+
+
+@member_required
+def peer_photo(request, ref, photo):
+    """Another member's photo: the approved avatar on a card addressed to this member (if the
+    agency shows avatars), any approved photo once both said yes (logged). Anything else,
+    not found."""
+    member = request.member_session.member
+    found, revealed = selectors.peer_photo(member, ref, photo)
+    if revealed:
+        services.reveal_logged(
+            session=request.member_session,
+            other_pk=found.member_id,
+            kind=RevealKind.PHOTO,
+            photo_id=found.pk,
+        )
+    return photo_response(found.image, cache="private, max-age=300")
 
 
 # --- asking to meet ---------------------------------------------------------------------------

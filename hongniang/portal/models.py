@@ -145,6 +145,36 @@ class Interaction(models.Model):
         return f"{self.member_id} {self.kind} {self.other_id}"
 
 
+class RevealKind(models.TextChoices):
+    CARD = "card", _("Opened the revealed card")
+    PHOTO = "photo", _("Viewed a revealed photo")
+
+
+class Reveal(models.Model):
+    """One time a member saw what double opt-in reveals of another (name, photos): who, whose,
+    what and when (issue 13). Staff read it on the member's activity panel."""
+
+    viewer = models.ForeignKey("members.Member", on_delete=models.CASCADE, related_name="+")
+    shown = models.ForeignKey("members.Member", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=8, choices=RevealKind.choices)
+    photo_id = models.BigIntegerField(null=True, blank=True)
+    # A staff user browsing as the member (the member did not see it themselves).
+    staff = models.ForeignKey(
+        "staff.Staff", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["viewer", "created_at"], name="reveal_viewer"),
+            models.Index(fields=["shown", "created_at"], name="reveal_shown"),
+        ]
+
+    def __str__(self):
+        return f"{self.viewer_id} saw {self.shown_id} {self.kind}"
+
+
 class SuccessStory(models.Model):
     """成功案例 (whitepaper 2.5.8): a couple the agency brought together, published on the public
     site only with both members' recorded consent."""

@@ -20,6 +20,11 @@ urlpatterns = [
     path("m/recommendations/<str:kind>/<str:ref>/", centre_views.card, name="card"),
     path("m/recommendations/<str:kind>/<str:ref>/answer/", centre_views.answer, name="answer"),
     path("m/meet/<str:ref>/", centre_views.introduce, name="introduce"),
+    # Double opt-in: the masked card, the reveal once both said yes; other members' photos.
+    path("m/pairs/<str:ref>/", centre_views.pair, name="pair"),
+    path("m/pairs/<str:ref>/answer/", centre_views.pair_answer, name="pair_answer"),
+    path("m/pairs/<str:ref>/withdraw/", centre_views.pair_withdraw, name="pair_withdraw"),
+    path("m/peer/<str:ref>/photo/<str:photo>/", centre_views.peer_photo, name="peer_photo"),
     path("m/meet/site/<str:code>/", centre_views.introduce_public, name="introduce_public"),
     path("m/introductions/", centre_views.introductions, name="introductions"),
     path("m/appointments/", centre_views.appointments, name="appointments"),

@@ -55,6 +55,8 @@ class SiteSettingsForm(StyledFormMixin, forms.ModelForm):
             "pool_claim_limit",
             "allocation_accept_hours",
             "stalled_pair_days",
+            "peer_avatars",
+            "reveal_name",
         ]
         widgets = {
             "about_us": forms.Textarea(attrs={"rows": 6}),

@@ -97,6 +97,21 @@ class SiteSettings(models.Model):
         default=7,
         validators=[MinValueValidator(1), MaxValueValidator(365)],
     )
+    # The member centre's double opt-in (issue 13): what one member sees of another.
+    peer_avatars = models.BooleanField(
+        _("show a member's approved avatar on the cards other members receive"), default=True
+    )
+    reveal_name = models.CharField(
+        _("name shown to each other once both said yes"),
+        max_length=10,
+        default="full",
+        choices=[
+            ("full", _("Surname and given name")),
+            ("given", _("Given name only")),
+            ("surname", _("Surname with Mr./Ms.")),
+        ],
+        help_text=_("Contact details are never shown: the matchmakers arrange the first date."),
+    )
     # The public site's search-engine settings (whitepaper 2.1, 网站SEO).
     seo_description = models.CharField(
         _("site description (for search engines)"), max_length=200, blank=True
