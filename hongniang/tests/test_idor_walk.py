@@ -14,7 +14,7 @@ from django.utils import timezone
 from hongniang.frontdesk.models import Consultation
 from hongniang.frontdesk.services import referral_code_for
 from hongniang.jobs.models import Job, JobKind, JobState
-from hongniang.matching.models import Appointment, IntroductionRequest, Recommendation
+from hongniang.matching.models import Appointment, IntroductionRequest, OptIn, Recommendation
 from hongniang.members import choices as c
 from hongniang.members.importing.mapping import save_mapping
 from hongniang.members.models import Allocation, AllocationKind, Member, MemberEvent, MemberPhoto
@@ -46,6 +46,8 @@ GLOBAL = (
     "portal:answer",
     "portal:introduce",
     "portal:appointment_feedback",
+    "portal:pair",
+    "portal:peer_photo",
     # The public site: no login, every visitor alike (portal/tests/test_site.py).
     "portal:site_",
     "portal:sitemap",
@@ -100,6 +102,9 @@ def records(org, settings, tmp_path):
     rec = Recommendation.objects.create(
         member=member, candidate=partner, recommended_by=owner, reason="秘密"
     )
+    optin = OptIn.objects.create(
+        low_id=min(member.pk, partner.pk), high_id=max(member.pk, partner.pk), state="open"
+    )
     allocation = Allocation.objects.create(
         member=member, kind=AllocationKind.PRESALES, to_staff=owner, by=org["mgr1"]
     )
@@ -139,6 +144,7 @@ def records(org, settings, tmp_path):
         "appointment": appointment,
         "intro": intro,
         "rec": rec,
+        "optin": optin,
         "allocation": allocation,
         "message": message,
         "notice": notice,
@@ -152,6 +158,7 @@ def url_for(name, converters, r):
         "frontdesk:consultation": r["consultation"].pk,
         "matching:appointment": r["appointment"].pk,
         "matching:introduction": r["intro"].pk,
+        "matching:optin": r["optin"].pk,
         "member_messages:detail": r["message"].pk,
         "messaging:": r["notice"].pk,
         "jobs:": r["job"].pk,
@@ -189,6 +196,7 @@ def snapshot(r):
         list(Appointment.objects.values()),
         list(IntroductionRequest.objects.values()),
         list(Recommendation.objects.values()),
+        list(OptIn.objects.values()),
         list(Allocation.objects.values()),
         list(Message.objects.values()),
         list(Notice.objects.values()),

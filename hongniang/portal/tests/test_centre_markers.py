@@ -205,3 +205,39 @@ def test_no_private_field_of_another_member_reaches_the_relatives_pages(client, 
     assert not leaks, leaks
     surname = re.compile(men[0].name[0])
     assert not [label for label, html in pages.items() if surname.search(html)]
+
+
+def test_double_opt_in_reveals_names_and_photos_but_never_contact_details(client, world):
+    """The masked card shows nothing private of the member who said yes first; after both said
+    yes the name and approved photos appear, and the contact markers still never do."""
+    from hongniang.matching import optin
+    from hongniang.matching.models import OptIn
+    from hongniang.portal.centre_selectors import peer_photo_url
+
+    him = world["men"][0]
+    avatar, photo = _photo(him), _photo(him)
+    MemberPhoto.objects.filter(pk=avatar.pk).update(status="approved", is_avatar=True)
+    MemberPhoto.objects.filter(pk=photo.pk).update(status="approved")
+    optin.answer(member=him, other=world["member"], accepted=True, via="sug")
+    pair = OptIn.objects.get()
+    log_in(client)
+    masked = {
+        "list": client.get(reverse("portal:recommendations")).content.decode(),
+        "card": client.get(reverse("portal:pair", args=[ref("pair", pair.pk)])).content.decode(),
+    }
+    files = [p.image.name.rsplit("/", 1)[-1] for p in (avatar, photo)]
+    markers = _markers(world) + files + [f"/members/{m.pk}/" for m in world["men"]]
+    leaks = [(label, m) for label, html in masked.items() for m in markers if m in html]
+    assert not leaks, leaks
+    assert peer_photo_url(him.pk, avatar.pk) in masked["list"]  # the approved avatar only
+    assert peer_photo_url(him.pk, photo.pk) not in masked["card"]
+
+    answered = client.post(
+        reverse("portal:pair_answer", args=[ref("pair", pair.pk)]), {"answer": "yes"}, follow=True
+    ).content.decode()
+    revealed = client.get(reverse("portal:pair", args=[ref("pair", pair.pk)])).content.decode()
+    for html in (answered, revealed):
+        assert him.name in html and peer_photo_url(him.pk, photo.pk) in html
+        contact = [m for m in _markers(world) + files if m in html]
+        # Of his private fields only the name appears now.
+        assert set(contact) <= {him.name}, contact
