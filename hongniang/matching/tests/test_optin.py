@@ -2,11 +2,12 @@
 withdrawals and a matchmaker ending it, the pair is revealed exactly when both sides say yes
 now and nobody ended it; the introduction for the matchmakers exists once per mutual yes."""
 
+import threading
 from datetime import date
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, connections, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -190,3 +191,39 @@ def test_answering_a_recommendation_answers_the_pair(two):
     pair = _pair(two)
     assert pair.answer_of(two["her"].pk) == "yes" and pair.via == "rec"
     assert pair.waits_for(two["him"].pk) and not pair.waits_for(two["her"].pk)
+
+
+postgres_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="real concurrency needs PostgreSQL's row locks"
+)
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_two_members_answering_at_the_same_moment_make_one_mutual_pair(two):
+    """Both say yes at once, the pair row not even created yet: one row, one mutual state,
+    one introduction, one notice per matchmaker."""
+    barrier = threading.Barrier(2)
+    errors: list = []
+
+    def say_yes(member, other):
+        try:
+            barrier.wait()
+            optin.answer(member=member, other=other, accepted=True)
+        except Exception as exc:  # noqa: BLE001 - any failure is the test's failure
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [
+        threading.Thread(target=say_yes, args=(two["her"], two["him"])),
+        threading.Thread(target=say_yes, args=(two["him"], two["her"])),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert OptIn.objects.count() == 1 and _pair(two).revealed
+    assert _open_intros(two) == 1
+    assert Notice.objects.filter(text__contains="都表示愿意").count() == 2

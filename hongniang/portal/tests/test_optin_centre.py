@@ -254,3 +254,37 @@ def test_matchmakers_see_the_state_and_reveals_and_may_end_the_pair(client, worl
     page = client.get(reverse("portal:pair", args=[ref("pair", pair.pk)])).content.decode()
     assert him.name not in page and zh("Your matchmaker has ended this introduction.") in page
     assert Recommendation.objects.get().status == "accepted"
+
+
+def _queries(client, url) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_the_recommendations_page_reads_a_fixed_number_of_queries(client, world):
+    """Masked cards, mutual pairs and answers with their pair states: the same queries for one
+    pair of each kind as for four (no query per card)."""
+    from hongniang.matching import optin
+
+    her, men = world["member"], world["men"]
+    for man in men:
+        _photo(man, avatar=True)
+
+    def add(i):
+        optin.answer(member=men[i], other=her, accepted=True)  # waiting for her: masked card
+        optin.answer(member=men[4 + i], other=her, accepted=True)
+        optin.answer(member=her, other=men[4 + i], accepted=True)  # mutual
+
+    add(0)
+    log_in(client)
+    url = reverse("portal:recommendations")
+    client.get(url)  # the day's suggestions are stored at the first visit
+    one = _queries(client, url)
+    for i in (1, 2, 3):
+        add(i)
+    client.get(url)
+    assert _queries(client, url) == one
