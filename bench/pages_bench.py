@@ -90,6 +90,10 @@ NOT_WALKED = {
     "portal:introduce": "POST only",
     "portal:introduce_public": "POST only",
     "portal:appointment_feedback": "POST only",
+    "portal:pair_answer": "POST only",
+    "portal:pair_withdraw": "POST only",
+    "portal:peer_photo": "another member's photo (a file)",
+    "matching:optin_end": "the confirmation page of one pair (POST ends it)",
     "portal:site_visibility": "POST only",
     "portal:reset_request": "the member centre's public reset form (sending is rate-limited)",
     "portal:reset_code": "the member centre's public reset form (checking is rate-limited)",
@@ -138,6 +142,7 @@ MEMBER_PAGES = (
     "portal:profile_change",
     "portal:photos",
     "portal:card",
+    "portal:pair",
 )
 
 # The public site: walked by an anonymous visitor, as the user "visitor".
@@ -548,6 +553,12 @@ def main():
     parser.add_argument("--users", default="admin,mgr11,hn111", help="comma-separated usernames")
     parser.add_argument("--sizes", default="20,100", help="comma-separated page sizes")
     parser.add_argument(
+        "--centre-pairs",
+        type=int,
+        default=5,
+        help="double opt-in pairs of each kind (waiting, mutual) for the walked member",
+    )
+    parser.add_argument(
         "--reuse-snapshot",
         action="store_true",
         help="keep the newest engine snapshot of this database instead of folding a new one",
@@ -710,6 +721,7 @@ def walk_member_centre(args, size, rows, failures) -> None:
     # The day's suggestions are computed at the first visit (not measured), then read.
     client.get(reverse("portal:recommendations"))
     first = Suggestion.objects.filter(member=account.member).order_by("-day", "rank").first()
+    pair = seed_pairs(account.member, args.centre_pairs)
     for name in MEMBER_PAGES:
         if args.only not in name:
             continue
@@ -717,6 +729,10 @@ def walk_member_centre(args, size, rows, failures) -> None:
             if first is None:
                 continue
             path = reverse(name, args=["sug", ref("sug", first.pk)])
+        elif name == "portal:pair":
+            if pair is None:
+                continue
+            path = reverse(name, args=[ref("pair", pair.pk)])
         else:
             path = reverse(name)
         status, times, cpu, queries, _worst = measure(client, path, {}, args.repeat, False)
@@ -816,6 +832,37 @@ def walk_family(args, size, rows, failures) -> None:
         rows.append(
             ("family", size, label, statistics.median(times), p95, queries, statistics.median(cpu))
         )
+
+
+def seed_pairs(member, n: int):
+    """Double opt-in for the walked member (issue 13): `n` members who said yes to them (masked
+    cards on their recommendations page) and `n` with whom both said yes; topped up to `n`, so
+    runs with a growing `--centre-pairs` show whether a page's queries grow with them. Returns a
+    mutual pair (its revealed card is walked)."""
+    from django.db.models import Q
+
+    from hongniang.matching import optin
+    from hongniang.matching.models import OptIn, OptInState
+    from hongniang.matching.selectors import offerable_q
+    from hongniang.members.models import Member
+
+    mine = OptIn.objects.filter(Q(low=member) | Q(high=member))
+    taken = {p.low_id for p in mine} | {p.high_id for p in mine} | {member.pk}
+    waiting = mine.filter(state=OptInState.OPEN).count()
+    mutual = mine.filter(state=OptInState.MUTUAL).count()
+    others = iter(
+        Member.objects.filter(offerable_q())
+        .exclude(sex=member.sex)
+        .exclude(pk__in=taken)
+        .order_by("pk")[: 2 * n]
+    )
+    for _ in range(max(0, n - waiting)):
+        optin.answer(member=next(others), other=member, accepted=True, via="sug")
+    for _ in range(max(0, n - mutual)):
+        other = next(others)
+        optin.answer(member=other, other=member, accepted=True, via="sug")
+        optin.answer(member=member, other=other, accepted=True, via="card")
+    return mine.filter(state=OptInState.MUTUAL).order_by("pk").first()
 
 
 def walk_public_site(args, size, rows, failures) -> None:
