@@ -131,6 +131,8 @@ def test_both_say_yes_and_see_each_other_on_a_phone(
     main = page.inner_text("main")
     assert "陈立明" in main and "liming_wx88" not in page.content()
     assert "13811112222" not in page.content() and "平安街" not in page.content()
+    assert page.locator("#revealed .portal-photo").count() == 1
+    page.wait_for_function("() => [...document.images].every(i => i.complete && i.naturalWidth)")
     shot(page, "optin-revealed-card-her-phone")
 
     pair = OptIn.objects.get()
