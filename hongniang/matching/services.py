@@ -26,6 +26,8 @@ from hongniang.matching.models import (
     IntroductionStatus,
     MatchSeen,
     MatchStats,
+    OptIn,
+    OptInState,
     Recommendation,
     RecommendationStatus,
 )
@@ -599,6 +601,10 @@ def stalled_pairs(*, now=None) -> list[tuple[int, int, object]]:
         back = answers.get((b, a))
         if back is not None and a < b:
             pairs[(a, b)] = max(when, back)
+    # Both said yes in the member centre (double opt-in), whatever proposed them.
+    mutual = OptIn.objects.filter(state=OptInState.MUTUAL, mutual_at__isnull=False)
+    for a, b, when in mutual.values_list("low_id", "high_id", "mutual_at"):
+        pairs[(a, b)] = max(pairs.get((a, b), when), when)
     held = Appointment.objects.filter(status=AppointmentStatus.HELD, outcome="continue")
     for appt in held.values("member_id", "partner_id", "starts_at"):
         key = tuple(sorted((appt["member_id"], appt["partner_id"])))

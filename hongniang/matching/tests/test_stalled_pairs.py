@@ -83,3 +83,21 @@ def test_appointment_ending_continue_then_silence_is_stalled(org, couple):
     stalled = services.stalled_pairs(now=now)
     assert [(a, b) for a, b, _since in stalled] == [tuple(sorted((her.pk, him.pk)))]
     assert services.stalled_pairs_notify(now=now) == 1
+
+
+def test_a_mutual_yes_in_the_member_centre_then_silence_is_stalled(org, couple):
+    from hongniang.matching.models import OptIn
+
+    her, him = couple
+    now = timezone.now()
+    a, b = sorted((her.pk, him.pk))
+    OptIn.objects.create(
+        low_id=a,
+        high_id=b,
+        low_answer="yes",
+        high_answer="yes",
+        state="mutual",
+        mutual_at=now - timedelta(days=9),
+    )
+    assert [(x, y) for x, y, _since in services.stalled_pairs(now=now)] == [(a, b)]
+    assert services.stalled_pairs(now=now - timedelta(days=5)) == []
