@@ -7,13 +7,13 @@ from datetime import date
 
 import pytest
 
-from hongniang.conftest import shot
+from hongniang.conftest import login, shot
 from hongniang.matching.models import OptIn, Recommendation
 from hongniang.members import choices as c
 from hongniang.members.models import MemberPhoto
 from hongniang.members.tests.helpers import add_member, resident_id
 from hongniang.staff.demo import generated_avatar
-from hongniang.staff.tests.factories import role_with
+from hongniang.staff.tests.factories import PASSWORD, role_with
 
 from .conftest import MEMBER_PASSWORD, give_account
 
@@ -54,7 +54,9 @@ def test_both_say_yes_and_see_each_other_on_a_phone(
     base = live_server.url
     aa1, bb1 = org["aa1"], org["bb1"]
     for staff in (aa1, bb1):
-        staff.role = role_with("members.view", "members.add", "members.edit", "matching.view")
+        staff.role = role_with(
+            "members.view", "members.add", "members.edit", "matching.view", "matching.edit"
+        )
         staff.save()
     signed = {"service_status": c.ServiceStatus.IN_SERVICE, "sales_stage": c.SalesStage.SIGNED}
     her = add_member(
@@ -137,6 +139,29 @@ def test_both_say_yes_and_see_each_other_on_a_phone(
 
     pair = OptIn.objects.get()
     assert pair.revealed and pair.introduction is not None
+
+    # Her matchmaker sees the pair's state on the introductions list and ends it.
+    staff_ctx = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    staff = staff_ctx.new_page()
+    staff.base_url = base
+    _watch_csp(staff, refused)
+    login(staff, "aa1", PASSWORD)
+    staff.goto(f"{base}/matching/introductions/?status=open")
+    badge = staff.locator("[data-optin=mutual]").first
+    assert "双方都愿意" in badge.inner_text()
+    shot(staff, "optin-introductions-workbench")
+    badge.get_by_role("link", name="结束配对").click()
+    staff.wait_for_selector("#optin-end-form")
+    shot(staff, "optin-end-confirm")
+    staff.fill("#id_note", "约见后双方不合适")
+    staff.click("#optin-end")
+    staff.wait_for_selector(".alert-success")
+    pair.refresh_from_db()
+    assert pair.state == "ended"
+    page.reload()
+    assert "陈立明" not in page.inner_text("main")
+
+    staff_ctx.close()
     her_ctx.close()
     his_ctx.close()
     assert refused == []
