@@ -206,7 +206,7 @@ def open_recommendations(member: Member) -> list[Card]:
         .select_related("candidate")
         .order_by("-created_at", "-pk")[:20]
     )
-    return with_places([_rec_card(r, explain=True) for r in recs])
+    return [_rec_card(r, explain=True) for r in recs]
 
 
 def todays_suggestions(member: Member, day=None) -> list[Card]:
@@ -216,7 +216,7 @@ def todays_suggestions(member: Member, day=None) -> list[Card]:
         .select_related("candidate")
         .order_by("rank", "pk")
     )
-    return with_places([_sug_card(s) for s in rows])
+    return [_sug_card(s) for s in rows]
 
 
 def answered(member: Member, limit: int = 20) -> list[Card]:
@@ -244,7 +244,7 @@ def answered(member: Member, limit: int = 20) -> list[Card]:
         if pair is not None:
             card.optin = _state_for(pair, member.pk)
             card.pair_ref = ref("pair", pair.pk)
-    return with_places(cards)
+    return cards
 
 
 # What one side reads of the pair's state: never the other side's reasons, only "not this time".
@@ -282,23 +282,41 @@ def _mine(member: Member):
     return OptIn.objects.filter(Q(low=member) | Q(high=member)).select_related("low", "high")
 
 
-def incoming(member: Member, *, limit: int = 20):
-    """Masked cards waiting for this member's answer: the other side said yes first."""
+def open_pairs(member: Member, limit: int = 20) -> tuple[list[PairCard], list[PairCard]]:
+    """(pairs where both said yes, masked cards waiting for this member's answer — the other
+    side said yes first), newest first, in one query. The mutual ones are listed masked: the
+    pair page reveals, and logs it."""
     waiting = Q(low=member, low_answer="", high_answer=OptInAnswer.YES) | Q(
         high=member, high_answer="", low_answer=OptInAnswer.YES
     )
     rows = (
-        OptIn.objects.filter(waiting, state=OptInState.OPEN)
+        OptIn.objects.filter(
+            (Q(low=member) | Q(high=member)) & Q(state=OptInState.MUTUAL)
+            | Q(waiting, state=OptInState.OPEN)
+        )
         .select_related("low", "high")
-        .order_by("-updated_at", "-pk")[:limit]
+        .order_by("-updated_at", "-pk")[: 2 * limit]
     )
-    return with_places([_pair_card(p, member) for p in rows])
+    mutual = [_pair_card(p, member) for p in rows if p.revealed][:limit]
+    incoming = [_pair_card(p, member) for p in rows if p.waits_for(member.pk)][:limit]
+    return mutual, incoming
 
 
-def mutual(member: Member, limit: int = 20) -> list[PairCard]:
-    """The pairs where both said yes (listed masked; the pair page reveals, and logs it)."""
-    rows = _mine(member).filter(state=OptInState.MUTUAL).order_by("-mutual_at", "-pk")[:limit]
-    return with_places([_pair_card(p, member) for p in rows])
+def recommendations_page(member: Member) -> dict[str, list]:
+    """The recommendations page's lists, their cards dressed (city, avatar) in one pass. A
+    member whose yes waits for this one shows as the masked card only (answering it answers a
+    recommendation or suggestion of the same member too)."""
+    mutual, incoming = open_pairs(member)
+    waiting = {card._other_pk for card in incoming}
+    lists = {
+        "mutual": mutual,
+        "incoming": incoming,
+        "recommended": [c for c in open_recommendations(member) if c._other_pk not in waiting],
+        "suggestions": [c for c in todays_suggestions(member) if c._other_pk not in waiting],
+        "answered": answered(member),
+    }
+    with_places([card for cards in lists.values() for card in cards])
+    return lists
 
 
 def pair_for(member: Member, reference: str) -> OptIn:

@@ -45,21 +45,11 @@ def _error(request, exc: ValidationError) -> None:
 def recommendations(request):
     member = request.member_session.member
     ready = services.suggestions_ensure(member)
-    # A member whose yes is waiting for this one shows as the masked card only (answering it
-    # answers a recommendation or suggestion of the same member too).
-    incoming = selectors.incoming(member)
-    waiting = {card._other_pk for card in incoming}
-    recommended = [c for c in selectors.open_recommendations(member) if c._other_pk not in waiting]
-    suggestions = [c for c in selectors.todays_suggestions(member) if c._other_pk not in waiting]
     return render(
         request,
         "portal/recommendations.html",
         {
-            "mutual": selectors.mutual(member),
-            "incoming": incoming,
-            "recommended": recommended,
-            "suggestions": suggestions,
-            "answered": selectors.answered(member),
+            **selectors.recommendations_page(member),
             "engine_ready": ready,
             "asked": selectors.open_introduction_targets(member),
             "answer_form": AnswerForm(),
