@@ -125,12 +125,13 @@ def city_code(code: str) -> str:
     return f"{code[:4]}00" if code and len(code) == 6 else ""
 
 
-def with_places(cards: list) -> list:
-    """Each card's city by name and, when the agency shows them, the other member's approved
-    avatar (two queries for the page, whatever its length)."""
+def with_places(cards: list, *, avatars: bool = False) -> list:
+    """Each card's city by name and, with `avatars` (a member's own pages: the photo view
+    answers to the member's session) and when the agency shows them, the other member's
+    approved avatar (two queries for the page, whatever its length)."""
     codes = {city_code(card.other.region) for card in cards} - {""}
     labels = region_labels(codes) if codes else {}
-    avatars = _avatars({card._other_pk for card in cards})
+    avatars = _avatars({card._other_pk for card in cards}) if avatars else {}
     for card in cards:
         card.place = labels.get(city_code(card.other.region), "")
         photo = avatars.get(card._other_pk)
@@ -315,7 +316,7 @@ def recommendations_page(member: Member) -> dict[str, list]:
         "suggestions": [c for c in todays_suggestions(member) if c._other_pk not in waiting],
         "answered": answered(member),
     }
-    with_places([card for cards in lists.values() for card in cards])
+    with_places([card for cards in lists.values() for card in cards], avatars=True)
     return lists
 
 
@@ -339,7 +340,7 @@ def pair_card(member: Member, pair: OptIn) -> PairCard:
             .exclude(status="cancelled")
             .order_by("-starts_at")[:5]
         )
-    return with_places([card])[0]
+    return with_places([card], avatars=True)[0]
 
 
 def peer_photo(member: Member, peer_ref: str, photo_ref: str) -> tuple[MemberPhoto, bool]:
@@ -390,10 +391,10 @@ def _one(qs):
 def card_for(member: Member, kind: str, reference: str) -> tuple[Card, object]:
     if kind == "rec":
         rec = recommendation_get(member, pk_of("rec", reference))
-        return with_places([_rec_card(rec, explain=True)])[0], rec
+        return with_places([_rec_card(rec, explain=True)], avatars=True)[0], rec
     if kind == "sug":
         sug = suggestion_get(member, pk_of("sug", reference))
-        return with_places([_sug_card(sug)])[0], sug
+        return with_places([_sug_card(sug)], avatars=True)[0], sug
     raise Http404
 
 
