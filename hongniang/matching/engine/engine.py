@@ -86,7 +86,7 @@ _RATE_NOTABLE: Final = 0.2
 _COLLAB_NOTABLE: Final = 0.05
 # Windows of at least this many rows are scored bound first (`_score_windows`); smaller
 # ones whole.
-_PRUNE_FROM: Final = 8192
+_PRUNE_FROM: Final = 32_768
 # Rows fully scored first to find the floor of the top k: this many, or so many per wanted
 # result if more.
 _SEED_ROWS: Final = 2048
@@ -95,7 +95,7 @@ _SEED_PER_RESULT: Final = 16
 _BOUND_MARGIN: Final = 0.01
 # Rows' own rates are located (not gathered) while the members with answers are fewer than
 # 1 / this share of the rows.
-_LOCATE_SHARE: Final = 4
+_LOCATE_SHARE: Final = 1
 _DERIVE_FROM: Final = (*PROFILE_COLUMN_NAMES,)
 _RECIPROCAL_COLUMNS: Final = ("birth", *(name for name, _ in FEEDBACK_COLUMNS))
 _FB_KEYS: Final = ("fb:", "fbr:")
@@ -741,22 +741,22 @@ class Engine:
         if total < _PRUNE_FROM:
             parts: list[tuple[BlockScores, bool]] = []
             for sex, block, must_any in blocks:
-                block = self._survivors(q, sex, block, must_any)
-                if len(block):
-                    parts += self._evaluate(q, block, sex)
+                parts += self._score_rows(q, sex, block, must_any, None)
             return parts, -np.inf
-        bounds = [self._bounds(q, sex, block) for sex, block, _ in blocks]
+        bounds, fits = [], []
+        for sex, block, _ in blocks:
+            bound, fit_ab = self._bounds(q, sex, block)
+            bounds.append(bound)
+            fits.append(fit_ab)
         flat = np.concatenate(bounds)
         offsets = np.cumsum([0] + [len(b) for b in bounds])
-        # The seed: the rows with the best bounds (any rows would give a valid floor; these
-        # give a high one).
-        seed_n = min(len(flat), max(_SEED_ROWS, _SEED_PER_RESULT * k))
-        seed = np.sort(np.argpartition(-flat, seed_n - 1)[:seed_n])
-        seed = seed[flat[seed] > -np.inf]
+        seed = _seed(flat, max(_SEED_ROWS, _SEED_PER_RESULT * k))
         seed_parts = []
-        for (sex, block, must_any), lo, hi in zip(blocks, offsets[:-1], offsets[1:], strict=True):
+        for (sex, block, must_any), fit_ab, lo, hi in zip(
+            blocks, fits, offsets[:-1], offsets[1:], strict=True
+        ):
             rows = seed[(seed >= lo) & (seed < hi)] - lo
-            seed_parts += self._score_rows(q, sex, block, must_any, rows)
+            seed_parts += self._score_rows(q, sex, block, must_any, rows, fit_ab)
         _, _, final, kk = self._ranking(q, seed_parts, k)
         if kk < k:  # too few eligible among the seed: no floor, every possible row
             floor = -np.inf
@@ -764,15 +764,17 @@ class Engine:
             floor = float(np.partition(final, len(final) - k)[len(final) - k]) - _TIE_SLACK
         parts = []
         reach = floor - _BOUND_MARGIN
-        for (sex, block, must_any), bound in zip(blocks, bounds, strict=True):
-            rows = np.flatnonzero(bound >= reach)
-            parts += self._score_rows(q, sex, block, must_any, rows)
+        for (sex, block, must_any), bound, fit_ab in zip(blocks, bounds, fits, strict=True):
+            # -inf: a rule of the member's side failed (never scored, even without a floor)
+            rows = np.flatnonzero((bound >= reach) & (bound > -np.inf))
+            parts += self._score_rows(q, sex, block, must_any, rows, fit_ab)
         return parts, floor
 
-    def _bounds(self, q: _Query, sex: int, block: Block) -> np.ndarray:
+    def _bounds(self, q: _Query, sex: int, block: Block) -> tuple[np.ndarray, np.ndarray]:
         """Upper bound of the final score of every row of ``block`` (-inf for rows failing
         a hard rule found on the way): the exact fit_a_to_b and behaviour shifts, a perfect
-        fit_b_to_a, the most text points and likes' shift, no reason to decline."""
+        fit_b_to_a, the most text points and likes' shift, no reason to decline.  And
+        fit_a_to_b."""
         fit_ab, ok = q.scorer.member_side(q.me, block, sex)
         age = q.me.row["age"]
         ok &= (block.cols["acc_age_lo"] <= age) & (block.cols["acc_age_hi"] >= age)
@@ -781,44 +783,87 @@ class Engine:
         def locate(slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             return block.locate(view_pos[slots], slots)
 
-        shift_ab, shift_ba = self._row_shifts(q, block.slots, locate)
-        if q.fb is not None and q.fb.likes:
-            shift_ab = shift_ab + np.float32(self.model.liked)  # resemblance is at most 1
-        bound = self._fit_points(fit_ab, np.float32(1.0), shift_ab, shift_ba)
+        one = np.float32(1.0)
+        # likes move p(A→B) by at most their coefficient (resemblance is at most 1)
+        liked = max(self.model.liked, 0.0) if q.fb is not None and q.fb.likes else 0.0
+        sparse = None if q.collab is None else self._sparse_shifts(q, len(block), locate)
+        if sparse is None:
+            shift_ab, shift_ba = self._row_shifts(q, block.slots, locate)
+            bound = self._fit_points(fit_ab, one, shift_ab + np.float32(liked), shift_ba)
+        else:  # most rows share the member's own shifts; the few others are bounded apart
+            own_ab, own_ba, rows, ab, ba = sparse
+            bound = self._fit_points(fit_ab, one, own_ab + np.float32(liked), own_ba)
+            bound[rows] = self._fit_points(fit_ab[rows], one, ab + np.float32(liked), ba)
         bound += np.float32(max(self.config.weights.text, 0.0))
         bound[~ok] = -np.inf
-        return bound
+        return bound, fit_ab
 
     def _score_rows(
-        self, q: _Query, sex: int, block: Block, must_any: int | None, rows: np.ndarray
+        self,
+        q: _Query,
+        sex: int,
+        block: Block,
+        must_any: int | None,
+        rows: np.ndarray | None,
+        fit_ab: np.ndarray | None = None,
     ) -> list[tuple[BlockScores, bool]]:
-        """Score ``rows`` (ascending) of ``block``: gathered when few, else the block with the
-        others masked out; the hard rules are filtered first."""
+        """Score the rows of ``block`` (``rows``, ascending; None: all) that pass every hard
+        rule (the prefilter's integer compares first); ``fit_ab``: the member's side of
+        every row of ``block`` when known.  Few rows are gathered; when most of the block
+        is scored, gathering would cost more than it saves, so it is masked instead."""
+        pf = self._prefilter(q, sex)
+        if must_any is None:
+            must_any = int(np.bitwise_or.reduce(block.cols["must"])) if len(block) else 0
+        if rows is None or len(rows) * _GATHER_SHARE > len(block):
+            if rows is not None:
+                keep = np.zeros(len(block), dtype=bool)
+                keep[rows] = True
+                if block.valid is not None:
+                    keep &= block.valid
+                block = Block(
+                    block.cols, block.slots, keep, block.view_start, block.view_len, block.view_rows
+                )
+            # rows of `_bounds` passed the member's side's rules already
+            ok = pf.mask(block, must_any) if fit_ab is None else pf.mask_ba(block, must_any)
+            rows = np.flatnonzero(ok)
+            if len(rows) * _GATHER_SHARE > len(block):
+                block = Block(
+                    block.cols, block.slots, ok, block.view_start, block.view_len, block.view_rows
+                )
+                return self._evaluate_survivors(q, block, fit_ab)
+        elif len(rows):
+            if fit_ab is None:
+                block = block.take(rows, pf.scored_columns + FILTER_COLUMNS)
+                ok = pf.mask(block, must_any)
+            else:  # rows of `_bounds`: the member's side is known and its rules applied
+                signal = q.fb is not None and q.fb.has_signal()  # feedback reads them all
+                block = block.take(rows, pf.scored_columns if signal else pf.candidate_columns)
+                fit_ab = fit_ab[rows]
+                ok = pf.mask_ba(block, must_any)
+            rows = np.flatnonzero(ok)
+            if len(rows) * _GATHER_SHARE > len(block):  # most pass: no second gather
+                block = Block(
+                    block.cols, block.slots, ok, block.view_start, block.view_len, block.view_rows
+                )
+                return self._evaluate_survivors(q, block, fit_ab)
         if not len(rows):
             return []
-        if len(rows) * _GATHER_SHARE > len(block):
-            keep = np.zeros(len(block), dtype=bool)
-            keep[rows] = True
-            if block.valid is not None:
-                keep &= block.valid
-            block = Block(
-                block.cols, block.slots, keep, block.view_start, block.view_len, block.view_rows
-            )
-        else:
-            pf = self._prefilter(q, sex)
-            block = block.take(rows, pf.scored_columns + FILTER_COLUMNS)
-        block = self._survivors(q, sex, block, must_any)
-        return self._evaluate(q, block, sex) if len(block) else []
+        fit_ab = None if fit_ab is None else fit_ab[rows]
+        return self._evaluate_survivors(q, block.take(rows, pf.scored_columns), fit_ab)
 
-    def _evaluate(self, q: _Query, block: Block, sex: int) -> list[tuple[BlockScores, bool]]:
-        """Score window rows.  A large block is scored in two halves at once: numpy
-        releases the GIL in its loops, so with a second core free a recommend takes about
-        half the time (the CPU time stays the same)."""
+    def _evaluate_survivors(
+        self, q: _Query, block: Block, fit_ab: np.ndarray | None
+    ) -> list[tuple[BlockScores, bool]]:
+        """Score rows passing every hard rule.  A large block is scored in two halves at
+        once: numpy releases the GIL in its loops, so with a second core free a recommend
+        takes about half the time (the CPU time stays the same)."""
+        evaluate = q.scorer.evaluate_survivors
         if len(block) < _SPLIT_ROWS:
-            return [(q.scorer.evaluate(q.me, q.fb, block, sex), False)]
+            return [(evaluate(q.me, q.fb, block, fit_ab), False)]
         mid = len(block) // 2
-        first = _helper().submit(q.scorer.evaluate, q.me, q.fb, block.part(0, mid), sex)
-        second = q.scorer.evaluate(q.me, q.fb, block.part(mid, len(block)), sex)
+        fits = (None, None) if fit_ab is None else (fit_ab[:mid], fit_ab[mid:])
+        first = _helper().submit(evaluate, q.me, q.fb, block.part(0, mid), fits[0])
+        second = evaluate(q.me, q.fb, block.part(mid, len(block)), fits[1])
         return [(first.result(), False), (second, False)]
 
     def _prefilter(self, q: _Query, sex: int) -> Prefilter:
@@ -995,25 +1040,52 @@ class Engine:
         b = q.collab
         if b is None:
             return 0.0, 0.0
-        rates, _, _ = self._rate_shifts()
-        rated = self._rated
-        own_ab, own_ba = np.float32(b.own_ab), np.float32(b.own_ba)
-        if len(rated) * _LOCATE_SHARE < len(slots):
+        sparse = self._sparse_shifts(q, len(slots), locate)
+        if sparse is not None:
+            own_ab, own_ba, rows, ab, ba = sparse
             shift_ab = np.full(len(slots), own_ab, dtype=np.float32)
             shift_ba = np.full(len(slots), own_ba, dtype=np.float32)
-            rows, which = locate(rated)
-            at = rated[which]
-            shift_ab[rows] = rates[at, 0] + own_ab
-            shift_ba[rows] = rates[at, 1] + own_ba
-        else:
-            both = rates.take(slots, axis=0)  # (rows, 2); take: fancy indexing is ~10x slower
-            shift_ab = both[:, 0] + own_ab
-            shift_ba = both[:, 1] + own_ba
+            shift_ab[rows] = ab
+            shift_ba[rows] = ba
+            return shift_ab, shift_ba
+        rates, _, _ = self._rate_shifts()
+        both = rates.take(slots, axis=0)  # (rows, 2); take: fancy indexing is ~10x slower
+        shift_ab = both[:, 0] + np.float32(b.own_ab)
+        shift_ba = both[:, 1] + np.float32(b.own_ba)
         if len(b.slots):
             rows, which = locate(b.slots)
             shift_ab[rows] += b.shift_ab[which]
             shift_ba[rows] += b.shift_ba[which]
         return shift_ab, shift_ba
+
+    def _sparse_shifts(
+        self, q: _Query, n: int, locate: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+    ) -> tuple[np.float32, np.float32, np.ndarray, np.ndarray, np.ndarray] | None:
+        """When few members have answers: every row's shifts as the member's own (the same
+        for all rows) and the rows that differ, with theirs (own, own, rows, ab, ba); None
+        when that would not pay (then every row's rates are gathered)."""
+        b = q.collab
+        assert b is not None
+        rates, _, _ = self._rate_shifts()
+        rated = self._rated
+        if len(rated) * _LOCATE_SHARE >= n:
+            return None
+        own_ab, own_ba = np.float32(b.own_ab), np.float32(b.own_ba)
+        rated_rows, which = locate(rated)
+        at = rated[which]
+        collab_rows, collab_which = (
+            locate(b.slots) if len(b.slots) else (_EMPTY_SLOTS, _EMPTY_SLOTS)
+        )
+        rows = np.union1d(rated_rows, collab_rows)
+        ab = np.full(len(rows), own_ab, dtype=np.float32)
+        ba = np.full(len(rows), own_ba, dtype=np.float32)
+        i = np.searchsorted(rows, rated_rows)
+        ab[i] = rates[at, 0] + own_ab
+        ba[i] = rates[at, 1] + own_ba
+        i = np.searchsorted(rows, collab_rows)
+        ab[i] += b.shift_ab[collab_which]
+        ba[i] += b.shift_ba[collab_which]
+        return own_ab, own_ba, rows, ab, ba
 
     def directional_fit(self, a_id: int, b_id: int) -> float:
         """How well ``b_id`` meets ``a_id``'s stated preferences, 0..1 (no rules applied):
@@ -1132,7 +1204,8 @@ class Engine:
 
         def similarity(rows: np.ndarray) -> np.ndarray:
             s = ranked.slots[rows]
-            sim = self._text.similarity(mine, my_norm, store.tokens[s], store.tok_norm[s])
+            theirs = store.tokens.take(s, axis=0)  # take: fancy indexing of rows is ~5x slower
+            sim = self._text.similarity(mine, my_norm, theirs, store.tok_norm.take(s))
             return weight * sim
 
         if n <= _TEXT_CHUNK and floor == -np.inf:
@@ -1567,6 +1640,25 @@ def _helper() -> ThreadPoolExecutor:
             pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="matching-engine")
             _helper_pool = (os.getpid(), pool)
         return _helper_pool[1]
+
+
+def _seed(bounds: np.ndarray, n: int) -> np.ndarray:
+    """The ``n`` rows (ascending) with the best ``bounds`` (or every finite one), to be
+    scored first: any rows would give a valid floor, these give a high one.  The partition
+    runs over the rows near the best bound when there are enough of them."""
+    finite = bounds > -np.inf
+    if not finite.any():
+        return _EMPTY_SLOTS
+    top = float(bounds.max())
+    rows = np.flatnonzero(finite)
+    for gap in (2.0, 8.0):
+        near = np.flatnonzero(bounds >= top - gap)
+        if len(near) >= n:
+            rows = near
+            break
+    if len(rows) > n:
+        rows = np.sort(rows[np.argpartition(-bounds[rows], n - 1)[:n]])
+    return rows
 
 
 def _shown(final: np.ndarray) -> np.ndarray:

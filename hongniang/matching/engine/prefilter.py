@@ -50,6 +50,22 @@ _REGION_COLUMNS: Final = ("p_hukou", "p_prov", "p_city")
 # accepts (its must-have range, or its soft range widened to the age window, or anything).
 FILTER_COLUMNS: Final = ("acc_age_lo", "acc_age_hi")
 _OPEN_LO: Final = -1
+_CANDIDATE_COLUMNS: Final = (
+    "birth",
+    "must",
+    "imp_sum",
+    *(f"imp_{name}" for name in CRITERION_BIT),
+    "p_age_lo",
+    "p_age_hi",
+    "p_h_lo",
+    "p_h_hi",
+    "p_w_lo",
+    "p_w_hi",
+    "p_prov",
+    "p_city",
+    "p_hukou",
+    "eth",
+)
 _OPEN_HI: Final = 1000
 
 
@@ -137,6 +153,8 @@ class Prefilter:
         self.scored_columns = tuple(
             name for name in FAST_COLUMNS if name not in TABLE_COLUMNS or name in mine
         )
+        # What the candidates' side and `mask_ba` read (the member's side known already).
+        self.candidate_columns = (*_CANDIDATE_COLUMNS, *sorted(mine))
 
     def survivors(self, block: Block, must_any: int = -1) -> np.ndarray:
         """Indices (ascending) of the rows of ``block`` that may pass every hard rule."""
@@ -190,6 +208,23 @@ class Prefilter:
             other = must_any & _OTHER_BITS
             if other:
                 rows = np.flatnonzero((must & other) != 0)
+                if len(rows):
+                    ok[rows[self._misses_ba(cols, rows)]] = False
+        return ok
+
+    def mask_ba(self, block: Block, must_any: int = -1) -> np.ndarray:
+        """`mask` without the rules the member's side already applied (`Scorer.member_side`
+        and the candidates' age ranges: the bounds of `Engine._score_windows`): the rows
+        that are current and meet the candidates' must-haves."""
+        cols = block.cols
+        ok = np.ones(len(block), dtype=bool) if block.valid is None else block.valid.copy()
+        if must_any & ~_AGE:
+            for name, bit in _LEVEL_BITS.items():
+                if must_any & bit:
+                    ok &= cols[self.level_columns[name]] != MUST_FAILS
+            other = must_any & _OTHER_BITS
+            if other:
+                rows = np.flatnonzero((cols["must"] & other) != 0)
                 if len(rows):
                     ok[rows[self._misses_ba(cols, rows)]] = False
         return ok

@@ -327,6 +327,7 @@ class Scorer:
         self.stated = stated
         self._tables: dict[int, dict[str, np.ndarray | None]] = {}
         self._indexed: dict[int, list[tuple[str, np.ndarray, tuple | None]]] = {}
+        self._ba_tables: dict[int, dict[str, tuple]] = {}
 
     def legal_age(self, sex: int) -> int:
         r = self.config.rules
@@ -364,12 +365,21 @@ class Scorer:
         """Only the A→B half: (fit_a_to_b, passes the member's rules) for every row; a cheap
         first look that bounds what full scoring could give."""
         cand: dict[str, Value] = dict(block.cols)
-        age = (self.today_key - block.cols["birth"]) // 10000
-        cand["age"] = age
-        fail = age < self.legal_age(sex)
+        births = block.cols["birth"]
+        runs = None
+        if block.view_len == len(block) and block.view_rows is None and len(block):
+            # a slice of a view, sorted by birth: each age is a run of rows (no division)
+            runs = _age_runs(births, self.today_key)
+            ages, counts = runs
+            young = ages < self.legal_age(sex)
+            fail = np.repeat(young, counts) if young.any() else np.zeros(len(block), dtype=bool)
+        else:
+            age = (self.today_key - births) // 10000
+            cand["age"] = age
+            fail = age < self.legal_age(sex)
         if block.valid is not None:
             fail |= ~block.valid
-        fit_ab = self._member_side_indexed(me, cand, fail)
+        fit_ab = self._member_side_indexed(me, cand, fail, runs)
         return fit_ab, ~fail
 
     def member_fit(self, me: Member, block: Block) -> np.ndarray:
@@ -380,7 +390,7 @@ class Scorer:
         fail = np.zeros(len(block), dtype=bool)
         return self._member_side(me, cand, dict(me.row), fail, None)[0]
 
-    def _indexed_tables(self, me: Member) -> list[tuple[str, np.ndarray, tuple | None]]:
+    def indexed_tables(self, me: Member) -> list[tuple[str, np.ndarray, tuple | None]]:
         """The member's A→B credit of the criteria on one small integer attribute (age,
         height, weight, ethnicity, region), weighted, for every value of that attribute:
         (column, table, city match).  _NEG where a must-have or the age window fails.
@@ -437,18 +447,26 @@ class Scorer:
         return terms
 
     def _member_side_indexed(
-        self, me: Member, cand: dict[str, Value], fail: np.ndarray
+        self,
+        me: Member,
+        cand: dict[str, Value],
+        fail: np.ndarray,
+        age_runs: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> np.ndarray:
         """The fast A→B half: one table look-up per criterion (the level codes' tables and
-        `_indexed_tables`), the age window counted as a failure.  Adds the member's
-        failures to ``fail``; returns fit_a_to_b."""
+        `indexed_tables`), the age window counted as a failure.  Adds the member's
+        failures to ``fail``; returns fit_a_to_b.  ``age_runs``: the rows' ages as runs
+        (`_age_runs`) instead of ``cand["age"]``."""
         n = len(fail)
         fit_ab = np.zeros(n, dtype=np.float32)
         for code, table in self._member_tables(me).items():
             if table is not None:
-                fit_ab += table[cand[code]]
-        for attr, table, match in self._indexed_tables(me):
-            part = table.take(cand[attr], mode="clip")
+                fit_ab += table.take(cand[code])
+        for attr, table, match in self.indexed_tables(me):
+            if attr == "age" and age_runs is not None:
+                part = np.repeat(table.take(age_runs[0], mode="clip"), age_runs[1])
+            else:
+                part = table.take(cand[attr], mode="clip")
             if match is not None:
                 prov, city, points = match
                 hit = (cand["city"] == city) & (cand["prov"] == prov)
@@ -607,6 +625,85 @@ class Scorer:
             detail=out,
         )
 
+    def evaluate_survivors(
+        self, me: Member, fb: FeedbackState | None, block: Block, fit_ab: np.ndarray | None = None
+    ) -> BlockScores:
+        """`evaluate` of rows the prefilter kept (`prefilter.py`: exactly the rows passing
+        every hard rule, property-tested), so no rule is evaluated again: only the rows
+        masked out of ``block`` fail.  ``fit_ab``: the member's side when already known
+        (`member_side` of these rows).  Same arithmetic as `evaluate`'s fast path."""
+        n = len(block)
+        cols = block.cols
+        cand: dict[str, Value] = dict(cols)
+        if fit_ab is None or (fb is not None and fb.has_signal()):
+            cand["age"] = (self.today_key - cols["birth"]) // 10000
+        if fit_ab is None:
+            fit_ab = self._member_side_indexed(me, cand, np.zeros(n, dtype=bool))
+        fit_ba = self._candidate_side(me, cols, n)
+        points = self._feedback(me, fb, cand, n, None)
+        ok = np.ones(n, dtype=bool) if block.valid is None else block.valid
+        return BlockScores(
+            block=block, ok=ok, slots=block.slots, fit_ab=fit_ab, fit_ba=fit_ba, feedback=points
+        )
+
+    def _ba_range_tables(self, me: Member) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """B→A credit of the range criteria (age, height, weight) as two tables over the
+        candidates' lower and upper ends: credit = low[p_lo] + high[p_hi] - 1, the same
+        float32 operations as `_range` (only when the member's attribute is known)."""
+        cached = self._ba_tables.get(me.slot)
+        if cached is not None:
+            return cached
+        tables = {}
+        for name, attr, lo, hi, size, tol in (
+            ("age", "age", "p_age_lo", "p_age_hi", 256, self.config.tolerances.age_years),
+            ("height", "height", "p_h_lo", "p_h_hi", 1024, self.config.tolerances.height_cm),
+            ("weight", "weight", "p_w_lo", "p_w_hi", 1024, self.config.tolerances.weight_kg),
+        ):
+            x = me.row[attr]
+            if name != "age" and x <= 0:
+                continue  # unknown: one scalar credit for every row (the general path)
+            values = np.arange(size, dtype=np.int32).astype(np.float32)
+            inv = 1.0 / tol
+            x = float(x)
+            low = _clip01(1.0 - (values - x) * inv)
+            high = _clip01(1.0 - (x - values) * inv)
+            tables[name] = (lo, hi, low, high)
+        self._ba_tables[me.slot] = tables
+        return tables
+
+    def _candidate_side(self, me: Member, cols: Mapping[str, np.ndarray], n: int) -> np.ndarray:
+        """fit_b_to_a of rows that pass every hard rule (no rule checked here)."""
+        tol = self.config.tolerances
+        mrow: dict[str, Value] = dict(me.row)
+        ranges = self._ba_range_tables(me)
+        acc = np.zeros(n, dtype=np.float32)
+        acc_table = np.zeros(n, dtype=np.int16)
+        for name in CRITERIA:
+            if name not in self.stated:
+                continue
+            imp = cols[f"imp_{name}"]
+            if name in LEVELS:
+                acc_table += imp * cols[f"t_{name}_{level_of(name, me.row[LEVELS[name][0]])}"]
+                continue
+            table = ranges.get(name)
+            if table is not None:
+                lo, hi, low, high = table
+                credit = low.take(cols[lo], mode="clip") + high.take(cols[hi], mode="clip") - 1.0
+                if name in MAY_BE_UNKNOWN and credit.min() < 0.0:  # as the general path
+                    credit = credit + (credit < 0.0) * np.float32(tol.unknown + 1.0)
+                acc += imp * credit
+                continue
+            credit = CREDIT[name](cols, mrow, tol)
+            if not isinstance(credit, np.ndarray):
+                acc += imp * np.float32(tol.unknown if credit < 0.0 else credit)
+                continue
+            if name in MAY_BE_UNKNOWN and credit.min() < 0.0:
+                credit = credit + (credit < 0.0) * np.float32(tol.unknown + 1.0)
+            acc += imp * credit
+        acc += acc_table * np.float32(1.0 / TABLE_SCALE)
+        cand_sum = cols["imp_sum"]
+        return acc / np.maximum(cand_sum, 1).astype(np.float32) + (cand_sum == 0)
+
     def _feedback(
         self,
         me: Member,
@@ -674,6 +771,17 @@ class Scorer:
             if out is not None:
                 out["fb:like"] = liked
         return np.minimum(penalty, 1.0), liked
+
+
+def _age_runs(births: np.ndarray, today_key: int) -> tuple[np.ndarray, np.ndarray]:
+    """Ages of rows sorted by birth key, as runs: (ages, oldest first; rows of each)."""
+    oldest = (today_key - int(births[0])) // 10000
+    youngest = (today_key - int(births[-1])) // 10000
+    ages = np.arange(oldest, youngest - 1, -1, dtype=np.int32)
+    # rows of age a: born after today - (a + 1)·10⁴; the oldest run starts at row 0
+    starts = np.searchsorted(births, (today_key - (ages[1:] + 1) * 10000 + 1).astype(births.dtype))
+    bounds = np.concatenate([[0], starts, [len(births)]])
+    return ages, np.diff(bounds)
 
 
 def _similarity(

@@ -137,14 +137,14 @@ def test_rows_that_cannot_reach_the_top_k_are_not_scored(monkeypatch):
     short = [person(100 + i, "M", 33, height_cm=160) for i in range(400)]
     engine = build(her, *tall, *short, config=EngineConfig(weights=Weights(text=0.0)))
     scored = []
-    evaluate = Scorer.evaluate
+    evaluate = Scorer.evaluate_survivors
 
-    def counting(self, me, fb, block, sex, **kwargs):
-        out = evaluate(self, me, fb, block, sex, **kwargs)
+    def counting(self, me, fb, block, fit_ab=None):
+        out = evaluate(self, me, fb, block, fit_ab)
         scored.append(int(out.ok.sum()))
         return out
 
-    monkeypatch.setattr(Scorer, "evaluate", counting)
+    monkeypatch.setattr(Scorer, "evaluate_survivors", counting)
     _with(monkeypatch, prune=True, seed=5)
     top = engine.recommend(0, k=5, explain=False)
     assert [r.candidate_id for r in top] == [1, 2, 3, 4, 5]

@@ -156,6 +156,20 @@ def test_the_prefilter_keeps_exactly_the_rows_the_scorer_finds_eligible(case):
                 assert set(kept.tolist()) == expected, (p, sex)
                 rows = q.prefilters[sex].survivors(block, -1 if must_any is None else must_any)
                 assert set(block.slots[rows].tolist()) == expected
+                # after the member's side (`Engine._bounds`), the candidates' must-haves
+                fit_ab, ok = q.scorer.member_side(me, block, sex)
+                age = me.row["age"]
+                ok &= (block.cols["acc_age_lo"] <= age) & (block.cols["acc_age_hi"] >= age)
+                ba = q.prefilters[sex].mask_ba(block, -1 if must_any is None else must_any)
+                assert set(block.slots[ok & ba].tolist()) == expected, (p, sex)
+                # the survivors' scores are the scorer's (its fast path, rules not re-read)
+                if expected:
+                    keep = np.flatnonzero(ok & ba)
+                    sub = block.take(keep)
+                    fast = q.scorer.evaluate_survivors(me, None, sub, fit_ab[keep])
+                    assert fast.ok.all()
+                    np.testing.assert_allclose(fast.fit_ab, scored.fit_ab[keep], atol=1e-5)
+                    np.testing.assert_allclose(fast.fit_ba, scored.fit_ba[keep], atol=1e-5)
 
 
 def test_the_age_reach_is_read_off_the_credit_function():
