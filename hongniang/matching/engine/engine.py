@@ -1034,20 +1034,12 @@ class Engine:
         slots: np.ndarray,
         locate: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
     ) -> tuple[np.ndarray | float, np.ndarray | float]:
-        """Logit shifts of both directions for rows holding ``slots``; ``locate`` finds the
-        rows of given slots (rows, index into them).  Few members have answers: their rows
-        are located; when many have, every row's rates are read (one gather)."""
+        """Logit shifts of both directions for rows holding ``slots``: the member's own
+        rates, each row's own rates (one gather), the collaborative signal of the few rows
+        ``locate`` finds (rows, index into the slots given)."""
         b = q.collab
         if b is None:
             return 0.0, 0.0
-        sparse = self._sparse_shifts(q, len(slots), locate)
-        if sparse is not None:
-            own_ab, own_ba, rows, ab, ba = sparse
-            shift_ab = np.full(len(slots), own_ab, dtype=np.float32)
-            shift_ba = np.full(len(slots), own_ba, dtype=np.float32)
-            shift_ab[rows] = ab
-            shift_ba[rows] = ba
-            return shift_ab, shift_ba
         rates, _, _ = self._rate_shifts()
         both = rates.take(slots, axis=0)  # (rows, 2); take: fancy indexing is ~10x slower
         shift_ab = both[:, 0] + np.float32(b.own_ab)
@@ -1061,9 +1053,10 @@ class Engine:
     def _sparse_shifts(
         self, q: _Query, n: int, locate: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
     ) -> tuple[np.float32, np.float32, np.ndarray, np.ndarray, np.ndarray] | None:
-        """When few members have answers: every row's shifts as the member's own (the same
-        for all rows) and the rows that differ, with theirs (own, own, rows, ab, ba); None
-        when that would not pay (then every row's rates are gathered)."""
+        """When fewer members have answers than there are rows: every row's shifts as the
+        member's own (the same for all rows) and the rows that differ, with theirs (own,
+        own, rows, ab, ba; the values `_row_shifts` gives them); None when that would not
+        pay (then every row's rates are gathered)."""
         b = q.collab
         assert b is not None
         rates, _, _ = self._rate_shifts()
@@ -1071,20 +1064,18 @@ class Engine:
         if len(rated) * _LOCATE_SHARE >= n:
             return None
         own_ab, own_ba = np.float32(b.own_ab), np.float32(b.own_ba)
-        rated_rows, which = locate(rated)
-        at = rated[which]
-        collab_rows, collab_which = (
-            locate(b.slots) if len(b.slots) else (_EMPTY_SLOTS, _EMPTY_SLOTS)
-        )
-        rows = np.union1d(rated_rows, collab_rows)
-        ab = np.full(len(rows), own_ab, dtype=np.float32)
-        ba = np.full(len(rows), own_ba, dtype=np.float32)
-        i = np.searchsorted(rows, rated_rows)
-        ab[i] = rates[at, 0] + own_ab
-        ba[i] = rates[at, 1] + own_ba
-        i = np.searchsorted(rows, collab_rows)
-        ab[i] += b.shift_ab[collab_which]
-        ba[i] += b.shift_ba[collab_which]
+        rows, which = locate(rated)
+        both = rates.take(rated[which], axis=0)
+        ab, ba = both[:, 0] + own_ab, both[:, 1] + own_ba
+        if len(b.slots):
+            collab_rows, collab_which = locate(b.slots)
+            theirs = rates.take(b.slots[collab_which], axis=0)
+            collab_ab = theirs[:, 0] + own_ab + b.shift_ab[collab_which]
+            collab_ba = theirs[:, 1] + own_ba + b.shift_ba[collab_which]
+            alone = ~np.isin(rows, collab_rows)  # rows in both: their values are the collab ones
+            rows = np.concatenate([rows[alone], collab_rows])
+            ab = np.concatenate([ab[alone], collab_ab])
+            ba = np.concatenate([ba[alone], collab_ba])
         return own_ab, own_ba, rows, ab, ba
 
     def directional_fit(self, a_id: int, b_id: int) -> float:
@@ -1220,7 +1211,9 @@ class Engine:
         done = np.zeros(n, dtype=bool)
         done[first] = True
         rest = np.flatnonzero((key + weight >= tau) & ~done)
-        rest = rest[np.argsort(-key[rest], kind="stable")]
+        # descending, for the early stop below; the order among equal keys does not matter
+        # (every row that can reach the top k is examined): quicksort, 4x a stable sort
+        rest = rest[np.argsort(-key[rest])]
         for start in range(0, len(rest), _TEXT_CHUNK):
             chunk = rest[start : start + _TEXT_CHUNK]
             if key[chunk[0]] + weight < tau:
