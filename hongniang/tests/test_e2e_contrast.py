@@ -46,7 +46,10 @@ def test_badges_and_link_buttons_meet_the_contrast_ratio(page, seeded_agency):
     axe = AXE.read_text(encoding="utf-8")
     login(page, "admin", DEMO_PASSWORD)
     failures = {}
-    for path in PAGES:
+    page.goto(page.base_url + "/search/")
+    # and one public member page
+    profile = page.locator("a[href^='/profile/']").first.get_attribute("href")
+    for path in [*PAGES, profile]:
         response = page.goto(page.base_url + path)
         assert response.status == 200, path
         page.evaluate(axe)  # evaluated, not a <script> tag: the page's CSP stays on
