@@ -29,6 +29,7 @@ PAGES = [
     "/finance/refunds/",
     "/finance/complaints/",
     "/matching/appointments/",
+    "/finance/report/",  # the green net figure
 ]
 CONTRAST = """async () => {
   const r = await axe.run(document, {runOnly: ['color-contrast']});
@@ -49,7 +50,17 @@ def test_badges_and_link_buttons_meet_the_contrast_ratio(page, seeded_agency):
     page.goto(page.base_url + "/search/")
     # and one public member page
     profile = page.locator("a[href^='/profile/']").first.get_attribute("href")
-    for path in [*PAGES, profile]:
+    # and the detail pages with solid success / warning and outlined danger buttons
+    from hongniang.finance.models import Complaint
+    from hongniang.members.models import Member
+    from hongniang.staff.models import Staff
+
+    details = [
+        f"/members/{Member.objects.filter(is_hidden=False).order_by('pk').first().pk}/",
+        f"/finance/complaints/{Complaint.objects.order_by('pk').first().pk}/",
+        f"/staff/{Staff.objects.get(username='hn111').pk}/",
+    ]
+    for path in [*PAGES, profile, *details]:
         response = page.goto(page.base_url + path)
         assert response.status == 200, path
         page.evaluate(axe)  # evaluated, not a <script> tag: the page's CSP stays on
