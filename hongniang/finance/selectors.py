@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
-from django.db.models import F, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.db.models.lookups import In
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -24,7 +24,7 @@ from hongniang.members import personal_data as pd
 from hongniang.members.models import Member
 from hongniang.members.selectors import name_q
 from hongniang.staff.models import Staff, StaffStatus
-from hongniang.staff.visibility import Unindexed, visible_staff_q
+from hongniang.staff.visibility import Unindexed, staff_below, visible_staff_q
 
 # Tabs of the contract list beside the statuses (whitepaper 2.4.1: 到期未续费 and reminders).
 ENDING_30, ENDING_7, EXPIRED = "ending_30", "ending_7", "expired"
@@ -131,8 +131,12 @@ def contract_list(*, viewer, filters: dict | None = None, tab: str = "", today=N
     elif tab == EXPIRED:
         # In force and not refunded in full (IN_FORCE without REFUNDED).
         expired = [ContractStatus.EFFECTIVE, ContractStatus.PARTLY_REFUNDED]
+        # Not renewed: a look-up of the renewal's unique key per contract of the range
+        # (`renewed_by__isnull` is a LEFT JOIN, which PostgreSQL 15 answered by hashing the range
+        # and reading every contract against it).
+        renewed = Contract.objects.filter(renewal_of=OuterRef("pk"))
         qs = qs.filter(
-            In(Unindexed(F("status")), expired), service_end__lt=today, renewed_by__isnull=True
+            ~Exists(renewed), In(Unindexed(F("status")), expired), service_end__lt=today
         ).order_by("-service_end", "-pk")
     elif tab in ContractStatus.values:
         qs = qs.filter(status=tab)
@@ -164,7 +168,9 @@ def renewals_due(*, viewer, tab: str, today=None) -> QuerySet:
     qs = contract_list(viewer=viewer, tab=tab, today=today)
     if tab == EXPIRED:
         qs = qs.filter(service_end__gte=today - timedelta(days=EXPIRED_REMINDER_DAYS))
-    below = Staff.objects.filter(path__startswith=viewer.path).values("pk")
+    below, everyone = staff_below(viewer)
+    if everyone:  # every contract has a signer, and all of them are below the viewer
+        return qs
     return qs.filter(Q(signed_by__in=below) | Q(member__aftersales_owner__in=below))
 
 
@@ -377,41 +383,40 @@ def _month_bucket(field: str, months: list, end):
     ), (bounds[0], bounds[-1])
 
 
-# Up to this many members the counts are read for them only (a list of keys, well within every
-# database's limit of parameters); above it, for everyone in the period in one pass over the
-# period's rows, and looked up here.
-_MEMBER_LIST_MAX = 5000
-
-
-def _delivered(member_ids, start, end) -> tuple[dict, dict]:
+def _delivered(wanted, start, end) -> tuple[dict, dict]:
     """Introductions (recommendations presented to the member) and arranged dates (appointments
-    not cancelled, on either side) per (member, month) between two dates. One grouped query per
-    table, whatever the number of months."""
+    not cancelled, on either side) per (member, month) between two dates, of the members
+    `wanted(field)` picks (a Q on that member-key field). One grouped query per table,
+    whatever the number of months or members: the members are a test inside the query (one
+    member's key, or the keys of the members a matchmaker serves), never a list of keys sent
+    from here (a matchmaker's 1,600 keys cost more to send and parse than to count)."""
     from django.db.models import Count
 
     from hongniang.matching.models import Appointment, AppointmentStatus, Recommendation
 
     months = [max(m, start) for m in month_starts(start, end)]
-    wanted = set(member_ids)
-    few = len(wanted) <= _MEMBER_LIST_MAX
 
-    def counts(qs, side, field) -> dict:
+    def rows(qs, field, *sides):
         bucket, (lo, hi) = _month_bucket(field, months, end)
         qs = qs.filter(**{f"{field}__gte": lo, f"{field}__lt": hi})
-        if few:  # a plain IN: the foreign key's lookup would normalise each key in Python
-            qs = qs.filter(In(F(side), sorted(wanted)))
-        out = {}
-        for row in qs.annotate(m=bucket).values(side, "m").annotate(n=Count("pk")).order_by():
-            if row[side] in wanted and row["m"] is not None:
-                month = row["m"].replace(day=1)
-                out[(row[side], month)] = out.get((row[side], month), 0) + row["n"]
-        return out
+        for row in qs.annotate(m=bucket).values_list(*sides, "m").annotate(n=Count("pk")):
+            if row[-2] is not None:
+                yield row[:-2], row[-2].replace(day=1), row[-1]
 
-    intros = counts(Recommendation.objects.all(), "member_id", "created_at")
-    live = Appointment.objects.exclude(status=AppointmentStatus.CANCELLED)
-    dates = counts(live, "member_id", "starts_at")
-    for key, n in counts(live, "partner_id", "starts_at").items():
-        dates[key] = dates.get(key, 0) + n
+    intros: dict = {}
+    recs = Recommendation.objects.filter(wanted("member_id")).order_by()
+    for (member,), month, n in rows(recs, "created_at", "member_id"):
+        intros[(member, month)] = intros.get((member, month), 0) + n
+    # A date counts for both sides: one query for the dates of either.
+    live = (
+        Appointment.objects.exclude(status=AppointmentStatus.CANCELLED)
+        .filter(wanted("member_id") | wanted("partner_id"))
+        .order_by()
+    )
+    dates: dict = {}
+    for pair, month, n in rows(live, "starts_at", "member_id", "partner_id"):
+        for member in pair:
+            dates[(member, month)] = dates.get((member, month), 0) + n
     return intros, dates
 
 
@@ -422,7 +427,9 @@ def ledger(contract: Contract, today=None) -> list[dict]:
     last = min(contract.service_end, today)
     if not contract.in_force or last < contract.service_start:
         return []
-    intros, dates = _delivered([contract.member_id], contract.service_start, last)
+    intros, dates = _delivered(
+        lambda field: Q(**{field: contract.member_id}), contract.service_start, last
+    )
     rows = []
     for month in month_starts(contract.service_start, last):
         got_i = intros.get((contract.member_id, month), 0)
@@ -457,16 +464,18 @@ class Promise:
         return max(self.intros_promised - self.intros, 0) + max(self.dates_promised - self.dates, 0)
 
 
-def _served_by(viewer) -> QuerySet:
-    """Keys of the members the viewer serves: after sales, or before sales while nobody serves
-    them after sales. One range of each owner's index (UNION ALL), never a pass over members."""
+def _served_q(viewer, field: str) -> Q:
+    """Rows whose member key `field` is a member the viewer serves: after sales, or before
+    sales while nobody serves them after sales. Each way is its own IN, collected once through
+    its own index (`member_after_list`, `member_served_pre`) into a hash the outer rows are
+    tested against."""
     after = Member.objects.filter(aftersales_owner=viewer).order_by().values("pk")
     before = (
         Member.objects.filter(aftersales_owner__isnull=True, presales_owner=viewer)
         .order_by()
         .values("pk")
     )
-    return after.union(before, all=True)
+    return Q(In(F(field), after)) | Q(In(F(field), before))
 
 
 def promise_this_month(*, viewer, today=None) -> list[Promise]:
@@ -474,27 +483,28 @@ def promise_this_month(*, viewer, today=None) -> list[Promise]:
     with a contract in force today that promises something each month, and what they have had
     this month, members furthest behind first.
 
-    A matchmaker serves a book of members, each read through the member's contract index: the
-    contracts are found from the served members' keys, not by walking every contract in force.
-    The members served are the viewer's own, whom every data scope shows (`visible_staff_ids`
-    always holds the viewer), so no visibility test is needed on top. Only the terms are read;
-    callers load the few members they show."""
+    Three queries, whatever the size of the book: the contracts in force are tested against
+    the served members' keys (`_served_q`), and so are this month's recommendations and
+    dates. The members served are the viewer's own, whom every data scope shows
+    (`visible_staff_ids` always holds the viewer), so no visibility test is needed on top.
+    Only the terms are read; callers load the few members they show."""
     today = today or timezone.localdate()
     month = today.replace(day=1)
     terms = list(
         Contract.objects.filter(
+            _served_q(viewer, "member_id"),
+            # off its index: SQLite would read every contract in force to test its member
             In(Unindexed(F("status")), [ContractStatus.EFFECTIVE, ContractStatus.PARTLY_REFUNDED]),
-            member_id__in=_served_by(viewer),
             service_start__lte=today,
             service_end__gte=today,
         )
         .filter(Q(introductions_per_month__gt=0) | Q(dates_per_month__gt=0))
-        .order_by("pk")
+        .order_by()  # sorted below
         .values_list("pk", "member_id", "introductions_per_month", "dates_per_month")
     )
     if not terms:
         return []
-    intros, dates = _delivered([t[1] for t in terms], month, today)
+    intros, dates = _delivered(lambda field: _served_q(viewer, field), month, today)
     rows = [
         Promise(pk, m, pi, pd, intros.get((m, month), 0), dates.get((m, month), 0))
         for pk, m, pi, pd in terms

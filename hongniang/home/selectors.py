@@ -373,7 +373,10 @@ def _renewal_entries(viewer, today) -> list[Entry]:
     ):
         due = fs.renewals_due(viewer=viewer, tab=tab, today=today)
         count = due.count()
-        preview = list(due[:PREVIEW]) if count else []  # nothing to show: no second query
+        # Nothing to show: no second query. The preview names the member only (joining the
+        # signer and the store made PostgreSQL join every row of the range before the limit).
+        shown = due.select_related(None).select_related("member")
+        preview = list(shown[:PREVIEW]) if count else []
         views = present_many(viewer, [k.member for k in preview])
         entries.append(
             Entry(

@@ -384,6 +384,13 @@ class Member(models.Model):
                 condition=Q(site_featured=True),
                 name="member_site_featured",
             ),
+            # The members a matchmaker serves before sales while nobody serves them after sales
+            # (the promise ledger, with member_after_list for the after-sales side): one range.
+            models.Index(
+                fields=["presales_owner", "id"],
+                condition=Q(aftersales_owner__isnull=True),
+                name="member_served_pre",
+            ),
             # Members not followed up for N days (last follow-up, else registration; home page).
             models.Index(
                 IDLE_SINCE,

@@ -153,15 +153,22 @@ def own_member_ids(viewer, ids) -> set[int]:
     return set(Member.objects.visible_to(viewer).filter(pk__in=ids).values_list("pk", flat=True))
 
 
+def _own(viewer, members: list) -> set[int]:
+    """The keys of `members` whose record the viewer may see: from the owners the rows carry
+    (no query), else asked of the database (rows read without their owners)."""
+    own = Member.objects.visible_among(viewer, members)
+    return own if own is not None else own_member_ids(viewer, [m.pk for m in members])
+
+
 def present(viewer, member: Member, *, own: bool | None = None) -> MemberView:
     if own is None:
-        own = bool(own_member_ids(viewer, [member.pk]))
+        own = member.pk in _own(viewer, [member])
     return MemberView(member, own)
 
 
 def present_many(viewer, members) -> list[MemberView]:
     members = list(members)
-    own = own_member_ids(viewer, [m.pk for m in members])
+    own = _own(viewer, members) if members else set()
     return [MemberView(m, m.pk in own) for m in members]
 
 

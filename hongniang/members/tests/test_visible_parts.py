@@ -1,13 +1,17 @@
-"""The two other ways of testing a member's visibility give exactly `visible_to`'s members:
-`visible_parts` (disjoint querysets, one per owner, summed by the home page's figures) and
-`keyed_q` (another table's rows whose member key is visible: one IN per owner)."""
+"""The other ways of testing a member's visibility give exactly `visible_to`'s members:
+`visible_parts` (disjoint querysets, one per owner, summed by the home page's figures),
+`keyed_q` (another table's rows whose member key is visible: one IN per owner) and
+`visible_among` (rows already read, tested on the owners they carry: the presenter)."""
 
 from itertools import product
 
 import pytest
+from django.db import connection
 from django.db.models import F
+from django.test.utils import CaptureQueriesContext
 
 from hongniang.members.models import EventKind, Member, MemberEvent
+from hongniang.members.presenter import present_many
 from hongniang.members.selectors import name_q
 from hongniang.members.tests.helpers import add_member
 from hongniang.staff.visibility import Unindexed
@@ -47,6 +51,26 @@ def test_keyed_q_picks_the_rows_of_visible_members(every_pair_of_owners, who, un
     column = Unindexed(F("member_id")) if unindexed else F("member_id")
     events = MemberEvent.objects.filter(Member.objects.keyed_q(viewer, column))
     assert set(events.values_list("member_id", flat=True)) == visible
+
+
+@pytest.mark.parametrize("who", VIEWERS)
+def test_visible_among_rows_read_is_visible_to_without_reading_members_again(
+    every_pair_of_owners, who
+):
+    viewer = every_pair_of_owners[who]
+    visible = set(Member.objects.visible_to(viewer).values_list("pk", flat=True))
+    rows = list(Member.objects.all())
+    with CaptureQueriesContext(connection) as ctx:
+        assert Member.objects.visible_among(viewer, rows) == visible
+        views = present_many(viewer, rows)
+    assert {v.pk for v in views if v.own} == visible
+    assert not [q for q in ctx.captured_queries if "members_member" in q["sql"]]
+    # Rows read without their owners are asked of the database, with the same answer.
+    bare = list(Member.objects.only("name"))
+    assert Member.objects.visible_among(viewer, bare) is None
+    assert {v.pk for v in present_many(viewer, bare) if v.own} == visible
+    unsaved = Member(presales_owner=viewer, aftersales_owner=viewer)
+    assert not present_many(viewer, [unsaved])[0].own
 
 
 def test_a_name_without_case_is_searched_as_typed_and_a_latin_one_ignoring_case(org):
