@@ -11,6 +11,7 @@ field of such a member directly.
 """
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from django.urls import reverse
@@ -260,20 +261,43 @@ def present_revealed(other: Member, *, ref: str, name_form: str) -> RevealedPeer
 
 # --- free text one member reads about another ---------------------------------------------------
 # A matchmaker's typed reason reaches the member as typed: it must not carry a way to reach the
-# other person. Phone, QQ and ID numbers (7+ digits, spaces or dashes between them allowed),
-# e-mail addresses, an account after a contact word (微信/QQ/电话…), and WeChat-like ids (a
-# letter, then 5–19 letters, digits, _ or -, with at least one digit).
+# other person. Phone, QQ and ID numbers (7+ digits, separators between them allowed), e-mail
+# addresses (also spelled out: "(at)", "艾特", "点com"), an account after a contact word
+# (微信/QQ/电话…), and WeChat-like ids (a letter, then 5–19 letters, digits, _ or -, with at least
+# one digit). The patterns run on a normalised copy of the text (`_normalised`), so fullwidth
+# forms, Chinese numerals and invisible characters do not hide a number from them.
+_SEPARATOR = r"[\s\-‐‑‒–—―−_.·•/\\|~()]"
+_CONTACT_WORDS = (
+    "微信|威信|薇信|v信|weixin|wechat|wx|vx|加v|加微|qq|扣扣|企鹅|电话|手机|tel|phone|抖音|微博"
+    "|邮箱|email|e-mail"
+)
 _CONTACT_PATTERNS = (
-    re.compile(r"\d(?:[\s\-]*\d){6,}[xX]?"),
-    re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+"),
+    re.compile(rf"\d(?:{_SEPARATOR}*\d){{6,}}[xX]?"),
     re.compile(
-        r"(?:微信|威信|薇信|v信|weixin|wechat|wx|vx|qq|扣扣|企鹅|电话|手机|tel|phone|抖音|微博)"
-        r"\s*(?:号|id)?\s*[:：是为]?\s*[A-Za-z0-9_\-]{3,}",
+        r"[\w.+\-]+\s*(?:@|[(\[{<]\s*at\s*[)\]}>]|艾特|(?<=\s)at(?=\s))\s*[A-Za-z0-9\-]+"
+        r"(?:\s*(?:\.|[(\[{<]\s*dot\s*[)\]}>]|(?<=\s)dot(?=\s)|点|。)\s*[A-Za-z0-9\-]+)+",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        r"(?:qq|163|126|139|gmail|hotmail|outlook|foxmail|sina|sohu|yahoo|icloud|aliyun|yeah)"
+        r"\s*(?:\.|点|。|[(\[{<]\s*dot\s*[)\]}>]|\s+dot\s+)\s*(?:com|cn|net)",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        # "微 信" counts as 微信: the words are matched with blanks between their characters.
+        "(?:"
+        + "|".join(r"\s*".join(map(re.escape, word)) for word in _CONTACT_WORDS.split("|"))
+        + r")\s*(?:号|id)?\s*[:：是为]?\s*[A-Za-z0-9_\-]{3,}",
         re.IGNORECASE,
     ),
     re.compile(
         r"(?<![A-Za-z0-9_\-])(?=[A-Za-z_\-]*\d)[A-Za-z][A-Za-z0-9_\-]{5,19}(?![A-Za-z0-9_\-])"
     ),
+)
+# Chinese numerals (everyday, financial and spoken: 幺 for 1, 两 for 2) read as digits. Only the
+# contact patterns see them as digits: a name may contain 一 or 三.
+_NUMERALS = str.maketrans(
+    "零〇一壹幺二贰貳两兩三叁參四肆五伍六陆陸七柒八捌九玖", "00111222223334455666778899"
 )
 # How a Chinese text names a person by the surname: 王先生, 王女士, 小王, 老王, 阿王.
 _AFTER_SURNAME = "先生|女士|小姐|老师|同学|医生|律师|经理|总|哥|姐|某|氏"
@@ -307,27 +331,52 @@ def surname_of(name: str) -> str:
     return name[:2] if len(name) > 2 and name[:2] in _TWO_CHARACTER_SURNAMES else name[:1]
 
 
+def _spaced(word: str) -> str:
+    # "张 三 丰" names 张三丰 as well.
+    return r"\s*".join(map(re.escape, word))
+
+
 def _name_patterns(name: str) -> list[re.Pattern]:
-    name = (name or "").strip()
+    name, _origin = _normalised(name or "")
+    name = "".join(name.split())
     if not name:
         return []
     surname = surname_of(name)
     given = name[len(surname) :]
     # A one-character given name (芳) or a bare surname (高, 周) is an everyday word: only the
     # full name, a given name of two characters or more, and the surname used as a name count.
-    words = [re.escape(name)] + ([re.escape(given)] if len(given) >= 2 else [])
+    words = [_spaced(name)] + ([_spaced(given)] if len(given) >= 2 else [])
     words += [
-        f"{re.escape(surname)}(?:{_AFTER_SURNAME})",
-        f"(?:{_BEFORE_SURNAME}){re.escape(surname)}",
+        rf"{_spaced(surname)}\s*(?:{_AFTER_SURNAME})",
+        rf"(?:{_BEFORE_SURNAME})\s*{_spaced(surname)}",
     ]
     return [re.compile("|".join(words))]
 
 
+def _normalised(text: str) -> tuple[str, list[int]]:
+    """`text` in compatibility form (fullwidth ＡＢ１２＠ read as AB12@, ① as 1) without invisible
+    format characters (zero-width spaces and joiners, soft hyphens), and for each of its characters
+    the index of the character of `text` it came from."""
+    chars: list[str] = []
+    origin: list[int] = []
+    for i, ch in enumerate(text):
+        if unicodedata.category(ch) == "Cf":
+            continue
+        for out in unicodedata.normalize("NFKC", ch):
+            chars.append(out)
+            origin.append(i)
+    return "".join(chars), origin
+
+
 def _contact_spans(text: str, names) -> list[tuple[int, int]]:
-    patterns = list(_CONTACT_PATTERNS)
+    text = text or ""
+    plain, origin = _normalised(text)
+    numerals = plain.translate(_NUMERALS)  # one character for one: `origin` holds for both
+    found = [m.span() for p in _CONTACT_PATTERNS for m in p.finditer(numerals) if m.group()]
     for name in names:
-        patterns += _name_patterns(name)
-    spans = sorted(m.span() for p in patterns for m in p.finditer(text or "") if m.group())
+        found += [m.span() for p in _name_patterns(name) for m in p.finditer(plain) if m.group()]
+    # Back to the indices of `text`: a span covers the characters it was normalised from.
+    spans = sorted((origin[a], origin[b - 1] + 1) for a, b in found)
     merged: list[tuple[int, int]] = []
     for start, end in spans:
         if merged and start <= merged[-1][1]:

@@ -98,7 +98,19 @@ def pair(org):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    "reason", ["人不错，电话13812345678", "张先生很稳重", "三丰很稳重", "可加微信 zsf1992"]
+    "reason",
+    [
+        "人不错，电话13812345678",
+        "张先生很稳重",
+        "三丰很稳重",
+        "可加微信 zsf1992",
+        # Disguised (session 7's black-box review): Chinese numerals, a spaced name, a spelled
+        # e-mail address, fullwidth digits split by zero-width spaces.
+        "人不错，电话一三八一二三四五六七八",
+        "张 三 丰很稳重",
+        "邮箱 zsf（at）qq.com",
+        "号码１３８\u200b１２３４\u200b５６７８",
+    ],
 )
 def test_the_workbench_refuses_a_reason_the_member_must_not_read(client, pair, reason):
     actor, her, him = pair
@@ -120,3 +132,90 @@ def test_the_workbench_form_says_the_member_reads_the_reason_and_saves_a_clean_o
     url = reverse("matching:recommend", args=[her.pk, him.pk])
     client.post(url, {"reason": "性格稳重，身高180，喜欢旅行"})
     assert Recommendation.objects.get().reason == "性格稳重，身高180，喜欢旅行"
+
+
+# --- disguised contact data (black-box review, session 7) ---------------------------------------
+# Each of these slipped through the finder before: fullwidth or Chinese digits, separators other
+# than a space or an ASCII dash, zero-width characters, spelled-out e-mail addresses, a spaced
+# contact word, fullwidth letters, a name split by spaces or invisible characters.
+DISGUISED = [
+    "电话138—1234—5678",
+    "手机138－1234－5678",
+    "号码138.1234.5678",
+    "号码138_1234_5678",
+    "一三八一二三四五六七八",
+    "幺三八幺二三四五六七八",
+    "壹叁捌壹贰叁肆伍陆柒捌",
+    "1\u200b3\u200b8\u200b1\u200b2\u200b3\u200b4\u200b5\u200b6\u200b7\u200b8",
+    "13812\u200d345678",
+    "①③⑧①②③④⑤⑥⑦⑧",
+    "1 3 8 一 二 3 4 5 6 7 8",
+    "微 信 zhangsan",
+    "微\u200b信 zhangsan",
+    "邮箱 zhang（at）qq.com",
+    "zhang(at)qq.com",
+    "zhang at qq dot com",
+    "zhang＠qq．com",
+    "zhang@qq点com",
+    "zhang艾特qq.com",
+    "wx：ａｂｃ１２３",
+    "加v：abcdef",
+    "张 三 丰很稳重",
+    "张三\u200b丰很稳重",
+    "张\u200b先生很稳重",
+]
+
+
+@pytest.mark.parametrize("text", DISGUISED)
+def test_disguised_contact_data_and_names_are_found(text):
+    found = contact_like(text, ["张三丰"])
+    assert found, text
+    masked = mask_contact_like(text, ["张三丰"])
+    assert "***" in masked
+    # What is left carries neither a digit run nor the account nor the name.
+    assert contact_like(masked, ["张三丰"]) == [], masked
+    for word in ("zhang", "abc", "5678", "六七八", "⑥⑦⑧", "三丰", "先生"):
+        assert word not in masked, masked
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "出生于1990年，身高175，体重65公斤",
+        "1990年生，身高1.80米，年薪30.5万",
+        "三观一致，五官端正，一见如故",
+        "两个人都喜欢旅行，周末一起爬山",
+        "在广州天河工作，是一位老师",
+        "喜欢拍Vlog，也喜欢看NBA",
+    ],
+)
+def test_ordinary_reasons_with_numbers_and_numerals_still_pass(text):
+    assert contact_like(text, ["张三丰"]) == []
+
+
+DIGIT_FORMS = {
+    str(d): [str(d), chr(0xFF10 + d), "零一二三四五六七八九"[d], "〇壹贰叁肆伍陆柒捌玖"[d]]
+    for d in range(10)
+}
+SEPARATORS = ["", " ", "-", "－", "—", ".", "_", "\u200b", "\u200c", "\u2060", "\ufeff", "\u00ad"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    number=st.text(alphabet="0123456789", min_size=7, max_size=18),
+    data=st.data(),
+    before=st.text(alphabet="性格温和稳重喜欢旅行，。", max_size=8),
+    after=st.text(alphabet="性格温和稳重喜欢旅行，。", max_size=8),
+)
+def test_a_number_in_any_digit_form_with_any_separators_is_masked_whole(
+    number, data, before, after
+):
+    disguised = ""
+    for i, digit in enumerate(number):
+        if i:
+            disguised += data.draw(st.sampled_from(SEPARATORS))
+        disguised += data.draw(st.sampled_from(DIGIT_FORMS[digit]))
+    text = before + disguised + after
+    assert contact_like(text, []), text
+    masked = mask_contact_like(text, [])
+    assert masked == before + "***" + after, (text, masked)
