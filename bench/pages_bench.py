@@ -420,6 +420,7 @@ def seed_activity(seed: int = 11) -> None:
     from hongniang.jobs.models import Job, JobKind, JobState
     from hongniang.matching.counters import count_all_appointments
     from hongniang.matching.models import (
+        Answer,
         Appointment,
         AppointmentOutcome,
         AppointmentStatus,
@@ -497,6 +498,27 @@ def seed_activity(seed: int = 11) -> None:
             for a, b in pairs(n * 3 // 10)
         ]
         bulk_create_with_history(recs, Recommendation, batch_size=2000)
+        # What the answer services keep beside each answered recommendation (the first per
+        # direction): the engine's full build and the learning step read them.
+        answered = {}
+        for rec in recs:
+            if rec.status in ("accepted", "declined"):
+                answered.setdefault((rec.member_id, rec.candidate_id), rec)
+        Answer.objects.bulk_create(
+            [
+                Answer(
+                    member_id=a,
+                    other_id=b,
+                    accepted=rec.status == "accepted",
+                    reasons=list(rec.decline_reasons or []),
+                    via="rec",
+                    answered_at=now,
+                )
+                for (a, b), rec in answered.items()
+            ],
+            batch_size=2000,
+            ignore_conflicts=True,
+        )
         IntroductionRequest.objects.bulk_create(
             [
                 IntroductionRequest(

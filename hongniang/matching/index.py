@@ -528,22 +528,23 @@ def _profiles(unusable: dict[int, str], progress: Callable | None, total: int):
 
 
 def _replay(engine: eng.Engine) -> None:
-    """The recorded answers, behaviour and boosts, as the log would have applied them."""
-    from hongniang.matching.models import Appointment, Boost, IntroductionRequest, Recommendation
+    """The recorded answers, behaviour and boosts, as the log would have applied them: each
+    member's first answer about another once (`Answer`, whatever proposed the pair, as
+    `services.feedback_record` told the engine), in time order."""
+    from hongniang.matching.models import Answer, Appointment, Boost, IntroductionRequest
 
-    for rec in (
-        Recommendation.objects.filter(status__in=["accepted", "declined"])
-        .only("member_id", "candidate_id", "status", "decline_reasons")
-        .order_by("answered_at", "pk")
-        .iterator()
+    for member_id, other_id, accepted, reasons in (
+        Answer.objects.order_by("answered_at", "pk")
+        .values_list("member_id", "other_id", "accepted", "reasons")
+        .iterator(chunk_size=5000)
     ):
-        reasons = rec.decline_reasons if isinstance(rec.decline_reasons, list) else []
+        listed = reasons if isinstance(reasons, list) and not accepted else []
         _safe(
             engine.feedback,
-            rec.member_id,
-            rec.candidate_id,
-            rec.status == "accepted",
-            [r for r in reasons if isinstance(r, str) and r in eng.REASONS],
+            member_id,
+            other_id,
+            accepted,
+            [r for r in listed if isinstance(r, str) and r in eng.REASONS],
         )
     for pair in IntroductionRequest.objects.values_list("member_id", "target_id").iterator():
         _safe(engine.interaction, *pair, "like")

@@ -496,3 +496,37 @@ class OptIn(models.Model):
             and self.answer_of(member_id) == OptInAnswer.NONE
             and getattr(self, f"{self.other_side(member_id)}_answer") == OptInAnswer.YES
         )
+
+
+class AnswerVia(models.TextChoices):
+    RECOMMENDATION = "rec", _("A matchmaker's recommendation")
+    SUGGESTION = "sug", _("A daily suggestion")
+    CARD = "card", _("A masked card")
+
+
+class Answer(models.Model):
+    """A member's first yes or no about another member, whatever proposed the pair: what the
+    engine learned from (`services.feedback_record` writes it and only then tells the engine)
+    and what the learning step counts (`selectors.learning_outcomes`). One row per direction,
+    never changed: a later answer about the same member (a second recommendation of the pair,
+    a change of mind) or a withdrawn yes moves the pair's `OptIn`, not what was learned."""
+
+    member = models.ForeignKey("members.Member", on_delete=models.CASCADE, related_name="+")
+    other = models.ForeignKey("members.Member", on_delete=models.CASCADE, related_name="+")
+    accepted = models.BooleanField(_("yes"))
+    reasons = models.JSONField(_("decline reasons"), default=list, blank=True)
+    via = models.CharField(_("answered"), max_length=4, choices=AnswerVia.choices)
+    answered_at = models.DateTimeField(_("answered at"))
+
+    class Meta:
+        verbose_name = _("answer")
+        verbose_name_plural = _("answers")
+        constraints = [
+            models.UniqueConstraint(fields=["member", "other"], name="answer_once_per_direction"),
+            models.CheckConstraint(condition=~Q(member=F("other")), name="answer_not_self"),
+        ]
+        # Read in time order by the learning step and the engine's full build.
+        indexes = [models.Index(fields=["answered_at", "id"], name="answer_time")]
+
+    def __str__(self):
+        return f"{self.member_id} → {self.other_id} {'yes' if self.accepted else 'no'}"

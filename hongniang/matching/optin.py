@@ -8,8 +8,9 @@ answering at the same moment still make exactly one "mutual" transition (its sid
 introduction for the matchmakers, the timelines, the notices — happen once). A withdrawn yes or
 a matchmaker ending the pair hides the reveal again; an ended pair takes no more answers.
 
-Answers reach the engine through the callers (`services.feedback_record`); a withdrawal does
-not (the yes was the member's answer at the time; withdrawing says nothing about their taste).
+Answers reach the engine through the callers (`services.feedback_record`), a member's first
+answer about the other once (`Answer`); a withdrawal does not (the yes was the member's answer
+at the time; withdrawing says nothing about their taste).
 """
 
 from django.core.exceptions import PermissionDenied, ValidationError

@@ -528,31 +528,32 @@ def introduction_get(*, viewer, pk: int) -> IntroductionRequest:
 
 
 def learning_outcomes() -> list:
-    """The agency's recorded outcomes for the learning step, in time order: every answer to
-    a recommendation (a mutual yes is two of them; a "no" with the reasons given), and each
-    held appointment that ended "continue" as a yes in both directions."""
+    """The agency's recorded outcomes for the learning step, in time order.
+
+    The rule: each member's FIRST yes or no about another member is one outcome, whatever
+    proposed the pair — a matchmaker's recommendation (answered in the workbench or the member
+    centre), a daily suggestion, or the masked card another member's yes brought — at the time
+    it was given, with the reasons of a no (`Answer`: the same answers the engine was told,
+    `services.feedback_record`). Answering a recommendation is also the member's side of the
+    pair's double opt-in: one answer, one outcome. A later answer about the same member (a
+    second recommendation of the pair, a change of mind) and a withdrawn yes change the pair's
+    state, not the outcome: a withdrawn yes stays a yes, never a "no". A mutual yes is the
+    pair's two yes outcomes. Each held appointment that ended "continue" is a yes in both
+    directions at its time."""
     from hongniang.matching.engine import REASONS
     from hongniang.matching.engine.learning import Outcome
-    from hongniang.matching.models import Appointment, AppointmentOutcome, Recommendation
+    from hongniang.matching.models import Answer, Appointment, AppointmentOutcome
 
     def known(reasons) -> tuple[str, ...]:
         listed = reasons if isinstance(reasons, list) else []
         return tuple(r for r in listed if isinstance(r, str) and r in REASONS)
 
     out = [
-        Outcome(
-            member_id,
-            candidate_id,
-            status == "accepted",
-            answered_at.timestamp(),
-            () if status == "accepted" else known(reasons),
-        )
-        for member_id, candidate_id, status, answered_at, reasons in (
-            Recommendation.objects.filter(
-                status__in=["accepted", "declined"], answered_at__isnull=False
-            )
-            .values_list("member_id", "candidate_id", "status", "answered_at", "decline_reasons")
-            .iterator()
+        Outcome(member_id, other_id, accepted, at.timestamp(), () if accepted else known(reasons))
+        for member_id, other_id, accepted, at, reasons in (
+            Answer.objects.order_by("answered_at", "pk")
+            .values_list("member_id", "other_id", "accepted", "answered_at", "reasons")
+            .iterator(chunk_size=5000)
         )
     ]
     for member_id, partner_id, starts_at in (

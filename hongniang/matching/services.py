@@ -7,7 +7,7 @@ the candidate may belong to another team (cross-team recommendations are the poi
 from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -17,6 +17,8 @@ from hongniang.matching import engine as eng
 from hongniang.matching import index
 from hongniang.matching.counters import count_appointments
 from hongniang.matching.models import (
+    Answer,
+    AnswerVia,
     Appointment,
     AppointmentStatus,
     Boost,
@@ -257,6 +259,8 @@ def _answer(recommendation, *, accepted, reasons, note, actor) -> Recommendation
         candidate=recommendation.candidate,
         accepted=accepted,
         reasons=reasons,
+        via=AnswerVia.RECOMMENDATION,
+        at=recommendation.answered_at,
         actor=actor,
         recommendation=recommendation.pk,
     )
@@ -276,11 +280,23 @@ def _answer(recommendation, *, accepted, reasons, note, actor) -> Recommendation
 
 
 def feedback_record(
-    *, member: Member, candidate: Member, accepted: bool, reasons: list[str], actor=None, **data
-) -> None:
-    """An answer to a proposed partner (a recommendation, or the engine's own suggestion in the
-    member centre): on the member's timeline, and to the engine as feedback (反选). Part of the
-    caller's transaction."""
+    *,
+    member: Member,
+    candidate: Member,
+    accepted: bool,
+    reasons: list[str],
+    via: str,
+    at=None,
+    actor=None,
+    **data,
+) -> bool:
+    """An answer to a proposed partner (a recommendation, the engine's suggestion or a masked
+    card in the member centre): on the member's timeline, and — if it is the member's first
+    answer about the candidate — kept as an `Answer` and told to the engine as feedback (反选).
+    A second answer about the same person (a new recommendation of the pair, an open
+    suggestion answered after a card) teaches nothing new, so the rates and the collaborative
+    edges count each member's answer about another once, whatever proposed them. Part of the
+    caller's transaction; True when the engine was told."""
     reasons = [r for r in reasons if r in eng.REASONS]
     _event(
         member,
@@ -289,13 +305,25 @@ def feedback_record(
         % {"name": _label_for_team(member, candidate)},
         **data,
     )
+    reasons = [] if accepted else reasons
+    if Answer.objects.filter(member=member, other=candidate).exists():
+        return False
+    try:
+        with transaction.atomic():  # the other process may record the same first answer now
+            Answer.objects.create(
+                member=member,
+                other=candidate,
+                accepted=accepted,
+                reasons=reasons,
+                via=via,
+                answered_at=at or timezone.now(),
+            )
+    except IntegrityError:
+        return False
     index.record(
-        EngineChangeKind.FEEDBACK,
-        member.pk,
-        candidate.pk,
-        liked=accepted,
-        reasons=[] if accepted else reasons,
+        EngineChangeKind.FEEDBACK, member.pk, candidate.pk, liked=accepted, reasons=reasons
     )
+    return True
 
 
 @transaction.atomic

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from hongniang.matching import index, optin
 from hongniang.matching import services as matching
 from hongniang.matching.models import (
+    AnswerVia,
     Appointment,
     AppointmentStatus,
     DeclineReason,
@@ -173,6 +174,8 @@ def suggestion_answer(*, session, suggestion: Suggestion, accepted: bool, reason
         candidate=candidate,
         accepted=accepted,
         reasons=reasons,
+        via=AnswerVia.SUGGESTION,
+        at=suggestion.answered_at,
         actor=_actor(session),
         suggestion=suggestion.pk,
     )
@@ -236,7 +239,7 @@ def pair_answer(*, session, pair: OptIn, accepted: bool, reasons=()) -> OptIn:
             session=session, recommendation=open_rec, accepted=accepted, reasons=reasons
         )
     else:
-        optin.answer(
+        answered = optin.answer(
             member=member,
             other=other,
             accepted=accepted,
@@ -249,6 +252,8 @@ def pair_answer(*, session, pair: OptIn, accepted: bool, reasons=()) -> OptIn:
             candidate=other,
             accepted=accepted,
             reasons=reasons,
+            via=AnswerVia.CARD,
+            at=getattr(answered, f"{answered.side(member.pk)}_answered_at"),
             actor=_actor(session),
             optin=pair.pk,
         )
