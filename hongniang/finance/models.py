@@ -549,6 +549,7 @@ OUTCOME_MEASURES = (
     "yes",
     "answered",
     "mutual",
+    "mutual_centre",
     "dates",
     "first_dates",
     "second_dates",
@@ -583,6 +584,8 @@ class OutcomeMonth(models.Model):
     yes = models.IntegerField(default=0)
     answered = models.IntegerField(default=0)
     mutual = models.IntegerField(default=0)
+    # Of `mutual`: sides that said yes in the member centre without a recommendation.
+    mutual_centre = models.IntegerField(default=0)
     dates = models.IntegerField(default=0)
     first_dates = models.IntegerField(default=0)
     second_dates = models.IntegerField(default=0)

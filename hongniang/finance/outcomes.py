@@ -4,6 +4,13 @@ transaction as every event they count, and rebuilt from the source rows by `rebu
 Who gets the credit, and in which month (Asia/Shanghai calendar months):
 - introductions, answers (yes / answered) and mutual yeses: the matchmaker who made the
   recommendation, in the month it was made (an answer counts in the recommendation's month);
+- a mutual yes counts once per side of the pair: both said yes to a recommendation of the other,
+  or the pair's double opt-in became mutual (`matching.OptIn.mutual_at`: whatever proposed them,
+  also a daily suggestion or a masked card in the member centre). A side whose yes answered a
+  recommendation credits that recommendation's matchmaker as above (its first accepted one);
+  a side that said yes in the member centre without one credits the matchmaker serving that
+  member when the pair became mutual, in that month, and counts in `mutual_centre` too (the
+  report's mutual-yes rate is over the introductions plus these, so it stays a share);
 - dates held, first and second dates of the pair, dates the pair went on after, relationships
   started (the pair's first "go on"): the matchmaker who arranged the date, in its month;
 - complaints: the matchmaker serving the member when it came in (`Complaint.about`), in the
@@ -83,12 +90,19 @@ def _month_end(month: date) -> datetime:
 # --- contributions of a group (pure functions of its rows) ---
 
 
-def pair_counts(recs, held) -> Counter:
+def pair_counts(recs, held, mutual=None) -> Counter:
     """recs: (recommended_by, member, candidate, created_at, status) between two members, both
-    ways; held: (pk, arranged_by, starts_at, outcome) of their held dates."""
+    ways; held: (pk, arranged_by, starts_at, outcome) of their held dates; mutual: when the
+    pair's double opt-in became a mutual yes and who served each member then,
+    (mutual_at, {member: staff}), or None."""
     out: Counter = Counter()
     accepted = {(m, c) for _by, m, c, _at, status in recs if status == ACCEPTED}
-    for by, m, c, at, status in recs:
+    sides_by_rec = set()  # members whose side of a mutual yes a recommendation credits
+    for by, m, c, at, status in sorted(recs, key=lambda r: (r[3], r[0] or 0)):
+        both = (c, m) in accepted or mutual is not None
+        credit = status == ACCEPTED and both and m not in sides_by_rec
+        if credit:
+            sides_by_rec.add(m)
         if by is None:
             continue
         month = month_of(at)
@@ -97,7 +111,13 @@ def pair_counts(recs, held) -> Counter:
             out[(by, month, "answered")] += 1
         if status == ACCEPTED:
             out[(by, month, "yes")] += 1
-            out[(by, month, "mutual")] += (c, m) in accepted
+            out[(by, month, "mutual")] += credit
+    if mutual is not None:
+        mutual_at, serving = mutual
+        for m, staff in serving.items():
+            if m not in sides_by_rec and staff is not None:
+                out[(staff, month_of(mutual_at), "mutual")] += 1
+                out[(staff, month_of(mutual_at), "mutual_centre")] += 1
     went_on = False
     for ordinal, (_pk, by, at, outcome) in enumerate(sorted(held, key=lambda a: (a[2], a[0])), 1):
         started = outcome == CONTINUE and not went_on
@@ -139,6 +159,22 @@ def _pair_recs(a: int, b: int) -> list:
     )
 
 
+def _pair_mutual(a: int, b: int):
+    """(mutual_at, {member: staff serving them then}) of the pair's double opt-in if it
+    became a mutual yes (also one later withdrawn or ended), else None."""
+    from hongniang.matching.models import OptIn
+
+    at = (
+        OptIn.objects.filter(low_id=min(a, b), high_id=max(a, b), mutual_at__isnull=False)
+        .values_list("mutual_at", flat=True)
+        .first()
+    )
+    if at is None:
+        return None
+    serving = serving_at([(a, at), (b, at)])
+    return at, {a: serving.get((a, at)), b: serving.get((b, at))}
+
+
 def _pair_dates(a: int, b: int) -> list:
     """The pair's held dates, both ways. Read by the members' keys (their indexes), the status
     tested here: a test of the status in SQL made SQLite walk every held date."""
@@ -169,8 +205,8 @@ def _group_counts(group: tuple) -> Counter:
 
     kind, *key = group
     # A pair's recommendations and its dates count independently (`pair_counts` adds them).
-    if kind == "recs":
-        return pair_counts(_pair_recs(*key), [])
+    if kind == "recs":  # with the pair's double opt-in (a mutual yes in the member centre)
+        return pair_counts(_pair_recs(*key), [], _pair_mutual(*key))
     if kind == "dates":
         return pair_counts([], _pair_dates(*key))
     if kind == "complaint":
@@ -380,11 +416,13 @@ def refresh_promises(member_ids, *, today: date | None = None) -> None:
 def _groups(instance) -> tuple[list, list]:
     """The counted groups a row belongs to, and the members whose promise months it touches
     (in the month of its `MONTH_FIELD`)."""
-    from hongniang.matching.models import Appointment, Recommendation
+    from hongniang.matching.models import Appointment, OptIn, Recommendation
 
     if isinstance(instance, Recommendation):
         a, b = sorted((instance.member_id, instance.candidate_id))
         return [("recs", a, b)], [instance.member_id]
+    if isinstance(instance, OptIn):
+        return [("recs", instance.low_id, instance.high_id)], []
     if isinstance(instance, Appointment):
         a, b = sorted((instance.member_id, instance.partner_id))
         return [("dates", a, b)], [a, b]
@@ -460,10 +498,10 @@ def _member_saved(sender, instance, created=False, update_fields=None, **kwargs)
 
 
 def connect() -> None:
-    from hongniang.matching.models import Appointment, Recommendation
+    from hongniang.matching.models import Appointment, OptIn, Recommendation
     from hongniang.members.models import Member, MemberEvent
 
-    for model in (Recommendation, Appointment, Complaint, Refund, MemberEvent):
+    for model in (Recommendation, OptIn, Appointment, Complaint, Refund, MemberEvent):
         uid = f"finance.outcomes.{model.__name__}"
         pre_save.connect(_before, sender=model, dispatch_uid=uid + ".pre_save")
         post_save.connect(_after, sender=model, dispatch_uid=uid + ".post_save")
@@ -481,7 +519,7 @@ def rebuild(*, today: date | None = None) -> int:
     complaints, refunds, timeline events, contracts and the members' history (after seeding
     that bypassed the models, a data repair, or to check the kept ones). Returns the number of
     counter rows."""
-    from hongniang.matching.models import Appointment, Recommendation
+    from hongniang.matching.models import Appointment, OptIn, Recommendation
     from hongniang.members.models import MemberEvent
 
     OutcomeMonth.objects.all().delete()
@@ -497,9 +535,17 @@ def rebuild(*, today: date | None = None) -> int:
         .iterator(chunk_size=5000)
     ):
         held[tuple(sorted((a, b)))].append((pk, by, at, outcome))
+    mutual_at = dict(
+        ((a, b), at)
+        for a, b, at in OptIn.objects.filter(mutual_at__isnull=False)
+        .values_list("low_id", "high_id", "mutual_at")
+        .iterator(chunk_size=5000)
+    )
+    serving = serving_at((m, at) for pair, at in mutual_at.items() for m in pair)
+    mutual = {pair: (at, {m: serving.get((m, at)) for m in pair}) for pair, at in mutual_at.items()}
     total: Counter = Counter()
-    for pair in recs.keys() | held.keys():
-        total.update(pair_counts(recs.get(pair, []), held.get(pair, [])))
+    for pair in recs.keys() | held.keys() | mutual.keys():
+        total.update(pair_counts(recs.get(pair, []), held.get(pair, []), mutual.get(pair)))
     for staff, received in Complaint.objects.filter(about__isnull=False).values_list(
         "about_id", "received_on"
     ):

@@ -645,11 +645,13 @@ def outcome_report(*, viewer, start, end, today=None) -> list[dict]:
 
 
 def _rates(row: dict) -> dict:
-    answered, intros = row["answered"], row["intros"]
+    """The shares: yes of the answered introductions; mutual yeses of the introductions and
+    the pairs formed in the member centre without one (`finance.outcomes`), so at most 100 %."""
+    answered, proposed = row["answered"], row["intros"] + row["mutual_centre"]
     return {
         **row,
         "yes_rate": round(100 * row["yes"] / answered) if answered else None,
-        "mutual_rate": round(100 * row["mutual"] / intros) if intros else None,
+        "mutual_rate": round(100 * row["mutual"] / proposed) if proposed else None,
     }
 
 

@@ -6,20 +6,9 @@ from django.db import migrations, models
 
 
 def rebuild(apps, schema_editor):
-    """Count what happened before the counters existed. The rebuild reads the current models
-    (it is the same code the `rebuild_outcomes` command runs); a database with nothing to count
-    skips it, so a fresh database never runs it against tables of a later shape."""
-    sources = [
-        ("matching", "Recommendation"),
-        ("matching", "Appointment"),
-        ("finance", "Contract"),
-        ("finance", "Complaint"),
-    ]
-    if not any(apps.get_model(*name).objects.exists() for name in sources):
-        return
-    from hongniang.finance import outcomes
-
-    outcomes.rebuild()
+    """Counting what happened before the counters existed moved to 0007: the rebuild reads the
+    current models, which read tables and columns later migrations add (the double opt-in, the
+    centre's mutual yeses)."""
 
 
 class Migration(migrations.Migration):

@@ -2,6 +2,7 @@
 a rebuild from the source rows, credited to who served the member at the time, and read with a
 number of queries that does not depend on how much happened."""
 
+import contextlib
 from datetime import datetime, timedelta
 
 import pytest
@@ -16,7 +17,8 @@ from hypothesis import strategies as st
 from hongniang.finance import outcomes, selectors, services
 from hongniang.finance.models import OUTCOME_MEASURES, PROMISE_MEASURES, OutcomeMonth, PromiseMonth
 from hongniang.finance.tests.helpers import SECURE, effective, finance_crew, plan
-from hongniang.matching.models import Appointment, Recommendation
+from hongniang.matching import optin
+from hongniang.matching.models import Appointment, OptIn, Recommendation
 from hongniang.members import choices as c
 from hongniang.members.models import EventKind, MemberEvent
 from hongniang.members.tests.helpers import add_member
@@ -94,6 +96,10 @@ op = st.one_of(
         st.sampled_from(["continue", "stop", ""]),
     ),
     st.tuples(st.just("forget"), st.integers(0, 30)),
+    # The double opt-in: an answer in the member centre, a withdrawn yes, a pair ended.
+    st.tuples(st.just("optin"), st.integers(0, 5), st.integers(0, 5), st.booleans()),
+    st.tuples(st.just("withdraw"), st.integers(0, 5), st.integers(0, 5)),
+    st.tuples(st.just("end"), st.integers(0, 5), st.integers(0, 5)),
     st.tuples(st.just("complaint"), st.integers(0, 5), st.integers(0, 40)),
     st.tuples(st.just("refund"), st.integers(0, 1)),
     st.tuples(st.just("success"), st.integers(0, 5)),
@@ -138,6 +144,20 @@ def _run(crew, staff, members, step) -> None:
         recs = list(Recommendation.objects.order_by("pk"))
         if recs:
             recs[args[0] % len(recs)].delete()
+    elif kind in ("optin", "withdraw", "end"):
+        i, j, *rest = args
+        if i == j:
+            return
+        if kind == "optin":
+            optin.answer(member=members[i], other=members[j], accepted=rest[0], via="sug")
+        elif kind == "withdraw":
+            with contextlib.suppress(ValidationError):
+                optin.withdraw(member=members[i], other=members[j])
+        else:
+            a, b = sorted((members[i].pk, members[j].pk))
+            pair = OptIn.objects.filter(low_id=a, high_id=b, ended_at__isnull=True).first()
+            if pair is not None:
+                optin.end(actor=crew["admin"], pair=pair)
     elif kind == "complaint":
         services.complaint_record(
             actor=crew["admin"],

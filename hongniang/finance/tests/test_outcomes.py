@@ -176,3 +176,88 @@ def test_outcomes_need_the_reports_right(client, crew, known):
     assert client.get(reverse("finance:report_outcomes")).status_code == 403
     client.force_login(crew["admin"])
     assert client.get(reverse("finance:report_outcomes")).status_code == 200
+
+
+def _mutual(crew, today):
+    """(aa1's counters, bb1's counters) of today's month, zero measures left out."""
+    rows = {
+        r["name"]: r for r in selectors.outcome_report(viewer=crew["fin"], start=today, end=today)
+    }
+    keys = ("intros", "yes", "answered", "mutual", "mutual_centre", "mutual_rate")
+    return tuple(
+        {k: rows[crew[s].name][k] for k in keys} if crew[s].name in rows else None
+        for s in ("aa1", "bb1")
+    )
+
+
+def test_a_mutual_yes_formed_in_the_member_centre_counts_for_each_sides_matchmaker(crew):
+    """Both said yes to daily suggestions or masked cards, no recommendation: one mutual yes
+    for each member's matchmaker, in the month it became mutual; withdrawing it later, or a
+    matchmaker ending the pair, does not undo that it happened."""
+    from hongniang.matching import optin
+
+    today = timezone.localdate()
+    her = add_member(crew["aa1"], name="王女士")
+    him = add_member(crew["bb1"], name="李先生", sex=c.Sex.MALE)
+    optin.answer(member=her, other=him, accepted=True, via="sug")
+    assert _mutual(crew, today) == (None, None)  # one yes is not a mutual yes
+    optin.answer(member=him, other=her, accepted=True, via="card")
+    centre = {
+        "intros": 0,
+        "yes": 0,
+        "answered": 0,
+        "mutual": 1,
+        "mutual_centre": 1,
+        "mutual_rate": 100,
+    }
+    assert _mutual(crew, today) == (centre, centre)
+    optin.withdraw(member=him, other=her)
+    assert _mutual(crew, today) == (centre, centre)
+    # The rebuild from the source rows agrees.
+    from hongniang.finance import outcomes
+
+    outcomes.rebuild()
+    assert _mutual(crew, today) == (centre, centre)
+
+
+def test_a_side_that_answered_a_recommendation_credits_its_recommender_once(crew):
+    """Her yes answered aa2's recommendation, his came on the masked card: aa2 has the
+    introduction, the yes and her side of the mutual yes (in the recommendation's month);
+    bb1 (his matchmaker) his side. Both recommendations accepted and the pair mutual: the two
+    recommenders, once each, as before the member centre."""
+    from hongniang.matching import optin
+
+    today = timezone.localdate()
+    her = add_member(crew["aa1"], name="王女士")
+    him = add_member(crew["bb1"], name="李先生", sex=c.Sex.MALE)
+    rec = recommend(her, him, crew["aa2"], "sent")
+    rec.status, rec.answered_at = "accepted", timezone.now()
+    rec.save()
+    optin.answer(member=her, other=him, accepted=True, via="rec")
+    optin.answer(member=him, other=her, accepted=True, via="card")
+    rows = {
+        r["name"]: r for r in selectors.outcome_report(viewer=crew["fin"], start=today, end=today)
+    }
+    aa2, bb1 = rows[crew["aa2"].name], rows[crew["bb1"].name]
+    assert (aa2["intros"], aa2["yes"], aa2["mutual"], aa2["mutual_centre"]) == (1, 1, 1, 0)
+    assert (bb1["intros"], bb1["mutual"], bb1["mutual_centre"], bb1["mutual_rate"]) == (
+        0,
+        1,
+        1,
+        100,
+    )
+    assert crew["aa1"].name not in rows  # her own matchmaker recommended nothing
+    # Now bb1 recommends her to him as well and he accepts: his side moves to bb1's
+    # recommendation (an introduction with a yes), not a second mutual yes.
+    back = recommend(him, her, crew["bb1"], "accepted")
+    rows = {
+        r["name"]: r for r in selectors.outcome_report(viewer=crew["fin"], start=today, end=today)
+    }
+    bb1 = rows[crew["bb1"].name]
+    assert (bb1["intros"], bb1["yes"], bb1["mutual"], bb1["mutual_centre"]) == (1, 1, 1, 0)
+    assert rows[crew["aa2"].name]["mutual"] == 1
+    back.delete()
+    bb1 = {
+        r["name"]: r for r in selectors.outcome_report(viewer=crew["fin"], start=today, end=today)
+    }[crew["bb1"].name]
+    assert (bb1["intros"], bb1["mutual"], bb1["mutual_centre"]) == (0, 1, 1)
