@@ -258,14 +258,44 @@ def _state_for(pair: OptIn, member_pk: int) -> str:
 # --- double opt-in ------------------------------------------------------------------------------
 
 
+def shown_to(other: Member, *, revealed: bool, name_form: str = "") -> PeerView:
+    """Another member as this member sees them, the one way the centre names them: while the
+    two are a mutual yes, as the revealed card does (the agency's name format, `name_form`:
+    `SiteSettings.reveal_name`); otherwise by reference. Never a contact detail."""
+    reference = ref("peer", other.pk)
+    if revealed:
+        return present_revealed(other, ref=reference, name_form=name_form)
+    return present_to_member(other, ref=reference)
+
+
+def mutual_with(member: Member, other_ids) -> set[int]:
+    """Of these members, the ones who are a mutual yes with this member now (one query): not
+    before both said yes, nor after a yes was withdrawn or a matchmaker ended the pair."""
+    ids = set(other_ids) - {member.pk}
+    if not ids:
+        return set()
+    rows = OptIn.objects.filter(
+        Q(low=member, high_id__in=ids) | Q(high=member, low_id__in=ids), state=OptInState.MUTUAL
+    ).values_list("low_id", "high_id")
+    return {high if low == member.pk else low for low, high in rows}
+
+
+def peers_of(member: Member, others: list[Member]) -> tuple[list[PeerView], set[int]]:
+    """Other members as this member sees them on a list (`shown_to`), and the keys of those
+    shown by name (their showing is logged: `centre_services.reveals_logged`)."""
+    revealed = mutual_with(member, {o.pk for o in others})
+    name_form = SiteSettings.load().reveal_name if revealed else ""
+    shown = [shown_to(o, revealed=o.pk in revealed, name_form=name_form) for o in others]
+    return shown, revealed
+
+
 def _pair_card(pair: OptIn, member: Member, *, reveal: bool = False) -> PairCard:
     other = pair.high if pair.low_id == member.pk else pair.low
     revealed = reveal and pair.revealed
-    reference = ref("peer", other.pk)
-    shown = (
-        present_revealed(other, ref=reference, name_form=SiteSettings.load().reveal_name)
-        if revealed
-        else present_to_member(other, ref=reference)
+    shown = shown_to(
+        other,
+        revealed=revealed,
+        name_form=SiteSettings.load().reveal_name if revealed else "",
     )
     return PairCard(
         ref=ref("pair", pair.pk),
@@ -401,11 +431,20 @@ def card_for(member: Member, kind: str, reference: str) -> tuple[Card, object]:
 # --- requests to meet, appointments ----------------------------------------------------------
 
 
-def my_introductions(member: Member):
-    rows = IntroductionRequest.objects.filter(member=member).select_related("target")[:50]
+def my_introductions(member: Member, *, reveal: bool = False):
+    """The member's requests to meet, newest first: (request, the other member). `reveal`: the
+    member's own page names a member who is a mutual yes with them now, as the revealed card
+    does (a relative's read-only view does not: the other member said yes to the child)."""
+    rows = list(IntroductionRequest.objects.filter(member=member).select_related("target")[:50])
     for r in rows:
         r.ref = ref("introduction", r.pk)
-    return [(r, peer(r.target)) for r in rows]
+    if reveal:
+        others, revealed = peers_of(member, [r.target for r in rows])
+    else:
+        others, revealed = [peer(r.target) for r in rows], set()
+    for r in rows:
+        r.revealed = r.target_id in revealed
+    return list(zip(rows, others, strict=True))
 
 
 def open_introduction_targets(member: Member) -> set[str]:
@@ -424,14 +463,19 @@ def my_appointments(member: Member):
     )
     now = timezone.now()
     out = []
-    for a in rows:
+    others, revealed = peers_of(
+        member, [a.partner if a.member_id == member.pk else a.member for a in rows]
+    )
+    for a, other in zip(rows, others, strict=True):
         side = "member" if a.member_id == member.pk else "partner"
-        other = a.partner if side == "member" else a.member
+        other_pk = a.partner_id if side == "member" else a.member_id
         out.append(
             {
                 "appointment": a,
                 "ref": ref("appointment", a.pk),
-                "other": peer(other),
+                "other": other,
+                "_other_pk": other_pk,
+                "revealed": other_pk in revealed,
                 "feedback": getattr(a, f"{side}_feedback"),
                 "may_give_feedback": a.status != "cancelled" and a.starts_at <= now,
             }

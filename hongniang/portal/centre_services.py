@@ -284,14 +284,22 @@ def pair_withdraw(*, session, pair: OptIn) -> OptIn:
 
 
 def reveal_logged(*, session, other_pk: int, kind: str, photo_id: int | None = None) -> None:
-    """Every reveal is logged: who saw whose revealed card or photo, when (and the staff user
-    when staff browse as the member)."""
+    """Every reveal is logged: who saw whose revealed card, photo or name, when (and the staff
+    user when staff browse as the member)."""
     Reveal.objects.create(
         viewer_id=session.member.pk,
         shown_id=other_pk,
         kind=kind,
         photo_id=photo_id,
         staff=_actor(session),
+    )
+
+
+def reveals_logged(*, session, other_pks, kind: str) -> None:
+    """The revealed names a list showed, one row each (one query)."""
+    Reveal.objects.bulk_create(
+        Reveal(viewer_id=session.member.pk, shown_id=pk, kind=kind, staff=_actor(session))
+        for pk in sorted(set(other_pks))
     )
 
 

@@ -244,11 +244,13 @@ def introduce_public(request, code):
 @member_required
 def introductions(request):
     member = request.member_session.member
-    return render(
-        request,
-        "portal/introductions.html",
-        {"rows": selectors.my_introductions(member), "nav": "introductions"},
+    rows = selectors.my_introductions(member, reveal=True)
+    services.reveals_logged(
+        session=request.member_session,
+        other_pks=[r.target_id for r, _other in rows if r.revealed],
+        kind=RevealKind.NAME,
     )
+    return render(request, "portal/introductions.html", {"rows": rows, "nav": "introductions"})
 
 
 # --- appointments ------------------------------------------------------------------------------
@@ -257,11 +259,17 @@ def introductions(request):
 @member_required
 def appointments(request):
     member = request.member_session.member
+    rows = selectors.my_appointments(member)
+    services.reveals_logged(
+        session=request.member_session,
+        other_pks=[row["_other_pk"] for row in rows if row["revealed"]],
+        kind=RevealKind.NAME,
+    )
     return render(
         request,
         "portal/appointments.html",
         {
-            "rows": selectors.my_appointments(member),
+            "rows": rows,
             "form": FeedbackForm(),
             "nav": "appointments",
         },

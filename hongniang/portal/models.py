@@ -148,6 +148,7 @@ class Interaction(models.Model):
 class RevealKind(models.TextChoices):
     CARD = "card", _("Opened the revealed card")
     PHOTO = "photo", _("Viewed a revealed photo")
+    NAME = "name", _("Saw the revealed name on a list")
 
 
 class Reveal(models.Model):

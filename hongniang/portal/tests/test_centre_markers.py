@@ -241,3 +241,71 @@ def test_double_opt_in_reveals_names_and_photos_but_never_contact_details(client
         contact = [m for m in _markers(world) + files if m in html]
         # Of his private fields only the name appears now.
         assert set(contact) <= {him.name}, contact
+
+
+def test_after_a_mutual_yes_appointments_and_requests_name_the_partner_as_the_card_does(
+    client, world
+):
+    """Her appointments and requests to meet name him "会员 + reference" until both said yes;
+    while they are a mutual yes, by the name the revealed card shows (the agency's format), each
+    showing logged; after a withdrawn yes or a matchmaker ending the pair, the reference again.
+    Another man on the same pages stays a reference, and no contact marker ever appears."""
+    from hongniang.matching import optin
+    from hongniang.matching.models import OptIn
+    from hongniang.matching.tests.conftest import MATCHING
+    from hongniang.portal.centre_selectors import my_introductions
+    from hongniang.portal.models import Reveal, RevealKind
+    from hongniang.siteconfig.models import SiteSettings
+    from hongniang.staff.tests.factories import role_with
+
+    her, him, other = world["member"], world["men"][0], world["men"][1]
+    for man in (him, other):
+        IntroductionRequest.objects.create(member=her, target=man, message="想认识")
+        Appointment.objects.create(
+            member=her,
+            partner=man,
+            starts_at=timezone.now() - timedelta(days=1),
+            place="茶馆",
+            status=AppointmentStatus.HELD,
+        )
+    pages = [reverse("portal:introductions"), reverse("portal:appointments")]
+    log_in(client)
+
+    def shown() -> list[str]:
+        return [client.get(url).content.decode() for url in pages]
+
+    def check(names_him: bool, name: str = him.name):
+        for html in shown():
+            assert (name in html) == names_him, (name, names_him)
+            assert f"会员{ref('peer', other.pk)}" in html  # never mutual: a reference
+            assert (f"会员{ref('peer', him.pk)}" in html) != names_him
+            contact = [m for m in _markers(world) if m in html]
+            assert set(contact) <= ({him.name} if name == him.name and names_him else set())
+
+    check(False)  # nobody said yes
+    optin.answer(member=him, other=her, accepted=True, via="sug")
+    check(False)  # he said yes: the masked card is hers to answer, the lists keep the reference
+    optin.answer(member=her, other=him, accepted=True, via="card")
+    before = Reveal.objects.filter(kind=RevealKind.NAME).count()
+    check(True)  # both said yes: his name, as the revealed card shows it
+    logged = Reveal.objects.filter(kind=RevealKind.NAME)
+    assert logged.count() == before + 2  # one per page shown
+    assert set(logged.values_list("viewer_id", "shown_id")) == {(her.pk, him.pk)}
+    site = SiteSettings.load()
+    site.reveal_name = "surname"
+    site.save()
+    check(True, name="甄先生")  # the agency's format, as on the card
+    for html in shown():
+        assert him.name not in html
+    optin.withdraw(member=him, other=her)
+    check(False, name="甄先生")
+    optin.answer(member=him, other=her, accepted=True, via="card")
+    check(True, name="甄先生")
+    # A relative's read-only view of her requests never names him (he said yes to her).
+    assert [row.revealed for row, _other in my_introductions(her)] == [False, False]
+    assert all(him.name not in o.name and "甄先生" not in o.name for _r, o in my_introductions(her))
+    ender = world["org"]["bb1"]
+    ender.role = role_with("members.view", *MATCHING)
+    ender.save()
+    optin.end(actor=ender, pair=OptIn.objects.get())
+    check(False, name="甄先生")
