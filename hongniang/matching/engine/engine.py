@@ -40,6 +40,7 @@ from .encoding import (
     FB_NO_HIGH,
     FB_NO_LOW,
     FEEDBACK_COLUMNS,
+    FEEDBACK_EMPTY,
     MARRIED,
     PROFILE_COLUMN_NAMES,
     PROFILE_COLUMNS,
@@ -1562,6 +1563,57 @@ class Engine:
             weight = _FEEDBACK_LIKE_WEIGHT if liked else _FEEDBACK_REJECT_WEIGHT
             self._graph.answer(member_id, candidate_id, liked, weight)
             self._rates = None
+
+    # --- replaying answers (the learning step) ---------------------------------------------------
+
+    def fresh_feedback(self, member_id: int) -> tuple[FeedbackState, dict[str, int]]:
+        """A member as if they had answered nothing yet: an empty feedback state and their row
+        without learned bounds, for `replay_answer` and `reason_parts` (the learning step
+        replays the answers in time order; the engine's own state holds the final one)."""
+        with self._lock:
+            row = {**self._member(member_id, birth_key(self.today)).row, **FEEDBACK_EMPTY}
+        return FeedbackState(), row
+
+    def replay_answer(
+        self,
+        state: FeedbackState,
+        row: dict[str, int],
+        candidate_id: int,
+        liked: bool,
+        reasons: Iterable[str] = (),
+    ) -> None:
+        """What `feedback` learns from one answer, into `state` and `row` (`fresh_feedback`)
+        instead of the engine's own."""
+        with self._lock:
+            cand = self._member(candidate_id, birth_key(self.today)).row
+            centre = self._height_centre(row, cand["sex"])
+            bounds = learn(state, row, cand, liked, tuple(reasons), self.config.feedback, centre)
+            row.update(bounds)
+
+    def reason_parts(
+        self,
+        member_id: int,
+        state: FeedbackState,
+        row: Mapping[str, int],
+        candidate_ids: Sequence[int],
+    ) -> tuple[np.ndarray, np.ndarray | None] | None:
+        """What the answers in `state` and `row` say of each candidate, each 0..1: how much
+        they have of what the member declined people for, and how much they resemble the
+        people the member liked (None without likes).  None when nothing was learned yet."""
+        if not state.has_signal():
+            return None
+        with self._lock:
+            today_key = birth_key(self.today)
+            store = self._store
+            slots = np.fromiter(
+                (store.slot_of(c) for c in candidate_ids), np.int64, len(candidate_ids)
+            )
+            if (slots < 0).any():
+                raise KeyError(f"unknown member {candidate_ids[int(np.argmin(slots))]}")
+            cand = dict(store.gather(slots.astype(np.int32), _ROW_COLUMNS).cols)
+            cand["age"] = (today_key - cand["birth"]) // 10000
+            me = Member(store.slot_of(member_id), dict(row))
+            return self._scorer(today_key).feedback_parts(me, state, cand, len(slots))
 
     def _height_centre(self, row: Mapping[str, int], other_sex: int) -> float:
         lo, hi = row["p_h_lo"], row["p_h_hi"]

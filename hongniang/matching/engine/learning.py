@@ -20,9 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .config import Model
-from .encoding import FEEDBACK_COLUMNS, FEEDBACK_EMPTY, PROFILE_COLUMNS, birth_key
 from .feedback import REASONS, FeedbackState
-from .feedback import learn as feedback_learn
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -173,38 +171,26 @@ def outcome_features(engine: Engine, outcomes: Sequence[Outcome], periods: int =
     return x
 
 
-_ROW_COLUMNS = tuple(name for name, _ in PROFILE_COLUMNS + FEEDBACK_COLUMNS)
-
-
 class _ReasonReplay:
     """The members' answers replayed in time order into fresh feedback states (the engine's
     own hold the final state), to read what each member's reasons and likes said of a
-    candidate *before* their answer to them.  Reads the engine's rows (same package)."""
+    candidate *before* their answer to them (`Engine.fresh_feedback`, `replay_answer`,
+    `reason_parts`)."""
 
     def __init__(self, engine: Engine) -> None:
-        from .scoring import Member
-
         self._engine = engine
-        self._today = birth_key(engine.today)
-        self._scorer = engine._scorer(self._today)
-        self._member = Member
         self._states: dict[int, tuple[FeedbackState, dict[str, int]]] = {}
 
     def _state(self, member_id: int) -> tuple[FeedbackState, dict[str, int]]:
         found = self._states.get(member_id)
         if found is None:
-            row = {**self._engine._member(member_id, self._today).row, **FEEDBACK_EMPTY}
-            found = self._states[member_id] = (FeedbackState(), row)
+            found = self._states[member_id] = self._engine.fresh_feedback(member_id)
         return found
 
     def answer(self, o: Outcome) -> None:
-        engine = self._engine
         state, row = self._state(o.actor)
-        cand = engine._member(o.target, self._today).row
-        centre = engine._height_centre(row, cand["sex"])
-        tuning = engine.config.feedback
         reasons = tuple(r for r in o.reasons if r in REASONS) if not o.yes else ()
-        row.update(feedback_learn(state, row, cand, o.yes, reasons, tuning, centre))
+        self._engine.replay_answer(state, row, o.target, o.yes, reasons)
 
     def features(self, part: Sequence[Outcome]) -> tuple[np.ndarray, np.ndarray]:
         """(declined, liked) of each outcome of ``part``, each 0..1, as the actor's earlier
@@ -214,19 +200,13 @@ class _ReasonReplay:
         by_actor: dict[int, list[int]] = {}
         for j, o in enumerate(part):
             by_actor.setdefault(o.actor, []).append(j)
-        engine = self._engine
-        store = engine._store
         for actor, rows in by_actor.items():
             found = self._states.get(actor)
-            if found is None or not found[0].has_signal():
+            if found is None:
                 continue
             state, row = found
-            slots = np.fromiter((store.slot_of(part[j].target) for j in rows), np.int64)
-            block = store.gather(slots.astype(np.int32), _ROW_COLUMNS)
-            cand = dict(block.cols)
-            cand["age"] = (self._today - cand["birth"]) // 10000
-            me = self._member(store.slot_of(actor), row)
-            parts = self._scorer.feedback_parts(me, state, cand, len(rows))
+            targets = [part[j].target for j in rows]
+            parts = self._engine.reason_parts(actor, state, row, targets)
             if parts is None:
                 continue
             declined[rows] = parts[0]

@@ -319,3 +319,26 @@ def test_a_model_that_gives_reasons_no_weight_leaves_the_scores_alone():
     e.set_model(Model())
     weighed = {r.candidate_id: r.components.feedback for r in e.recommend(1)}
     assert weighed[12] > 0 and weighed[19] < 0  # 28: like the liked one; 35: too old
+
+
+def test_replaying_answers_reads_what_they_taught_and_leaves_the_engine_alone():
+    """The learning step's replay (`Engine.fresh_feedback`, `replay_answer`, `reason_parts`):
+    the same reading as the engine's own feedback, in a state of its own."""
+    her = person(1, "F", 30)
+    men = [person(i, "M", 16 + i) for i in range(10, 20)]  # ages 26 … 35
+    e = build(her, *men, config=NO_TEXT)
+    before = [(r.candidate_id, r.score) for r in e.recommend(1)]
+    state, row = e.fresh_feedback(1)
+    assert e.reason_parts(1, state, row, [12, 19]) is None  # nothing taught yet
+    e.replay_answer(state, row, 18, liked=False, reasons=["too_old"])  # the 34-year-old
+    e.replay_answer(state, row, 11, liked=True)  # the 27-year-old
+    declined, liked = e.reason_parts(1, state, row, [12, 19])
+    assert declined[1] > declined[0] and liked[0] > liked[1]
+    assert [(r.candidate_id, r.score) for r in e.recommend(1)] == before  # untouched
+    with pytest.raises(KeyError):
+        e.reason_parts(1, state, row, [999])
+    # The engine's own feedback, taught the same answers, reads the same.
+    e.feedback(1, 18, liked=False, reasons=["too_old"])
+    e.feedback(1, 11, liked=True)
+    weighed = {r.candidate_id: r.components.feedback for r in e.recommend(1)}
+    assert weighed[12] > 0 > weighed[19]
