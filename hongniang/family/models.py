@@ -54,6 +54,7 @@ class DraftState(models.TextChoices):
     PENDING = "pending", _("Drafted by a relative · awaiting the member's own confirmation")
     APPROVED = "approved", _("Confirmed by the member")
     DECLINED = "declined", _("Declined by the member: withdrawn")
+    EXPIRED = "expired", _("Not confirmed in time: withdrawn")
 
 
 class FamilyProfile(models.Model):

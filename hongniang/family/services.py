@@ -14,6 +14,9 @@ Rules kept here:
 - Declined, the draft's member is deleted with its audit rows (the child did not consent to be
   processed by the agency); the family profile keeps that it was declined and when, nothing of
   the child. The relative is told without reasons.
+- Never answered: a nightly job deletes a pending draft the same way once its last invitation
+  expired `SiteSettings.family_draft_days` days ago (`purge_expired`); the relative is told as
+  on a decline, and may register the child again.
 """
 
 import hashlib
@@ -473,16 +476,54 @@ def decline(*, profile: FamilyProfile) -> None:
     row, its preferences, timeline and audit rows); the relative is told politely, no reason."""
     with transaction.atomic():
         locked = _locked_profile(profile)
-        member_id = locked.member_id
-        locked.state = DraftState.DECLINED
-        locked.decided_at = timezone.now()
-        locked.token_hash = ""
-        locked.member = None
-        locked.save(update_fields=["state", "decided_at", "token_hash", "member"])
+        member_id = _withdraw(locked, DraftState.DECLINED)
         kept = not _erase_member(member_id)
     if kept:
         _tell_staff_to_erase(member_id)
     _tell_relative_declined(locked.relative)
+
+
+def _withdraw(locked: FamilyProfile, state: str) -> int:
+    """The draft withdrawn (declined or expired): the invitation spent, the member let go.
+    Returns the member's key, to erase."""
+    member_id = locked.member_id
+    locked.state = state
+    locked.decided_at = timezone.now()
+    locked.token_hash = ""
+    locked.member = None
+    locked.save(update_fields=["state", "decided_at", "token_hash", "member"])
+    return member_id
+
+
+def expired_drafts(*, now=None):
+    """Pending drafts whose last invitation expired more than the agency's N days ago."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=SiteSettings.load().family_draft_days)
+    return FamilyProfile.objects.filter(
+        state=DraftState.PENDING, member__isnull=False, token_expires_at__lt=cutoff
+    )
+
+
+def purge_expired(*, now=None, progress=None) -> int:
+    """Delete every draft nobody confirmed in time as a decline does (the child's personal
+    data erased, the relative told politely), each in its own transaction; returns how many.
+    A draft whose invitation was sent again meanwhile is left alone."""
+    ids = list(expired_drafts(now=now).order_by("pk").values_list("pk", flat=True))
+    done = 0
+    for n, pk in enumerate(ids, 1):
+        with transaction.atomic():
+            locked = expired_drafts(now=now).select_for_update().filter(pk=pk).first()
+            if locked is None:
+                continue  # answered or invited again since the list was read
+            member_id = _withdraw(locked, DraftState.EXPIRED)
+            kept = not _erase_member(member_id)
+        if kept:
+            _tell_staff_to_erase(member_id, expired=True)
+        _tell_relative_declined(locked.relative, expired=True)
+        done += 1
+        if progress is not None:
+            progress(n, len(ids))
+    return done
 
 
 def _erase_member(member_id: int) -> bool:
@@ -499,26 +540,39 @@ def _erase_member(member_id: int) -> bool:
     return True
 
 
-def _tell_staff_to_erase(member_id: int) -> None:
+def _tell_staff_to_erase(member_id: int, *, expired: bool = False) -> None:
     member = Member.objects.select_related("presales_owner", "aftersales_owner").get(pk=member_id)
+    text = (
+        _(
+            "%(name)s never confirmed the profile a relative drafted: please erase their "
+            "personal data (other records keep the member from being deleted)."
+        )
+        if expired
+        else _(
+            "%(name)s declined the profile a relative drafted: please erase their personal "
+            "data (other records keep the member from being deleted)."
+        )
+    )
     for owner in {o for o in (member.presales_owner, member.aftersales_owner) if o and o.is_active}:
         notify(
             recipient=owner,
-            text=_(
-                "%(name)s declined the profile a relative drafted: please erase their personal "
-                "data (other records keep the member from being deleted)."
-            )
-            % {"name": member_label(owner, member)},
+            text=text % {"name": member_label(owner, member)},
             link=reverse("members:detail", args=[member.pk]),
         )
 
 
-def _tell_relative_declined(relative: RelativeAccount) -> None:
+def _tell_relative_declined(relative: RelativeAccount, *, expired: bool = False) -> None:
     agency = SiteSettings.load().crm_name
-    text = _(
-        "The profile you registered for your relative has been withdrawn: they would rather "
-        "not use our service for now. Thank you for your trust."
-    )
+    if expired:
+        text = _(
+            "The profile you registered for your relative has been withdrawn: they did not "
+            "confirm it in time. You are welcome to register them again. Thank you for your trust."
+        )
+    else:
+        text = _(
+            "The profile you registered for your relative has been withdrawn: they would rather "
+            "not use our service for now. Thank you for your trust."
+        )
     mobile = pd.decrypt(relative.mobile_encrypted)
     if mobile:
         get_sms_backend().send(mobile, f"【{agency}】{text}" if agency else text)

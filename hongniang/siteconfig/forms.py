@@ -55,6 +55,7 @@ class SiteSettingsForm(StyledFormMixin, forms.ModelForm):
             "pool_claim_limit",
             "allocation_accept_hours",
             "stalled_pair_days",
+            "family_draft_days",
             "peer_avatars",
             "reveal_name",
         ]

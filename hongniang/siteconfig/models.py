@@ -97,6 +97,16 @@ class SiteSettings(models.Model):
         default=7,
         validators=[MinValueValidator(1), MaxValueValidator(365)],
     )
+    # Family profiles (issue 13): a draft nobody confirmed is not kept for ever.
+    family_draft_days = models.PositiveSmallIntegerField(
+        _("days after an unanswered family invitation expired before the draft is deleted"),
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(3650)],
+        help_text=_(
+            "The child's personal data is deleted and the relative told, as when the child "
+            "declines."
+        ),
+    )
     # The member centre's double opt-in (issue 13): what one member sees of another.
     peer_avatars = models.BooleanField(
         _("show a member's approved avatar on the cards other members receive"), default=True

@@ -31,6 +31,7 @@ def settings_data(**extra):
         "pool_claim_limit": 50,
         "allocation_accept_hours": 24,
         "stalled_pair_days": 7,
+        "family_draft_days": 30,
         "peer_avatars": "on",
         "reveal_name": "full",
     }
