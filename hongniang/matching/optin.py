@@ -14,7 +14,7 @@ at the time; withdrawing says nothing about their taste).
 """
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -34,8 +34,23 @@ from hongniang.messaging.services import notify
 from hongniang.staff.permissions import can
 
 
+def lock_members(a: int, b: int) -> None:
+    """Lock the two members' rows (PostgreSQL), lower key first, before the pair's row: every
+    writer of the pair takes them in this order (a recommendation's save locks them for the
+    outcome counters, `finance.outcomes`), so two members answering each other at once through
+    different paths wait for each other instead of deadlocking."""
+    if connection.features.has_select_for_update and connection.in_atomic_block:
+        list(
+            Member.objects.select_for_update()
+            .filter(pk__in=[a, b])
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+
+
 def _locked(a: int, b: int) -> OptIn:
     """The pair's row, created if need be, locked for this transaction."""
+    lock_members(a, b)
     low, high = min(a, b), max(a, b)
     if not OptIn.objects.filter(low_id=low, high_id=high).exists():
         try:
@@ -110,6 +125,7 @@ def end(*, actor, pair: OptIn, note: str = "") -> OptIn:
         raise PermissionDenied
     if not Member.objects.visible_to(actor).filter(pk__in=[pair.low_id, pair.high_id]).exists():
         raise PermissionDenied
+    lock_members(pair.low_id, pair.high_id)
     pair = OptIn.objects.select_for_update().get(pk=pair.pk)
     if pair.state == OptInState.ENDED:
         raise ValidationError(_("This pair has already been ended."))

@@ -225,6 +225,7 @@ def pair_answer(*, session, pair: OptIn, accepted: bool, reasons=()) -> OptIn:
     member's matchmaker told. A recommendation or suggestion of the same member still open
     is answered with it (the masked card took its place on the page)."""
     member = session.member
+    optin.lock_members(pair.low_id, pair.high_id)
     pair = OptIn.objects.select_for_update().get(pk=pair.pk)
     if not pair.waits_for(member.pk):
         raise ValidationError(_("This card no longer waits for your answer."))
