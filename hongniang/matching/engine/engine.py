@@ -765,11 +765,34 @@ class Engine:
             floor = float(np.partition(final, len(final) - k)[len(final) - k]) - _TIE_SLACK
         parts = []
         reach = floor - _BOUND_MARGIN
+        text_most = np.float32(max(self.config.weights.text, 0.0))
         for (sex, block, must_any), bound, fit_ab in zip(blocks, bounds, fits, strict=True):
             # -inf: a rule of the member's side failed (never scored, even without a floor)
             rows = np.flatnonzero((bound >= reach) & (bound > -np.inf))
+            if floor > -np.inf and text_most > 0 and len(rows):
+                # The bound counted every text point; with the rows' real text points
+                # (cheaper than their side: one gather of token rows) most fall short.
+                text = self._text_points(q.me, block.slots[rows])
+                rows = rows[bound[rows] - text_most + text >= reach]
             parts += self._score_rows(q, sex, block, must_any, rows, fit_ab)
         return parts, floor
+
+    def _text_points(self, me: Member, slots: np.ndarray) -> np.ndarray:
+        """Text points of the member with each of ``slots`` (exactly those of the ranking:
+        `_contenders`), in chunks that stay in the cache."""
+        store = self._store
+        weight = np.float32(self.config.weights.text)
+        my_norm = float(store.tok_norm[me.slot])
+        out = np.zeros(len(slots), dtype=np.float32)
+        if weight <= 0 or my_norm <= 0:
+            return out
+        mine = store.tokens[me.slot]
+        for start in range(0, len(slots), _TEXT_CHUNK):
+            s = slots[start : start + _TEXT_CHUNK]
+            theirs = store.tokens.take(s, axis=0)  # take: fancy indexing is ~5x slower
+            sim = self._text.similarity(mine, my_norm, theirs, store.tok_norm.take(s))
+            out[start : start + len(s)] = weight * sim
+        return out
 
     def _bounds(self, q: _Query, sex: int, block: Block) -> tuple[np.ndarray, np.ndarray]:
         """Upper bound of the final score of every row of ``block`` (-inf for rows failing
@@ -1192,13 +1215,9 @@ class Engine:
             low = max(kth - _TIE_SLACK, floor)  # rows that tie with the k-th as shown
             rows = np.flatnonzero((key >= low) & (key > _EXCLUDED / 2))
             return rows, np.zeros(len(rows), dtype=np.float32)
-        mine = store.tokens[me.slot]
 
         def similarity(rows: np.ndarray) -> np.ndarray:
-            s = ranked.slots[rows]
-            theirs = store.tokens.take(s, axis=0)  # take: fancy indexing of rows is ~5x slower
-            sim = self._text.similarity(mine, my_norm, theirs, store.tok_norm.take(s))
-            return weight * sim
+            return self._text_points(me, ranked.slots[rows])
 
         if n <= _TEXT_CHUNK and floor == -np.inf:
             rows = np.flatnonzero(key > _EXCLUDED / 2)
