@@ -92,6 +92,10 @@ _PRUNE_FROM: Final = 32_768
 # result if more.
 _SEED_ROWS: Final = 2048
 _SEED_PER_RESULT: Final = 16
+# The seed is chosen among at most this many times its size of the rows near the best bound.
+_SEED_POOL: Final = 8
+# With text points, the seed is the best of this many times its size by bound and text.
+_SEED_TEXT_POOL: Final = 4
 # Bounds are compared with this margin below the floor (float32 rounding of the fits).
 _BOUND_MARGIN: Final = 0.01
 # Rows' own rates are located (not gathered) while the members with answers are fewer than
@@ -751,7 +755,20 @@ class Engine:
             fits.append(fit_ab)
         flat = np.concatenate(bounds)
         offsets = np.cumsum([0] + [len(b) for b in bounds])
-        seed = _seed(flat, max(_SEED_ROWS, _SEED_PER_RESULT * k))
+        size = max(_SEED_ROWS, _SEED_PER_RESULT * k)
+        text_most = np.float32(max(self.config.weights.text, 0.0))
+        seed = _seed(flat, _SEED_TEXT_POOL * size if text_most > 0 else size)
+        if len(seed) > size:
+            # text decides among rows of equal fit: the seed is the best of a larger pool
+            # by its bound with the rows' real text points (a floor closer to the k-th)
+            slots = np.concatenate(
+                [
+                    b.slots[seed[(seed >= lo) & (seed < hi)] - lo]
+                    for (_, b, _), lo, hi in zip(blocks, offsets[:-1], offsets[1:], strict=True)
+                ]
+            )
+            refined = flat[seed] - text_most + self._text_points(q.me, slots)
+            seed = np.sort(seed[np.argpartition(-refined, size - 1)[:size]])
         seed_parts = []
         for (sex, block, must_any), fit_ab, lo, hi in zip(
             blocks, fits, offsets[:-1], offsets[1:], strict=True
@@ -765,7 +782,6 @@ class Engine:
             floor = float(np.partition(final, len(final) - k)[len(final) - k]) - _TIE_SLACK
         parts = []
         reach = floor - _BOUND_MARGIN
-        text_most = np.float32(max(self.config.weights.text, 0.0))
         for (sex, block, must_any), bound, fit_ab in zip(blocks, bounds, fits, strict=True):
             # -inf: a rule of the member's side failed (never scored, even without a floor)
             rows = np.flatnonzero((bound >= reach) & (bound > -np.inf))
@@ -1710,16 +1726,26 @@ def _seed(bounds: np.ndarray, n: int) -> np.ndarray:
     """The ``n`` rows (ascending) with the best ``bounds`` (or every finite one), to be
     scored first: any rows would give a valid floor, these give a high one.  The partition
     runs over the rows near the best bound when there are enough of them."""
-    finite = bounds > -np.inf
-    if not finite.any():
+    top = float(bounds.max()) if len(bounds) else -np.inf
+    if top == -np.inf:
         return _EMPTY_SLOTS
-    top = float(bounds.max())
-    rows = np.flatnonzero(finite)
+    rows = None
     for gap in (2.0, 8.0):
         near = np.flatnonzero(bounds >= top - gap)
         if len(near) >= n:
             rows = near
             break
+    if rows is None:
+        rows = np.flatnonzero(bounds > -np.inf)
+    if len(rows) > _SEED_POOL * n:
+        # a threshold read off rows spread evenly over the candidates keeps about n of
+        # them (a partition of all of them cost more than the floor saved)
+        spread = bounds[rows[np.linspace(0, len(rows) - 1, _SEED_POOL * n).astype(np.int64)]]
+        share = n / len(rows)
+        cut = np.partition(spread, len(spread) - 1 - int(share * len(spread)))
+        kept = rows[bounds[rows] >= cut[len(spread) - 1 - int(share * len(spread))]]
+        if len(kept) >= n:
+            rows = kept
     if len(rows) > n:
         rows = np.sort(rows[np.argpartition(-bounds[rows], n - 1)[:n]])
     return rows
