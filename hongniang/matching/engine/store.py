@@ -13,7 +13,7 @@ the copy is rebuilt.  So an upsert is O(1) and recommend sees it immediately.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Final
 
@@ -25,8 +25,11 @@ from .encoding import (
     FEEDBACK_COLUMNS,
     FEEDBACK_EMPTY,
     PROFILE_COLUMN_NAMES,
+    TABLE_COLUMNS,
 )
 
+# What a sorted view copies: the fast path's columns but the acceptance tables.
+VIEW_COLUMNS: Final = tuple(name for name in FAST_COLUMNS if name not in TABLE_COLUMNS)
 ROW_COLUMNS: Final = PROFILE_COLUMN_NAMES + tuple(name for name, _ in FEEDBACK_COLUMNS)
 
 
@@ -232,6 +235,53 @@ class ColumnStore:
         return sum(int(a.nbytes) for a in arrays) + self.idmap.nbytes
 
 
+class Columns(Mapping[str, np.ndarray]):
+    """Columns of some rows: those ``held`` (slices of a sorted view, or gathered), and
+    the others read from the store's columns (``source``) by the rows' slots on first
+    use.  The views do not copy the acceptance tables (47 bytes a member, read only for
+    the rows that are scored), so they are held once, in the store.  Iterating yields the
+    held columns only (``dict(cols)`` copies no table)."""
+
+    __slots__ = ("held", "source", "slots")
+
+    def __init__(
+        self, held: dict[str, np.ndarray], source: Mapping[str, np.ndarray], slots: np.ndarray
+    ) -> None:
+        self.held = held
+        self.source = source
+        self.slots = slots
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        col = self.held.get(name)
+        if col is None:
+            col = self.source[name].take(self.slots)
+            self.held[name] = col
+        return col
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.held or name in self.source
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.held)
+
+    def __len__(self) -> int:
+        return len(self.held)
+
+    def rows(self, rows: np.ndarray, names: Iterable[str] | None) -> Columns:
+        """The columns ``names`` (default: the held ones) of ``rows``; the ones not held
+        are read from the store for those rows only."""
+        slots = self.slots[rows]
+        held: dict[str, np.ndarray] = {}
+        for name in self.held if names is None else names:
+            col = self.held.get(name)
+            held[name] = self.source[name].take(slots) if col is None else col[rows]
+        return Columns(held, self.source, slots)
+
+    def part(self, start: int, stop: int) -> Columns:
+        held = {name: col[start:stop] for name, col in self.held.items()}
+        return Columns(held, self.source, self.slots[start:stop])
+
+
 @dataclass(slots=True)
 class Block:
     """Candidate rows to score: column arrays (views or gathered), their slots, and which
@@ -254,14 +304,18 @@ class Block:
 
     def take(self, rows: np.ndarray, names: Iterable[str] | None = None) -> Block:
         """The block's rows ``rows`` (ascending), gathered, with ``names`` (default all)."""
-        cols = self.cols if names is None else {name: self.cols[name] for name in names}
         view_rows = None
         split = int(np.searchsorted(rows, self.view_len))
         if split:
             head = rows[:split]
             view_rows = head + self.view_start if self.view_rows is None else self.view_rows[head]
+        if isinstance(self.cols, Columns):
+            taken: Mapping[str, np.ndarray] = self.cols.rows(rows, names)
+        else:
+            cols = self.cols if names is None else {name: self.cols[name] for name in names}
+            taken = {name: col[rows] for name, col in cols.items()}
         return Block(
-            {name: col[rows] for name, col in cols.items()},
+            taken,
             self.slots[rows],
             None if self.valid is None else self.valid[rows],
             self.view_start if split else -1,
@@ -275,8 +329,12 @@ class Block:
         view_rows = None
         if head and self.view_rows is not None:
             view_rows = self.view_rows[start : start + head]
+        if isinstance(self.cols, Columns):
+            cols: Mapping[str, np.ndarray] = self.cols.part(start, stop)
+        else:
+            cols = {name: col[start:stop] for name, col in self.cols.items()}
         return Block(
-            {name: col[start:stop] for name, col in self.cols.items()},
+            cols,
             self.slots[start:stop],
             None if self.valid is None else self.valid[start:stop],
             self.view_start + start if head and self.view_rows is None else self.view_start,
@@ -316,6 +374,8 @@ def concat(a: Block, b: Block) -> Block:
     cols = {
         name: np.concatenate([col, b.cols[name]]) for name, col in a.cols.items() if name in b.cols
     }
+    if isinstance(a.cols, Columns):
+        cols = Columns(cols, a.cols.source, np.concatenate([a.slots, b.slots]))
     valid = None
     if a.valid is not None or b.valid is not None:
         valid = np.concatenate(
@@ -354,6 +414,7 @@ class SortedView:
         self.keys = np.zeros(0, dtype=np.int32)
         self.slots = np.zeros(0, dtype=np.int32)
         self.cols: dict[str, np.ndarray] = {}
+        self.source: Mapping[str, np.ndarray] = {}
         self.valid = np.zeros(0, dtype=bool)
         self.delta: set[int] = set()
         self.stale = 0
@@ -366,7 +427,9 @@ class SortedView:
         self.slots = slots
         # Plain arrays even when the store is memory-mapped (a snapshot): a memmap result
         # would carry the subclass's per-operation overhead into every recommend.
-        self.cols = {name: np.asarray(store.cols[name][slots]) for name in FAST_COLUMNS}
+        # (the acceptance tables are read from the store: `Columns`)
+        self.source = store.cols
+        self.cols = {name: np.asarray(store.cols[name][slots]) for name in VIEW_COLUMNS}
         if self.derive is not None:
             self.cols.update(self.derive(self.cols))
         self.keys = self.cols["birth"]
@@ -391,9 +454,12 @@ class SortedView:
         """Rows with lo_key <= birth <= hi_key, as column views."""
         start = int(np.searchsorted(self.keys, _key(lo_key), side="left"))
         stop = int(np.searchsorted(self.keys, _key(hi_key), side="right"))
-        cols = {name: col[start:stop] for name, col in self.cols.items()}
+        slots = self.slots[start:stop]
+        cols = Columns(
+            {name: col[start:stop] for name, col in self.cols.items()}, self.source, slots
+        )
         valid = None if self.stale == 0 else self.valid[start:stop]
-        return Block(cols, self.slots[start:stop], valid, start, stop - start)
+        return Block(cols, slots, valid, start, stop - start)
 
     def delta_block(self, store: ColumnStore, lo_key: int, hi_key: int) -> Block | None:
         if not self.delta:
