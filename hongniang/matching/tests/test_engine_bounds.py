@@ -153,3 +153,34 @@ def test_rows_that_cannot_reach_the_top_k_are_not_scored(monkeypatch):
     _with(monkeypatch, prune=False)
     assert outcome(engine.recommend(0, k=5, explain=False)) == outcome(top)
     assert sum(scored) == 405
+
+
+def test_rows_that_reach_the_floor_only_by_text_they_lack_are_not_scored(monkeypatch):
+    """Every candidate fits her perfectly; five share her words, 400 share none.  The
+    bound counts every text point, so all 405 reach the floor set by the five; with their
+    real text points the 400 fall short and their side is never scored."""
+    her = person(0, "F", 30, hobbies={"摄影", "徒步"}, about="喜欢摄影和徒步，周末读书")
+    sharing = [
+        person(1 + i, "M", 32, hobbies={"摄影", "徒步"}, about="喜欢摄影和徒步") for i in range(5)
+    ]
+    others = [person(100 + i, "M", 33, hobbies={"烹饪"}, about="热爱烹饪美食") for i in range(400)]
+    engine = build(her, *sharing, *others)
+    scored = []
+    evaluate = Scorer.evaluate_survivors
+
+    def counting(self, me, fb, block, fit_ab=None):
+        out = evaluate(self, me, fb, block, fit_ab)
+        scored.append(int(out.ok.sum()))
+        return out
+
+    monkeypatch.setattr(Scorer, "evaluate_survivors", counting)
+    _with(monkeypatch, prune=True, seed=5)
+    monkeypatch.setattr(engine_module, "_SEED_TEXT_POOL", 1000)  # the five are in the seed
+    top = engine.recommend(0, k=5, explain=False)
+    assert sorted(r.candidate_id for r in top) == [1, 2, 3, 4, 5]
+    assert all(r.components.text > 0 for r in top)
+    assert sum(scored) <= 10  # the seed and the five again, not the 400
+    scored.clear()
+    _with(monkeypatch, prune=False)
+    assert outcome(engine.recommend(0, k=5, explain=False)) == outcome(top)
+    assert sum(scored) == 405
