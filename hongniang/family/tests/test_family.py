@@ -218,6 +218,27 @@ def test_a_child_already_on_file_gets_the_same_answer_and_nothing_is_drafted(org
     assert "等待本人确认" in page and "王小明" not in page
 
 
+def _draft_card(page: str) -> str:
+    """The draft's card in the relative's centre, without what differs between any two drafts
+    (its number, dates and times)."""
+    card = re.search(r'<div class="card mb-3" id="draft-.*?</form>', page, re.S).group(0)
+    return re.sub(r"\d", "0", card)
+
+
+def test_the_relatives_centre_reads_the_same_whether_or_not_the_child_is_on_file(org):
+    # Black-box review (session 7): the card named a real draft by the child's name but an
+    # on-file child as "your relative", which told the relative the child is a client.
+    add_member(org["aa1"], name="王小明", mobile=CHILD_MOBILE)
+    draft()  # the child is on file: nothing drafted
+    on_file = relative_client().get(reverse("family:centre")).content.decode()
+    FamilyProfile.objects.all().delete()
+    draft(mobile="13811113333")  # a new child: drafted
+    assert FamilyProfile.objects.get().member is not None
+    drafted = relative_client().get(reverse("family:centre")).content.decode()
+    assert _draft_card(on_file) == _draft_card(drafted)
+    assert "王小明" not in drafted and "您的亲属" in drafted
+
+
 def test_a_relatives_mobile_already_registered_keeps_nothing_without_its_password(org):
     draft()
     LoggingSmsBackend.outbox.clear()
