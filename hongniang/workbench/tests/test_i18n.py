@@ -80,3 +80,16 @@ def test_every_marked_string_is_in_a_catalog(tmp_path):
         if msgid and (context, msgid) not in translated
     )
     assert not missing, "marked for translation but in no catalog:\n" + "\n".join(missing)
+
+
+def test_the_password_rules_answer_in_chinese():
+    # Black-box review (session 7): Django 5.2 reworded the minimum length message and its own
+    # zh_Hans catalog still has the old wording, so staff, members and relatives read English.
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+    from django.utils import translation
+
+    with translation.override("zh-hans"), pytest.raises(ValidationError) as refused:
+        validate_password("x7")
+    assert refused.value.messages[0] == "密码太短，至少需要 8 个字符。"
+    assert all(not re.search(r"[A-Za-z]{3,}", message) for message in refused.value.messages)
