@@ -350,6 +350,16 @@ def optins_of(pairs) -> dict[tuple[int, int], OptIn]:
     return {(p.low_id, p.high_id): p for p in found if (p.low_id, p.high_id) in keys}
 
 
+def optin_partners(member_id: int) -> set[int]:
+    """The other member of each double opt-in this member is one side of, whatever its state
+    (a masked card waiting, answered, declined, withdrawn, ended): already shown to this member,
+    never offered again as a fresh card."""
+    rows = OptIn.objects.filter(Q(low_id=member_id) | Q(high_id=member_id))
+    return {
+        high if low == member_id else low for low, high in rows.values_list("low_id", "high_id")
+    }
+
+
 def optin_get(*, viewer, pk: int) -> OptIn:
     """A double opt-in of which the viewer sees at least one member; else not found."""
     visible = Member.objects.visible_to(viewer).values("pk")

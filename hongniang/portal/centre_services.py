@@ -27,7 +27,7 @@ from hongniang.matching.models import (
     Recommendation,
     RecommendationStatus,
 )
-from hongniang.matching.selectors import offerable_members
+from hongniang.matching.selectors import offerable_members, optin_partners
 from hongniang.members import services as member_services
 from hongniang.members.models import EventKind, MatePreference, Member, MemberEvent
 from hongniang.members.presenter import member_label
@@ -94,15 +94,17 @@ def _addressed(text: str, *, owner: str, other: str) -> str:
 
 
 def _not_again(member: Member) -> set[int]:
-    """Candidates not to suggest again: answered ones, today's, and those a matchmaker has
-    recommended and the member has not answered yet (they are on the page already)."""
+    """Candidates not to suggest again: answered ones, today's, those a matchmaker has
+    recommended and the member has not answered yet (they are on the page already), and the
+    other side of any double opt-in (answered on its masked card, or ended by a matchmaker:
+    it must not come back as a new card)."""
     ids = set(
         Suggestion.objects.filter(member=member)
         .exclude(status=SuggestionStatus.OPEN, day__lt=timezone.localdate())
         .values_list("candidate_id", flat=True)
     )
     ids |= set(Recommendation.objects.filter(member=member).values_list("candidate_id", flat=True))
-    return ids
+    return ids | optin_partners(member.pk)
 
 
 def suggestions_ensure(member: Member, *, day=None) -> bool:

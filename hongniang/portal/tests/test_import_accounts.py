@@ -125,3 +125,40 @@ def test_opening_many_costs_the_same_queries_for_few_or_many_members(org):
 
     cost(1, 900)  # settings and rights read once, then cached
     assert cost(3, 0) == cost(30, 100)
+
+
+def test_an_import_lands_in_the_importers_store_and_another_users_upload_is_not_theirs(org):
+    # Black-box review (session 7): a matchmaker of store B imports with hidden fields naming
+    # store A and one of its matchmakers, and tries store A's clerk's upload.
+    theirs = Client()
+    theirs.force_login(org["aa1"])
+    their_token = upload(theirs, four_rows())
+    client = Client()
+    client.force_login(org["bb1"])
+    response = client.post(
+        reverse("members:import_confirm"), {"token": their_token, "options": "accounts"}
+    )
+    assert response.status_code in (302, 404) and "/jobs/" not in response.get("Location", "")
+    assert not Member.objects.filter(source=c.Source.IMPORT).exists()
+    assert client.get(reverse("members:import_preview", args=[their_token])).status_code in (
+        302,
+        404,
+    )
+
+    token = upload(client, xlsx([good_row(n) for n in range(5, 9)]))
+    job, _response = confirm(
+        client,
+        token,
+        options="accounts",
+        store=org["store_a"].pk,
+        store_id=org["store_a"].pk,
+        presales_owner=org["aa1"].pk,
+        presales_owner_id=org["aa1"].pk,
+    )
+    job.refresh_from_db()
+    assert job.result["created"] == 4 and job.result["options"]["accounts"]["count"] == 4
+    imported = Member.objects.filter(source=c.Source.IMPORT)
+    assert {(m.store_id, m.presales_owner_id) for m in imported} == {
+        (org["store_b"].pk, org["bb1"].pk)
+    }
+    assert MemberAccount.objects.filter(member__in=imported).count() == 4

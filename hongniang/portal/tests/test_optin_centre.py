@@ -2,7 +2,7 @@
 only when both said yes do names and photos appear to each — every reveal logged, contact
 details never; avatars through a view that checks who asks; the matchmakers see the state."""
 
-from datetime import date
+from datetime import date, timedelta
 from io import BytesIO
 
 import pytest
@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
+from hongniang.matching import optin
 from hongniang.matching.models import (
     EngineChange,
     EngineChangeKind,
@@ -22,6 +23,7 @@ from hongniang.matching.models import (
 from hongniang.members import choices as c
 from hongniang.members.models import MemberPhoto
 from hongniang.members.tests.helpers import resident_id
+from hongniang.portal import centre_services
 from hongniang.portal.centre_selectors import peer_photo_url, ref
 from hongniang.portal.models import Reveal, RevealKind, Suggestion
 from hongniang.siteconfig.models import SiteSettings
@@ -288,3 +290,27 @@ def test_the_recommendations_page_reads_a_fixed_number_of_queries(client, world)
         add(i)
     client.get(url)
     assert _queries(client, url) == one
+
+
+@pytest.mark.parametrize("how", ["ended", "withdrawn", "card_no"])
+def test_a_member_of_a_pair_is_not_suggested_again_as_a_new_card(client, world, him, org, how):
+    # Black-box review (session 7): he answered her masked card (no suggestion row of hers), so
+    # the engine's daily suggestions could bring her back to him as a fresh card — after the
+    # matchmaker ended the pair, after she withdrew, or after he said no on the card (an
+    # engine that does not drop his "no": an older snapshot, a reset).
+    her = world["member"]
+    _she_says_yes(client, world, him)
+    pair = _pair(her, him)
+    log_in(client, "mkuser0")
+    answer = "no" if how == "card_no" else "yes"
+    client.post(reverse("portal:pair_answer", args=[ref("pair", pair.pk)]), {"answer": answer})
+    if how == "ended":
+        optin.end(actor=org["admin"], pair=pair, note="投诉")
+    elif how == "withdrawn":
+        optin.withdraw(member=her, other=him)
+    assert not Suggestion.objects.filter(member=him, candidate=her).exists()
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    for day in (tomorrow, tomorrow + timedelta(days=1)):
+        centre_services.suggestions_ensure(him, day=day)
+    assert not Suggestion.objects.filter(member=him, candidate=her).exists()
+    assert her.pk in centre_services._not_again(him)
