@@ -25,6 +25,7 @@ from hongniang.members.models import Member
 from hongniang.members.selectors import name_q
 from hongniang.staff.models import Staff, StaffStatus
 from hongniang.staff.visibility import Unindexed, staff_below, visible_staff_q
+from hongniang.workbench.listing import key_param
 
 # Tabs of the contract list beside the statuses (whitepaper 2.4.1: 到期未续费 and reminders).
 ENDING_30, ENDING_7, EXPIRED = "ending_30", "ending_7", "expired"
@@ -75,8 +76,8 @@ def _members_matching(q: str) -> QuerySet:
     ALL) read through its own index: as one OR, the name's LIKE made every part a pass over the
     member table (~30 ms at 100,000 members), where the name alone reads a covering index."""
     parts = [Member.objects.filter(username=q)]
-    if q.isdigit():
-        parts.append(Member.objects.filter(pk=int(q)))
+    if uid := key_param(q):
+        parts.append(Member.objects.filter(pk=uid))
     if not q.upper().rstrip("X").isdigit():  # digits are a UID or a number, never a name
         parts.append(Member.objects.filter(name_q(q)))
     for normalize, field in (

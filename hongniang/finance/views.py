@@ -13,7 +13,7 @@ from hongniang.members.presenter import present, present_many
 from hongniang.members.selectors import member_get, stores_for
 from hongniang.staff.permissions import can, require_perm
 from hongniang.workbench.forms import add_service_errors
-from hongniang.workbench.listing import paginate
+from hongniang.workbench.listing import key_param, paginate
 
 
 def _tabs():
@@ -133,7 +133,7 @@ def contract_new(request, member_pk):
     if request.GET.get("renews"):
         renewal = get_object_or_404(
             Contract.objects.visible_to(request.user).filter(member=member),
-            pk=request.GET["renews"] if request.GET["renews"].isdigit() else 0,
+            pk=key_param(request.GET["renews"]) or 0,
         )
     contract = Contract(member=member, renewal_of=renewal)
     if renewal and request.method == "GET":
@@ -553,8 +553,8 @@ def complaints(request):
 @require_perm("aftersales", "add")
 def complaint_new(request):
     initial = {"received_on": timezone.localdate()}
-    if request.GET.get("member", "").isdigit():
-        initial["member"] = int(request.GET["member"])
+    if member := key_param(request.GET.get("member")):
+        initial["member"] = member
     form = forms.ComplaintForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data

@@ -16,6 +16,7 @@ from hongniang.members.presenter import present
 from hongniang.members.regions import RegionLevel
 from hongniang.members.widgets import RegionField
 from hongniang.workbench.forms import StyledFormMixin
+from hongniang.workbench.listing import key_param
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
@@ -48,12 +49,12 @@ class MemberSearchSelect(forms.Select):
         # Never list the whole queryset: only the empty choice and the chosen member.
         options = [self.create_option(name, "", "", False, 0, attrs=attrs)]
         picked = [v for v in value if v]
-        pks = [int(v) for v in picked if str(v).isdigit()]
+        pks = [pk for v in picked if (pk := key_param(v))]
         # Only within the field's own choices: a UID outside them shows as typed, no name.
         queryset = getattr(self.choices, "queryset", Member.objects.none())
         members = {m.pk: m for m in queryset.filter(pk__in=pks)}
         for i, v in enumerate(picked, start=1):
-            member = members.get(int(v)) if str(v).isdigit() else None
+            member = members.get(key_param(v))
             label = present(self.viewer, member).label if member else str(v)
             options.append(self.create_option(name, v, label, True, i, attrs=attrs))
         return [(None, options, 0)]

@@ -33,6 +33,7 @@ from hongniang.members.presenter import MemberView, own_member_ids, present_many
 from hongniang.members.selectors import name_q
 from hongniang.staff.permissions import can
 from hongniang.staff.visibility import DataScope, Unindexed, user_scope, visible_staff_ids
+from hongniang.workbench.listing import key_param
 
 MEMBER_OWNERS = Member.objects.none().owner_fields  # a member is seen through either
 
@@ -187,7 +188,7 @@ def partner_search(*, viewer, q: str, member: Member | None = None, own_only: bo
         own = own.filter(offerable_q(indexed=False))
     hits = Member.objects.none()
     if q.isdigit() and len(q) < 11:
-        hits = pool.filter(pk=int(q))
+        hits = pool.filter(pk=key_param(q) or 0)
     else:
         by_hash = Q()
         for normalize, field in (

@@ -31,7 +31,7 @@ from hongniang.members.presenter import member_label
 from hongniang.members.regions import region_labels
 from hongniang.staff.permissions import can, require_perm
 from hongniang.workbench.forms import add_service_errors
-from hongniang.workbench.listing import paginate
+from hongniang.workbench.listing import key_param, paginate
 
 
 def _errors(request, exc: ValidationError):
@@ -396,8 +396,8 @@ def optin_end(request, pk):
 def member_search(request):
     """Members to pick in the appointment and introduction forms (JSON for Tom Select)."""
     member = None
-    if (member_pk := request.GET.get("member", "")).isdigit():
-        member = selectors.member_for_matching(viewer=request.user, pk=int(member_pk))
+    if member_pk := key_param(request.GET.get("member")):
+        member = selectors.member_for_matching(viewer=request.user, pk=member_pk)
     found = selectors.partner_search(
         viewer=request.user,
         q=request.GET.get("q", "")[:40],

@@ -16,7 +16,7 @@ from hongniang.messaging.forms import MessageForm, MessageTemplateForm, Template
 from hongniang.messaging.models import Channel, Delivery, Message, MessageTemplate, OptOut
 from hongniang.staff.permissions import require_perm
 from hongniang.workbench.forms import add_service_errors
-from hongniang.workbench.listing import paginate
+from hongniang.workbench.listing import key_param, paginate
 
 
 def _initial_from_template(request, channel: str) -> tuple[TemplatePickForm, dict]:
@@ -145,7 +145,7 @@ def _bulk_members(request, data: QueryDict):
     """The members a bulk message goes to: the ticked ones, or the list's filter (a query)."""
     from hongniang.members.tasks import export_queryset
 
-    ids = [int(i) for i in data.getlist("members") if i.isdigit()]
+    ids = [pk for i in data.getlist("members") if (pk := key_param(i))]
     if ids:
         return Member.objects.filter(pk__in=ids), {"members": ids}
     query = data.get("query", "")

@@ -213,7 +213,7 @@ class Cursor:
             when = EPOCH + timedelta(microseconds=micros)
         except (ValueError, OverflowError):
             return None
-        if not 0 <= rank < len(AUDITED) or hid < 0:
+        if not 0 <= rank < len(AUDITED) or not 0 <= hid < 2**63:  # SQLite's integers
             return None
         return cls(when, hid, rank)
 

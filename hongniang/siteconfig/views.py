@@ -16,7 +16,7 @@ from hongniang.siteconfig.selectors import ACCESS_LABELS, personal_data_access
 from hongniang.staff.models import Staff
 from hongniang.staff.permissions import can, require_perm
 from hongniang.staff.visibility import DataScope, user_scope
-from hongniang.workbench.listing import page_size
+from hongniang.workbench.listing import key_param, page_size
 
 
 @require_perm("settings")
@@ -83,8 +83,7 @@ def administrators_only(view):
 def audit_log(request):
     kind = request.GET.get("kind", "")
     kind = kind if kind in AUDITED else ""
-    actor_id = request.GET.get("actor")
-    actor_id = int(actor_id) if actor_id and actor_id.isdigit() else None
+    actor_id = key_param(request.GET.get("actor"))
     # A page at a time from a cursor (`before`/`after` the version at a page's edge): each
     # page reads the same few rows whatever its depth.
     page = audit_page(

@@ -22,7 +22,7 @@ from hongniang.staff.forms import (
 from hongniang.staff.models import Role, StaffStatus, Store
 from hongniang.staff.permissions import Action, Module, can, require_perm
 from hongniang.workbench.forms import add_service_errors
-from hongniang.workbench.listing import Sorting, paginate
+from hongniang.workbench.listing import Sorting, key_param, paginate
 
 STAFF_SORTING = Sorting(
     {
@@ -358,7 +358,7 @@ def lockout_clear(request):
         release = services.lockout_clear(
             actor=request.user,
             kind=request.POST.get("kind", ""),
-            pk=int(raw_pk) if raw_pk.isdigit() else None,
+            pk=key_param(raw_pk),
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))

@@ -1,6 +1,7 @@
 """Lists in the workbench: sorting by whitelisted keys and pagination with the site's page size."""
 
 import copy
+import unicodedata
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
@@ -29,6 +30,23 @@ class Sorting:
         field = self.options[key.lstrip("-")]
         prefix = "-" if key.startswith("-") else ""
         return queryset.order_by(f"{prefix}{field}", f"{prefix}pk")
+
+
+# The largest key a query string may name: a 64-bit integer (SQLite refuses larger ones in raw
+# SQL and `pk__in`).
+MAX_KEY = 2**63 - 1
+
+
+def key_param(value) -> int | None:
+    """A row's key from a query string or a form ("?member=12"): digits up to `MAX_KEY`, else
+    None. `str.isdigit` alone lets "²" through to `int()` (an error), and huge numbers through
+    to the database (an overflow): a hand-edited address then filters on nothing instead of
+    failing. Fullwidth digits typed in a search box (１２) read as 12."""
+    value = unicodedata.normalize("NFKC", str(value or "")).strip()
+    if not (value.isascii() and value.isdigit()):
+        return None
+    key = int(value)
+    return key if 0 < key <= MAX_KEY else None
 
 
 def page_size(kind: str = "crm") -> int:

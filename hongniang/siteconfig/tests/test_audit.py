@@ -136,3 +136,22 @@ def test_the_trail_is_newest_first_across_tables_and_shows_converted_values(clie
     member_changes = [e for e in entries if e.kind == "member" and e.record.history_type == "~"]
     assert len(member_changes) == 3  # the empty saves left nothing
     assert all([r[0] for r in e.changes()] == ["兴趣爱好"] for e in member_changes)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"actor": "99999999999999999999"},  # beyond any database integer
+        {"actor": "²"},  # a digit to str.isdigit, not to int()
+        {"actor": "-1"},
+        {"before": "1.99999999999999999999.0"},  # a hand-edited cursor
+        {"after": "99999999999999999999.1.0"},
+        {"before": "1.-5.0"},
+    ],
+)
+def test_a_hand_edited_filter_or_cursor_shows_the_trail_never_an_error(client, org, query):
+    # Black-box review (session 7): a huge actor id or cursor key reached raw SQL (500).
+    client.force_login(org["admin"])
+    response = client.get(reverse("siteconfig:audit"), query)
+    assert response.status_code == 200
