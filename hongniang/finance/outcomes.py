@@ -481,6 +481,24 @@ def _after(sender, instance, created=False, **kwargs):
         recount_delivered(members, months)
 
 
+def _optin_before(sender, instance, signal=None, **kwargs):
+    """A pair's double opt-in counts only through the moment it became mutual: most saves (an
+    answer, a withdrawal) leave that alone, and cost one look-up instead of the pair's group."""
+    stored = None
+    if instance.pk is not None:
+        stored = sender.objects.filter(pk=instance.pk).values_list("mutual_at", flat=True).first()
+    deleting = signal is pre_delete
+    instance._outcomes_counts = stored is not None if deleting else stored != instance.mutual_at
+    if instance._outcomes_counts:
+        _before(sender, instance, **kwargs)
+
+
+def _optin_after(sender, instance, **kwargs):
+    if getattr(instance, "_outcomes_counts", False):
+        _after(sender, instance, **kwargs)
+    instance._outcomes_counts = False
+
+
 def _member_saved(sender, instance, created=False, update_fields=None, **kwargs):
     """A member changing hands: their contract months from this one on move to the new
     matchmaker (one indexed query when nothing moves)."""
@@ -503,10 +521,11 @@ def connect() -> None:
 
     for model in (Recommendation, OptIn, Appointment, Complaint, Refund, MemberEvent):
         uid = f"finance.outcomes.{model.__name__}"
-        pre_save.connect(_before, sender=model, dispatch_uid=uid + ".pre_save")
-        post_save.connect(_after, sender=model, dispatch_uid=uid + ".post_save")
-        pre_delete.connect(_before, sender=model, dispatch_uid=uid + ".pre_delete")
-        post_delete.connect(_after, sender=model, dispatch_uid=uid + ".post_delete")
+        before, after = (_optin_before, _optin_after) if model is OptIn else (_before, _after)
+        pre_save.connect(before, sender=model, dispatch_uid=uid + ".pre_save")
+        post_save.connect(after, sender=model, dispatch_uid=uid + ".post_save")
+        pre_delete.connect(before, sender=model, dispatch_uid=uid + ".pre_delete")
+        post_delete.connect(after, sender=model, dispatch_uid=uid + ".post_delete")
     post_save.connect(_member_saved, sender=Member, dispatch_uid="finance.outcomes.member")
 
 
