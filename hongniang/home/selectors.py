@@ -88,9 +88,12 @@ def _when(m) -> str:
     return timezone.localtime(m.next_contact_at).strftime("%m-%d %H:%M")
 
 
-def todo_list(*, viewer, now=None, promise: "PromiseBook | None" = None) -> list[Entry]:
+def todo_list(
+    *, viewer, now=None, promise: "PromiseBook | None" = None, tally: "Tally | None" = None
+) -> list[Entry]:
     """What the viewer has to do, most urgent first; entries with nothing to do are left out.
-    `promise`: the viewer's `promise_book` for the same day, when the page has read it already."""
+    `promise`, `tally`: the viewer's `promise_book` and `member_tally` for the same moment, when
+    the page has read them already."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     start, tomorrow = _day_start(today), _day_start(today + timedelta(days=1))
@@ -241,21 +244,12 @@ def todo_list(*, viewer, now=None, promise: "PromiseBook | None" = None) -> list
     if can(viewer, "aftersales", "view"):
         entries.append(_paused_due_back(viewer, today))
     if can(viewer, "members", "allocate") and user_scope(viewer) != DataScope.SELF:
-        days = SiteSettings.load().pool_return_days
-        idle = (
-            Member.objects.visible_to(viewer)
-            .alias(idle_since=IDLE_SINCE)
-            .filter(
-                In(Unindexed(F("sales_stage")), [c.SalesStage.NEW, c.SalesStage.FOLLOWING]),
-                presales_owner__isnull=False,
-                idle_since__lt=now - timedelta(days=days),
-            )
-        )
+        tally = tally or member_tally(viewer=viewer, now=now)
         entries.append(
             Entry(
                 "idle",
-                _("Team members not followed up for %(days)s days") % {"days": days},
-                idle.count(),
+                _("Team members not followed up for %(days)s days") % {"days": tally.idle_days},
+                tally.idle,
                 reverse("members:reallocate") + "?group=not_followed",
                 tone="danger",
             )
@@ -471,24 +465,50 @@ def promise_this_month(
     )
 
 
-def business_figures(*, viewer, now=None) -> dict:
-    """The pipeline by stage, follow-ups done against due this month, signings this month."""
+@dataclass
+class Tally:
+    by_stage: Counter  # the viewer's members per sales stage
+    idle: int  # of them in an open pre-sales stage with a pre-sales owner, not followed up lately
+    idle_days: int  # "lately": the days after which members return to the pool
+
+
+def member_tally(*, viewer, now=None) -> Tally:
+    """The viewer's members per stage (the pipeline figure) and how many of them wait for a
+    follow-up past the pool's return days (the manager's to-do entry), read in one pass: one
+    grouped query per owner part (`visible_parts`, disjoint), each answered from its owner's
+    list index alone (it carries the stage, both owners and the follow-up and registration
+    times). The idle count used to be a second pass over the same members."""
+    now = now or timezone.now()
+    days = SiteSettings.load().pool_return_days
+    idle = Q(
+        sales_stage__in=[c.SalesStage.NEW, c.SalesStage.FOLLOWING],
+        presales_owner__isnull=False,
+        idle_since__lt=now - timedelta(days=days),
+    )
+    by_stage, late = Counter(), 0
+    for part in Member.objects.visible_parts(viewer):
+        rows = (
+            part.order_by()
+            .alias(idle_since=IDLE_SINCE)
+            .values_list("sales_stage")
+            .annotate(n=Count("pk"), idle=Count("pk", filter=idle))
+            .values_list("sales_stage", "n", "idle")
+        )
+        for stage, n, idle_n in rows:
+            by_stage[stage] += n
+            late += idle_n
+    return Tally(by_stage, late, days)
+
+
+def business_figures(*, viewer, now=None, tally: Tally | None = None) -> dict:
+    """The pipeline by stage, follow-ups done against due this month, signings this month.
+    `tally`: the viewer's `member_tally` for the same moment, when the page has read it."""
     if not can(viewer, "members", "view"):
         return {}
     now = now or timezone.now()
     month_start = _day_start(timezone.localdate(now).replace(day=1))
     members = Member.objects.visible_to(viewer)
-    # Counted per owner (disjoint parts, each one range of that owner's list index) and summed.
-    by_stage = Counter()
-    for part in Member.objects.visible_parts(viewer):
-        by_stage.update(
-            dict(
-                part.order_by()
-                .values_list("sales_stage")
-                .annotate(n=Count("pk"))
-                .values_list("sales_stage", "n")
-            )
-        )
+    by_stage = (tally or member_tally(viewer=viewer, now=now)).by_stage
     pipeline = [
         {"name": str(label), "value": by_stage.get(value, 0)}
         for value, label in c.SalesStage.choices

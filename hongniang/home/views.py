@@ -1,6 +1,7 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 
 from hongniang.home import selectors
 from hongniang.members import selectors as member_selectors
@@ -14,12 +15,14 @@ def index(request):
     now = timezone.now()
     # Read once: the to-do list's "behind the promise" and the panel show the same rows.
     book = selectors.promise_book(viewer=request.user, today=timezone.localdate(now))
+    # Read once if either part needs it: the pipeline figure and the idle members' entry.
+    tally = SimpleLazyObject(lambda: selectors.member_tally(viewer=request.user, now=now))
     return render(
         request,
         "home/index.html",
         {
-            "todo": selectors.todo_list(viewer=request.user, now=now, promise=book),
-            "business": selectors.business_figures(viewer=request.user, now=now),
+            "todo": selectors.todo_list(viewer=request.user, now=now, promise=book, tally=tally),
+            "business": selectors.business_figures(viewer=request.user, now=now, tally=tally),
             "promise": selectors.promise_this_month(viewer=request.user, book=book),
         },
     )
