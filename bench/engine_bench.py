@@ -76,7 +76,7 @@ class Population:
     """Column arrays for n synthetic members (all random draws made up front, vectorised);
     profiles are built on demand so they need not all be in memory."""
 
-    def __init__(self, n: int, seed: int) -> None:
+    def __init__(self, n: int, seed: int, must_share: float = 0.08) -> None:
         rng = np.random.default_rng(seed)
         self.n = n
         self.male = np.arange(n) % 2 == 0
@@ -103,7 +103,7 @@ class Population:
         self.lo_noise = rng.integers(-2, 3, n).astype(np.int8)
         self.hi_noise = rng.integers(-2, 3, n).astype(np.int8)
         self.imp = rng.integers(0, 4, (n, 8)).astype(np.int8)
-        self.must = rng.random((n, 8)) < 0.08
+        self.must = rng.random((n, 8)) < must_share
         self.flags = rng.random((n, 5)).astype(np.float32)  # which optional prefs are stated
         self.smoke_max = rng.integers(0, 2, n).astype(np.int8)
         self.hobbies = rng.integers(0, len(HOBBIES), (n, 3)).astype(np.int8)
@@ -254,12 +254,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--interactions", type=int, default=None, help="default: members")
     parser.add_argument("--profile", action="store_true", help="cProfile the recommends")
     parser.add_argument("--snapshot", type=Path, default=None, help="save / load the engine")
+    parser.add_argument(
+        "--must-share",
+        type=float,
+        default=0.08,
+        help="share of the age, education and region preferences that are must-haves",
+    )
     args = parser.parse_args(argv)
     n = args.members
     rng = np.random.default_rng(args.seed + 7)
     print(f"load average at start: {load_average()}")
 
-    pop = Population(n, args.seed)
+    pop = Population(n, args.seed, args.must_share)
     from hongniang.matching.engine import snapshot
     from hongniang.matching.engine.textsim import warm
 

@@ -91,7 +91,7 @@ _COLLAB_NOTABLE: Final = 0.05
 _PRUNE_FROM: Final = 32_768
 # Rows fully scored first to find the floor of the top k: this many, or so many per wanted
 # result if more.
-_SEED_ROWS: Final = 2048
+_SEED_ROWS: Final = 1024
 _SEED_PER_RESULT: Final = 16
 # The seed is chosen among at most this many times its size of the rows near the best bound.
 _SEED_POOL: Final = 8

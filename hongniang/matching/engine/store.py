@@ -28,7 +28,9 @@ from .encoding import (
     TABLE_COLUMNS,
 )
 
-# What a sorted view copies: the fast path's columns but the acceptance tables.
+# What a large sorted view copies: the fast path's columns but the acceptance tables
+# (a view of fewer rows than TABLES_COPIED_BELOW copies them too).
+TABLES_COPIED_BELOW: Final = 1 << 17
 VIEW_COLUMNS: Final = tuple(name for name in FAST_COLUMNS if name not in TABLE_COLUMNS)
 ROW_COLUMNS: Final = PROFILE_COLUMN_NAMES + tuple(name for name, _ in FEEDBACK_COLUMNS)
 
@@ -427,9 +429,12 @@ class SortedView:
         self.slots = slots
         # Plain arrays even when the store is memory-mapped (a snapshot): a memmap result
         # would carry the subclass's per-operation overhead into every recommend.
-        # (the acceptance tables are read from the store: `Columns`)
+        # Large views leave the acceptance tables in the store (`Columns`): only the few
+        # rows scored after the bounds read them.  Small views' windows are scored whole,
+        # every row reading its tables, and cost little memory: they copy them.
         self.source = store.cols
-        self.cols = {name: np.asarray(store.cols[name][slots]) for name in VIEW_COLUMNS}
+        names = FAST_COLUMNS if len(slots) < TABLES_COPIED_BELOW else VIEW_COLUMNS
+        self.cols = {name: np.asarray(store.cols[name][slots]) for name in names}
         if self.derive is not None:
             self.cols.update(self.derive(self.cols))
         self.keys = self.cols["birth"]

@@ -1,18 +1,30 @@
-"""The sorted views hold the acceptance tables once, in the store: a view's rows read
-them from the store by slot (`store.Columns`), whole or for some rows."""
+"""Large sorted views hold the acceptance tables once, in the store: a view's rows read
+them from the store by slot (`store.Columns`), whole or for some rows.  Small views copy
+them (their windows are scored whole)."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from hongniang.matching.engine import store as store_module
 from hongniang.matching.engine.encoding import TABLE_COLUMNS
 from hongniang.matching.engine.store import Columns
 from hongniang.matching.tests.test_engine_helpers import build, person
 
 
-def test_views_read_the_acceptance_tables_from_the_store():
-    people = [person(i, "M" if i % 2 else "F", 22 + i % 20, education=i % 7) for i in range(60)]
-    engine = build(*people)
+def _people():
+    return [person(i, "M" if i % 2 else "F", 22 + i % 20, education=i % 7) for i in range(60)]
+
+
+def test_small_views_copy_the_acceptance_tables():
+    engine = build(*_people())
+    for view in engine._views:
+        assert set(TABLE_COLUMNS) <= set(view.cols)
+
+
+def test_large_views_read_the_acceptance_tables_from_the_store(monkeypatch):
+    monkeypatch.setattr(store_module, "TABLES_COPIED_BELOW", 0)  # every view is "large"
+    engine = build(*_people())
     store = engine._store
     for view in engine._views:
         assert not set(TABLE_COLUMNS) & set(view.cols)  # not copied
