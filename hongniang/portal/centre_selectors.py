@@ -54,14 +54,31 @@ REF_KINDS = {
     "appointment": "centre-appointment",
     "introduction": "centre-introduction",
     "message": "centre-message",
-    "peer": "centre-member",
     "pair": "centre-optin",
     "photo": "centre-photo",
 }
 
 
+# Another member's reference is keyed by the viewer too: two members comparing notes cannot
+# tell that a masked card of one is the named partner of the other.
+PEER_KIND = "centre-member"
+
+
 def ref(kind: str, pk: int) -> str:
     return public_ids.encode(REF_KINDS[kind], pk)
+
+
+def peer_ref(viewer_pk: int, pk: int) -> str:
+    """Member `pk` as member `viewer_pk`'s centre names them."""
+    return public_ids.encode(f"{PEER_KIND}:{viewer_pk}", pk)
+
+
+def peer_pk(viewer_pk: int, reference: str) -> int:
+    """The member behind a reference member `viewer_pk` was given; anything else is not found."""
+    pk = public_ids.decode(f"{PEER_KIND}:{viewer_pk}", reference)
+    if pk is None:
+        raise Http404
+    return pk
 
 
 def pk_of(kind: str, reference: str) -> int:
@@ -72,9 +89,9 @@ def pk_of(kind: str, reference: str) -> int:
     return pk
 
 
-def peer(other: Member) -> PeerView:
-    """Another member as this member sees them, named by reference."""
-    return present_to_member(other, ref=ref("peer", other.pk))
+def peer(viewer_pk: int, other: Member) -> PeerView:
+    """Another member as member `viewer_pk` sees them, named by reference."""
+    return present_to_member(other, ref=peer_ref(viewer_pk, other.pk))
 
 
 @dataclass
@@ -97,8 +114,10 @@ class Card:
     # The double opt-in of the pair once answered: its state and the pair page.
     optin: str = ""
     pair_ref: str = ""
-    # The other member's key, for this module only (templates cannot read underscored names).
+    # The other member's and the viewer's keys, for this module only (templates cannot read
+    # underscored names).
     _other_pk: int = 0
+    _viewer_pk: int = 0
 
 
 @dataclass
@@ -119,6 +138,7 @@ class PairCard:
     place: str = ""
     avatar_url: str = ""
     _other_pk: int = 0
+    _viewer_pk: int = 0
 
 
 def city_code(code: str) -> str:
@@ -136,7 +156,7 @@ def with_places(cards: list, *, avatars: bool = False) -> list:
         card.place = labels.get(city_code(card.other.region), "")
         photo = avatars.get(card._other_pk)
         if photo is not None and not card.avatar_url:
-            card.avatar_url = peer_photo_url(card._other_pk, photo)
+            card.avatar_url = peer_photo_url(card._viewer_pk, card._other_pk, photo)
     return cards
 
 
@@ -150,8 +170,10 @@ def _avatars(member_ids: set[int]) -> dict[int, int]:
     return dict(rows)
 
 
-def peer_photo_url(member_pk: int, photo_pk: int) -> str:
-    return reverse("portal:peer_photo", args=[ref("peer", member_pk), ref("photo", photo_pk)])
+def peer_photo_url(viewer_pk: int, member_pk: int, photo_pk: int) -> str:
+    return reverse(
+        "portal:peer_photo", args=[peer_ref(viewer_pk, member_pk), ref("photo", photo_pk)]
+    )
 
 
 def _explain(member_id: int, other_id: int) -> tuple[list[str], list[str]]:
@@ -170,7 +192,7 @@ def _rec_card(rec: Recommendation, *, explain: bool) -> Card:
     return Card(
         kind="rec",
         ref=ref("rec", rec.pk),
-        other=peer(rec.candidate),
+        other=peer(rec.member_id, rec.candidate),
         score=rec.score,
         fits_mine=mine,
         fits_theirs=theirs,
@@ -181,6 +203,7 @@ def _rec_card(rec: Recommendation, *, explain: bool) -> Card:
         answered=rec.status not in OPEN_RECOMMENDATION,
         decline_reasons=rec.decline_reason_labels,
         _other_pk=rec.candidate_id,
+        _viewer_pk=rec.member_id,
     )
 
 
@@ -189,7 +212,7 @@ def _sug_card(s: Suggestion) -> Card:
     return Card(
         kind="sug",
         ref=ref("sug", s.pk),
-        other=peer(s.candidate),
+        other=peer(s.member_id, s.candidate),
         score=s.score,
         fits_mine=list(s.fits_mine),
         fits_theirs=list(s.fits_theirs),
@@ -197,6 +220,7 @@ def _sug_card(s: Suggestion) -> Card:
         answered=s.status != SuggestionStatus.OPEN,
         decline_reasons=[str(labels.get(r, r)) for r in s.decline_reasons],
         _other_pk=s.candidate_id,
+        _viewer_pk=s.member_id,
     )
 
 
@@ -258,11 +282,11 @@ def _state_for(pair: OptIn, member_pk: int) -> str:
 # --- double opt-in ------------------------------------------------------------------------------
 
 
-def shown_to(other: Member, *, revealed: bool, name_form: str = "") -> PeerView:
+def shown_to(viewer_pk: int, other: Member, *, revealed: bool, name_form: str = "") -> PeerView:
     """Another member as this member sees them, the one way the centre names them: while the
     two are a mutual yes, as the revealed card does (the agency's name format, `name_form`:
     `SiteSettings.reveal_name`); otherwise by reference. Never a contact detail."""
-    reference = ref("peer", other.pk)
+    reference = peer_ref(viewer_pk, other.pk)
     if revealed:
         return present_revealed(other, ref=reference, name_form=name_form)
     return present_to_member(other, ref=reference)
@@ -285,7 +309,7 @@ def peers_of(member: Member, others: list[Member]) -> tuple[list[PeerView], set[
     shown by name (their showing is logged: `centre_services.reveals_logged`)."""
     revealed = mutual_with(member, {o.pk for o in others})
     name_form = SiteSettings.load().reveal_name if revealed else ""
-    shown = [shown_to(o, revealed=o.pk in revealed, name_form=name_form) for o in others]
+    shown = [shown_to(member.pk, o, revealed=o.pk in revealed, name_form=name_form) for o in others]
     return shown, revealed
 
 
@@ -293,6 +317,7 @@ def _pair_card(pair: OptIn, member: Member, *, reveal: bool = False) -> PairCard
     other = pair.high if pair.low_id == member.pk else pair.low
     revealed = reveal and pair.revealed
     shown = shown_to(
+        member.pk,
         other,
         revealed=revealed,
         name_form=SiteSettings.load().reveal_name if revealed else "",
@@ -306,6 +331,7 @@ def _pair_card(pair: OptIn, member: Member, *, reveal: bool = False) -> PairCard
         from_matchmaker=pair.via == "rec",
         revealed=revealed,
         _other_pk=other.pk,
+        _viewer_pk=member.pk,
     )
 
 
@@ -362,7 +388,8 @@ def pair_card(member: Member, pair: OptIn) -> PairCard:
     if card.revealed:
         photos = MemberPhoto.objects.filter(member_id=card._other_pk, status="approved")
         card.photos = [
-            peer_photo_url(card._other_pk, pk) for pk in photos.values_list("pk", flat=True)
+            peer_photo_url(member.pk, card._other_pk, pk)
+            for pk in photos.values_list("pk", flat=True)
         ]
         both = [member.pk, card._other_pk]
         card.appointments = list(
@@ -373,12 +400,12 @@ def pair_card(member: Member, pair: OptIn) -> PairCard:
     return with_places([card], avatars=True)[0]
 
 
-def peer_photo(member: Member, peer_ref: str, photo_ref: str) -> tuple[MemberPhoto, bool]:
+def peer_photo(member: Member, reference: str, photo_ref: str) -> tuple[MemberPhoto, bool]:
     """(another member's approved photo, whether it is a reveal) for this member, or not found.
     Both said yes: any approved photo (a reveal). Otherwise, if the agency shows avatars, the
     approved avatar of a member on a card addressed to this member (a recommendation, a
     suggestion, a masked card)."""
-    other = pk_of("peer", peer_ref)
+    other = peer_pk(member.pk, reference)
     photo = MemberPhoto.objects.filter(
         pk=pk_of("photo", photo_ref), member_id=other, status="approved"
     ).first()
@@ -441,7 +468,7 @@ def my_introductions(member: Member, *, reveal: bool = False):
     if reveal:
         others, revealed = peers_of(member, [r.target for r in rows])
     else:
-        others, revealed = [peer(r.target) for r in rows], set()
+        others, revealed = [peer(member.pk, r.target) for r in rows], set()
     for r in rows:
         r.revealed = r.target_id in revealed
     return list(zip(rows, others, strict=True))
@@ -452,7 +479,7 @@ def open_introduction_targets(member: Member) -> set[str]:
     ids = IntroductionRequest.objects.filter(member=member, status="open").values_list(
         "target_id", flat=True
     )
-    return {ref("peer", pk) for pk in ids}
+    return {peer_ref(member.pk, pk) for pk in ids}
 
 
 def my_appointments(member: Member):

@@ -211,7 +211,7 @@ def peer_photo(request, ref, photo):
 @require_POST
 def introduce(request, ref):
     """ "我要认识TA" from a card here (the member by their centre reference)."""
-    return _introduce(request, selectors.pk_of("peer", ref))
+    return _introduce(request, selectors.peer_pk(request.member_session.member.pk, ref))
 
 
 def _introduce(request, pk):

@@ -20,7 +20,7 @@ _ROUNDS = 4
 _ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=256)  # a few fixed kinds, and one per member viewing the centre
 def _key(kind: str, secret: str) -> bytes:
     return hashlib.sha256(f"hongniang.portal.public_ids:{kind}:{secret}".encode()).digest()
 

@@ -129,7 +129,7 @@ def test_a_parent_drafts_the_child_approves_and_the_parent_sees_it_on_a_phone(
     page.click(f"#draft-{profile.pk} a")
     page.wait_for_url(f"{base}/family/centre/{profile.pk}/introductions/")
     main = page.inner_text("main")
-    assert peer(her).name in main and "欧阳" not in main
+    assert peer(child.pk, her).name in main and "欧阳" not in main
     assert page.locator("main form[action*='answer']").count() == 0
     shot(page, "family-introductions-phone")
     ctx.close()

@@ -396,7 +396,7 @@ def test_the_relative_sees_introductions_only_when_the_child_shares_them(org):
     page = relative.get(url)
     assert page.status_code == 200
     html = page.content.decode()
-    assert peer(other).name in html  # the PeerView's name
+    assert peer(child.pk, other).name in html  # the PeerView's name
     secrets = ("欧阳", "13955556666", "139****6666", other.username, "MARKREASON", "MARKMESSAGE")
     for secret in secrets:
         assert secret not in html

@@ -28,7 +28,7 @@ from hongniang.members import choices as c
 from hongniang.members.models import EventKind, Member, MemberEvent, MemberPhoto
 from hongniang.members.tests.helpers import add_member
 from hongniang.messaging.models import Message, Notice
-from hongniang.portal.centre_selectors import ref
+from hongniang.portal.centre_selectors import peer_ref, ref
 from hongniang.portal.models import Interaction, InteractionKind, Suggestion, SuggestionStatus
 
 from .conftest import MEMBER_PASSWORD, give_account
@@ -65,7 +65,7 @@ def test_member_answers_a_recommendation_and_it_reaches_the_engine(client, world
     assert page.status_code == 200
     html = page.content.decode()
     assert f"card-rec-{ref('rec', rec.pk)}" in html and "性格温和" in html
-    assert zh("Member %(uid)s") % {"uid": ref("peer", world["men"][0].pk)} in html
+    assert zh("Member %(uid)s") % {"uid": peer_ref(world["member"].pk, world["men"][0].pk)} in html
 
     response = client.post(
         reverse("portal:answer", args=["rec", ref("rec", rec.pk)]),
@@ -199,7 +199,7 @@ def test_asking_to_meet_creates_the_request_once(client, world):
     man = world["men"][2]
     log_in(client)
     response = client.post(
-        reverse("portal:introduce", args=[ref("peer", man.pk)]),
+        reverse("portal:introduce", args=[peer_ref(world["member"].pk, man.pk)]),
         {"message": "想认识一下"},
         follow=True,
     )
@@ -216,7 +216,9 @@ def test_asking_to_meet_creates_the_request_once(client, world):
     assert Notice.objects.filter(recipient=world["after1"]).exists()
     assert Notice.objects.filter(recipient=world["org"]["bb1"]).exists()
 
-    again = client.post(reverse("portal:introduce", args=[ref("peer", man.pk)]), follow=True)
+    again = client.post(
+        reverse("portal:introduce", args=[peer_ref(world["member"].pk, man.pk)]), follow=True
+    )
     assert zh("You have already asked to meet this member.") in again.content.decode()
     assert IntroductionRequest.objects.filter(member=world["member"], target=man).count() == 1
 
@@ -247,17 +249,33 @@ def test_asking_to_meet_from_the_public_member_page(client, world):
     assert client.get(ask).status_code == 405
 
 
+def test_another_member_is_named_by_a_reference_of_this_viewer_only(client, world):
+    """Two members comparing notes cannot tell they were shown the same person: a member's
+    reference differs per viewer, and one viewer's reference means nothing to another."""
+    her, man, other_viewer = world["member"], world["men"][2], world["men"][0]
+    mine, theirs = peer_ref(her.pk, man.pk), peer_ref(other_viewer.pk, man.pk)
+    assert mine != theirs
+    log_in(client)
+    assert client.post(reverse("portal:introduce", args=[theirs])).status_code == 404
+    assert not IntroductionRequest.objects.filter(member=her).exists()
+    assert client.post(reverse("portal:introduce", args=[mine])).status_code == 302
+    assert IntroductionRequest.objects.filter(member=her, target=man).count() == 1
+
+
 def test_asking_to_meet_a_hidden_or_unknown_member_is_not_found(client, world):
     hidden = world["men"][3]
     hidden.is_hidden = True
     hidden.save(update_fields=["is_hidden"])
     log_in(client)
     assert (
-        client.post(reverse("portal:introduce", args=[ref("peer", hidden.pk)])).status_code == 404
+        client.post(
+            reverse("portal:introduce", args=[peer_ref(world["member"].pk, hidden.pk)])
+        ).status_code
+        == 404
     )
     assert client.post(reverse("portal:introduce", args=["zzzzzzz"])).status_code == 404
     assert client.post(
-        reverse("portal:introduce", args=[ref("peer", world["member"].pk)])
+        reverse("portal:introduce", args=[peer_ref(world["member"].pk, world["member"].pk)])
     ).status_code in (
         302,
         404,
@@ -275,7 +293,7 @@ def test_the_matchmaker_sees_the_request_in_the_workbench(client, world):
     after1.save()
     man = world["men"][2]
     log_in(client)
-    client.post(reverse("portal:introduce", args=[ref("peer", man.pk)]))
+    client.post(reverse("portal:introduce", args=[peer_ref(world["member"].pk, man.pk)]))
     client.post(reverse("portal:logout"))
     client.force_login(after1)
     html = client.get(reverse("matching:introductions") + "?status=open").content.decode()
@@ -538,7 +556,9 @@ def test_the_matchmaker_sees_what_the_member_did_in_the_centre(client, world):
     rec = _recommend(world, world["men"][1])
     log_in(client)
     client.get(reverse("portal:card", args=["rec", ref("rec", rec.pk)]))
-    client.post(reverse("portal:introduce", args=[ref("peer", world["men"][1].pk)]))
+    client.post(
+        reverse("portal:introduce", args=[peer_ref(world["member"].pk, world["men"][1].pk)])
+    )
     client.post(reverse("portal:logout"))
     client.force_login(world["after1"])
     html = client.get(reverse("home:member_activity", args=[world["member"].pk])).content.decode()

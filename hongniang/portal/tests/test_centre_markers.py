@@ -17,7 +17,7 @@ from hongniang.matching.models import Appointment, AppointmentStatus, Introducti
 from hongniang.members.models import MemberPhoto
 from hongniang.messaging.models import Message
 from hongniang.portal import urls as portal_urls
-from hongniang.portal.centre_selectors import ref
+from hongniang.portal.centre_selectors import peer_ref, ref
 from hongniang.portal.models import Suggestion
 
 from .test_centre import _recommend, log_in
@@ -120,7 +120,10 @@ def test_no_private_field_of_another_member_reaches_any_centre_page(client, worl
     for man in men[:4]:
         keep(
             f"introduce {man.pk}",
-            client.post(reverse("portal:introduce", args=[ref("peer", man.pk)]), follow=True),
+            client.post(
+                reverse("portal:introduce", args=[peer_ref(world["member"].pk, man.pk)]),
+                follow=True,
+            ),
         )
     keep(
         "feedback",
@@ -194,7 +197,8 @@ def test_no_private_field_of_another_member_reaches_the_relatives_pages(client, 
     pages["introductions"] = response.content.decode()
     from hongniang.portal.centre_selectors import peer
 
-    assert peer(men[3]).name in pages["introductions"]  # the open one is there, as a peer
+    # the open one is there, as a peer
+    assert peer(world["member"].pk, men[3]).name in pages["introductions"]
     markers = _markers(world) + [p.image.name.rsplit("/", 1)[-1] for p in photos]
     markers += [f"/members/{m.pk}/" for m in men]
     # The matchmaker's reason, the request's text, the member's own reason for a no.
@@ -229,15 +233,17 @@ def test_double_opt_in_reveals_names_and_photos_but_never_contact_details(client
     markers = _markers(world) + files + [f"/members/{m.pk}/" for m in world["men"]]
     leaks = [(label, m) for label, html in masked.items() for m in markers if m in html]
     assert not leaks, leaks
-    assert peer_photo_url(him.pk, avatar.pk) in masked["list"]  # the approved avatar only
-    assert peer_photo_url(him.pk, photo.pk) not in masked["card"]
+    assert (
+        peer_photo_url(world["member"].pk, him.pk, avatar.pk) in masked["list"]
+    )  # the approved avatar only
+    assert peer_photo_url(world["member"].pk, him.pk, photo.pk) not in masked["card"]
 
     answered = client.post(
         reverse("portal:pair_answer", args=[ref("pair", pair.pk)]), {"answer": "yes"}, follow=True
     ).content.decode()
     revealed = client.get(reverse("portal:pair", args=[ref("pair", pair.pk)])).content.decode()
     for html in (answered, revealed):
-        assert him.name in html and peer_photo_url(him.pk, photo.pk) in html
+        assert him.name in html and peer_photo_url(world["member"].pk, him.pk, photo.pk) in html
         contact = [m for m in _markers(world) + files if m in html]
         # Of his private fields only the name appears now.
         assert set(contact) <= {him.name}, contact
@@ -277,8 +283,8 @@ def test_after_a_mutual_yes_appointments_and_requests_name_the_partner_as_the_ca
     def check(names_him: bool, name: str = him.name):
         for html in shown():
             assert (name in html) == names_him, (name, names_him)
-            assert f"会员{ref('peer', other.pk)}" in html  # never mutual: a reference
-            assert (f"会员{ref('peer', him.pk)}" in html) != names_him
+            assert f"会员{peer_ref(her.pk, other.pk)}" in html  # never mutual: a reference
+            assert (f"会员{peer_ref(her.pk, him.pk)}" in html) != names_him
             contact = [m for m in _markers(world) if m in html]
             assert set(contact) <= ({him.name} if name == him.name and names_him else set())
 

@@ -16,7 +16,7 @@ from hongniang.members import choices as c
 from hongniang.members.models import Member
 from hongniang.members.tests.helpers import add_member, resident_id
 from hongniang.portal import public_ids
-from hongniang.portal.centre_selectors import pk_of, ref
+from hongniang.portal.centre_selectors import peer_pk, peer_ref
 from hongniang.portal.models import Suggestion, SuggestionStatus
 from hongniang.siteconfig.models import SiteSettings
 from hongniang.staff.tests.factories import PASSWORD, role_with
@@ -133,10 +133,10 @@ def test_a_visitor_registers_answers_suggestions_and_asks_to_meet_on_a_phone(
     shot(page, "centre-recommendations-after-phone")
     feedback = EngineChange.objects.filter(kind=EngineChangeKind.FEEDBACK, member_id=me.pk)
     assert sorted((f.other_id, f.data["liked"]) for f in feedback) == sorted(
-        [(pk_of("peer", first), True), (pk_of("peer", second), False)]
+        [(peer_pk(me.pk, first), True), (peer_pk(me.pk, second), False)]
     )
     assert Suggestion.objects.get(
-        member=me, candidate_id=pk_of("peer", second)
+        member=me, candidate_id=peer_pk(me.pk, second)
     ).decline_reasons == ["not_my_type"]
     assert Suggestion.objects.filter(member=me, status=SuggestionStatus.OPEN).count() >= 3
 
@@ -151,7 +151,7 @@ def test_a_visitor_registers_answers_suggestions_and_asks_to_meet_on_a_phone(
     assert "红娘处理中" in page.inner_text("main")
     shot(page, "centre-introductions-phone")
     request = IntroductionRequest.objects.get(member=me)
-    assert request.target_id == pk_of("peer", third) and request.message == "看起来很合适"
+    assert request.target_id == peer_pk(me.pk, third) and request.message == "看起来很合适"
 
     # Back on the public member page found by the search, the member asks from the page.
     page.goto(found_url)
@@ -179,7 +179,7 @@ def test_a_visitor_registers_answers_suggestions_and_asks_to_meet_on_a_phone(
     _watch_csp(staff, refused)
     login(staff, "aa1", PASSWORD)
     staff.goto(f"{base}/matching/introductions/?status=open")
-    target = next(m for m in men if ref("peer", m.pk) == third)
+    target = next(m for m in men if peer_ref(me.pk, m.pk) == third)
     assert target.name in staff.inner_text("main")
     shot(staff, "centre-request-in-workbench")
     staff_ctx.close()

@@ -80,8 +80,8 @@ def test_a_yes_brings_the_other_member_a_masked_card_and_a_yes_back_reveals(clie
         "王小芳" not in html and "王" not in html.split('id="incoming"')[1].split("</section>")[0]
     )
     # The approved avatar is on the masked card; no other photo.
-    assert peer_photo_url(her.pk, avatar.pk) in html
-    assert peer_photo_url(her.pk, other_photo.pk) not in html
+    assert peer_photo_url(him.pk, her.pk, avatar.pk) in html
+    assert peer_photo_url(him.pk, her.pk, other_photo.pk) not in html
     masked = client.get(reverse("portal:pair", args=[ref("pair", pair.pk)])).content.decode()
     assert "王小芳" not in masked and not Reveal.objects.exists()
 
@@ -90,7 +90,7 @@ def test_a_yes_brings_the_other_member_a_masked_card_and_a_yes_back_reveals(clie
     )
     page = response.content.decode()
     assert zh("Next step") in page and "王小芳" in page
-    assert peer_photo_url(her.pk, other_photo.pk) in page
+    assert peer_photo_url(him.pk, her.pk, other_photo.pk) in page
     assert "13912345678" not in page  # her mobile, never
     pair.refresh_from_db()
     assert pair.revealed and pair.introduction.status == "open"
@@ -100,7 +100,7 @@ def test_a_yes_brings_the_other_member_a_masked_card_and_a_yes_back_reveals(clie
     change = EngineChange.objects.filter(kind=EngineChangeKind.FEEDBACK, member_id=him.pk).get()
     assert change.other_id == her.pk and change.data["liked"] is True
     # A revealed photo is served and logged.
-    got = client.get(peer_photo_url(her.pk, other_photo.pk))
+    got = client.get(peer_photo_url(him.pk, her.pk, other_photo.pk))
     assert got.status_code == 200 and got["Cache-Control"].startswith("private")
     assert Reveal.objects.filter(kind=RevealKind.PHOTO, photo_id=other_photo.pk).count() == 1
 
@@ -175,7 +175,7 @@ def test_withdrawing_hides_the_reveal_again(client, world, him):
     log_in(client, "mkuser0")
     client.post(reverse("portal:pair_answer", args=[ref("pair", pair.pk)]), {"answer": "yes"})
     photo = _photo(her)
-    url = peer_photo_url(her.pk, photo.pk)
+    url = peer_photo_url(him.pk, her.pk, photo.pk)
     assert client.get(url).status_code == 200
     client.post(reverse("portal:pair_withdraw", args=[ref("pair", pair.pk)]))
     pair.refresh_from_db()
@@ -187,27 +187,30 @@ def test_withdrawing_hides_the_reveal_again(client, world, him):
 
 
 def test_avatars_only_to_members_a_card_is_addressed_to(client, world, him, org):
+    her = world["member"]
     avatar, pending = _photo(him, avatar=True), _photo(him, approved=False)
     other = _photo(him)
     log_in(client)
     # A stranger: no card of him addressed to her.
-    assert client.get(peer_photo_url(him.pk, avatar.pk)).status_code == 404
+    assert client.get(peer_photo_url(her.pk, him.pk, avatar.pk)).status_code == 404
     _recommend(world, him)
-    assert client.get(peer_photo_url(him.pk, avatar.pk)).status_code == 200
+    assert client.get(peer_photo_url(her.pk, him.pk, avatar.pk)).status_code == 200
     html = client.get(reverse("portal:recommendations")).content.decode()
-    assert peer_photo_url(him.pk, avatar.pk) in html
+    assert peer_photo_url(her.pk, him.pk, avatar.pk) in html
     # Never an unapproved photo; no other photo before both said yes; no guessing.
-    assert client.get(peer_photo_url(him.pk, pending.pk)).status_code == 404
-    assert client.get(peer_photo_url(him.pk, other.pk)).status_code == 404
+    assert client.get(peer_photo_url(her.pk, him.pk, pending.pk)).status_code == 404
+    assert client.get(peer_photo_url(her.pk, him.pk, other.pk)).status_code == 404
     assert client.get(f"/m/peer/{him.pk}/photo/{avatar.pk}/").status_code == 404
-    assert client.get(peer_photo_url(world["men"][1].pk, avatar.pk)).status_code == 404
+    assert client.get(peer_photo_url(her.pk, world["men"][1].pk, avatar.pk)).status_code == 404
+    # Another viewer's reference to him is nobody to her.
+    assert client.get(peer_photo_url(world["men"][1].pk, him.pk, avatar.pk)).status_code == 404
     # The agency may switch avatars off.
     site = SiteSettings.load()
     site.peer_avatars = False
     site.save()
-    assert client.get(peer_photo_url(him.pk, avatar.pk)).status_code == 404
+    assert client.get(peer_photo_url(her.pk, him.pk, avatar.pk)).status_code == 404
     assert (
-        peer_photo_url(him.pk, avatar.pk)
+        peer_photo_url(her.pk, him.pk, avatar.pk)
         not in client.get(reverse("portal:recommendations")).content.decode()
     )
     assert not Reveal.objects.exists()
