@@ -299,10 +299,22 @@ def reveal_logged(*, session, other_pk: int, kind: str, photo_id: int | None = N
 
 
 def reveals_logged(*, session, other_pks, kind: str) -> None:
-    """The revealed names a list showed, one row each (one query)."""
+    """The revealed names a list showed: one row per member shown, viewer and day (lists are
+    opened many times a day; the log says who saw whose name and when, without growing with
+    page views). Two queries."""
+    pks = set(other_pks)
+    if not pks:
+        return
+    staff = _actor(session)
+    midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    today = Reveal.objects.filter(
+        viewer_id=session.member.pk, kind=kind, shown_id__in=pks, created_at__gte=midnight
+    )
+    today = today.filter(staff=staff) if staff is not None else today.filter(staff__isnull=True)
+    pks -= set(today.values_list("shown_id", flat=True))
     Reveal.objects.bulk_create(
-        Reveal(viewer_id=session.member.pk, shown_id=pk, kind=kind, staff=_actor(session))
-        for pk in sorted(set(other_pks))
+        Reveal(viewer_id=session.member.pk, shown_id=pk, kind=kind, staff=staff)
+        for pk in sorted(pks)
     )
 
 

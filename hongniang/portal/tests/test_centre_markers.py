@@ -295,8 +295,13 @@ def test_after_a_mutual_yes_appointments_and_requests_name_the_partner_as_the_ca
     before = Reveal.objects.filter(kind=RevealKind.NAME).count()
     check(True)  # both said yes: his name, as the revealed card shows it
     logged = Reveal.objects.filter(kind=RevealKind.NAME)
-    assert logged.count() == before + 2  # one per page shown
+    assert logged.count() == before + 1  # both pages showed it: one row for the day
     assert set(logged.values_list("viewer_id", "shown_id")) == {(her.pk, him.pk)}
+    check(True)
+    assert logged.count() == before + 1  # shown again today: nothing new
+    logged.update(created_at=timezone.now() - timedelta(days=1))
+    check(True)
+    assert logged.count() == before + 2  # a new day, a new row
     site = SiteSettings.load()
     site.reveal_name = "surname"
     site.save()
