@@ -13,9 +13,11 @@ field of such a member directly.
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from pypinyin import Style, pinyin
 
 from hongniang.members.models import Member
 
@@ -293,6 +295,8 @@ _CONTACT_PATTERNS = (
     re.compile(
         r"(?<![A-Za-z0-9_\-])(?=[A-Za-z_\-]*\d)[A-Za-z][A-Za-z0-9_\-]{5,19}(?![A-Za-z0-9_\-])"
     ),
+    # "V: zhangsan": a bare V for WeChat, only with a colon (a lone letter is too common).
+    re.compile(r"(?<![A-Za-z0-9])v\s*[:：]\s*[A-Za-z0-9_\-]{3,}", re.IGNORECASE),
 )
 # Chinese numerals (everyday, financial and spoken: 幺 for 1, 两 for 2) read as digits. Only the
 # contact patterns see them as digits: a name may contain 一 or 三.
@@ -353,6 +357,81 @@ def _name_patterns(name: str) -> list[re.Pattern]:
     return [re.compile("|".join(words))]
 
 
+# A name also hides in another form of its characters (traditional 張三豐 for 张三丰) and in
+# pinyin (zhangsanfeng, Zhang San-feng, Sanfeng Zhang): full names, and given names of two
+# characters or more. Han characters are compared by their usual reading with its tone, so
+# 文化 (wen2 hua4) does not name 文华 (wen2 hua2); a single character (張先生) is not compared by
+# sound: too many words share one (这位先生, 一名医生).
+_PINYIN_SEPARATOR = r"[\s\-_.'’·]*"
+
+
+def _is_han(ch: str) -> bool:
+    return "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff"
+
+
+@lru_cache(maxsize=16384)
+def _reading(ch: str) -> str:
+    """The usual reading of one Han character, with its tone ("" for anything else)."""
+    if not _is_han(ch):
+        return ""
+    readings = pinyin(ch, style=Style.TONE3, errors="ignore")
+    return readings[0][0] if readings and readings[0] else ""
+
+
+@lru_cache(maxsize=16384)
+def _spellings(ch: str) -> frozenset[str]:
+    """Every reading of one Han character as Latin letters (单: dan, shan, chan)."""
+    readings = pinyin(ch, style=Style.NORMAL, heteronym=True, errors="ignore")
+    return frozenset(readings[0]) if readings else frozenset()
+
+
+def _sounds_like(plain: str, word: str) -> list[tuple[int, int]]:
+    """Spans of `plain` whose Han characters read as `word`'s, blanks between them allowed."""
+    sounds = [_reading(ch) for ch in word]
+    if len(sounds) < 2 or not all(sounds):
+        return []
+    han = [(i, _reading(ch)) for i, ch in enumerate(plain) if not ch.isspace()]
+    return [
+        (han[start][0], han[start + len(sounds) - 1][0] + 1)
+        for start in range(len(han) - len(sounds) + 1)
+        if all(han[start + k][1] == sounds[k] for k in range(len(sounds)))
+    ]
+
+
+def _pinyin_pattern(words: list[str]) -> re.Pattern | None:
+    """These names in Latin letters without tones, any case, syllables apart or together."""
+    spelled = []
+    for word in words:
+        syllables = [_spellings(ch) for ch in word]
+        if len(syllables) < 2 or not all(syllables):
+            continue
+        spelled.append(
+            _PINYIN_SEPARATOR.join(
+                "(?:" + "|".join(sorted(map(re.escape, s), key=len, reverse=True)) + ")"
+                for s in syllables
+            )
+        )
+    if not spelled:
+        return None
+    return re.compile(r"(?<![A-Za-z])(?:" + "|".join(spelled) + r")(?![A-Za-z])", re.IGNORECASE)
+
+
+def _name_sound_spans(plain: str, name: str) -> list[tuple[int, int]]:
+    name, _origin = _normalised(name or "")
+    name = "".join(name.split())
+    if not name or not all(map(_is_han, name)):
+        return []
+    surname = surname_of(name)
+    given = name[len(surname) :]
+    words = [name] + ([given] if len(given) >= 2 else [])
+    found = [span for word in words for span in _sounds_like(plain, word)]
+    # Longest first: "Sanfeng Zhang" is masked whole, not "Sanfeng" alone.
+    spelled = _pinyin_pattern([name] + ([given + surname, given] if given else []))
+    if spelled is not None:
+        found += [m.span() for m in spelled.finditer(plain) if m.group()]
+    return found
+
+
 def _normalised(text: str) -> tuple[str, list[int]]:
     """`text` in compatibility form (fullwidth ＡＢ１２＠ read as AB12@, ① as 1) without invisible
     format characters (zero-width spaces and joiners, soft hyphens), and for each of its characters
@@ -375,6 +454,7 @@ def _contact_spans(text: str, names) -> list[tuple[int, int]]:
     found = [m.span() for p in _CONTACT_PATTERNS for m in p.finditer(numerals) if m.group()]
     for name in names:
         found += [m.span() for p in _name_patterns(name) for m in p.finditer(plain) if m.group()]
+        found += _name_sound_spans(plain, name)
     # Back to the indices of `text`: a span covers the characters it was normalised from.
     spans = sorted((origin[a], origin[b - 1] + 1) for a, b in found)
     merged: list[tuple[int, int]] = []

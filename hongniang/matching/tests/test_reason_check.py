@@ -54,6 +54,44 @@ def test_an_ordinary_reason_passes(text):
     assert mask_contact_like(text, ["张三丰"]) == text
 
 
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("对方是張三豐，人很好", "張三豐"),  # traditional characters
+        ("三豐人很好", "三豐"),
+        ("可以联系zhangsanfeng", "zhangsanfeng"),  # pinyin, together
+        ("Zhang San-Feng 人不错", "Zhang San-Feng"),  # apart, any case
+        ("Sanfeng Zhang 人不错", "Sanfeng Zhang"),  # given name first
+        ("sanfeng人不错", "sanfeng"),
+        ("V: zhangsan", "V: zhangsan"),  # a bare V for WeChat, with a colon
+        ("他的v：abcdef", "v：abcdef"),
+    ],
+)
+def test_a_name_in_another_script_or_pinyin_and_a_bare_v_are_found(text, found):
+    assert contact_like(text, ["张三丰"]) == [found]
+    assert found not in mask_contact_like(text, ["张三丰"])
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("热爱文化活动和摄影", "李文华"),  # wen2 hua4 is not the name's wen2 hua2
+        ("她是一名医生", "明洁"),  # one character is never compared by sound
+        ("这位先生很稳重", "魏军"),
+        ("女方希望找一个稳重踏实的人", "王华"),
+        ("He works in IT and she is a teacher; both like hiking.", "张三丰"),
+        ("TV节目看得不多", "王芳"),
+    ],
+)
+def test_sound_and_pinyin_matching_leaves_ordinary_words_alone(text, name):
+    assert contact_like(text, [name]) == []
+
+
+def test_a_surname_read_another_way_is_found_in_pinyin():
+    # 单 as a surname is Shan: the matchmaker writes it as the family says it.
+    assert contact_like("shan tianfang 人很好", ["单田芳"]) == ["shan tianfang"]
+
+
 @settings(max_examples=200, deadline=None)
 @given(
     st.lists(
