@@ -619,7 +619,13 @@ def build_snapshot(*, full: bool = True, progress: Callable | None = None) -> Pa
     into the newest snapshot (load it, apply what came since: seconds, not a full build)."""
     now = timezone.now().isoformat()
     base = None if full else latest_snapshot()
-    state = _catch_up(_load(base)) if base is not None else None
+    try:
+        state = _catch_up(_load(base)) if base is not None else None
+    except (snapshot.SnapshotError, OSError):
+        # An older format after an upgrade, or damaged: build in full rather than fail every
+        # fold until the nightly build.
+        logger.exception("matching engine: cannot fold into snapshot %s; building in full", base)
+        state = None
     if state is not None and not state.waiting_for:
         engine, position, gaps, rule = state.engine, state.position, set(state.gaps), state.rule
         full_built_at = snapshot.read_meta(base).get("full_built_at", now)
@@ -670,10 +676,15 @@ def _prune(root: Path) -> None:
         stale = root / name
         if name.startswith(".building-") and time.time() - stale.stat().st_mtime > 3600:
             shutil.rmtree(stale, ignore_errors=True)
-    if keep:
-        oldest = int(snapshot.read_meta(root / keep[0]).get("position", 0))
+    positions = []
+    for name in keep:
+        try:
+            positions.append(int(snapshot.read_meta(root / name).get("position", 0)))
+        except (snapshot.SnapshotError, OSError):
+            continue  # unreadable (an older format): no process can start from it
+    if positions:
         old = timezone.now() - timedelta(seconds=settings.ENGINE_LOG_KEEP_SECONDS)
-        EngineChange.objects.filter(id__lte=oldest, created_at__lt=old).delete()
+        EngineChange.objects.filter(id__lte=min(positions), created_at__lt=old).delete()
 
 
 def ensure_build_job(*, full: bool = True):

@@ -256,6 +256,26 @@ def test_folding_the_log_and_pruning(people, production, settings):
     assert not EngineChange.objects.filter(id__lte=top).exists()
 
 
+def test_a_fold_over_a_snapshot_it_cannot_read_builds_in_full(people, production):
+    """After an upgrade that changes the snapshot format (or a damaged snapshot), the worker's
+    fold builds a new snapshot from the database instead of failing until the nightly build."""
+    import json
+
+    her, men = people["her"], people["men"]
+    first = index.build_snapshot()
+    manifest = first / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data["format"] = -1
+    manifest.write_text(json.dumps(data))
+    men[33].is_hidden = True
+    men[33].save()
+    folded = index.build_snapshot(full=False)
+    assert production == [1, 1]  # a second full build, not a failure
+    assert folded.name > first.name
+    index.reset()
+    assert men[33].pk not in [r.candidate_id for r in index.get_engine().recommend(her.pk)]
+
+
 def test_a_process_that_sees_the_log_grow_asks_for_a_fold_then_loads_it(
     people, production, settings
 ):
