@@ -58,7 +58,7 @@ from .prefilter import FILTER_COLUMNS, Prefilter, age_reach, view_columns
 from .profile import STATUSES, Profile
 from .results import A_TO_B, B_TO_A, Components, Direction, Explanation, Result, RuleFailure
 from .scoring import BlockScores, Member, Scorer, acceptance_tables, reciprocal_penalty
-from .store import Block, ColumnStore, SortedView
+from .store import Block, Columns, ColumnStore, SortedView, token_bits
 from .textsim import TextIndex
 
 logger = logging.getLogger(__name__)
@@ -71,6 +71,8 @@ _CHUNK: Final = 65_536
 _FEEDBACK_LIKE_WEIGHT: Final = 1.0
 _FEEDBACK_REJECT_WEIGHT: Final = -1.0
 _TEXT_CHUNK: Final = 4096
+# The text bound groups the member's signature bits by weight into at most this many groups.
+_TEXT_GROUPS: Final = 4
 # Survivors are gathered when at most 1 / this share of a block passes the filter.
 _GATHER_SHARE: Final = 8
 # Blocks of at least this many rows are scored in two halves at once.
@@ -106,6 +108,19 @@ _DERIVE_FROM: Final = (*PROFILE_COLUMN_NAMES,)
 _RECIPROCAL_COLUMNS: Final = ("birth", *(name for name, _ in FEEDBACK_COLUMNS))
 _FB_KEYS: Final = ("fb:", "fbr:")
 _ROW_COLUMNS: Final = tuple(name for name, _ in PROFILE_COLUMNS + FEEDBACK_COLUMNS)
+# What the bound of the candidates' side reads (`Scorer.candidate_bound`).
+_BA_BOUND_COLUMNS: Final = (
+    "p_age_lo",
+    "p_age_hi",
+    "p_h_lo",
+    "p_h_hi",
+    "p_w_lo",
+    "p_w_hi",
+    "imp_age",
+    "imp_height",
+    "imp_weight",
+    "imp_sum",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +187,40 @@ class _Ranked:
     fit: np.ndarray | None = None
     feedback: np.ndarray | None = None
     collab: np.ndarray | None = None
+
+
+@dataclass(slots=True)
+class _Shifts:
+    """The logit shifts of both directions `Engine._bounds` used for a block's rows: the
+    same for every row but ``rows`` (rows, ascending or not, with their own)."""
+
+    ab: np.float32
+    ba: np.float32
+    rows: np.ndarray = field(default_factory=lambda: _EMPTY_SLOTS)
+    row_ab: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+    row_ba: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+
+    def at(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The shifts of ``rows`` (ascending)."""
+        ab = np.full(len(rows), self.ab, dtype=np.float32)
+        ba = np.full(len(rows), self.ba, dtype=np.float32)
+        if len(self.rows) and len(rows):
+            at = np.minimum(np.searchsorted(rows, self.rows), len(rows) - 1)
+            hit = rows[at] == self.rows
+            ab[at[hit]] = self.row_ab[hit]
+            ba[at[hit]] = self.row_ba[hit]
+        return ab, ba
+
+    def join(self, other: _Shifts, offset: int) -> _Shifts:
+        """These rows' shifts, then ``other``'s from row ``offset`` on (the same common
+        shifts: the member's own)."""
+        return _Shifts(
+            self.ab,
+            self.ba,
+            np.concatenate([self.rows, other.rows + offset]),
+            np.concatenate([self.row_ab, other.row_ab]),
+            np.concatenate([self.row_ba, other.row_ba]),
+        )
 
 
 @dataclass(slots=True)
@@ -712,21 +761,22 @@ class Engine:
 
     def _window_blocks(
         self, windows: list[tuple[int, tuple[int, int]]]
-    ) -> list[tuple[int, Block, int | None]]:
-        """The rows of the windows: (sex, block, must bits any row may have) for each view
-        slice and for the rows changed since the view was copied."""
+    ) -> list[tuple[int, Block, int | None, SortedView | None]]:
+        """The rows of the windows: (sex, block, must bits any row may have, the view the
+        block is a slice of) for each view slice and for the rows changed since the view
+        was copied (no view)."""
         store = self._store
-        blocks: list[tuple[int, Block, int | None]] = []
+        blocks: list[tuple[int, Block, int | None, SortedView | None]] = []
         for sex, (lo_key, hi_key) in windows:
             view = self._views[sex]
             if view.needs_rebuild(self.config.rebuild_threshold):
                 view.rebuild(store)
             block = view.window(lo_key, hi_key)
             if len(block):
-                blocks.append((sex, block, view.must_any))
+                blocks.append((sex, block, view.must_any, view))
             delta = view.delta_block(store, lo_key, hi_key)
             if delta is not None:
-                blocks.append((sex, delta, None))
+                blocks.append((sex, delta, None, None))
         return blocks
 
     def _score_windows(
@@ -743,19 +793,20 @@ class Engine:
         whose bound reaches it are scored.  The result is exactly that of scoring every
         row (`test_engine_bounds.py`), whatever the rows' order."""
         blocks = self._window_blocks(windows)
-        total = sum(len(block) for _, block, _ in blocks)
+        total = sum(len(block) for _, block, _, _ in blocks)
         if total == 0:
             return [], -np.inf
         if total < _PRUNE_FROM:
             parts: list[tuple[BlockScores, bool]] = []
-            for sex, block, must_any in blocks:
+            for sex, block, must_any, _ in blocks:
                 parts += self._score_rows(q, sex, block, must_any, None)
             return parts, -np.inf
-        bounds, fits = [], []
-        for sex, block, _ in blocks:
-            bound, fit_ab = self._bounds(q, sex, block)
+        bounds, fits, shifts = [], [], []
+        for sex, block, _, _ in blocks:
+            bound, fit_ab, shift = self._bounds_of(q, sex, block)
             bounds.append(bound)
             fits.append(fit_ab)
+            shifts.append(shift)
         flat = np.concatenate(bounds)
         offsets = np.cumsum([0] + [len(b) for b in bounds])
         size = max(_SEED_ROWS, _SEED_PER_RESULT * k)
@@ -767,13 +818,13 @@ class Engine:
             slots = np.concatenate(
                 [
                     b.slots[seed[(seed >= lo) & (seed < hi)] - lo]
-                    for (_, b, _), lo, hi in zip(blocks, offsets[:-1], offsets[1:], strict=True)
+                    for (_, b, _, _), lo, hi in zip(blocks, offsets[:-1], offsets[1:], strict=True)
                 ]
             )
             refined = flat[seed] - text_most + self._text_points(q.me, slots)
             seed = np.sort(seed[np.argpartition(-refined, size - 1)[:size]])
         seed_parts = []
-        for (sex, block, must_any), fit_ab, lo, hi in zip(
+        for (sex, block, must_any, _), fit_ab, lo, hi in zip(
             blocks, fits, offsets[:-1], offsets[1:], strict=True
         ):
             rows = seed[(seed >= lo) & (seed < hi)] - lo
@@ -785,16 +836,105 @@ class Engine:
             floor = float(np.partition(final, len(final) - k)[len(final) - k]) - _TIE_SLACK
         parts = []
         reach = floor - _BOUND_MARGIN
-        for (sex, block, must_any), bound, fit_ab in zip(blocks, bounds, fits, strict=True):
+        for (sex, block, must_any, view), bound, fit_ab, shift in zip(
+            blocks, bounds, fits, shifts, strict=True
+        ):
             # -inf: a rule of the member's side failed (never scored, even without a floor)
             rows = np.flatnonzero((bound >= reach) & (bound > -np.inf))
-            if floor > -np.inf and text_most > 0 and len(rows):
-                # The bound counted every text point; with the rows' real text points
-                # (cheaper than their side: one gather of token rows) most fall short.
-                text = self._text_points(q.me, block.slots[rows])
-                rows = rows[bound[rows] - text_most + text >= reach]
+            if floor > -np.inf and len(rows):
+                rows = self._reaching(q, block, view, rows, bound, fit_ab, shift, reach)
             parts += self._score_rows(q, sex, block, must_any, rows, fit_ab)
         return parts, floor
+
+    def _reaching(
+        self,
+        q: _Query,
+        block: Block,
+        view: SortedView | None,
+        rows: np.ndarray,
+        bound: np.ndarray,
+        fit_ab: np.ndarray,
+        shift: _Shifts,
+        reach: float,
+    ) -> np.ndarray:
+        """Of the ``rows`` whose bound reaches the floor, those that still reach it with
+        tighter bounds, cheapest first: at most the text points their token signatures
+        allow (a few integer operations a row), then at most the fit_b_to_a the
+        candidates' age, height and weight wishes allow (read from the rows' columns),
+        then their real text points (a gather of their token rows)."""
+        text_most = np.float32(max(self.config.weights.text, 0.0))
+        base = bound[rows] - text_most  # the bound without text
+        # Text is looked at only for the rows it decides (those reaching the floor without
+        # any text are scored whatever their text).
+        most = np.full(len(rows), text_most, dtype=np.float32)
+        if text_most > 0 and view is not None:
+            open_ = np.flatnonzero(base < reach)
+            most[open_] = self._text_bound(q.me, view, block.view_start + rows[open_])
+            keep = base + most >= reach
+            rows, base, most = rows[keep], base[keep], most[keep]
+        if len(rows):
+            cols = block.cols
+            if isinstance(cols, Columns):
+                cols = cols.rows(rows, _BA_BOUND_COLUMNS)
+            else:
+                cols = {name: cols[name][rows] for name in _BA_BOUND_COLUMNS}
+            fit_ba = q.scorer.candidate_bound(q.me, cols)
+            shift_ab, shift_ba = shift.at(rows)
+            base = np.minimum(base, self._fit_points(fit_ab[rows], fit_ba, shift_ab, shift_ba))
+            keep = base + most >= reach
+            rows, base = rows[keep], base[keep]
+        if text_most > 0 and len(rows):
+            open_ = np.flatnonzero(base < reach)
+            text = self._text_points(q.me, block.slots[rows[open_]])
+            keep = np.ones(len(rows), dtype=bool)
+            keep[open_] = base[open_] + text >= reach
+            rows = rows[keep]
+        return rows
+
+    def _bounds_of(
+        self, q: _Query, sex: int, block: Block
+    ) -> tuple[np.ndarray, np.ndarray, _Shifts]:
+        """`_bounds` of a large block in two halves at once (numpy releases the GIL in its
+        loops: with a second core free, half the wall time)."""
+        if len(block) < _SPLIT_ROWS:
+            return self._bounds(q, sex, block)
+        # what both halves read and cache, computed once beforehand
+        q.scorer.member_tables(q.me)
+        q.scorer.indexed_tables(q.me)
+        if q.collab is not None:
+            self._rate_shifts()
+        mid = len(block) // 2
+        first = _helper().submit(self._bounds, q, sex, block.part(0, mid))
+        b2, f2, s2 = self._bounds(q, sex, block.part(mid, len(block)))
+        b1, f1, s1 = first.result()
+        return np.concatenate([b1, b2]), np.concatenate([f1, f2]), s1.join(s2, mid)
+
+    def _text_bound(self, me: Member, view: SortedView, pos: np.ndarray) -> np.ndarray:
+        """At least the text points of the member with the view rows at ``pos``: a row has
+        every signature bit of the tokens it shares with the member, so the shared idf
+        weight is at most, per group of the member's bits, the bits the row has times the
+        group's largest weight (over the same norms as `_text_points`)."""
+        store = self._store
+        weight = np.float32(self.config.weights.text)
+        my_norm = float(store.tok_norm[me.slot])
+        if weight <= 0 or my_norm <= 0:
+            return np.zeros(len(pos), dtype=np.float32)
+        mine = store.tokens[me.slot]
+        ids = mine[mine > 0].astype(np.int64)
+        w = self._text.idf(ids)
+        per_bit = np.zeros(64, dtype=np.float32)
+        np.add.at(per_bit, token_bits(ids), w * w)
+        used = np.flatnonzero(per_bit)
+        used = used[np.argsort(-per_bit[used], kind="stable")]
+        sig = view.sig.take(pos)
+        shared = np.zeros(len(pos), dtype=np.float32)
+        for group in np.array_split(used, min(_TEXT_GROUPS, len(used))):
+            mask = np.bitwise_or.reduce(np.uint64(1) << group.astype(np.uint64))
+            shared += np.bitwise_count(sig & mask) * per_bit[group[0]]
+        denom = np.maximum(view.tok_norm.take(pos) * np.float32(my_norm), np.float32(1e-6))
+        # float32 sums in another order than the real similarity's: a hair of slack
+        sim = np.minimum(shared * np.float32(1.0 + 1e-4) / denom, np.float32(1.0))
+        return weight * sim
 
     def _text_points(self, me: Member, slots: np.ndarray) -> np.ndarray:
         """Text points of the member with each of ``slots`` (exactly those of the ranking:
@@ -813,11 +953,11 @@ class Engine:
             out[start : start + len(s)] = weight * sim
         return out
 
-    def _bounds(self, q: _Query, sex: int, block: Block) -> tuple[np.ndarray, np.ndarray]:
+    def _bounds(self, q: _Query, sex: int, block: Block) -> tuple[np.ndarray, np.ndarray, _Shifts]:
         """Upper bound of the final score of every row of ``block`` (-inf for rows failing
         a hard rule found on the way): the exact fit_a_to_b and behaviour shifts, a perfect
         fit_b_to_a, the most text points and likes' shift, no reason to decline.  And
-        fit_a_to_b."""
+        fit_a_to_b and the shifts of both directions the bound used."""
         fit_ab, ok = q.scorer.member_side(q.me, block, sex)
         age = q.me.row["age"]
         ok &= (block.cols["acc_age_lo"] <= age) & (block.cols["acc_age_hi"] >= age)
@@ -828,18 +968,25 @@ class Engine:
 
         one = np.float32(1.0)
         # likes move p(A→B) by at most their coefficient (resemblance is at most 1)
-        liked = max(self.model.liked, 0.0) if q.fb is not None and q.fb.likes else 0.0
-        sparse = None if q.collab is None else self._sparse_shifts(q, len(block), locate)
+        liked = np.float32(max(self.model.liked, 0.0) if q.fb is not None and q.fb.likes else 0.0)
+        n = len(block)
+        sparse = None if q.collab is None else self._sparse_shifts(q, n, locate)
         if sparse is None:
             shift_ab, shift_ba = self._row_shifts(q, block.slots, locate)
-            bound = self._fit_points(fit_ab, one, shift_ab + np.float32(liked), shift_ba)
+            bound = self._fit_points(fit_ab, one, shift_ab + liked, shift_ba)
+            if isinstance(shift_ab, np.ndarray):  # every row its own
+                zero = np.float32(0.0)
+                shifts = _Shifts(zero, zero, np.arange(n), shift_ab + liked, shift_ba)
+            else:
+                shifts = _Shifts(np.float32(shift_ab + liked), np.float32(shift_ba))
         else:  # most rows share the member's own shifts; the few others are bounded apart
             own_ab, own_ba, rows, ab, ba = sparse
-            bound = self._fit_points(fit_ab, one, own_ab + np.float32(liked), own_ba)
-            bound[rows] = self._fit_points(fit_ab[rows], one, ab + np.float32(liked), ba)
+            shifts = _Shifts(own_ab + liked, own_ba, rows, ab + liked, ba)
+            bound = self._fit_points(fit_ab, one, shifts.ab, shifts.ba)
+            bound[rows] = self._fit_points(fit_ab[rows], one, shifts.row_ab, shifts.row_ba)
         bound += np.float32(max(self.config.weights.text, 0.0))
         bound[~ok] = -np.inf
-        return bound, fit_ab
+        return bound, fit_ab, shifts
 
     def _score_rows(
         self,

@@ -333,7 +333,7 @@ class Scorer:
         r = self.config.rules
         return r.min_age_male if sex == 0 else r.min_age_female
 
-    def _member_tables(self, me: Member) -> dict[str, np.ndarray | None]:
+    def member_tables(self, me: Member) -> dict[str, np.ndarray | None]:
         """The member's A→B credit (weighted, _NEG where a must fails) for every code."""
         cached = self._tables.get(me.slot)
         if cached is not None:
@@ -459,7 +459,7 @@ class Scorer:
         (`_age_runs`) instead of ``cand["age"]``."""
         n = len(fail)
         fit_ab = np.zeros(n, dtype=np.float32)
-        for code, table in self._member_tables(me).items():
+        for code, table in self.member_tables(me).items():
             if table is not None:
                 fit_ab += table.take(cand[code])
         for attr, table, match in self.indexed_tables(me):
@@ -494,7 +494,7 @@ class Scorer:
         fit_ab = np.zeros(n, dtype=np.float32)
         imp_sum = me.row["imp_sum"]
         if not detail:
-            for code, table in self._member_tables(me).items():
+            for code, table in self.member_tables(me).items():
                 if table is not None:
                     fit_ab += table[cand[code]]
             fail |= fit_ab < -1.0
@@ -670,6 +670,25 @@ class Scorer:
             tables[name] = (lo, hi, low, high)
         self._ba_tables[me.slot] = tables
         return tables
+
+    def candidate_bound(self, me: Member, cols: Mapping[str, np.ndarray]) -> np.ndarray:
+        """At least fit_b_to_a of every row (`_candidate_side`): the range criteria (age,
+        height, weight) as the candidates weigh them, every other criterion met."""
+        imp_sum = cols["imp_sum"]
+        n = len(imp_sum)
+        missed = np.zeros(n, dtype=np.float32)
+        for name, table in self._ba_range_tables(me).items():
+            if name not in self.stated:
+                continue
+            lo, hi, low, high = table
+            credit = low.take(cols[lo], mode="clip") + high.take(cols[hi], mode="clip") - 1.0
+            # (a negative credit, of an inconsistent range, is read otherwise: counted met)
+            missed += cols[f"imp_{name}"] * (np.float32(1.0) - credit) * (credit >= 0.0)
+        scale = np.float32(1.0) / np.maximum(imp_sum, 1).astype(np.float32)
+        bound = np.float32(1.0) - missed * scale  # (no wishes: nothing missed, 1)
+        # float32 sums in another order than the real side's (which may pass 1 by a
+        # rounding): a hair of slack
+        return bound + np.float32(1e-5)
 
     def _candidate_side(self, me: Member, cols: Mapping[str, np.ndarray], n: int) -> np.ndarray:
         """fit_b_to_a of rows that pass every hard rule (no rule checked here)."""

@@ -33,6 +33,27 @@ from .encoding import (
 TABLES_COPIED_BELOW: Final = 1 << 17
 VIEW_COLUMNS: Final = tuple(name for name in FAST_COLUMNS if name not in TABLE_COLUMNS)
 ROW_COLUMNS: Final = PROFILE_COLUMN_NAMES + tuple(name for name, _ in FEEDBACK_COLUMNS)
+_SIG_CHUNK: Final = 65_536
+
+
+def token_bits(ids: np.ndarray) -> np.ndarray:
+    """The bit (0..63) of each token id in the 64-bit token signatures (a multiplicative
+    hash: the ids of one vocabulary spread over the bits)."""
+    mixed = ids.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    return (mixed >> np.uint64(58)).astype(np.int64)
+
+
+def signatures(tokens: np.ndarray) -> np.ndarray:
+    """One uint64 per token row: the bits of its tokens (padding, 0, sets none)."""
+    out = np.zeros(len(tokens), dtype=np.uint64)
+    if not len(tokens):
+        return out
+    bits = np.uint64(1) << token_bits(np.arange(int(tokens.max()) + 1)).astype(np.uint64)
+    bits[0] = 0
+    for start in range(0, len(tokens), _SIG_CHUNK):
+        part = tokens[start : start + _SIG_CHUNK]
+        out[start : start + len(part)] = np.bitwise_or.reduce(bits.take(part), axis=1)
+    return out
 
 
 class IdMap:
@@ -421,6 +442,10 @@ class SortedView:
         self.delta: set[int] = set()
         self.stale = 0
         self.must_any = 0  # every must bit any row of the copy has
+        # The rows' token signatures and norms in view order: a bound of their text
+        # points read without touching their token rows (`Engine._text_bound`).
+        self.sig = np.zeros(0, dtype=np.uint64)
+        self.tok_norm = np.zeros(0, dtype=np.float32)
 
     def rebuild(self, store: ColumnStore) -> None:
         members = np.flatnonzero(store.eligible & (store.cols["sex"] == self.sex))
@@ -439,6 +464,8 @@ class SortedView:
             self.cols.update(self.derive(self.cols))
         self.keys = self.cols["birth"]
         self.must_any = int(np.bitwise_or.reduce(self.cols["must"])) if len(slots) else 0
+        self.sig = signatures(store.tokens.take(slots, axis=0))
+        self.tok_norm = store.tok_norm.take(slots)
         self.valid = np.ones(len(slots), dtype=bool)
         store.view_pos[slots] = np.arange(len(slots), dtype=np.int32)
         self.delta.clear()
@@ -483,5 +510,5 @@ class SortedView:
     @property
     def nbytes(self) -> int:
         return sum(int(c.nbytes) for c in self.cols.values()) + int(
-            self.slots.nbytes + self.valid.nbytes
+            self.slots.nbytes + self.valid.nbytes + self.sig.nbytes + self.tok_norm.nbytes
         )

@@ -4,16 +4,27 @@ scores and parts, same order, ties broken the same way (never by birth order).""
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hongniang.matching.engine import REASONS, EngineConfig, Preferences, RangePref, Weights
+from hongniang.matching.engine import (
+    REASONS,
+    EngineConfig,
+    Preferences,
+    RangePref,
+    Weights,
+    snapshot,
+)
 from hongniang.matching.engine import engine as engine_module
 from hongniang.matching.engine import store as store_module
+from hongniang.matching.engine.encoding import FAST_COLUMNS, birth_key
 from hongniang.matching.engine.scoring import Scorer
 from hongniang.matching.tests.test_engine_helpers import TODAY, build, person
 from hongniang.matching.tests.test_engine_prefilter import profiles
@@ -66,22 +77,37 @@ def populations(draw):
         text=draw(st.sampled_from([0.0, 6.0, 20.0])),
         collaborative=draw(st.sampled_from([0.0, 8.0])),
     )
-    return people, later, answers, interactions, boosts, weights, draw(st.integers(1, 6))
+    # after the build: some members change status or leave (masked out of the views)
+    statuses = draw(
+        st.lists(
+            st.tuples(st.sampled_from(everyone), st.sampled_from(["active", "paused"])), max_size=4
+        )
+    )
+    removed = draw(st.lists(st.sampled_from(everyone), max_size=2))
+    changes = (statuses, removed)
+    return people, later, answers, interactions, boosts, weights, draw(st.integers(1, 6)), changes
 
 
-def _with(monkeypatch, prune: bool, seed: int = 1):
+def _with(monkeypatch, prune: bool, seed: int = 1, split: int = 10**9):
     monkeypatch.setattr(engine_module, "_PRUNE_FROM", 0 if prune else 10**9)
     monkeypatch.setattr(engine_module, "_SEED_ROWS", seed)
     monkeypatch.setattr(engine_module, "_SEED_PER_RESULT", 1)
+    # halves bounded / scored at once (on the helper thread) from this many rows
+    monkeypatch.setattr(engine_module, "_SPLIT_ROWS", split)
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(populations(), st.integers(1, 12))
-def test_scoring_only_rows_that_can_reach_the_top_k_changes_nothing(monkeypatch_module, case, seed):
-    people, later, answers, interactions, boosts, weights, k = case
+@given(populations(), st.integers(1, 12), st.sampled_from([4, 10**9]), st.booleans())
+def test_scoring_only_rows_that_can_reach_the_top_k_changes_nothing(
+    monkeypatch_module, case, seed, split, reloaded
+):
+    """Whatever happened since the build (members added, answers, behaviour, boosts,
+    status changes, removals) and after a snapshot round-trip: the same results."""
+    people, later, answers, interactions, boosts, weights, k, (statuses, removed) = case
     # views as large ones are: the acceptance tables read from the store (store.Columns)
     monkeypatch_module.setattr(store_module, "TABLES_COPIED_BELOW", 0)
-    engine = build(*people, config=EngineConfig(weights=weights))
+    config = EngineConfig(weights=weights)
+    engine = build(*people, config=config)
     for p in later:
         engine.upsert(p)  # in the views' delta
     for (a, b), liked, reason in answers:
@@ -93,10 +119,18 @@ def test_scoring_only_rows_that_can_reach_the_top_k_changes_nothing(monkeypatch_
     for (a, b), pin, points in boosts:
         if a != b:
             engine.boost(a, b, pin=pin, points=points)
-    members = [p.id for p in people + later]
+    if statuses:
+        engine.set_statuses([m for m, _ in statuses], [s for _, s in statuses])
+    for member in removed:
+        engine.remove(member)
+    members = [p.id for p in people + later if p.id not in removed]
     _with(monkeypatch_module, prune=False)
     whole = {m: outcome(engine.recommend(m, k=k, explain=False)) for m in members}
-    _with(monkeypatch_module, prune=True, seed=seed)
+    if reloaded:
+        with tempfile.TemporaryDirectory() as directory:
+            snapshot.save(engine, Path(directory))
+            engine, _ = snapshot.load(Path(directory), config, today=TODAY)
+    _with(monkeypatch_module, prune=True, seed=seed, split=split)
     pruned = {m: outcome(engine.recommend(m, k=k, explain=False)) for m in members}
     monkeypatch_module.undo()
     assert pruned == whole
@@ -187,3 +221,58 @@ def test_rows_that_reach_the_floor_only_by_text_they_lack_are_not_scored(monkeyp
     _with(monkeypatch, prune=False)
     assert outcome(engine.recommend(0, k=5, explain=False)) == outcome(top)
     assert sum(scored) == 405
+
+
+WORDS = tuple(f"词{i:03d}" for i in range(150))  # more tokens than signature bits
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(
+            st.frozensets(st.sampled_from(WORDS), max_size=12),
+            st.sampled_from(ABOUT),
+        ),
+        min_size=2,
+        max_size=30,
+    )
+)
+def test_the_text_bound_is_never_below_the_text_points(texts):
+    """The token signatures' bound (`Engine._text_bound`) of every member with every row
+    of the other sex's view is at least the real text points (`Engine._text_points`),
+    also when tokens share a signature bit (150 words, 64 bits)."""
+    people = [
+        person(i, "FM"[i % 2], 30, hobbies=words, about=about)
+        for i, (words, about) in enumerate(texts)
+    ]
+    engine = build(*people, config=EngineConfig(weights=Weights(text=20.0)))
+    engine.compact()
+    today = birth_key(TODAY)
+    for p in people:
+        me = engine._member(p.id, today)
+        view = engine._views[1 - me.row["sex"]]
+        pos = np.arange(len(view.slots))
+        bound = engine._text_bound(me, view, pos)
+        points = engine._text_points(me, view.slots)
+        assert (bound >= points).all()
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(profiles(0), min_size=2, max_size=12))
+def test_the_bound_of_the_candidates_side_is_never_below_their_fit(drawn):
+    """`Scorer.candidate_bound` (the candidates' age, height and weight wishes, every
+    other criterion met) is at least fit_b_to_a as the pruned path scores it, for every
+    candidate passing the hard rules (the others are never scored)."""
+    people = [replace(p, id=i, status="active") for i, p in enumerate(drawn)]
+    engine = build(*people)
+    today = birth_key(TODAY)
+    scorer = engine._scorer(today)
+    store = engine._store
+    slots = np.asarray([store.slot_of(p.id) for p in people], dtype=np.int32)
+    block = store.gather(slots, FAST_COLUMNS)
+    for p in people:
+        me = engine._member(p.id, today)
+        fit_ba = scorer.evaluate_survivors(me, None, block, None).fit_ba
+        bound = scorer.candidate_bound(me, block.cols)
+        eligible = np.asarray([q.id != p.id and engine.score(p.id, q.id).eligible for q in people])
+        assert (bound >= fit_ba)[eligible].all()
