@@ -483,17 +483,20 @@ class Engine:
                 text.remove_doc(store.tokens[slot])
                 self._height_stat(slot, -1)
                 self._pref_counts -= self._pref_flags(slot)
+            # (only the values that change are written: `ColumnStore.write_values`)
             store.write_row(slot, row)
             values = dict(zip(_DERIVE_FROM, row, strict=True))
-            cols = store.cols
-            for name, value in self._derived.row(values).items():
-                cols[name][slot] = value
+            store.write_values(slot, self._derived.row(values).items())
             self._pref_counts += self._pref_flags(slot)
             token_row, _ = text.row(text.select(tags, words))
             store.set_tokens(slot, token_row)
             text.add_doc(token_row)
-            store.tok_norm[slot] = text.row(list(token_row[token_row > 0]))[1]
-            store.eligible[slot] = bool(self._eligible_mask(values["status"], values["marital"]))
+            norm = np.float32(text.row(list(token_row[token_row > 0]))[1])
+            if store.tok_norm[slot] != norm:
+                store.tok_norm[slot] = norm
+            eligible = bool(self._eligible_mask(values["status"], values["marital"]))
+            if store.eligible[slot] != eligible:
+                store.eligible[slot] = eligible
             self._height_stat(slot, +1)
             self._touch(slot)
 
