@@ -6,8 +6,8 @@ from functools import cached_property
 
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
-from django.db.models.lookups import In
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.lookups import Exact, In, IsNull
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -26,7 +26,13 @@ from hongniang.members import personal_data as pd
 from hongniang.members.models import Member
 from hongniang.members.selectors import name_q
 from hongniang.staff.models import Staff, StaffStatus
-from hongniang.staff.visibility import Unindexed, staff_below, visible_staff_q
+from hongniang.staff.visibility import (
+    DataScope,
+    Unindexed,
+    staff_below,
+    user_scope,
+    visible_staff_q,
+)
 from hongniang.workbench.listing import key_param
 
 # Tabs of the contract list beside the statuses (whitepaper 2.4.1: 到期未续费 and reminders).
@@ -175,6 +181,62 @@ def renewals_due(*, viewer, tab: str, today=None) -> QuerySet:
     if everyone:  # every contract has a signer, and all of them are below the viewer
         return qs
     return qs.filter(Q(signed_by__in=below) | Q(member__aftersales_owner__in=below))
+
+
+def end_date_counts(*, viewer, today=None, ending: bool = True, renewals: bool = True) -> dict:
+    """The home page's end-date counts in one query: `contract_list(tab=ENDING_30).count()`
+    (`ending`) and `renewals_due(tab).count()` for ENDING_7 and EXPIRED (`renewals`), keyed by
+    tab.
+
+    One range of the end-date index covers every window. Each contract's member is looked up by
+    its key in a scalar subquery, which neither database turns into a join (`member_owners`
+    answers it from the index alone): PostgreSQL joined each window to the whole team instead,
+    hashing a manager's 23,000 members once per count. The subquery yields 2 when the member's
+    after-sales owner is below the viewer (a renewal reminder), 1 when it is only visible,
+    nothing when it is not visible."""
+    today = today or timezone.localdate()
+    in_force = [ContractStatus.EFFECTIVE, ContractStatus.PARTLY_REFUNDED]
+    windows = {}
+    if ending:
+        windows[ENDING_30] = Q(
+            status=ContractStatus.EFFECTIVE,
+            service_end__gte=today,
+            service_end__lte=today + timedelta(days=30),
+        )
+    if renewals:
+        windows[ENDING_7] = Q(
+            status=ContractStatus.EFFECTIVE,
+            service_end__gte=today,
+            service_end__lte=today + timedelta(days=7),
+        )
+        windows[EXPIRED] = Q(
+            ~Exists(Contract.objects.filter(renewal_of=OuterRef("pk"))),
+            service_end__gte=today - timedelta(days=EXPIRED_REMINDER_DAYS),
+            service_end__lt=today,
+        )
+    if not windows:
+        return {}
+    qs = Contract.objects.filter(
+        # off its index, as in `contract_list`: the end date leads
+        In(Unindexed(F("status")), in_force),
+        service_end__gte=today - timedelta(days=EXPIRED_REMINDER_DAYS if renewals else 0),
+        service_end__lte=today + timedelta(days=30 if ending else 7),
+    )
+    below, everyone = staff_below(viewer) if renewals else ((), True)
+    reminded = Q()
+    if user_scope(viewer) != DataScope.ALL or not everyone:
+        member = Member.objects.visible_to(viewer).filter(pk=OuterRef("member_id")).order_by()
+        level = Case(When(aftersales_owner__in=below, then=Value(2)), default=Value(1))
+        # not an alias: an aggregate over an aliased query is a subquery Django misnames in it
+        seen = Subquery(member.values(level=level)[:1])
+        qs = qs.filter(IsNull(seen, False))
+        if not everyone:
+            reminded = Q(signed_by__in=below) | Q(Exact(seen, 2))
+    counts = {
+        tab: Count("pk", filter=q & reminded if tab != ENDING_30 else q)
+        for tab, q in windows.items()
+    }
+    return qs.aggregate(**counts)
 
 
 def payment_list(*, viewer, filters: dict | None = None) -> QuerySet:

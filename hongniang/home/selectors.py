@@ -288,6 +288,8 @@ def _finance_entries(viewer, today, promise) -> list[Entry]:
 
     entries = []
     contracts = reverse("finance:contracts")
+    ending, renewals = can(viewer, "finance", "view"), can(viewer, "members", "view")
+    counts = fs.end_date_counts(viewer=viewer, today=today, ending=ending, renewals=renewals)
     if can(viewer, "finance", "approve"):
         waiting = Contract.objects.visible_to(viewer).filter(status=ContractStatus.SUBMITTED)
         entries.append(
@@ -307,17 +309,17 @@ def _finance_entries(viewer, today, promise) -> list[Entry]:
                 f"{reverse('finance:refunds')}?status={RefundStatus.REQUESTED}",
             )
         )
-    if can(viewer, "finance", "view"):
+    if ending:
         entries.append(
             Entry(
                 "contracts_ending",
                 _("Contracts ending within 30 days"),
-                fs.contract_list(viewer=viewer, tab=fs.ENDING_30).count(),
+                counts[fs.ENDING_30],
                 f"{contracts}?tab={fs.ENDING_30}",
             )
         )
-    if can(viewer, "members", "view"):
-        entries += _renewal_entries(viewer, today)
+    if renewals:
+        entries += _renewal_entries(viewer, today, counts)
     if fs.in_last_week_of_month(today):  # else nothing to read
         book = promise or promise_book(viewer=viewer, today=today)
         behind = fs.behind_promise(viewer=viewer, today=today, rows=book.rows)
@@ -349,9 +351,10 @@ def _finance_entries(viewer, today, promise) -> list[Entry]:
     return entries
 
 
-def _renewal_entries(viewer, today) -> list[Entry]:
+def _renewal_entries(viewer, today, counts) -> list[Entry]:
     """Contracts to renew (ending within 7 days) and expired ones nobody renewed, for the
-    matchmaker who signed them or serves the member, and their managers."""
+    matchmaker who signed them or serves the member, and their managers. `counts`: the
+    viewer's `end_date_counts`."""
     from hongniang.finance import selectors as fs
 
     finance = can(viewer, "finance", "view")
@@ -366,7 +369,7 @@ def _renewal_entries(viewer, today) -> list[Entry]:
         ),
     ):
         due = fs.renewals_due(viewer=viewer, tab=tab, today=today)
-        count = due.count()
+        count = counts[tab]
         # Nothing to show: no second query. The preview names the member only (joining the
         # signer and the store made PostgreSQL join every row of the range before the limit).
         shown = due.select_related(None).select_related("member")

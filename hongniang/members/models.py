@@ -413,6 +413,12 @@ class Member(models.Model):
                 condition=Q(aftersales_owner__isnull=True),
                 name="member_served_pre",
             ),
+            # A member's owners by its key, from the index alone (PostgreSQL; SQLite ignores
+            # `include` and has the rowid): the visibility of another table's rows tested one
+            # member key at a time, e.g. the home page's contracts ending or expired.
+            models.Index(
+                fields=["id"], include=["presales_owner", "aftersales_owner"], name="member_owners"
+            ),
             # Members not followed up for N days (last follow-up, else registration; home page).
             models.Index(
                 IDLE_SINCE,

@@ -196,6 +196,16 @@ def renewals_reference(viewer, tab, today):
     return out
 
 
+def ending_reference(viewer, today):
+    """The "ending within 30 days" tab as first written: every visible contract in force."""
+    return {
+        k.pk
+        for k in Contract.objects.visible_to(viewer)
+        if k.status == ContractStatus.EFFECTIVE
+        and today <= k.service_end <= today + timedelta(days=30)
+    }
+
+
 STATUSES = [
     ContractStatus.DRAFT,
     ContractStatus.SUBMITTED,
@@ -304,11 +314,24 @@ def test_the_contract_reads_select_what_the_definitions_select(crew, book):
             for p in fs.promise_this_month(viewer=viewer, today=TODAY)
         ]
         assert found == promise_reference(viewer, TODAY), viewer.username
+        counts = fs.end_date_counts(viewer=viewer, today=TODAY)
         for tab in (fs.ENDING_7, fs.EXPIRED):
             due = set(
                 fs.renewals_due(viewer=viewer, tab=tab, today=TODAY).values_list("pk", flat=True)
             )
             assert due == renewals_reference(viewer, tab, TODAY), (viewer.username, tab)
+            # the home page's one-query counts are the reminders' and the list's rows
+            assert counts[tab] == len(due), (viewer.username, tab)
+        ending = fs.contract_list(viewer=viewer, tab=fs.ENDING_30, today=TODAY)
+        assert counts[fs.ENDING_30] == len(ending_reference(viewer, TODAY)), viewer.username
+        assert counts[fs.ENDING_30] == ending.count(), viewer.username
+        assert fs.end_date_counts(viewer=viewer, today=TODAY, renewals=False) == {
+            fs.ENDING_30: counts[fs.ENDING_30]
+        }
+        assert fs.end_date_counts(viewer=viewer, today=TODAY, ending=False) == {
+            fs.ENDING_7: counts[fs.ENDING_7],
+            fs.EXPIRED: counts[fs.EXPIRED],
+        }
         for per_row in (False, True):
             seen = Contract.objects.visible_to(viewer, per_row=per_row)
             assert set(seen.values_list("pk", flat=True)) == set(
