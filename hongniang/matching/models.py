@@ -84,7 +84,16 @@ class Recommendation(models.Model):
                 condition=~Q(member=F("candidate")), name="recommendation_not_self"
             ),
         ]
-        indexes = [models.Index(fields=["member", "candidate"], name="rec_pair")]
+        indexes = [
+            models.Index(fields=["member", "candidate"], name="rec_pair"),
+            # Recommendations waiting for an answer (the home page's count): about half of
+            # them, read from this index alone instead of the whole table.
+            models.Index(
+                fields=["member"],
+                condition=Q(status__in=[RecommendationStatus.SENT, RecommendationStatus.VIEWED]),
+                name="rec_unanswered",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.member_id} ← {self.candidate_id}"

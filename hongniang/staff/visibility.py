@@ -8,8 +8,8 @@ materialised path on the staff row ("/1/5/9/"), so "everyone below me" is one in
 from contextvars import ContextVar
 
 from django.db import models
-from django.db.models import F, Func, Q
-from django.db.models.lookups import In
+from django.db.models import F, Func, OuterRef, Q, Subquery
+from django.db.models.lookups import In, IsNull
 from django.utils.translation import gettext_lazy as _
 
 
@@ -226,6 +226,21 @@ class VisibleQuerySet(models.QuerySet):
         for field in self.owner_fields:
             q |= Q(In(column, self.filter(**{f"{field}_id__in": ids}).order_by().values("pk")))
         return q
+
+    def key_visible_q(self, user, column: str) -> Q:
+        """Rows of another table whose `column` (a key of this table) the user may see, each
+        tested by looking its key up (a scalar subquery, which neither database turns into a
+        join).
+
+        For a count over a few rows of another table (this month's signings: about a thousand):
+        a thousand key look-ups cost less than collecting a manager's 23,000 members for
+        `keyed_q`. For many rows (this month's follow-ups: 80,000) `keyed_q` is cheaper."""
+        if not getattr(user, "is_authenticated", False):
+            return Q(pk__in=[])
+        if user_scope(user) == DataScope.ALL:
+            return Q()
+        row = self.visible_to(user).filter(pk=OuterRef(column)).order_by().values("pk")[:1]
+        return Q(IsNull(Subquery(row), False))
 
     def visible_keys(self, user, *, apart: bool = False):
         """The keys of the rows the user may see, as a subquery that other tables test their

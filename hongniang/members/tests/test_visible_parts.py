@@ -1,6 +1,7 @@
 """The other ways of testing a member's visibility give exactly `visible_to`'s members:
 `visible_parts` (disjoint querysets, one per owner, summed by the home page's figures),
-`keyed_q` (another table's rows whose member key is visible: one IN per owner) and
+`keyed_q` (another table's rows whose member key is visible: one IN per owner),
+`key_visible_q` (the same, each row's member looked up by its key) and
 `visible_among` (rows already read, tested on the owners they carry: the presenter)."""
 
 from itertools import product
@@ -51,6 +52,16 @@ def test_keyed_q_picks_the_rows_of_visible_members(every_pair_of_owners, who, un
     column = Unindexed(F("member_id")) if unindexed else F("member_id")
     events = MemberEvent.objects.filter(Member.objects.keyed_q(viewer, column))
     assert set(events.values_list("member_id", flat=True)) == visible
+
+
+@pytest.mark.parametrize("who", VIEWERS)
+def test_key_visible_q_picks_the_rows_of_visible_members(every_pair_of_owners, who):
+    viewer = every_pair_of_owners[who]
+    visible = set(Member.objects.visible_to(viewer).values_list("pk", flat=True))
+    events = MemberEvent.objects.filter(Member.objects.key_visible_q(viewer, "member_id"))
+    assert set(events.values_list("member_id", flat=True)) == visible
+    keyed = MemberEvent.objects.filter(Member.objects.keyed_q(viewer, F("member_id")))
+    assert events.count() == keyed.count()  # no row counted twice
 
 
 @pytest.mark.parametrize("who", VIEWERS)
