@@ -59,6 +59,8 @@ from hongniang.matching.engine.learning import Learned, Outcome, auc, fit_logist
 TODAY = date(2025, 6, 1)
 SETTINGS = ("no history", "history", "temporal")
 VARIANTS = ("random", "age difference", "stated fit", "rates product", "learned model", "engine")
+# The stronger baseline (`_strong_logistic`), reported by `run_evaluation(strong=True)`.
+STRONG = "strong logistic"
 
 # Hidden utility: u(A→B) = APPEAL·appeal_B + OPENNESS·openness_A + TASTE·taste_A·trait_B
 #   + STYLE·[same lifestyle] - BREAKS·Σ deal-breaker severities + noise;  yes when u > cut.
@@ -70,6 +72,25 @@ BREAKS = 0.2
 NOISE = 0.6
 TRAIT_DIM = 4
 YES_RATE = 0.40
+PICKY = -0.4  # openness = PICKY·appeal + noise: popular members tend to be pickier
+
+
+@dataclass(frozen=True, slots=True)
+class Regime:
+    """How a population answers (the defaults are the constants above, the evaluation's
+    own population).  `bench/quality_sweep.py` varies them to regimes real agencies may
+    have: yes_rate; appeal / openness (how much who a person is and how selective they are
+    weigh); taste (the hidden taste); breaks (the deal-breakers); picky (the correlation of
+    appeal and openness); cold_share (members whose answers are unknown: new members)."""
+
+    yes_rate: float = YES_RATE
+    appeal: float = APPEAL
+    openness: float = OPENNESS
+    taste: float = TASTE
+    breaks: float = BREAKS
+    picky: float = PICKY
+    cold_share: float = 0.0
+
 
 _CITIES = (440300, 440100, 441900, 310100, 320500, 330100)  # 深圳 广州 东莞 上海 苏州 杭州
 _CITY_P = np.array([0.25, 0.2, 0.1, 0.2, 0.1, 0.15])
@@ -141,6 +162,7 @@ class Population:
     joined: np.ndarray  # 0..1, when each member joined the agency
     cut: float  # the utility above which an answer is yes
     rng: np.random.Generator
+    regime: Regime = Regime()
 
     def by_id(self, member_id: int) -> Profile:
         return self.profiles[member_id]
@@ -154,7 +176,8 @@ def _age(p: Profile) -> int:
     )
 
 
-def make_population(n: int, seed: int) -> Population:
+def make_population(n: int, seed: int, regime: Regime | None = None) -> Population:
+    regime = regime or Regime()
     rng = np.random.default_rng(seed)
     sex = np.array(["M", "F"])[np.arange(n) % 2]
     male = sex == "M"
@@ -177,7 +200,7 @@ def make_population(n: int, seed: int) -> Population:
     lifestyle = rng.integers(0, len(_LIFESTYLES), n)
     # Popular members tend to be pickier (appeal and openness correlate negatively).
     appeal = rng.normal(0, 1, n)
-    openness = -0.4 * appeal + rng.normal(0, 0.9, n)
+    openness = regime.picky * appeal + rng.normal(0, 0.9, n)
     trait = rng.normal(0, 1, (n, TRAIT_DIM))
     trait[:, 0] += 0.5 * (lifestyle - 2.5) / 1.7  # the lifestyle shows a little of the trait
     taste = 0.7 * trait + rng.normal(0, 0.7, (n, TRAIT_DIM))  # people like people like them
@@ -237,20 +260,20 @@ def make_population(n: int, seed: int) -> Population:
                 prefs=_stated(rng, h, m, code),
             )
         )
-    pop = Population(profiles, hidden, lifestyle, rng.random(n), 0.0, rng)
+    pop = Population(profiles, hidden, lifestyle, rng.random(n), 0.0, rng, regime)
     pop.cut = _calibrate(pop, rng)
     return pop
 
 
 def _calibrate(pop: Population, rng: np.random.Generator) -> float:
-    """The cut giving YES_RATE yes-answers over random opposite-sex pairs."""
+    """The cut giving the regime's yes-rate over random opposite-sex pairs."""
     n = len(pop.profiles)
     a = rng.integers(0, n, 6000)
     b = a + 1 + 2 * rng.integers(0, (n - 1) // 2, 6000)  # opposite parity = other sex
     b = b % n
     u = np.array([utility(pop, int(x), int(y)) for x, y in zip(a, b, strict=True)])
     u += rng.normal(0, NOISE, len(u))
-    return float(np.quantile(u, 1.0 - YES_RATE))
+    return float(np.quantile(u, 1.0 - pop.regime.yes_rate))
 
 
 def _hidden_taste(
@@ -389,15 +412,15 @@ def violations(pop: Population, a: int, b: int) -> list[tuple[str, float]]:
 
 def utility(pop: Population, a: int, b: int) -> float:
     """How much ``a`` likes ``b`` before answer noise (see the constants above)."""
-    ha, hb = pop.hidden[a], pop.hidden[b]
+    ha, hb, r = pop.hidden[a], pop.hidden[b], pop.regime
     penalty = min(4.0, sum(sev for _, sev in violations(pop, a, b)))
     same_style = float(pop.lifestyle[a] == pop.lifestyle[b])
     return (
-        APPEAL * hb.appeal
-        + OPENNESS * ha.openness
-        + TASTE * float(ha.taste @ hb.trait) / math.sqrt(TRAIT_DIM)
+        r.appeal * hb.appeal
+        + r.openness * ha.openness
+        + r.taste * float(ha.taste @ hb.trait) / math.sqrt(TRAIT_DIM)
         + STYLE * same_style
-        - BREAKS * penalty
+        - r.breaks * penalty
     )
 
 
@@ -551,6 +574,76 @@ def _learned(pop: Population, known: Sequence[Pair], fits: Callable) -> Scorer:
     return lambda a, b: float(model.logit(np.array(_pair_features(pop, fits, a, b)))[0])
 
 
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-4, 1 - 1e-4)
+    return np.log(p / (1 - p))
+
+
+def _strong_features(
+    pop: Population, fits: Callable, odds: np.ndarray, a: int, b: int, own: np.ndarray | None
+) -> list[float]:
+    """What a reviewer's logistic regression reads: the visible attributes and both fits,
+    the log-odds of both members' smoothed yes- and chosen-rates, and their sums and
+    products per direction (A's yes-rate with B's chosen-rate, and the reverse)."""
+    r = odds[[a, b]] if own is None else own
+    ab, ba = r[0, 0] + r[1, 1], r[1, 0] + r[0, 1]  # A says yes to B; B says yes to A
+    fit_ab, fit_ba = fits(a, b)
+    return [
+        *_pair_features(pop, fits, a, b),
+        *r.ravel().tolist(),
+        ab,
+        ba,
+        ab + ba,
+        ab * ba,
+        fit_ab * ba,
+        fit_ba * ab,
+    ]
+
+
+def _strong_logistic(pop: Population, known: Sequence[Pair], fits: Callable) -> Scorer:
+    """The stronger baseline a reviewer would fit: a logistic regression of the mutual yes
+    on visible attributes, both fits and both members' smoothed rates (as log-odds, with
+    their per-direction sums and products), trained on the known pairs.  A training pair's
+    rates leave out its own two answers (else the rates would contain the label)."""
+    prior = 10.0
+    n = len(pop.profiles)
+    given, said_yes = np.zeros(n), np.zeros(n)
+    received, chosen = np.zeros(n), np.zeros(n)
+    for p in known:
+        for x, y, yes in ((p.a, p.b, p.yes_ab), (p.b, p.a, p.yes_ba)):
+            given[x] += 1
+            said_yes[x] += yes
+            received[y] += 1
+            chosen[y] += yes
+    mean = said_yes.sum() / max(given.sum(), 1.0)
+
+    def rates(a: int, b: int, drop: Pair | None) -> np.ndarray:
+        out = np.zeros((2, 2))
+        for row, x in enumerate((a, b)):
+            g, s, r, c = given[x], said_yes[x], received[x], chosen[x]
+            if drop is not None:  # x's own answer to the other and the other's to x
+                yes_xy = drop.yes_ab if x == drop.a else drop.yes_ba
+                yes_yx = drop.yes_ba if x == drop.a else drop.yes_ab
+                g, s, r, c = g - 1, s - yes_xy, r - 1, c - yes_yx
+            out[row] = ((s + prior * mean) / (g + prior), (c + prior * mean) / (r + prior))
+        return _logit(out)
+
+    odds = _logit(
+        np.stack(
+            [
+                (said_yes + prior * mean) / (given + prior),
+                (chosen + prior * mean) / (received + prior),
+            ],
+            axis=1,
+        )
+    )
+    rows = [_strong_features(pop, fits, odds, p.a, p.b, rates(p.a, p.b, p)) for p in known]
+    model = fit_logistic(np.array(rows), np.array([p.mutual for p in known]), l2=1.0)
+    return lambda a, b: float(
+        model.logit(np.array(_strong_features(pop, fits, odds, a, b, None)))[0]
+    )
+
+
 def _engine_scorer(engine: Engine) -> Scorer:
     """The engine's unclipped score, from one recommend per member (as the library asks)."""
     ranked: dict[int, dict[int, float]] = {}
@@ -613,6 +706,7 @@ def evaluate_setting(
     engine_factory: Callable[[Sequence[Pair]], Engine],
     fits: Callable,
     seed: int = 12345,
+    strong: bool = False,
 ) -> dict[str, dict[str, float]]:
     rng = np.random.default_rng(seed)
     noise = np.random.default_rng(seed + 1)
@@ -622,6 +716,7 @@ def evaluate_setting(
         "stated fit": lambda a, b: float(np.mean(fits(a, b))),
         "rates product": _rates_product(pop, known) if known else None,
         "learned model": _learned(pop, known, fits) if known else None,
+        STRONG: _strong_logistic(pop, known, fits) if known and strong else None,
         "engine": _engine_scorer(engine_factory(known)),
     }
     return {
@@ -639,11 +734,16 @@ def run_evaluation(
     test_share: float = 0.25,
     settings: Sequence[str] = SETTINGS,
     config: EngineConfig | None = None,
+    regime: Regime | None = None,
+    strong: bool = False,
 ) -> dict[str, dict]:
-    """Build a population and its history, and score every variant in ``settings``.
+    """Build a population and its history, and score every variant in ``settings``
+    (with ``strong``, also the strong logistic baseline).  A regime with a ``cold_share``
+    leaves that share of the members without known answers in every setting (new members).
 
     Returns {setting: {variant: {"auc", "member_auc", "top1", "top3"}}} plus "_population"."""
-    pop = make_population(n_members, seed)
+    regime = regime or Regime()
+    pop = make_population(n_members, seed, regime)
     rng = np.random.default_rng(seed + 100)
     pairs = make_history(pop, per_member, rng)
     shuffled = rng.permutation(len(pairs))
@@ -652,6 +752,10 @@ def run_evaluation(
     random_known = [pairs[i] for i in sorted(shuffled[n_test:].tolist())]
     cut = len(pairs) - n_test  # pairs are in time order
     temporal_known, temporal_test = pairs[:cut], pairs[cut:]
+    if regime.cold_share > 0:  # their own rng: the default run's draws stay the same
+        picked = np.random.default_rng(seed + 200).random(n_members) < regime.cold_share
+        random_known = [p for p in random_known if not (picked[p.a] or picked[p.b])]
+        temporal_known = [p for p in temporal_known if not (picked[p.a] or picked[p.b])]
 
     stated = Engine.build(pop.profiles, EngineConfig(weights=_FIT_ONLY), today=TODAY)
     fit = _fit_matrix(stated, n_members)
@@ -679,7 +783,7 @@ def run_evaluation(
         if setting not in settings:
             continue
         out[setting] = evaluate_setting(
-            pop, known, test, engine_factory=engine_factory, fits=fits, seed=seed
+            pop, known, test, engine_factory=engine_factory, fits=fits, seed=seed, strong=strong
         )
     yes = np.mean([x for p in pairs for x in (p.yes_ab, p.yes_ba)])
     out["_population"] = {
@@ -714,7 +818,10 @@ def format_table(metrics: dict[str, dict]) -> str:
     for setting in SETTINGS:
         if setting not in metrics:
             continue
-        for variant in VARIANTS:
+        shown = [*VARIANTS[:-1], STRONG, VARIANTS[-1]]
+        for variant in shown:
+            if variant == STRONG and STRONG not in metrics[setting]:
+                continue
             m = metrics[setting].get(variant)
             if m is None:
                 lines.append(f"| {setting} | {variant} | — | — | — | — |")
