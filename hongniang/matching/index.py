@@ -122,6 +122,7 @@ def current_model() -> eng.Model:
             collaborative=row.collaborative,
             declined=row.declined,
             liked=row.liked,
+            rate_prior=row.rate_prior,
         )
     except ValueError:  # a row edited by hand into something the engine refuses
         logger.warning("matching engine: learned model %s unusable, defaults used", row.pk)

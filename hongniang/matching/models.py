@@ -384,6 +384,8 @@ class MatchModel(models.Model):
     # Runs stored before these were learned keep the engine's defaults (`Model`).
     declined = models.FloatField(_("reasons to decline"), default=2.0)
     liked = models.FloatField(_("resemblance to liked people"), default=1.0)
+    # Pseudo-answers of the rates' Beta prior the run chose; NULL: the engine's default.
+    rate_prior = models.FloatField(_("rates' prior (pseudo-answers)"), null=True, blank=True)
 
     class Meta:
         ordering = ["-trained_at", "-pk"]

@@ -734,6 +734,7 @@ def _coefficients(model) -> dict:
         "collaborative": model.collaborative,
         "declined": model.declined,
         "liked": model.liked,
+        "rate_prior": model.rate_prior,
     }
 
 

@@ -44,6 +44,10 @@ def _engine_header(response):
     return response
 
 
+def _or(value, fallback):
+    return fallback if value is None else value
+
+
 @require_perm("settings")
 def learned_model(request):
     """Administrators see the weights the learning step found and whether they are used."""
@@ -57,9 +61,17 @@ def learned_model(request):
         ("collaborative", _("Collaborative signal")),
         ("declined", _("Has what they declined people for (reasons given)")),
         ("liked", _("Resembles the people they said yes to")),
+        ("rate_prior", _("Rates' prior: pseudo-answers at the agency's average")),
     )
+    # a model without its own prior uses the engine's
+    prior = eng.EngineConfig().rate_prior
     weights = [
-        (label, getattr(in_use or default, name), getattr(default, name)) for name, label in labels
+        (
+            label,
+            _or(getattr(in_use or default, name), prior),
+            _or(getattr(default, name), prior),
+        )
+        for name, label in labels
     ]
     return render(
         request,

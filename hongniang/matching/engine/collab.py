@@ -102,7 +102,8 @@ class AnswerRates:
         self.counts = np.zeros((0, 4), dtype=np.float32)
         self._recent: dict[int, np.ndarray] = {}  # not yet merged into the arrays
         self.total = np.zeros(4, dtype=np.float64)
-        self._offsets: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        # per prior (the learning step compares several); emptied by every change
+        self._offsets: dict[float, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def add(self, actor: int, target: int, yes: bool) -> None:
         for member, given, yes_col in ((actor, GIVEN, SAID_YES), (target, RECEIVED, CHOSEN)):
@@ -113,7 +114,7 @@ class AnswerRates:
             row[yes_col] += float(yes)
         self.total[[GIVEN, RECEIVED]] += 1.0
         self.total[[SAID_YES, CHOSEN]] += float(yes)
-        self._offsets = None
+        self._offsets = {}
 
     def forget(self, member_id: int) -> None:
         """Drop the member's own counts (others keep the answers they gave or received)."""
@@ -122,7 +123,7 @@ class AnswerRates:
         if i < len(self.ids) and self.ids[i] == member_id:
             self.ids = np.delete(self.ids, i)
             self.counts = np.delete(self.counts, i, axis=0)
-            self._offsets = None
+            self._offsets = {}
 
     def merge(self) -> None:
         if not self._recent:
@@ -145,8 +146,10 @@ class AnswerRates:
     def offsets(self, prior: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(ids, selectivity, appeal): logit of each member's smoothed yes-rate and
         chosen-rate minus the logit of the agency's average (Beta prior with ``prior``
-        pseudo-answers at the average).  0 for a member without answers; cached."""
-        if self._offsets is None:
+        pseudo-answers at the average).  0 for a member without answers; cached (per
+        prior: the learning step compares several)."""
+        found = self._offsets.get(prior)
+        if found is None:
             self.merge()
             mean = min(max(self.mean(), 0.01), 0.99)
             base = np.log(mean / (1.0 - mean))
@@ -155,8 +158,8 @@ class AnswerRates:
             chosen = (c[:, CHOSEN] + prior * mean) / (c[:, RECEIVED] + prior)
             sel = (np.log(yes / (1.0 - yes)) - base).astype(np.float32)
             app = (np.log(chosen / (1.0 - chosen)) - base).astype(np.float32)
-            self._offsets = (self.ids, sel, app)
-        return self._offsets
+            found = self._offsets[prior] = (self.ids, sel, app)
+        return found
 
     def knows(self, member_id: int) -> bool:
         """Whether the member has given or received any answer."""
@@ -384,6 +387,16 @@ class InteractionGraph:
             hit = (ids[at] == fans) & (s_fans > 0) if len(ids) else np.zeros(0, dtype=bool)
             direct[at[hit]] = True
         return CollabScores(ids=ids, taste=t, reciprocal=r, direct=direct)
+
+    def taste_of(self, member_id: int, fanout: int) -> dict[int, float]:
+        """The `scores` taste (A→B) alone, by candidate id (the learning step reads only
+        this direction, and the reciprocal hop costs most of `scores`)."""
+        me = np.asarray([member_id], dtype=np.int64)
+        _, mine, s_mine = self._signed(me, outgoing=True, fanout=fanout)
+        order = np.argsort(mine)
+        ids, taste = self._taste(member_id, mine[order], s_mine[order], max(10, fanout // 2), 1.0)
+        keep = ids != member_id
+        return dict(zip(ids[keep].tolist(), taste[keep].tolist(), strict=True))
 
     def _taste(
         self, member_id: int, mine: np.ndarray, s_mine: np.ndarray, fanout: int, shrink: float

@@ -116,10 +116,15 @@ class Model:
     collaborative: float = 1.5
     declined: float = 2.0
     liked: float = 1.0
+    # Pseudo-answers of the Beta prior of the rates (None: `EngineConfig.rate_prior`): the
+    # learning step picks how far a member's few answers are trusted.
+    rate_prior: float | None = None
 
     def __post_init__(self) -> None:
         if self.fit <= 0:
             raise ValueError("the fit coefficient must be > 0 (a better fit never lowers)")
+        if self.rate_prior is not None and not 0 < self.rate_prior <= 1000:
+            raise ValueError("rate_prior must be in (0, 1000]")
         for name in ("appeal", "selectivity", "collaborative", "declined", "liked"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0")

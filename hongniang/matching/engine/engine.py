@@ -1300,12 +1300,18 @@ class Engine:
             self.model = model
             self._rates = None
 
+    @property
+    def rate_prior(self) -> float:
+        """The rates' Beta prior in use: the model's (learned), else the config's."""
+        prior = self.model.rate_prior
+        return self.config.rate_prior if prior is None else prior
+
     def _rate_shifts(self) -> tuple[np.ndarray, float, float]:
         """Every slot's shifts from its own answer rates (see ``_rates``), cached."""
         store = self._store
         if self._rates is None or len(self._rates[0]) < len(store.ids):
             m = self.model
-            ids, sel, app = self._graph.rates.offsets(self.config.rate_prior)
+            ids, sel, app = self._graph.rates.offsets(self.rate_prior)
             slots = store.idmap.lookup(ids).astype(np.int64)
             known = slots >= 0
             dense = np.zeros((len(store.ids), 2), dtype=np.float32)
@@ -1319,7 +1325,7 @@ class Engine:
 
     def _rate_flags(self, slots: np.ndarray) -> list[tuple[int, int]]:
         """The candidates' appeal and openness as explained (-1/0/1 each)."""
-        ids, sel, app = self._graph.rates.offsets(self.config.rate_prior)
+        ids, sel, app = self._graph.rates.offsets(self.rate_prior)
         wanted = self._store.ids[slots]
         flags = np.zeros((len(wanted), 2), dtype=np.int64)
         if len(ids):
@@ -1337,7 +1343,7 @@ class Engine:
         if cfg.weights.collaborative <= 0:
             return None
         scores = self._graph.scores(member_id, cfg.collab_fanout)
-        own_sel, own_app = self._graph.rates.of(member_id, cfg.rate_prior)
+        own_sel, own_app = self._graph.rates.of(member_id, self.rate_prior)
         own_ab, own_ba = m.selectivity * own_sel, m.appeal * own_app
         own_flags = (_notable(own_sel, _RATE_NOTABLE), _notable(own_app, _RATE_NOTABLE))
         slots = _EMPTY_SLOTS

@@ -13,8 +13,8 @@ both are used by the engine's nightly fit and by the offline evaluation.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -137,11 +137,21 @@ def outcome_features(engine: Engine, outcomes: Sequence[Outcome], periods: int =
     """The features of each outcome (columns FEATURES) as the agency knew them *before* it:
     outcomes are taken in time order in ``periods`` slices, and each slice's rates,
     collaborative signal and reasons come from the answers of the earlier slices only (the
-    answer itself never leaks into its own features).  The fit does not depend on answers."""
+    answer itself never leaks into its own features).  The fit does not depend on answers.
+    The rates use the engine's prior (`Engine.rate_prior`)."""
+    return _features(engine, outcomes, (engine.rate_prior,), periods)[0]
+
+
+def _features(
+    engine: Engine, outcomes: Sequence[Outcome], priors: Sequence[float], periods: int = 20
+) -> tuple[np.ndarray, dict[float, np.ndarray]]:
+    """`outcome_features` (columns 1 and 2, appeal and openness, at the first prior) and
+    the (appeal, openness) columns at every prior of ``priors``."""
     from .collab import InteractionGraph
 
     order = sorted(range(len(outcomes)), key=lambda i: outcomes[i].at)
     x = np.zeros((len(outcomes), len(FEATURES)), dtype=np.float64)
+    rates = {prior: np.zeros((len(outcomes), 2), dtype=np.float64) for prior in priors}
     known = InteractionGraph()
     reasons = _ReasonReplay(engine)
     cfg = engine.config
@@ -149,26 +159,24 @@ def outcome_features(engine: Engine, outcomes: Sequence[Outcome], periods: int =
     for part in np.array_split(np.asarray(order, dtype=np.int64), max(1, periods)):
         declined, liked = reasons.features([outcomes[i] for i in part.tolist()])
         signals: dict[int, dict[int, float]] = {}
+        for prior, columns in rates.items():
+            for i in part.tolist():
+                o = outcomes[i]
+                columns[i] = (known.rates.of(o.target, prior)[1], known.rates.of(o.actor, prior)[0])
         for i in part.tolist():
             o = outcomes[i]
-            key = (o.actor, o.target)
             if o.actor not in signals:
-                scores = known.scores(o.actor, cfg.collab_fanout)
-                signals[o.actor] = (
-                    {}
-                    if scores is None
-                    else dict(zip(scores.ids.tolist(), scores.taste.tolist(), strict=True))
-                )
-            openness, _ = known.rates.of(o.actor, cfg.rate_prior)
-            _, appeal = known.rates.of(o.target, cfg.rate_prior)
-            x[i, :4] = (fits[key], appeal, openness, signals[o.actor].get(o.target, 0.0))
+                signals[o.actor] = known.taste_of(o.actor, cfg.collab_fanout)
+            x[i, 0] = fits[(o.actor, o.target)]
+            x[i, 3] = signals[o.actor].get(o.target, 0.0)
         x[part, 4] = declined
         x[part, 5] = liked
         for i in part.tolist():
             o = outcomes[i]
             known.answer(o.actor, o.target, o.yes, 1.0 if o.yes else -1.0)
             reasons.answer(o)
-    return x
+    x[:, 1:3] = rates[priors[0]]
+    return x, rates
 
 
 class _ReasonReplay:
@@ -243,6 +251,32 @@ def model_logit(model: Model, x: np.ndarray) -> np.ndarray:
     return model.intercept + np.asarray(x, dtype=np.float64) @ coef
 
 
+# Beta priors of the rates the learning step compares (pseudo-answers at the average): how
+# far a member's few answers are trusted depends on how much members really differ, which
+# only the agency's outcomes tell.
+PRIORS: tuple[float, ...] = (2.5, 5.0, 10.0, 20.0, 40.0)
+# The coefficients the step may set back to their defaults, one at a time (see `learn`).
+COMPONENTS = ("fit", "appeal", "selectivity", "collaborative", "declined", "liked")
+
+
+def fall_back(
+    model: Model, score: float, judge: Callable[[Model], float], default: Model | None = None
+) -> tuple[Model, float, list[str]]:
+    """Set each coefficient of COMPONENTS in turn back to its default when that makes
+    ``judge`` (the check AUC) higher.  Returns the model, its score and the names reset."""
+    default = default or Model()
+    reset: list[str] = []
+    for name in COMPONENTS:
+        if getattr(model, name) == getattr(default, name):
+            continue
+        trial = replace(model, **{name: getattr(default, name)})
+        value = judge(trial)
+        if value > score:
+            model, score = trial, value
+            reset.append(name)
+    return model, score, reset
+
+
 def learn(
     engine: Engine,
     outcomes: Sequence[Outcome],
@@ -250,11 +284,19 @@ def learn(
     min_outcomes: int = 200,
     check_share: float = 0.25,
     l2: float = 1.0,
+    priors: Sequence[float] = PRIORS,
 ) -> Learned:
     """Fit the directional yes-model to ``outcomes``: train on the older ones, check on the
-    latest ``check_share``.  The fitted coefficients are kept only when there are enough
-    outcomes (``min_outcomes``, both answers present in both parts) and they order the
-    check part better than the defaults do; otherwise the defaults stay."""
+    latest ``check_share``.
+
+    For each rate prior of ``priors`` a model is fitted on the older part; the prior whose
+    model orders the check part best is kept.  Then each coefficient in turn goes back to
+    its default when that orders the check part better (a component the older outcomes
+    misjudged falls back alone, not the whole model).  The result is kept only when there
+    are enough outcomes (``min_outcomes``, both answers present in both parts) and it
+    orders the check part better than the defaults do; otherwise the defaults stay.  A kept
+    model is fitted again on all the outcomes (the latest ones are the most telling), with
+    the same prior and the same coefficients at their defaults."""
     default = Model()
     ordered = sorted(outcomes, key=lambda o: o.at)
     n_check = int(round(check_share * len(ordered)))
@@ -269,23 +311,48 @@ def learn(
     y_train, y_check = y[:n_train], y[n_train:]
     if y_train.all() or not y_train.any() or y_check.all() or not y_check.any():
         return keep("one_answer_only")
-    x = outcome_features(engine, ordered)
-    fitted = fit_logistic(x[:n_train], y_train, l2=l2)
-    intercept, coef = fitted.raw()
-    # The engine needs a rising fit, non-negative behaviour weights, reasons to decline
-    # that lower and likes that raise (its bounds and its explanations rely on it); the
-    # check judges the coefficients as they will be used.
-    model = Model(
-        intercept=intercept,
-        fit=max(0.05, coef[0]),
-        appeal=max(0.0, coef[1]),
-        selectivity=max(0.0, coef[2]),
-        collaborative=max(0.0, coef[3]),
-        declined=max(0.0, -coef[4]),
-        liked=max(0.0, coef[5]),
-    )
-    check_auc = auc(model_logit(model, x[n_train:]), y_check)
-    base = auc(model_logit(default, x[n_train:]), y_check)
+    own_prior = engine.config.rate_prior
+    candidates = tuple(dict.fromkeys((own_prior, *priors)))  # the defaults' prior first
+    x, rates = _features(engine, ordered, candidates)
+
+    def with_prior(prior: float) -> np.ndarray:
+        out = x.copy()
+        out[:, 1:3] = rates[prior]
+        return out
+
+    def fitted(rows: np.ndarray, answers: np.ndarray, prior: float) -> Model:
+        intercept, coef = fit_logistic(rows, answers, l2=l2).raw()
+        # The engine needs a rising fit, non-negative behaviour weights, reasons to decline
+        # that lower and likes that raise (its bounds and its explanations rely on it); the
+        # check judges the coefficients as they will be used.
+        return Model(
+            intercept=intercept,
+            fit=max(0.05, coef[0]),
+            appeal=max(0.0, coef[1]),
+            selectivity=max(0.0, coef[2]),
+            collaborative=max(0.0, coef[3]),
+            declined=max(0.0, -coef[4]),
+            liked=max(0.0, coef[5]),
+            rate_prior=None if prior == own_prior else prior,
+        )
+
+    def checked(model: Model, rows: np.ndarray) -> float:
+        return auc(model_logit(model, rows[n_train:]), y_check)
+
+    best: tuple[float, Model, float] | None = None
+    for prior in candidates:
+        rows = with_prior(prior)
+        model = fitted(rows[:n_train], y_train, prior)
+        score = checked(model, rows)
+        if best is None or score > best[0]:
+            best = (score, model, prior)
+    assert best is not None
+    check_auc, model, prior = best
+    rows = with_prior(prior)
+    model, check_auc, reset = fall_back(model, check_auc, lambda m: checked(m, rows))
+    base = checked(default, with_prior(own_prior))
     if not check_auc > base:
         return keep("not_better", check_auc, base)
-    return Learned(model, True, n_train, n_check, check_auc, base, "")
+    final = fitted(rows, y, prior)
+    final = replace(final, **{name: getattr(default, name) for name in reset})
+    return Learned(final, True, n_train, n_check, check_auc, base, "")

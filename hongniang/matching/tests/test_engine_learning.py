@@ -19,7 +19,14 @@ from hongniang.matching.engine import (
     Weights,
 )
 from hongniang.matching.engine.collab import CHOSEN, GIVEN, AnswerRates, InteractionGraph
-from hongniang.matching.engine.learning import Outcome, learn, model_logit, outcome_features
+from hongniang.matching.engine.learning import (
+    COMPONENTS,
+    Outcome,
+    fall_back,
+    learn,
+    model_logit,
+    outcome_features,
+)
 from hongniang.matching.tests.test_engine_helpers import build, ids, person
 
 NO_TEXT = EngineConfig(weights=Weights(text=0.0))
@@ -342,3 +349,54 @@ def test_replaying_answers_reads_what_they_taught_and_leaves_the_engine_alone():
     e.feedback(1, 11, liked=True)
     weighed = {r.candidate_id: r.components.feedback for r in e.recommend(1)}
     assert weighed[12] > 0 > weighed[19]
+
+
+# --- the rates' prior and the per-component fallback ----------------------------------------------
+
+
+def test_the_rates_prior_is_learned_and_the_engine_trusts_few_answers_by_it():
+    """How far a member's few answers are trusted (the Beta prior of the rates) is part of
+    the model: a small prior moves a candidate with two yes far, a large one barely."""
+    women = [person(i, "F", 28) for i in (1, 60, 61)]
+    e = build(*women, *[person(i, "M", 30) for i in range(10, 14)], config=NO_TEXT)
+    e.feedback(60, 10, liked=True)
+    e.feedback(61, 10, liked=True)  # two other women said yes to him
+    shift = {}
+    for prior in (1.0, 100.0):
+        e.set_model(Model(rate_prior=prior))
+        assert e.rate_prior == prior
+        shift[prior] = {r.candidate_id: r.components.collaborative for r in e.recommend(1)}[10]
+    assert shift[1.0] > shift[100.0] > 0
+    e.set_model(Model())
+    assert e.rate_prior == e.config.rate_prior
+    with pytest.raises(ValueError):
+        Model(rate_prior=0.0)
+
+
+def test_learning_picks_a_rates_prior_among_the_candidates_and_refits_on_everything():
+    e, outcomes = _planted()
+    result = learn(e, outcomes, priors=(40.0,))
+    assert result.accepted
+    assert result.model.rate_prior in (None, 40.0)  # None: the engine's own (10)
+    again = learn(e, outcomes, priors=(40.0,))
+    assert again == result  # deterministic
+    # the kept model is fitted again on all the outcomes, not only the older ones
+    older = learn(e, outcomes[: result.trained_on], priors=(40.0,))
+    assert older.model != result.model
+
+
+def test_each_coefficient_falls_back_alone_when_the_check_prefers_its_default():
+    default = Model()
+    fitted = Model(intercept=-0.5, fit=0.3, appeal=1.8, selectivity=1.4, collaborative=0.0)
+
+    def judge(model: Model) -> float:
+        # the check likes the default fit weight and a learned appeal, nothing else matters
+        return 0.7 + 0.1 * (model.fit == default.fit) + 0.05 * (model.appeal == 1.8)
+
+    model, score, reset = fall_back(fitted, judge(fitted), judge)
+    assert reset == ["fit"] and model.fit == default.fit and model.appeal == 1.8
+    assert model.collaborative == 0.0 and score == pytest.approx(0.85)
+    # nothing better: nothing reset
+    same, value, none = fall_back(fitted, 1.0, judge)
+    assert same == fitted and value == 1.0 and none == []
+    assert set(COMPONENTS) <= set(Model.__dataclass_fields__)

@@ -93,5 +93,17 @@ def test_weights_page_is_for_administrators(client, people):  # noqa: F811
     text = client.get(url).content.decode()
     assert "已替换默认权重" in text and "0.710" in text and "800" in text
     assert "具有其曾婉拒他人的原因" in text and "2.000" in text  # a run before reasons: default
+    assert "答复率先验" in text and "10.000" in text  # no prior of its own: the engine's
     client.force_login(people["aa1"])
     assert client.get(url).status_code == 403
+
+
+def test_the_learned_rates_prior_is_stored_and_used(people):  # noqa: F811
+    coefficients = dict(intercept=-1.0, fit=0.5, appeal=1.2, selectivity=0.8, collaborative=0.3)
+    MatchModel.objects.create(accepted=True, rate_prior=2.5, **coefficients)
+    assert index.current_model() == eng.Model(rate_prior=2.5, **coefficients)
+    run = MatchModel.objects.create(accepted=True, rate_prior=None, **coefficients)
+    assert index.current_model().rate_prior is None  # the engine's own prior
+    run.rate_prior = -3.0  # edited by hand into something the engine refuses
+    run.save()
+    assert index.current_model() == eng.Model()
