@@ -27,7 +27,9 @@ history (a random quarter of the pairs held out, the rest known) and a strict te
 split (only answers before the cut known; members who joined late are cold).  Variants:
 random order, age difference, stated-preference fit, the product of the smoothed yes- and
 chosen-rates, a learned model (logistic regression on the pair's visible attributes,
-trained on the known answers), and the engine.
+trained on the known answers), the strong logistic regression a reviewer would fit (the
+same with both members' smoothed rates as log-odds, their sums and products), and the
+engine.  `bench/quality_sweep.py` runs it over seeds and population regimes (`Regime`).
 """
 
 from __future__ import annotations
@@ -840,7 +842,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--per-member", type=int, default=24)
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    metrics = run_evaluation(args.members, args.seed, per_member=args.per_member)
+    metrics = run_evaluation(args.members, args.seed, per_member=args.per_member, strong=True)
     pop = metrics["_population"]
     print(
         f"members={pop['members']} seed={args.seed} pairs={pop['pairs']} "
