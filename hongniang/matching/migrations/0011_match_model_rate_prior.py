@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('matching', '0009_answers'),
+        ('matching', '0010_recommendation_unanswered_index'),
     ]
 
     operations = [
