@@ -478,6 +478,7 @@ class Tally:
     by_stage: Counter  # the viewer's members per sales stage
     idle: int  # of them in an open pre-sales stage with a pre-sales owner, not followed up lately
     idle_days: int  # "lately": the days after which members return to the pool
+    follow_ups_done: int  # follow-ups of the viewer's members contacted this month
 
 
 def member_tally(*, viewer, now=None) -> Tally:
@@ -485,7 +486,12 @@ def member_tally(*, viewer, now=None) -> Tally:
     follow-up past the pool's return days (the manager's to-do entry), read in one pass: one
     grouped query per owner part (`visible_parts`, disjoint), each answered from its owner's
     list index alone (it carries the stage, both owners and the follow-up and registration
-    times). The idle count used to be a second pass over the same members."""
+    times). The idle count used to be a second pass over the same members.
+
+    This month's follow-ups are summed there too: a member whose latest follow-up is this
+    month carries the number of their follow-ups in it (`month_follow_ups`, kept by the
+    follow-up service), so the 80,000 follow-ups of a month are not tested against the team's
+    members."""
     now = now or timezone.now()
     days = SiteSettings.load().pool_return_days
     idle = Q(
@@ -493,19 +499,25 @@ def member_tally(*, viewer, now=None) -> Tally:
         presales_owner__isnull=False,
         idle_since__lt=now - timedelta(days=days),
     )
-    by_stage, late = Counter(), 0
+    this_month = Q(follow_up_month=timezone.localdate(now).replace(day=1))
+    by_stage, late, done = Counter(), 0, 0
     for part in Member.objects.visible_parts(viewer):
         rows = (
             part.order_by()
             .alias(idle_since=IDLE_SINCE)
             .values_list("sales_stage")
-            .annotate(n=Count("pk"), idle=Count("pk", filter=idle))
-            .values_list("sales_stage", "n", "idle")
+            .annotate(
+                n=Count("pk"),
+                idle=Count("pk", filter=idle),
+                done=Sum("month_follow_ups", filter=this_month),
+            )
+            .values_list("sales_stage", "n", "idle", "done")
         )
-        for stage, n, idle_n in rows:
+        for stage, n, idle_n, done_n in rows:
             by_stage[stage] += n
             late += idle_n
-    return Tally(by_stage, late, days)
+            done += done_n or 0
+    return Tally(by_stage, late, days, done)
 
 
 def business_figures(*, viewer, now=None, tally: Tally | None = None) -> dict:
@@ -516,14 +528,12 @@ def business_figures(*, viewer, now=None, tally: Tally | None = None) -> dict:
     now = now or timezone.now()
     month_start = _day_start(timezone.localdate(now).replace(day=1))
     members = Member.objects.visible_to(viewer)
-    by_stage = (tally or member_tally(viewer=viewer, now=now)).by_stage
+    tally = tally or member_tally(viewer=viewer, now=now)
+    by_stage = tally.by_stage
     pipeline = [
         {"name": str(label), "value": by_stage.get(value, 0)}
         for value, label in c.SalesStage.choices
     ]
-    done = _of_visible_members(
-        FollowUp.objects.filter(contacted_at__gte=month_start), viewer
-    ).count()
     due = members.filter(next_contact_at__gte=month_start, next_contact_at__lt=now).count()
     signed = _of_visible_members(
         MemberEvent.objects.filter(
@@ -535,7 +545,7 @@ def business_figures(*, viewer, now=None, tally: Tally | None = None) -> dict:
     return {
         "members": sum(by_stage.values()),
         "pipeline": pipeline,
-        "follow_ups_done": done,
+        "follow_ups_done": tally.follow_ups_done,
         "follow_ups_due": due,
         "signed": signed,
     }

@@ -1,6 +1,7 @@
 """Demo follow-ups: notes behind the demo members' follow-up counts (for the first members only:
 the 100,000-member bench keeps its counts without writing half a million notes)."""
 
+from collections import Counter, defaultdict
 from datetime import timedelta
 
 from django.db.models import Exists, OuterRef, Q, Subquery
@@ -8,6 +9,7 @@ from django.utils import timezone
 
 from hongniang.members.models import AllocationKind, Member
 from hongniang.sales.models import FollowUp, Intention, SignState, UnsignedReason, join_tags
+from hongniang.sales.services import contact_month
 
 REMARKS = (
     "第一次联系，主要是价格觉得比较高，重点跟进",
@@ -72,4 +74,22 @@ def seed_follow_ups(*, first: int = 2000) -> int:
         Member.objects.filter(pk__in=ids[start : start + 1000]).update(
             followed_up_at=Subquery(newest)
         )
+    # ... and the month counter (these members had no notes before)
+    months = {}
+    for row in rows:
+        month = contact_month(row.contacted_at)
+        months[row.member_id] = max(months.get(row.member_id, month), month)
+    in_month = Counter(
+        (row.member_id, months[row.member_id])
+        for row in rows
+        if contact_month(row.contacted_at) == months[row.member_id]
+    )
+    groups = defaultdict(list)
+    for (member, month), n in in_month.items():
+        groups[(month, n)].append(member)
+    for (month, n), members in groups.items():
+        for start in range(0, len(members), 1000):
+            Member.objects.filter(pk__in=members[start : start + 1000]).update(
+                follow_up_month=month, month_follow_ups=n
+            )
     return len(rows)

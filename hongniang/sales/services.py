@@ -1,7 +1,7 @@
 """Writes of follow-ups. Recording one keeps the member's follow-up columns (count, last and next
 contact) current and takes a new member to "following" through the journey."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -20,6 +20,23 @@ MAX_TAGS = 10
 
 def may_follow_up(actor) -> bool:
     return can(actor, "presales", "add") or can(actor, "aftersales", "add")
+
+
+def contact_month(when) -> date:
+    """The local calendar month (its first day) of a contact: the home page's "this month"."""
+    return timezone.localtime(when).date().replace(day=1)
+
+
+def _month_counter(stored: Member, contacted) -> dict:
+    """The member's month counter (`follow_up_month`, `month_follow_ups`) as a follow-up
+    contacted at `contacted` is added: a later month starts it again, the same month adds one,
+    an earlier month leaves it."""
+    month = contact_month(contacted)
+    if stored.follow_up_month is None or month > stored.follow_up_month:
+        return {"follow_up_month": month, "month_follow_ups": 1}
+    if month == stored.follow_up_month:
+        return {"month_follow_ups": F("month_follow_ups") + 1}
+    return {}
 
 
 @transaction.atomic
@@ -62,6 +79,7 @@ def followup_record(*, actor, member: Member, follow_up: FollowUp, tags=()) -> F
     latest = last == contacted
     counter = "service_note_count" if after else "follow_up_count"
     updates = {counter: F(counter) + 1, "followed_up_at": last}
+    updates.update(_month_counter(stored, contacted))
     if latest:
         updates["next_contact_at"] = follow_up.next_contact_at
     if stored.public_pool_at and stored.presales_owner_id:
