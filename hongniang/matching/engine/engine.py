@@ -864,7 +864,8 @@ class Engine:
         tighter bounds, cheapest first: at most the text points their token signatures
         allow (a few integer operations a row), then at most the fit_b_to_a the
         candidates' age, height and weight wishes allow (read from the rows' columns),
-        then their real text points (a gather of their token rows)."""
+        then their real text points (a gather of their token rows).  The last three only
+        for the rows whose text decides whether they reach."""
         text_most = np.float32(max(self.config.weights.text, 0.0))
         base = bound[rows] - text_most  # the bound without text
         # Text is looked at only for the rows it decides (those reaching the floor without
@@ -875,15 +876,18 @@ class Engine:
             most[open_] = self._text_bound(q.me, view, block.view_start + rows[open_])
             keep = base + most >= reach
             rows, base, most = rows[keep], base[keep], most[keep]
-        if len(rows):
+        open_ = np.flatnonzero(base < reach)
+        if text_most > 0 and len(open_):
+            at = rows[open_]
             cols = block.cols
             if isinstance(cols, Columns):
-                cols = cols.rows(rows, _BA_BOUND_COLUMNS)
+                cols = cols.rows(at, _BA_BOUND_COLUMNS)
             else:
-                cols = {name: cols[name][rows] for name in _BA_BOUND_COLUMNS}
+                cols = {name: cols[name][at] for name in _BA_BOUND_COLUMNS}
             fit_ba = q.scorer.candidate_bound(q.me, cols)
-            shift_ab, shift_ba = shift.at(rows)
-            base = np.minimum(base, self._fit_points(fit_ab[rows], fit_ba, shift_ab, shift_ba))
+            shift_ab, shift_ba = shift.at(at)
+            tighter = self._fit_points(fit_ab[at], fit_ba, shift_ab, shift_ba)
+            base[open_] = np.minimum(base[open_], tighter)
             keep = base + most >= reach
             rows, base = rows[keep], base[keep]
         if text_most > 0 and len(rows):
