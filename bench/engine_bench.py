@@ -356,7 +356,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     print(
         f"numpy floor ({n:,} x 32 float32 weighted sum, same run): median {numpy_ms:.1f} ms "
-        f"(CPU {numpy_cpu:.1f} ms);  recommend median / numpy pass = {rec_med / numpy_ms:.2f}"
+        f"(CPU {numpy_cpu:.1f} ms);  recommend median / numpy pass = {rec_med / numpy_ms:.2f}, "
+        f"p95 / numpy pass = {rec_p95 / numpy_ms:.2f} (CPU: {cpu_med / numpy_cpu:.2f}, "
+        f"{cpu_p95 / numpy_cpu:.2f})"
     )
     print(f"load average at end: {load_average()}")
     checks = {

@@ -33,7 +33,7 @@ from .encoding import (
 TABLES_COPIED_BELOW: Final = 1 << 17
 VIEW_COLUMNS: Final = tuple(name for name in FAST_COLUMNS if name not in TABLE_COLUMNS)
 ROW_COLUMNS: Final = PROFILE_COLUMN_NAMES + tuple(name for name, _ in FEEDBACK_COLUMNS)
-_SIG_CHUNK: Final = 65_536
+_SIG_CHUNK: Final = 8192
 
 
 def token_bits(ids: np.ndarray) -> np.ndarray:
@@ -43,15 +43,16 @@ def token_bits(ids: np.ndarray) -> np.ndarray:
     return (mixed >> np.uint64(58)).astype(np.int64)
 
 
-def signatures(tokens: np.ndarray) -> np.ndarray:
-    """One uint64 per token row: the bits of its tokens (padding, 0, sets none)."""
-    out = np.zeros(len(tokens), dtype=np.uint64)
-    if not len(tokens):
+def signatures(tokens: np.ndarray, slots: np.ndarray) -> np.ndarray:
+    """One uint64 per slot: the bits of its token row (padding, 0, sets none); read in
+    chunks (small temporaries, the heap stays small)."""
+    out = np.zeros(len(slots), dtype=np.uint64)
+    if not len(slots):
         return out
     bits = np.uint64(1) << token_bits(np.arange(int(tokens.max()) + 1)).astype(np.uint64)
     bits[0] = 0
-    for start in range(0, len(tokens), _SIG_CHUNK):
-        part = tokens[start : start + _SIG_CHUNK]
+    for start in range(0, len(slots), _SIG_CHUNK):
+        part = tokens.take(slots[start : start + _SIG_CHUNK], axis=0)
         out[start : start + len(part)] = np.bitwise_or.reduce(bits.take(part), axis=1)
     return out
 
@@ -475,7 +476,7 @@ class SortedView:
             self.cols.update(self.derive(self.cols))
         self.keys = self.cols["birth"]
         self.must_any = int(np.bitwise_or.reduce(self.cols["must"])) if len(slots) else 0
-        self.sig = signatures(store.tokens.take(slots, axis=0))
+        self.sig = signatures(store.tokens, slots)
         self.tok_norm = store.tok_norm.take(slots)
         self.valid = np.ones(len(slots), dtype=bool)
         store.view_pos[slots] = np.arange(len(slots), dtype=np.int32)
