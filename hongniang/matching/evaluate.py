@@ -527,9 +527,8 @@ def replay(engine: Engine, pairs: Sequence[Pair]) -> None:
 Scorer = Callable[[int, int], float]
 
 
-def _rates(pop: Population, known: Sequence[Pair], prior: float = 10.0) -> np.ndarray:
-    """Smoothed yes-rate (column 0) and chosen-rate (column 1) per member, Beta prior at
-    the known average with ``prior`` pseudo-answers."""
+def _answer_counts(pop: Population, known: Sequence[Pair]) -> tuple[np.ndarray, ...]:
+    """Per member: answers given, yeses given, answers received, yeses received."""
     n = len(pop.profiles)
     given, said_yes = np.zeros(n), np.zeros(n)
     received, chosen = np.zeros(n), np.zeros(n)
@@ -539,6 +538,13 @@ def _rates(pop: Population, known: Sequence[Pair], prior: float = 10.0) -> np.nd
             said_yes[x] += yes
             received[y] += 1
             chosen[y] += yes
+    return given, said_yes, received, chosen
+
+
+def _rates(pop: Population, known: Sequence[Pair], prior: float = 10.0) -> np.ndarray:
+    """Smoothed yes-rate (column 0) and chosen-rate (column 1) per member, Beta prior at
+    the known average with ``prior`` pseudo-answers."""
+    given, said_yes, received, chosen = _answer_counts(pop, known)
     mean = said_yes.sum() / max(given.sum(), 1.0) if known else YES_RATE
     return np.stack(
         [(said_yes + prior * mean) / (given + prior), (chosen + prior * mean) / (received + prior)],
@@ -608,15 +614,7 @@ def _strong_logistic(pop: Population, known: Sequence[Pair], fits: Callable) -> 
     their per-direction sums and products), trained on the known pairs.  A training pair's
     rates leave out its own two answers (else the rates would contain the label)."""
     prior = 10.0
-    n = len(pop.profiles)
-    given, said_yes = np.zeros(n), np.zeros(n)
-    received, chosen = np.zeros(n), np.zeros(n)
-    for p in known:
-        for x, y, yes in ((p.a, p.b, p.yes_ab), (p.b, p.a, p.yes_ba)):
-            given[x] += 1
-            said_yes[x] += yes
-            received[y] += 1
-            chosen[y] += yes
+    given, said_yes, received, chosen = _answer_counts(pop, known)
     mean = said_yes.sum() / max(given.sum(), 1.0)
 
     def rates(a: int, b: int, drop: Pair | None) -> np.ndarray:
@@ -630,15 +628,7 @@ def _strong_logistic(pop: Population, known: Sequence[Pair], fits: Callable) -> 
             out[row] = ((s + prior * mean) / (g + prior), (c + prior * mean) / (r + prior))
         return _logit(out)
 
-    odds = _logit(
-        np.stack(
-            [
-                (said_yes + prior * mean) / (given + prior),
-                (chosen + prior * mean) / (received + prior),
-            ],
-            axis=1,
-        )
-    )
+    odds = _logit(_rates(pop, known, prior))
     rows = [_strong_features(pop, fits, odds, p.a, p.b, rates(p.a, p.b, p)) for p in known]
     model = fit_logistic(np.array(rows), np.array([p.mutual for p in known]), l2=1.0)
     return lambda a, b: float(
