@@ -222,3 +222,45 @@ def test_public_list_filters_by_year_and_store(client, writer, couple, org):
     assert [s.pk for s in page.context["page"].stories] == [first.pk]
     bad = client.get(reverse("portal:site_stories"), {"year": "abc", "page": "zz"})
     assert bad.status_code == 200 and len(bad.context["page"].stories) == 2
+
+
+def test_each_user_sees_the_stories_of_couples_with_a_member_they_see(org, writer):
+    """`stories_visible_to` (each story's members looked up by key) lists exactly the stories
+    with at least one member the user sees, for every kind of viewer."""
+    from hongniang.members.models import Member
+    from hongniang.portal.site_services import stories_visible_to
+
+    owners = [org["aa1"], org["aa2"], org["bb1"]]
+    members = [
+        add_member(owner, sex=sex, name=f"会员{i}{sex}", presales_owner=owner)
+        for i, owner in enumerate(owners)
+        for sex in ("F", "M")
+    ]
+    women = [m for m in members if m.sex == "F"]
+    men = [m for m in members if m.sex == "M"]
+    for i, (a, b) in enumerate((a, b) for a in women for b in men):
+        SuccessStory.objects.create(
+            title=f"故事{i}",
+            member_a=a,
+            member_b=b,
+            happened_on=date(2026, 5, i + 1),
+            text=".",
+            consent_a_on=date(2026, 5, 1),
+            consent_b_on=date(2026, 5, 1),
+            consent_a_by=writer,
+            consent_b_by=writer,
+        )
+    for viewer in [*org.values(), writer]:
+        if not hasattr(viewer, "username"):
+            continue
+        seen = set(Member.objects.visible_to(viewer).values_list("pk", flat=True))
+        expected = {
+            s.pk
+            for s in SuccessStory.objects.all()
+            if s.member_a_id in seen or s.member_b_id in seen
+        }
+        got = set(stories_visible_to(viewer).values_list("pk", flat=True))
+        assert got == expected, viewer.username
+    assert set(stories_visible_to(org["bb1"]).values_list("pk", flat=True)) != set(
+        SuccessStory.objects.values_list("pk", flat=True)
+    )
