@@ -63,6 +63,10 @@ def followup_record(*, actor, member: Member, follow_up: FollowUp, tags=()) -> F
         errors["next_contact_at"] = _("The next contact must come after this one.")
     if errors:
         raise ValidationError(errors)
+    # The few minutes' grace is for a browser clock ahead of ours; the contact happened now.
+    # (Kept as typed, a contact at 23:58 on the last day of a month, saved at 23:56, would move
+    # the member's month counter to the next month and drop the month's count until midnight.)
+    contacted = min(contacted, now)
     stored = Member.objects.select_for_update().get(pk=member.pk)
     after = stored.sales_stage == c.SalesStage.SIGNED
     follow_up.phase = AllocationKind.AFTERSALES if after else AllocationKind.PRESALES

@@ -4,7 +4,7 @@ latest contact and the follow-ups contacted in it, and the home page's "follow-u
 summed from it is the count of this month's follow-ups of the members the viewer sees."""
 
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -63,6 +63,23 @@ def test_a_later_month_starts_the_count_and_an_earlier_one_leaves_it(crew):
         member.refresh_from_db()
     assert (member.follow_up_month, member.month_follow_ups) == (NOW.date().replace(day=1), 3)
     assert (member.follow_up_month, member.month_follow_ups) == expected(member)
+
+
+def test_a_contact_a_few_minutes_ahead_at_the_end_of_a_month_counts_in_this_month(crew):
+    """A browser clock a few minutes fast: the contact is recorded as now, in this month."""
+    member = add_member(crew["aa1"])
+    last_minute = datetime(2026, 11, 30, 23, 57, tzinfo=SHANGHAI)
+    with freeze_time(last_minute):
+        record(crew["aa1"], member, contacted_at=last_minute - timedelta(days=2))
+        ahead = record(crew["aa1"], member, contacted_at=last_minute + timedelta(minutes=4))
+        member.refresh_from_db()
+        viewer = Staff.objects.select_related("role").get(pk=crew["aa1"].pk)
+        figures = business_figures(viewer=viewer)
+    ahead.refresh_from_db()
+    assert ahead.contacted_at == last_minute
+    assert (member.follow_up_month, member.month_follow_ups) == (date(2026, 11, 1), 2)
+    assert (member.follow_up_month, member.month_follow_ups) == expected(member)
+    assert figures["follow_ups_done"] == 2
 
 
 @settings(
