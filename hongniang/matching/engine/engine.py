@@ -99,8 +99,15 @@ _SEED_PER_RESULT: Final = 16
 _SEED_POOL: Final = 8
 # With text points, the seed is the best of this many times its size by bound and text.
 _SEED_TEXT_POOL: Final = 4
+# `_seed` partitions the rows within this many points of the best bound first
+_SEED_GAPS: Final = (2.0, 8.0)
+# `_Bound.key` of a row failing a rule (a fit_a_to_b is at least -1e6 per criterion)
+_FAILED: Final = np.float32(-1e30)
 # Bounds are compared with this margin below the floor (float32 rounding of the fits).
 _BOUND_MARGIN: Final = 0.01
+# `_fit_threshold`: points below what a row must reach (float32 `_fit_points` is exact to
+# ~1e-5 of its scale)
+_THRESHOLD_SLACK: Final = 1e-3
 # Rows' own rates are located (not gathered) while the members with answers are fewer than
 # 1 / this share of the rows.
 _LOCATE_SHARE: Final = 1
@@ -220,6 +227,79 @@ class _Shifts:
             np.concatenate([self.rows, other.rows + offset]),
             np.concatenate([self.row_ab, other.row_ab]),
             np.concatenate([self.row_ba, other.row_ba]),
+        )
+
+
+@dataclass(slots=True)
+class _Bound:
+    """Upper bounds of the final scores of a block's rows (`Engine._bounds`).  Rows sharing
+    the member's own shifts are bounded by one increasing function of their fit_a_to_b
+    (``points``), so they are kept as that fit (``key``) and their bound is computed only
+    where it is needed (the seed, the rows reaching the floor): over a whole window that
+    function cost more than the rest of the bound.  The rows of ``own`` (rows with their
+    own shifts, or every row) carry their bound.  A rule failed: -inf in ``own_bound``,
+    _FAILED in ``key``."""
+
+    key: np.ndarray | None  # fit_a_to_b; _FAILED for failing rows and the rows of ``own``
+    points: Callable[[np.ndarray], np.ndarray]  # key -> bound (increasing)
+    threshold: Callable[[float], float]  # a key under which no row reaches a bound
+    own: np.ndarray
+    own_bound: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.own_bound) if self.key is None else len(self.key)
+
+    def best(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """The ``n`` rows (ascending) with the best bounds (or every finite one), and
+        their bounds."""
+        at = _seed(self.own_bound, n)
+        rows, bound = self.own[at], self.own_bound[at]
+        if self.key is not None and len(self.key):
+            top = float(self.key.max())
+            if top > _FAILED:
+                # the seed's first looks (rows within 2 and 8 points of the best) in fit
+                most = float(self.points(np.asarray([top], dtype=np.float32))[0])
+                gaps = tuple(top - self.threshold(most - gap) for gap in _SEED_GAPS)
+                shared = _seed(self.key, n, gaps, _FAILED)
+                rows = np.concatenate([rows, shared])
+                bound = np.concatenate([bound, self.points(self.key[shared])])
+        if len(rows) > n:
+            at = np.argpartition(-bound, n - 1)[:n]
+            rows, bound = rows[at], bound[at]
+        order = np.argsort(rows)
+        return rows[order], bound[order]
+
+    def reaching(self, reach: float) -> tuple[np.ndarray, np.ndarray | None]:
+        """The rows (ascending) whose bound reaches ``reach`` and passed every rule, and
+        their bounds (None when ``reach`` is -inf: every such row)."""
+        if reach == -np.inf:
+            own = self.own[self.own_bound > -np.inf]
+            if self.key is None:
+                return own, None
+            hit = self.key > _FAILED
+            hit[own] = True
+            return np.flatnonzero(hit), None
+        sel = np.flatnonzero(self.own_bound >= reach)
+        if self.key is None:
+            return self.own[sel], self.own_bound[sel]
+        hit = self.key >= np.float32(self.threshold(reach))
+        hit[self.own[sel]] = True
+        rows = np.flatnonzero(hit)
+        bound = self.points(self.key[rows])
+        if len(sel):  # the rows of ``own`` among them: their own bounds
+            bound[np.searchsorted(rows, self.own[sel])] = self.own_bound[sel]
+        keep = bound >= reach
+        return rows[keep], bound[keep]
+
+    def join(self, other: _Bound, offset: int) -> _Bound:
+        """These rows' bounds, then ``other``'s from row ``offset`` on (the same function)."""
+        key = None if self.key is None else np.concatenate([self.key, other.key])
+        return _Bound(
+            key,
+            self.points,
+            self.threshold,
+            np.concatenate([self.own, other.own + offset]),
+            np.concatenate([self.own_bound, other.own_bound]),
         )
 
 
@@ -700,6 +780,29 @@ class Engine:
         scale = np.float32(self.config.weights.fit * ref)
         return scale / np.sqrt((np.float32(1.0) + e) * (np.float32(1.0) + e2))
 
+    def _fit_invertible(self) -> bool:
+        """Whether `_fit_points` strictly increases with fit_a_to_b (`_fit_threshold`)."""
+        return self.model.fit > 0 and self.config.weights.fit > 0
+
+    def _fit_threshold(self, points: float, shift_ab: float, shift_ba: float) -> float:
+        """A fit_a_to_b under which `_fit_points(fit, 1, shift_ab, shift_ba)` stays below
+        ``points``: the inverse in float64, for ``points`` less a slack far above the
+        float32 rounding of `_fit_points` (rows above it are then checked exactly)."""
+        m = self.model
+        lowest = float(np.nextafter(_FAILED, np.float32(0.0)))  # every row that passed
+        points -= _THRESHOLD_SLACK
+        if points <= 0:
+            return lowest
+        ref = 1.0 + np.exp(-(m.intercept + m.fit))
+        scale = self.config.weights.fit * ref
+        e2 = np.exp(-(m.intercept + m.fit + float(shift_ba)))
+        # points = scale / sqrt((1 + e^-z)(1 + e2)), z = intercept + fit·x + shift_ab
+        room = (scale / points) ** 2 / (1.0 + e2) - 1.0
+        if room <= 0:
+            return np.inf
+        fit = (-np.log(room) - m.intercept - float(shift_ab)) / m.fit
+        return max(lowest, float(np.nextafter(np.float32(fit - 1e-6), np.float32(-np.inf))))
+
     # --- recommend --------------------------------------------------------------------------------
 
     def recommend(
@@ -810,11 +913,16 @@ class Engine:
             bounds.append(bound)
             fits.append(fit_ab)
             shifts.append(shift)
-        flat = np.concatenate(bounds)
         offsets = np.cumsum([0] + [len(b) for b in bounds])
         size = max(_SEED_ROWS, _SEED_PER_RESULT * k)
         text_most = np.float32(max(self.config.weights.text, 0.0))
-        seed = _seed(flat, _SEED_TEXT_POOL * size if text_most > 0 else size)
+        pool = _SEED_TEXT_POOL * size if text_most > 0 else size
+        best = [b.best(pool) for b in bounds]
+        seed = np.concatenate([rows + lo for (rows, _), lo in zip(best, offsets[:-1], strict=True)])
+        flat = np.concatenate([bound for _, bound in best])
+        if len(seed) > pool:  # the best of several blocks
+            top = np.sort(np.argpartition(-flat, pool - 1)[:pool])
+            seed, flat = seed[top], flat[top]
         if len(seed) > size:
             # text decides among rows of equal fit: the seed is the best of a larger pool
             # by its bound with the rows' real text points (a floor closer to the k-th)
@@ -824,7 +932,7 @@ class Engine:
                     for (_, b, _, _), lo, hi in zip(blocks, offsets[:-1], offsets[1:], strict=True)
                 ]
             )
-            refined = flat[seed] - text_most + self._text_points(q.me, slots)
+            refined = flat - text_most + self._text_points(q.me, slots)
             seed = np.sort(seed[np.argpartition(-refined, size - 1)[:size]])
         seed_parts = []
         for (sex, block, must_any, _), fit_ab, lo, hi in zip(
@@ -843,9 +951,9 @@ class Engine:
             blocks, bounds, fits, shifts, strict=True
         ):
             # -inf: a rule of the member's side failed (never scored, even without a floor)
-            rows = np.flatnonzero((bound >= reach) & (bound > -np.inf))
-            if floor > -np.inf and len(rows):
-                rows = self._reaching(q, block, view, rows, bound, fit_ab, shift, reach)
+            rows, reached = bound.reaching(reach)
+            if reached is not None and len(rows):
+                rows = self._reaching(q, block, view, rows, reached, fit_ab, shift, reach)
             parts += self._score_rows(q, sex, block, must_any, rows, fit_ab)
         return parts, floor
 
@@ -867,7 +975,7 @@ class Engine:
         then their real text points (a gather of their token rows).  The last three only
         for the rows whose text decides whether they reach."""
         text_most = np.float32(max(self.config.weights.text, 0.0))
-        base = bound[rows] - text_most  # the bound without text
+        base = bound - text_most  # the bound without text (``bound``: of ``rows``)
         # Text is looked at only for the rows it decides (those reaching the floor without
         # any text are scored whatever their text).
         most = np.full(len(rows), text_most, dtype=np.float32)
@@ -898,9 +1006,7 @@ class Engine:
             rows = rows[keep]
         return rows
 
-    def _bounds_of(
-        self, q: _Query, sex: int, block: Block
-    ) -> tuple[np.ndarray, np.ndarray, _Shifts]:
+    def _bounds_of(self, q: _Query, sex: int, block: Block) -> tuple[_Bound, np.ndarray, _Shifts]:
         """`_bounds` of a large block in two halves at once (numpy releases the GIL in its
         loops: with a second core free, half the wall time)."""
         if len(block) < _SPLIT_ROWS:
@@ -914,7 +1020,7 @@ class Engine:
         first = _helper().submit(self._bounds, q, sex, block.part(0, mid))
         b2, f2, s2 = self._bounds(q, sex, block.part(mid, len(block)))
         b1, f1, s1 = first.result()
-        return np.concatenate([b1, b2]), np.concatenate([f1, f2]), s1.join(s2, mid)
+        return b1.join(b2, mid), np.concatenate([f1, f2]), s1.join(s2, mid)
 
     def _text_bound(self, me: Member, view: SortedView, pos: np.ndarray) -> np.ndarray:
         """At least the text points of the member with the view rows at ``pos``: a row has
@@ -960,27 +1066,28 @@ class Engine:
             out[start : start + len(s)] = weight * sim
         return out
 
-    def _bounds(self, q: _Query, sex: int, block: Block) -> tuple[np.ndarray, np.ndarray, _Shifts]:
+    def _bounds(self, q: _Query, sex: int, block: Block) -> tuple[_Bound, np.ndarray, _Shifts]:
         """Upper bound of the final score of every row of ``block`` (-inf for rows failing
         a hard rule found on the way): the exact fit_a_to_b and behaviour shifts, a perfect
         fit_b_to_a, the most text points and likes' shift, no reason to decline.  And
         fit_a_to_b and the shifts of both directions the bound used."""
         fit_ab, ok = q.scorer.member_side(q.me, block, sex)
         age = q.me.row["age"]
-        ok &= (block.cols["acc_age_lo"] <= age) & (block.cols["acc_age_hi"] >= age)
+        ok &= block.cols["acc_age_lo"] <= age
+        ok &= block.cols["acc_age_hi"] >= age
         view_pos = self._store.view_pos
 
         def locate(slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             return block.locate(view_pos[slots], slots)
 
         one = np.float32(1.0)
+        text = np.float32(max(self.config.weights.text, 0.0))
         # likes move p(A→B) by at most their coefficient (resemblance is at most 1)
         liked = np.float32(max(self.model.liked, 0.0) if q.fb is not None and q.fb.likes else 0.0)
         n = len(block)
         sparse = None if q.collab is None else self._sparse_shifts(q, n, locate)
         if sparse is None:
             shift_ab, shift_ba = self._row_shifts(q, block.slots, locate)
-            bound = self._fit_points(fit_ab, one, shift_ab + liked, shift_ba)
             if isinstance(shift_ab, np.ndarray):  # every row its own
                 zero = np.float32(0.0)
                 shifts = _Shifts(zero, zero, np.arange(n), shift_ab + liked, shift_ba)
@@ -989,11 +1096,24 @@ class Engine:
         else:  # most rows share the member's own shifts; the few others are bounded apart
             own_ab, own_ba, rows, ab, ba = sparse
             shifts = _Shifts(own_ab + liked, own_ba, rows, ab + liked, ba)
-            bound = self._fit_points(fit_ab, one, shifts.ab, shifts.ba)
-            bound[rows] = self._fit_points(fit_ab[rows], one, shifts.row_ab, shifts.row_ba)
-        bound += np.float32(max(self.config.weights.text, 0.0))
-        bound[~ok] = -np.inf
-        return bound, fit_ab, shifts
+        own = shifts.rows
+        own_bound = self._fit_points(fit_ab[own], one, shifts.row_ab, shifts.row_ba) + text
+        own_bound[~ok[own]] = -np.inf
+
+        def points(key: np.ndarray) -> np.ndarray:
+            return self._fit_points(key, one, shifts.ab, shifts.ba) + text
+
+        def threshold(reach: float) -> float:
+            return self._fit_threshold(reach - float(text), shifts.ab, shifts.ba)
+
+        if len(own) == n or not self._fit_invertible():
+            bound = np.full(n, -np.inf, dtype=np.float32)
+            bound[ok] = points(fit_ab[ok])
+            bound[own] = own_bound
+            return _Bound(None, points, threshold, np.arange(n), bound), fit_ab, shifts
+        key = fit_ab + _FAILED * ~ok  # (6x faster than np.where)
+        key[own] = _FAILED
+        return _Bound(key, points, threshold, own, own_bound), fit_ab, shifts
 
     def _score_rows(
         self,
@@ -1902,21 +2022,27 @@ def _helper() -> ThreadPoolExecutor:
         return _helper_pool[1]
 
 
-def _seed(bounds: np.ndarray, n: int) -> np.ndarray:
-    """The ``n`` rows (ascending) with the best ``bounds`` (or every finite one), to be
-    scored first: any rows would give a valid floor, these give a high one.  The partition
-    runs over the rows near the best bound when there are enough of them."""
-    top = float(bounds.max()) if len(bounds) else -np.inf
-    if top == -np.inf:
+def _seed(
+    bounds: np.ndarray,
+    n: int,
+    gaps: tuple[float, ...] = _SEED_GAPS,
+    failed: float = -np.inf,
+) -> np.ndarray:
+    """The ``n`` rows (ascending) with the best ``bounds`` (or every one above ``failed``),
+    to be scored first: any rows would give a valid floor, these give a high one.  The
+    partition runs over the rows near the best bound (within ``gaps``) when there are
+    enough of them."""
+    top = float(bounds.max()) if len(bounds) else failed
+    if top <= failed:
         return _EMPTY_SLOTS
     rows = None
-    for gap in (2.0, 8.0):
+    for gap in gaps:
         near = np.flatnonzero(bounds >= top - gap)
         if len(near) >= n:
             rows = near
             break
     if rows is None:
-        rows = np.flatnonzero(bounds > -np.inf)
+        rows = np.flatnonzero(bounds > failed)
     if len(rows) > _SEED_POOL * n:
         # a threshold read off rows spread evenly over the candidates keeps about n of
         # them (a partition of all of them cost more than the floor saved)

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from hongniang.matching.engine import (
     REASONS,
     EngineConfig,
+    Model,
     Preferences,
     RangePref,
     Weights,
@@ -96,18 +97,32 @@ def _with(monkeypatch, prune: bool, seed: int = 1, split: int = 10**9):
     monkeypatch.setattr(engine_module, "_SPLIT_ROWS", split)
 
 
+# The defaults and a learned-looking model (selective, appeal weighing more).
+MODELS = (Model(), Model(intercept=-0.4, fit=0.7, appeal=2.5, selectivity=0.3, liked=0.2))
+
+
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(populations(), st.integers(1, 12), st.sampled_from([4, 10**9]), st.booleans())
+@given(
+    populations(),
+    st.integers(1, 12),
+    st.sampled_from([4, 10**9]),
+    st.booleans(),
+    st.sampled_from(MODELS),
+    st.sampled_from([80.0, 80.0, 30.0, 0.0]),
+)
 def test_scoring_only_rows_that_can_reach_the_top_k_changes_nothing(
-    monkeypatch_module, case, seed, split, reloaded
+    monkeypatch_module, case, seed, split, reloaded, model, fit_weight
 ):
     """Whatever happened since the build (members added, answers, behaviour, boosts,
-    status changes, removals) and after a snapshot round-trip: the same results."""
+    status changes, removals), whatever the model and the fit's weight (0: the bound is
+    no function of fit_a_to_b that can be inverted), and after a snapshot round-trip: the
+    same results."""
     people, later, answers, interactions, boosts, weights, k, (statuses, removed) = case
     # views as large ones are: the acceptance tables read from the store (store.Columns)
     monkeypatch_module.setattr(store_module, "TABLES_COPIED_BELOW", 0)
-    config = EngineConfig(weights=weights)
+    config = EngineConfig(weights=replace(weights, fit=fit_weight))
     engine = build(*people, config=config)
+    engine.set_model(model)
     for p in later:
         engine.upsert(p)  # in the views' delta
     for (a, b), liked, reason in answers:
@@ -130,6 +145,7 @@ def test_scoring_only_rows_that_can_reach_the_top_k_changes_nothing(
         with tempfile.TemporaryDirectory() as directory:
             snapshot.save(engine, Path(directory))
             engine, _ = snapshot.load(Path(directory), config, today=TODAY)
+            engine.set_model(model)
     _with(monkeypatch_module, prune=True, seed=seed, split=split)
     pruned = {m: outcome(engine.recommend(m, k=k, explain=False)) for m in members}
     monkeypatch_module.undo()
@@ -276,3 +292,33 @@ def test_the_bound_of_the_candidates_side_is_never_below_their_fit(drawn):
         bound = scorer.candidate_bound(me, block.cols)
         eligible = np.asarray([q.id != p.id and engine.score(p.id, q.id).eligible for q in people])
         assert (bound >= fit_ba)[eligible].all()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.floats(-4.0, 2.0),
+    st.floats(0.05, 8.0),
+    st.floats(1.0, 100.0),
+    st.floats(-3.0, 3.0),
+    st.floats(-3.0, 3.0),
+    st.floats(-5.0, 110.0),
+)
+def test_no_fit_under_the_threshold_reaches_the_points(intercept, fit, weight, ab, ba, points):
+    """`Engine._fit_threshold` (the rows sharing the member's shifts are compared by their
+    fit_a_to_b): every fit whose points (float32, as the bound computes them) reach the
+    target is at or above the threshold, and the threshold is tight (just above it, the
+    points fall short by little)."""
+    engine = build(person(0, "F"), config=EngineConfig(weights=Weights(fit=weight)))
+    engine.set_model(Model(intercept=intercept, fit=fit))
+    one = np.float32(1.0)
+    ab32, ba32 = np.float32(ab), np.float32(ba)
+    fits = np.concatenate(
+        [np.linspace(-0.5, 1.5, 4001, dtype=np.float32), np.float32([-1e6, 0.0, 1.0])]
+    )
+    got = engine._fit_points(fits, one, ab32, ba32)
+    threshold = engine._fit_threshold(points, ab32, ba32)
+    assert (fits[got >= points] >= np.float32(threshold)).all()
+    if np.isfinite(threshold) and threshold > -1e6:
+        # tight: at the threshold the points are within the slack (and a rounding) of it
+        at = engine._fit_points(np.float32([threshold]), one, ab32, ba32)[0]
+        assert at >= points - 2e-3 - 1e-4 * abs(points)
