@@ -95,12 +95,10 @@ _PRUNE_FROM: Final = 32_768
 # result if more.
 _SEED_ROWS: Final = 1024
 _SEED_PER_RESULT: Final = 16
-# The seed is chosen among at most this many times its size of the rows near the best bound.
+# `_seed` reads its cut off every few rows: about this many times its size of them.
 _SEED_POOL: Final = 8
 # With text points, the seed is the best of this many times its size by bound and text.
 _SEED_TEXT_POOL: Final = 4
-# `_seed` partitions the rows within this many points of the best bound first
-_SEED_GAPS: Final = (2.0, 8.0)
 # `_Bound.key` of a row failing a rule (a fit_a_to_b is at least -1e6 per criterion)
 _FAILED: Final = np.float32(-1e30)
 # Bounds are compared with this margin below the floor (float32 rounding of the fits).
@@ -254,15 +252,10 @@ class _Bound:
         their bounds."""
         at = _seed(self.own_bound, n)
         rows, bound = self.own[at], self.own_bound[at]
-        if self.key is not None and len(self.key):
-            top = float(self.key.max())
-            if top > _FAILED:
-                # the seed's first looks (rows within 2 and 8 points of the best) in fit
-                most = float(self.points(np.asarray([top], dtype=np.float32))[0])
-                gaps = tuple(top - self.threshold(most - gap) for gap in _SEED_GAPS)
-                shared = _seed(self.key, n, gaps, _FAILED)
-                rows = np.concatenate([rows, shared])
-                bound = np.concatenate([bound, self.points(self.key[shared])])
+        if self.key is not None:
+            shared = _seed(self.key, n, _FAILED)
+            rows = np.concatenate([rows, shared])
+            bound = np.concatenate([bound, self.points(self.key[shared])])
         if len(rows) > n:
             at = np.argpartition(-bound, n - 1)[:n]
             rows, bound = rows[at], bound[at]
@@ -2022,38 +2015,28 @@ def _helper() -> ThreadPoolExecutor:
         return _helper_pool[1]
 
 
-def _seed(
-    bounds: np.ndarray,
-    n: int,
-    gaps: tuple[float, ...] = _SEED_GAPS,
-    failed: float = -np.inf,
-) -> np.ndarray:
+def _seed(bounds: np.ndarray, n: int, failed: float = -np.inf) -> np.ndarray:
     """The ``n`` rows (ascending) with the best ``bounds`` (or every one above ``failed``),
-    to be scored first: any rows would give a valid floor, these give a high one.  The
-    partition runs over the rows near the best bound (within ``gaps``) when there are
-    enough of them."""
-    top = float(bounds.max()) if len(bounds) else failed
-    if top <= failed:
-        return _EMPTY_SLOTS
-    rows = None
-    for gap in gaps:
-        near = np.flatnonzero(bounds >= top - gap)
-        if len(near) >= n:
-            rows = near
-            break
-    if rows is None:
+    to be scored first: any rows would give a valid floor, these give a high one.  A cut
+    read off every few rows (about ``_SEED_POOL`` times ``n`` of them) keeps about twice
+    ``n``; only those are partitioned (ties at the cut: the first rows)."""
+    stride = max(1, len(bounds) // (_SEED_POOL * n))
+    sample = bounds[::stride]
+    rank = min(len(sample), max(1, 2 * n // stride))
+    cut = float(np.partition(sample, len(sample) - rank)[len(sample) - rank]) if rank else failed
+    rows = np.flatnonzero(bounds >= cut) if cut > failed else _EMPTY_SLOTS
+    if len(rows) < n:  # an unlucky sample, or few rows: all of them
         rows = np.flatnonzero(bounds > failed)
-    if len(rows) > _SEED_POOL * n:
-        # a threshold read off rows spread evenly over the candidates keeps about n of
-        # them (a partition of all of them cost more than the floor saved)
-        spread = bounds[rows[np.linspace(0, len(rows) - 1, _SEED_POOL * n).astype(np.int64)]]
-        share = n / len(rows)
-        cut = np.partition(spread, len(spread) - 1 - int(share * len(spread)))
-        kept = rows[bounds[rows] >= cut[len(spread) - 1 - int(share * len(spread))]]
-        if len(kept) >= n:
-            rows = kept
+        cut = failed
     if len(rows) > n:
-        rows = np.sort(rows[np.argpartition(-bounds[rows], n - 1)[:n]])
+        at = bounds[rows]
+        above = np.flatnonzero(at > cut)
+        if len(above) >= n:
+            rows = rows[above[np.argpartition(-at[above], n - 1)[:n]]]
+        else:
+            tied = np.flatnonzero(at == cut)[: n - len(above)]
+            rows = rows[np.concatenate([above, tied])]
+        rows.sort()
     return rows
 
 
