@@ -1079,9 +1079,11 @@ class Engine:
         liked = np.float32(max(self.model.liked, 0.0) if q.fb is not None and q.fb.likes else 0.0)
         n = len(block)
         sparse = None if q.collab is None else self._sparse_shifts(q, n, locate)
+        every = False  # every row its own shifts (many members have answers)
         if sparse is None:
             shift_ab, shift_ba = self._row_shifts(q, block.slots, locate)
-            if isinstance(shift_ab, np.ndarray):  # every row its own
+            if isinstance(shift_ab, np.ndarray):
+                every = True
                 zero = np.float32(0.0)
                 shifts = _Shifts(zero, zero, np.arange(n), shift_ab + liked, shift_ba)
             else:
@@ -1089,9 +1091,6 @@ class Engine:
         else:  # most rows share the member's own shifts; the few others are bounded apart
             own_ab, own_ba, rows, ab, ba = sparse
             shifts = _Shifts(own_ab + liked, own_ba, rows, ab + liked, ba)
-        own = shifts.rows
-        own_bound = self._fit_points(fit_ab[own], one, shifts.row_ab, shifts.row_ba) + text
-        own_bound[~ok[own]] = -np.inf
 
         def points(key: np.ndarray) -> np.ndarray:
             return self._fit_points(key, one, shifts.ab, shifts.ba) + text
@@ -1099,9 +1098,17 @@ class Engine:
         def threshold(reach: float) -> float:
             return self._fit_threshold(reach - float(text), shifts.ab, shifts.ba)
 
+        own = shifts.rows
+        if every:  # (own: every row in order)
+            bound = self._fit_points(fit_ab, one, shifts.row_ab, shifts.row_ba) + text
+            bound[~ok] = -np.inf
+            return _Bound(None, points, threshold, own, bound), fit_ab, shifts
+        own_bound = self._fit_points(fit_ab[own], one, shifts.row_ab, shifts.row_ba) + text
+        own_bound[~ok[own]] = -np.inf
         if len(own) == n or not self._fit_invertible():
             bound = np.full(n, -np.inf, dtype=np.float32)
-            bound[ok] = points(fit_ab[ok])
+            if len(own) < n:
+                bound[ok] = points(fit_ab[ok])
             bound[own] = own_bound
             return _Bound(None, points, threshold, np.arange(n), bound), fit_ab, shifts
         key = fit_ab + _FAILED * ~ok  # (6x faster than np.where)
