@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, F, Max, Q, Sum
+from django.db.models import Count, F, Max, Q, QuerySet, Sum
 from django.db.models.lookups import In
 from django.urls import reverse
 from django.utils import timezone
@@ -29,7 +29,7 @@ from hongniang.matching.models import (
 )
 from hongniang.members import choices as c
 from hongniang.members.models import IDLE_SINCE, AllocationKind, EventKind, Member, MemberEvent
-from hongniang.members.presenter import present_many
+from hongniang.members.presenter import LABEL_FIELDS, present_many
 from hongniang.members.selectors import birthday_count, birthday_q, pending_allocations
 from hongniang.messaging.models import Channel, Delivery, DeliveryStatus, Message
 from hongniang.sales.models import FollowUp
@@ -61,12 +61,23 @@ def _first(qs, count: int) -> list:
     return list(qs[:PREVIEW]) if count else []
 
 
-def _member_items(viewer, qs, count: int, detail) -> list:
-    members = _first(qs, count)
+def _member_items(viewer, qs, count: int, detail, *fields) -> list:
+    """The first members of an entry by label, with the `fields` that `detail` reads."""
+    members = _first(qs.only(*LABEL_FIELDS, *fields), count)
     return [
         (view.label, reverse("members:detail", args=[m.pk]), detail(m))
         for m, view in zip(members, present_many(viewer, members), strict=True)
     ]
+
+
+def _labelled(qs, *fields) -> QuerySet:
+    """Rows of another table read with their member for its label: of the row its `fields`,
+    of the member what the label needs (`LABEL_FIELDS`)."""
+    return (
+        qs.select_related(None)
+        .select_related("member")
+        .only(*fields, "member", *(f"member__{f}" for f in LABEL_FIELDS))
+    )
 
 
 def _with_views(viewer, events) -> list:
@@ -124,7 +135,7 @@ def todo_list(
                 _("Overdue follow-ups"),
                 n,
                 reverse("members:presales") + "?list=followed",
-                _member_items(viewer, overdue, n, _when),
+                _member_items(viewer, overdue, n, _when, "next_contact_at"),
                 tone="danger",
             )
         )
@@ -135,7 +146,7 @@ def todo_list(
                 _("Follow-ups due today"),
                 n,
                 reverse("members:presales") + "?list=followed",
-                _member_items(viewer, due, n, _when),
+                _member_items(viewer, due, n, _when, "next_contact_at"),
             )
         )
     waiting = pending_allocations(viewer=viewer)
@@ -148,7 +159,7 @@ def todo_list(
             reverse("members:pending"),
             [
                 (view.label, reverse("members:pending"), "")
-                for view in present_many(viewer, [a.member for a in _first(waiting, n)])
+                for view in present_many(viewer, [a.member for a in _first(_labelled(waiting), n)])
             ],
         )
     )
@@ -209,18 +220,14 @@ def todo_list(
             )
         )
     if can(viewer, "matching", "view"):
-        stalled = (
-            _of_visible_members(
-                MemberEvent.objects.filter(
-                    kind=EventKind.MATCHING,
-                    created_at__gte=now - timedelta(days=7),
-                    data__has_key="stalled_pair",
-                ),
-                viewer,
-            )
-            .select_related("member")
-            .order_by("-created_at", "-pk")
-        )
+        stalled = _of_visible_members(
+            MemberEvent.objects.filter(
+                kind=EventKind.MATCHING,
+                created_at__gte=now - timedelta(days=7),
+                data__has_key="stalled_pair",
+            ),
+            viewer,
+        ).order_by("-created_at", "-pk")
         n = stalled.count()
         entries.append(
             Entry(
@@ -230,7 +237,7 @@ def todo_list(
                 reverse("messaging:list"),
                 [
                     (view.label, reverse("members:detail", args=[e.member_id]), e.summary)
-                    for e, view in _with_views(viewer, _first(stalled, n))
+                    for e, view in _with_views(viewer, _first(_labelled(stalled, "summary"), n))
                 ],
             )
         )
@@ -298,6 +305,7 @@ def _paused_due_back(viewer, today) -> Entry:
             due,
             n,
             lambda m: _("expected back %(date)s") % {"date": m.pause_until.isoformat()},
+            "pause_until",
         ),
     )
 
@@ -394,7 +402,7 @@ def _renewal_entries(viewer, today, counts) -> list[Entry]:
         count = counts[tab]
         # Nothing to show: no second query. The preview names the member only (joining the
         # signer and the store made PostgreSQL join every row of the range before the limit).
-        shown = due.select_related(None).select_related("member")
+        shown = _labelled(due, "number", "service_end")
         preview = list(shown[:PREVIEW]) if count else []
         views = present_many(viewer, [k.member for k in preview])
         entries.append(
@@ -451,7 +459,7 @@ def promise_book(*, viewer, today=None) -> PromiseBook:
 
     rows = fs.promise_this_month(viewer=viewer, today=today)
     keys = list(dict.fromkeys(p.member_id for p in rows[:PROMISE_ROWS]))
-    members = Member.objects.in_bulk(keys) if keys else {}
+    members = Member.objects.only(*LABEL_FIELDS).in_bulk(keys) if keys else {}
     views = present_many(viewer, [members[k] for k in keys])
     return PromiseBook(rows, dict(zip(keys, views, strict=True)))
 

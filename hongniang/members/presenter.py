@@ -64,6 +64,12 @@ PUBLIC_FIELDS = frozenset(
 )
 
 
+# What a list that shows members by `label` only needs to read of them (`Member.objects.only`):
+# the name, and the owners that decide whether the viewer sees it (`_own`). A member row has
+# ~90 columns; building and reading all of them for a preview of five cost more than its query.
+LABEL_FIELDS = ("name", "presales_owner", "aftersales_owner")
+
+
 def mask_name(name: str) -> str:
     """张三丰 → 张**: the surname (first character) only."""
     name = (name or "").strip()
