@@ -543,8 +543,12 @@ def _served_q(viewer, field: str) -> Q:
     its own index (`member_after_list`, `member_served_pre`) into a hash the outer rows are
     tested against."""
     after = Member.objects.filter(aftersales_owner=viewer).order_by().values("pk")
+    # `pk > 0` is always true (keys start at 1); it is there for SQLite, which plans without
+    # statistics: it took "no after-sales owner" for the better equality and read the 76,000
+    # members without one in `member_after_list` (~12 ms at 100,000 members, on every home
+    # page); with a key range on `member_served_pre` too, that index wins (~0.5 ms).
     before = (
-        Member.objects.filter(aftersales_owner__isnull=True, presales_owner=viewer)
+        Member.objects.filter(aftersales_owner__isnull=True, presales_owner=viewer, pk__gt=0)
         .order_by()
         .values("pk")
     )
