@@ -128,25 +128,28 @@ def todo_list(
         due = mine.filter(next_contact_at__gte=start, next_contact_at__lt=tomorrow).order_by(
             "next_contact_at", "pk"
         )
-        n = overdue.count()
+        # Both counted in one pass over the range before tomorrow (one query fewer).
+        n = mine.filter(next_contact_at__lt=tomorrow).aggregate(
+            overdue=Count("pk", filter=Q(next_contact_at__lt=start)),
+            due=Count("pk", filter=Q(next_contact_at__gte=start)),
+        )
         entries.append(
             Entry(
                 "overdue",
                 _("Overdue follow-ups"),
-                n,
+                n["overdue"],
                 reverse("members:presales") + "?list=followed",
-                _member_items(viewer, overdue, n, _when, "next_contact_at"),
+                _member_items(viewer, overdue, n["overdue"], _when, "next_contact_at"),
                 tone="danger",
             )
         )
-        n = due.count()
         entries.append(
             Entry(
                 "due_today",
                 _("Follow-ups due today"),
-                n,
+                n["due"],
                 reverse("members:presales") + "?list=followed",
-                _member_items(viewer, due, n, _when, "next_contact_at"),
+                _member_items(viewer, due, n["due"], _when, "next_contact_at"),
             )
         )
     waiting = pending_allocations(viewer=viewer)
