@@ -8,11 +8,10 @@ O(log E + degree).
 
 Two normalised signals come out of it (see ``InteractionGraph.scores`` and ``AnswerRates``):
 
-* rates: each member's openness (how readily they say yes: the actor effect) and appeal
-  (how often others say yes to them: the partner effect), as logit offsets from the
-  agency's average, so they add to a logistic model; fitted jointly over all answers (a
-  yes from a picky member says more than one from a member who says yes to everyone), and
-  shrunk toward the average as a Beta prior would, so a new member starts there;
+* rates: each member's smoothed yes-rate (how selective they are: the actor effect) and
+  chosen-rate (how often others say yes to them: the partner effect), with a Beta prior at
+  the agency's average so a new member starts there; expressed as logit offsets from the
+  average, so they add to a logistic model;
 * collaborative similarity, normalised by degree and using yes and no, in both directions:
   "taste" (A→B: people who answer like A said yes to B) and "reciprocal" (B→A: B answers
   like the people who said yes to A; B's own yes to A counts double).  Both lie in -1..1,
@@ -95,26 +94,16 @@ GIVEN, SAID_YES, RECEIVED, CHOSEN = range(4)
 
 
 class AnswerRates:
-    """Answers given and received per member id: how open (yes-rate) and how chosen
-    (chosen-rate) each member is.  Every answer counts, explained or not.  The answers
-    themselves are kept too (``log``: actor, target, yes; 17 bytes each): the offsets are
-    fitted jointly over them (see ``offsets``)."""
+    """Answers given and received per member id: how selective (yes-rate) and how chosen
+    (chosen-rate) each member is.  Every answer counts, explained or not."""
 
     def __init__(self) -> None:
         self.ids = np.zeros(0, dtype=np.int64)  # sorted; rows of ``counts``
         self.counts = np.zeros((0, 4), dtype=np.float32)
         self._recent: dict[int, np.ndarray] = {}  # not yet merged into the arrays
         self.total = np.zeros(4, dtype=np.float64)
-        # every answer (actor, target, yes), in the order given
-        self.log = (_EMPTY_I, _EMPTY_I, np.zeros(0, dtype=bool))
-        self._recent_log: list[tuple[int, int, bool]] = []
         # per prior (the learning step compares several); emptied by every change
         self._offsets: dict[float, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-        # the last fit per prior, in float64: the next one starts from it (after one more
-        # answer a few passes instead of ~10)
-        self._fitted: dict[float, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-        # rows of ``ids`` of the logged answers' actors and targets (see ``_positions``)
-        self._at: tuple[np.ndarray, np.ndarray, int, np.ndarray] | None = None
 
     def add(self, actor: int, target: int, yes: bool) -> None:
         for member, given, yes_col in ((actor, GIVEN, SAID_YES), (target, RECEIVED, CHOSEN)):
@@ -125,36 +114,18 @@ class AnswerRates:
             row[yes_col] += float(yes)
         self.total[[GIVEN, RECEIVED]] += 1.0
         self.total[[SAID_YES, CHOSEN]] += float(yes)
-        self._recent_log.append((actor, target, bool(yes)))
         self._offsets = {}
 
     def forget(self, member_id: int) -> None:
-        """Drop the member's own counts (others keep the answers they gave or received) and
-        the member's answers both ways from the joint fit (a returning member starts
-        afresh, and others are no longer measured against them)."""
+        """Drop the member's own counts (others keep the answers they gave or received)."""
         self.merge()
         i = int(np.searchsorted(self.ids, member_id))
         if i < len(self.ids) and self.ids[i] == member_id:
             self.ids = np.delete(self.ids, i)
             self.counts = np.delete(self.counts, i, axis=0)
             self._offsets = {}
-        actor, target, yes = self.log
-        keep = (actor != member_id) & (target != member_id)
-        if not keep.all():
-            self.log = (actor[keep], target[keep], yes[keep])
-            self._offsets = {}
-            self._at = None
 
     def merge(self) -> None:
-        if self._recent_log:
-            new = np.array([(a, t) for a, t, _ in self._recent_log], dtype=np.int64)
-            answers = np.fromiter((y for *_, y in self._recent_log), dtype=bool)
-            self.log = (
-                np.concatenate([self.log[0], new[:, 0]]),
-                np.concatenate([self.log[1], new[:, 1]]),
-                np.concatenate([self.log[2], answers]),
-            )
-            self._recent_log.clear()
         if not self._recent:
             return
         new_ids = np.fromiter(self._recent, dtype=np.int64, count=len(self._recent))
@@ -173,47 +144,22 @@ class AnswerRates:
         return float(self.total[SAID_YES] / given) if given else 0.4
 
     def offsets(self, prior: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(ids, selectivity, appeal): each member's openness and appeal as logit offsets
-        from the agency's average, fitted jointly over every answer (the social relations
-        model's actor and partner effects): ``P(A says yes to B) = σ(base + open_A +
-        appeal_B)``, with a Gaussian prior on each offset as strong as ``prior``
-        pseudo-answers at the average (a Beta prior's weight on the logit scale), so a
-        member with few answers stays near the average and one without any is at 0.
-
-        Why jointly: a raw chosen-rate mixes a member's appeal with how open the people
-        who happened to answer them were (and a yes-rate with the appeal of the people
-        they were shown); with a few answers each that mixture is most of the rate's
-        noise.  The fit is alternating Newton steps on the two sides (each one a weighted
-        count per member), run to convergence: on the evaluation ~10 passes over the
-        answers.  Cached per prior (the learning step compares several) until an answer
-        or a removal."""
+        """(ids, selectivity, appeal): logit of each member's smoothed yes-rate and
+        chosen-rate minus the logit of the agency's average (Beta prior with ``prior``
+        pseudo-answers at the average).  0 for a member without answers; cached (per
+        prior: the learning step compares several)."""
         found = self._offsets.get(prior)
         if found is None:
             self.merge()
             mean = min(max(self.mean(), 0.01), 0.99)
-            start = self._fitted.get(prior)
-            rows = self._positions()
-            found, fitted = _actor_partner(self.ids, rows, self.log[2], mean, prior, start)
-            self._fitted[prior] = fitted
-            self._offsets[prior] = found
+            base = np.log(mean / (1.0 - mean))
+            c = self.counts.astype(np.float64)
+            yes = (c[:, SAID_YES] + prior * mean) / (c[:, GIVEN] + prior)
+            chosen = (c[:, CHOSEN] + prior * mean) / (c[:, RECEIVED] + prior)
+            sel = (np.log(yes / (1.0 - yes)) - base).astype(np.float32)
+            app = (np.log(chosen / (1.0 - chosen)) - base).astype(np.float32)
+            found = self._offsets[prior] = (self.ids, sel, app)
         return found
-
-    def _positions(self) -> tuple[np.ndarray, np.ndarray]:
-        """Rows of ``ids`` of every answer's actor and target, kept across fits: only the
-        answers added since are searched for, and earlier ones are moved when new members
-        shift the rows (one gather instead of searching the whole log again)."""
-        actor, target, _ = self.log
-        cached = self._at
-        if cached is None or cached[2] > len(actor):  # first fit, or answers were forgotten
-            cached = (_EMPTY_I, _EMPTY_I, 0, self.ids)
-        a, t, done, rows_of = cached
-        if done and len(rows_of) != len(self.ids):  # ids only grow between forgets
-            moved = np.searchsorted(self.ids, rows_of)  # old row → new row
-            a, t = moved[a], moved[t]
-        a = np.concatenate([a, np.searchsorted(self.ids, actor[done:])])
-        t = np.concatenate([t, np.searchsorted(self.ids, target[done:])])
-        self._at = (a, t, len(actor), self.ids)
-        return a, t
 
     def knows(self, member_id: int) -> bool:
         """Whether the member has given or received any answer."""
@@ -231,59 +177,7 @@ class AnswerRates:
 
     @property
     def nbytes(self) -> int:
-        return int(self.ids.nbytes + self.counts.nbytes + sum(a.nbytes for a in self.log))
-
-
-_Fit = tuple[np.ndarray, np.ndarray, np.ndarray]
-
-
-def _actor_partner(
-    ids: np.ndarray,
-    at: tuple[np.ndarray, np.ndarray],
-    yes: np.ndarray,
-    mean: float,
-    prior: float,
-    start: _Fit | None = None,
-    *,
-    tolerance: float = 1e-6,
-    passes: int = 100,
-) -> tuple[_Fit, _Fit]:
-    """(ids, openness, appeal) of ``AnswerRates.offsets`` (float32) and the same in
-    float64 (the next fit's ``start``), from the answers' actor and target rows ``at``
-    and ``yes``: a ridge logistic regression of every answer on the
-    actor's openness and the target's appeal (one offset each, L2 penalty
-    ``prior·mean·(1-mean)``: the curvature of ``prior`` pseudo-answers at the average), by
-    alternating one-dimensional Newton steps per member from ``start`` (0 for members it
-    lacks) until no offset moves by ``tolerance``.  The problem is strictly convex, so the
-    start changes only how many passes it takes (the result agrees to ~1e-6)."""
-    a, t = at
-    n = len(ids)
-    openness = np.zeros(n)
-    appeal = np.zeros(n)
-    if start is not None and len(start[0]) and n:
-        at = np.minimum(np.searchsorted(start[0], ids), len(start[0]) - 1)
-        hit = start[0][at] == ids
-        openness[hit] = start[1][at[hit]]
-        appeal[hit] = start[2][at[hit]]
-    if n == 0 or len(a) == 0:
-        zero = np.zeros(n)
-        return (ids, zero.astype(np.float32), zero.astype(np.float32)), (ids, zero, zero)
-    y = yes.astype(np.float64)
-    base = np.log(mean / (1.0 - mean))
-    penalty = prior * mean * (1.0 - mean)
-    for _ in range(passes):
-        moved = 0.0
-        for own, at in ((openness, a), (appeal, t)):
-            p = 1.0 / (1.0 + np.exp(-(base + openness[a] + appeal[t])))
-            grad = np.bincount(at, p - y, n) + penalty * own
-            curve = np.bincount(at, p * (1.0 - p), n) + penalty
-            step = grad / curve
-            own -= step
-            moved = max(moved, float(np.abs(step).max()))
-        if moved < tolerance:
-            break
-    shown = (ids, openness.astype(np.float32), appeal.astype(np.float32))
-    return shown, (ids, openness, appeal)
+        return int(self.ids.nbytes + self.counts.nbytes)
 
 
 class InteractionGraph:

@@ -92,10 +92,9 @@ class Model:
         p(A→B) = σ(intercept + fit·fit_ab + appeal·appeal_B + selectivity·openness_A
                    + collaborative·taste_ab - declined·declined_ab + liked·liked_ab)
 
-    fit_ab: how well B meets A's stated preferences (0..1); appeal_B / openness_A: B's and
-    A's partner and actor effects, logit offsets from the agency's average fitted jointly
-    over every answer and shrunk toward it (`AnswerRates.offsets`; 0 without answers);
-    taste_ab: the normalised collaborative signal (-1..1);
+    fit_ab: how well B meets A's stated preferences (0..1); appeal_B / openness_A: logit
+    offsets of B's smoothed chosen-rate and A's smoothed yes-rate from the agency's average
+    (0 without answers); taste_ab: the normalised collaborative signal (-1..1);
     declined_ab: how much B has of what A declined people for, by the reasons A gave
     (0..1: an age at or beyond A's "too old", A's rejected region, a look-alike of someone
     A found "not my type"); liked_ab: how much B resembles the people A said yes to (0..1).
@@ -117,9 +116,8 @@ class Model:
     collaborative: float = 1.5
     declined: float = 2.0
     liked: float = 1.0
-    # Strength of the rates' prior in pseudo-answers at the average (None:
-    # `EngineConfig.rate_prior`): the learning step picks how far a member's few answers
-    # are trusted.
+    # Pseudo-answers of the Beta prior of the rates (None: `EngineConfig.rate_prior`): the
+    # learning step picks how far a member's few answers are trusted.
     rate_prior: float | None = None
 
     def __post_init__(self) -> None:
@@ -193,9 +191,8 @@ class EngineConfig:
     )
     # Tokens kept per member for text similarity (hobbies and personality tags first).
     text_tokens: int = 16
-    # Collaborative: neighbours followed per hop; and the prior of the openness and appeal
-    # offsets, as strong as this many pseudo-answers at the agency's average (a new
-    # member starts there).
+    # Collaborative: neighbours followed per hop; and the Beta prior of the yes- and
+    # chosen-rates, in pseudo-answers at the agency's average (a new member starts there).
     collab_fanout: int = 50
     rate_prior: float = 10.0
     # Most rows whose text similarity recommend computes (see Engine._text_points): text

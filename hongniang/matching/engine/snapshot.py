@@ -33,7 +33,7 @@ from .encoding import ALL_COLUMNS
 from .engine import Boost, Engine
 from .feedback import FeedbackState, Reference
 
-FORMAT: Final = 3  # 2: answer rates; 3: the answers behind them (their joint fit)
+FORMAT: Final = 2  # 2: answer rates
 MANIFEST: Final = "manifest.json"
 _CSR_PARTS: Final = ("keys", "ptr", "nbr", "w")
 # Slack saved beyond the last used slot, so that new members after a load rarely force the
@@ -88,8 +88,6 @@ def save(engine: Engine, path: Path, meta: Mapping[str, Any] | None = None) -> N
         arrays["rates.ids"] = rates.ids
         arrays["rates.counts"] = rates.counts
         arrays["rates.total"] = rates.total
-        for part, column in zip(("actor", "target", "yes"), rates.log, strict=True):
-            arrays[f"rates.{part}"] = column
         boosts = [(m, c, b) for m, row in engine._boosts.items() for c, b in row.items()]
         arrays["boost.member"] = np.asarray([m for m, _, _ in boosts], dtype=np.int64)
         arrays["boost.candidate"] = np.asarray([c for _, c, _ in boosts], dtype=np.int64)
@@ -211,11 +209,6 @@ def load(
         graph.rates.ids = np.array(array("rates.ids", None), dtype=np.int64)
         graph.rates.counts = np.array(array("rates.counts", None), dtype=np.float32)
         graph.rates.total = np.array(array("rates.total", None), dtype=np.float64)
-        graph.rates.log = (
-            np.array(array("rates.actor", None), dtype=np.int64),
-            np.array(array("rates.target", None), dtype=np.int64),
-            np.array(array("rates.yes", None), dtype=bool),
-        )
         boost_cols = [array(f"boost.{p}", None) for p in ("member", "candidate", "pin", "points")]
         for m, c, pin, points in zip(*(col.tolist() for col in boost_cols), strict=True):
             engine._boosts.setdefault(int(m), {})[int(c)] = Boost(bool(pin), float(points))

@@ -64,21 +64,16 @@ def test_the_engine_beats_the_strong_logistic_regression_a_reviewer_would_fit(se
     both fits and both members' smoothed rates (log-odds, per-direction sums and products),
     trained on the known pairs.  Engine minus it over seeds 1-5 at 200 members, measured:
 
-    - AUC: history +0.017..+0.047 (mean +0.028), temporal -0.012 (seed 2)..+0.036 (mean
-      +0.014);
-    - per-member AUC: history -0.005..+0.039 (mean +0.020), temporal -0.005..+0.032
-      (mean +0.019);
-    - top-1 / top-3 over both settings: mean +0.011 / +0.008 (single seeds -0.028..+0.034:
+    - AUC: history +0.019..+0.029, temporal +0.002..+0.041 (mean +0.019);
+    - per-member AUC: history +0.002..+0.035 (mean +0.019), temporal -0.013..+0.037
+      (mean +0.023);
+    - top-1 / top-3 over both settings: mean +0.013 / +0.008 (single seeds -0.039..+0.044:
       ~190 members' top-1 moves by ±0.03 between seeds).
 
-    (With each member's own smoothed rates, before the joint fit of openness and appeal,
-    temporal AUC was +0.002..+0.041: on 200 members the temporal split of seed 2 lost
-    0.014, while the sweep at 600 members gained in every regime, README.)
-
-    Asserted: AUC > +0.01 on each seed with history and > -0.02 in the temporal split,
-    both means > +0.01; per-member AUC never 0.02 behind and ahead by > 0.01 on the mean;
-    top-1 and top-3 ahead on the mean over seeds and settings.  (At 600 members and three
-    seeds: +0.006..+0.028 AUC over the regimes, `bench/quality_sweep.py`, README.)"""
+    Asserted: AUC > +0.01 on each seed with history and > 0 in the temporal split, both
+    means > +0.01; per-member AUC never 0.02 behind and ahead by > 0.01 on the mean; top-1
+    and top-3 ahead on the mean over seeds and settings.  (At 600 members and three seeds
+    the lead is smaller, +0.004..+0.007 AUC: `bench/quality_sweep.py`, README.)"""
     strong = evaluate.STRONG
     lead: dict[str, dict[str, list[float]]] = {}
     for setting in ("history", "temporal"):
@@ -88,7 +83,7 @@ def test_the_engine_beats_the_strong_logistic_regression_a_reviewer_would_fit(se
             for key, values in lead[setting].items():
                 values.append(engine[key] - other[key])
     assert min(lead["history"]["auc"]) > 0.01, lead
-    assert min(lead["temporal"]["auc"]) > -0.02, lead
+    assert min(lead["temporal"]["auc"]) > 0.0, lead
     for setting in ("history", "temporal"):
         assert np.mean(lead[setting]["auc"]) > 0.01, lead
         assert min(lead[setting]["member_auc"]) > -0.02, lead

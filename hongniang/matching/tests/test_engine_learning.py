@@ -35,11 +35,7 @@ NO_TEXT = EngineConfig(weights=Weights(text=0.0))
 # --- rates ----------------------------------------------------------------------------------------
 
 
-def _logit(p: np.ndarray) -> np.ndarray:
-    return np.log(p / (1.0 - p))
-
-
-def test_rates_are_shrunk_toward_the_agency_average():
+def test_rates_are_smoothed_toward_the_agency_average():
     rates = AnswerRates()
     for target in range(100, 110):
         rates.add(1, target, yes=True)  # 1 says yes to everyone
@@ -48,72 +44,12 @@ def test_rates_are_shrunk_toward_the_agency_average():
     pairs = zip(openness.tolist(), appeal.tolist(), strict=True)
     row = dict(zip(ids.tolist(), pairs, strict=True))
     assert rates.mean() == pytest.approx(0.5)
-    # The penalty of 10 pseudo-answers at 0.5 (curvature 10·0.25): 1's 10 yes balance it
-    # where 10·(1 - σ(x)) = 2.5·x, x ≈ 1.04 — well short of a yes-rate of 1, and close to
-    # the Beta smoothing's logit(15/20) = 1.10.
-    x = row[1][0]
-    assert 10 * (1 - 1 / (1 + np.exp(-x))) == pytest.approx(2.5 * x, abs=1e-4)
-    assert 1.0 < x < np.log(3.0)
-    assert row[2][0] == pytest.approx(-x, abs=1e-5)
-    # each target was answered once yes, once no: exactly the average → 0
+    # 10 yes + 10 pseudo-answers at 0.5 → 15/20 = 0.75: logit(0.75) - logit(0.5)
+    assert row[1][0] == pytest.approx(np.log(3.0), abs=1e-5)
+    assert row[2][0] == pytest.approx(-np.log(3.0), abs=1e-5)
+    # each target was answered twice, once yes: exactly the average → 0
     assert row[100][1] == pytest.approx(0.0, abs=1e-6)
     assert rates.of(999, 10.0) == (0.0, 0.0)  # a new member starts at the average
-
-
-def test_a_yes_from_a_picky_member_says_more_than_one_from_an_open_member():
-    """The offsets are fitted jointly (actor and partner effects): targets 100 and 101 each
-    got one answer, a yes, so their chosen-rates are the same; but 100's came from member 1,
-    who says no to everyone else, and 101's from member 2, who says yes to everyone."""
-    rates = AnswerRates()
-    for target in range(200, 220):
-        rates.add(1, target, yes=False)
-        rates.add(2, target, yes=True)
-    rates.add(1, 100, yes=True)
-    rates.add(2, 101, yes=True)
-    rates.merge()
-    counts = dict(zip(rates.ids.tolist(), rates.counts.tolist(), strict=True))
-    assert counts[100] == counts[101]  # the raw rates cannot tell them apart
-    _, app_100 = rates.of(100, 10.0)
-    _, app_101 = rates.of(101, 10.0)
-    assert app_100 > app_101 + 0.15  # measured 0.29 against 0.07
-    # and a member said yes to by everyone open is no more appealing than the average
-    assert rates.of(200, 10.0)[1] == pytest.approx(0.0, abs=0.05)
-
-
-@settings(max_examples=30, deadline=None)
-@given(
-    st.lists(st.tuples(st.integers(0, 6), st.integers(7, 14), st.booleans()), max_size=50),
-    st.lists(st.tuples(st.integers(0, 6), st.integers(7, 14), st.booleans()), max_size=10),
-    st.sampled_from([2.5, 10.0, 40.0]),
-)
-def test_the_joint_fit_is_the_penalised_maximum_whatever_the_order_of_updates(first, later, prior):
-    """At the fitted offsets every member's own penalised score is zero (Σ (yes - p) =
-    penalty · offset, for what they said and what was said to them): the maximum.  A fit
-    started from an earlier one (answers added after offsets were read) agrees with a
-    fresh one over the same answers."""
-    rates = AnswerRates()
-    for actor, target, yes in first:
-        rates.add(actor, target, yes)
-    rates.offsets(prior)
-    for actor, target, yes in later:
-        rates.add(actor, target, yes)
-    fresh = AnswerRates()
-    for actor, target, yes in first + later:
-        fresh.add(actor, target, yes)
-    ids, openness, appeal = rates.offsets(prior)
-    _, open_fresh, appeal_fresh = fresh.offsets(prior)
-    assert np.allclose(openness, open_fresh, atol=1e-5)
-    assert np.allclose(appeal, appeal_fresh, atol=1e-5)
-    if not first + later:
-        return
-    mean = min(max(rates.mean(), 0.01), 0.99)
-    actor, target, yes = (np.asarray(c) for c in zip(*(first + later), strict=True))
-    a, t = np.searchsorted(ids, actor), np.searchsorted(ids, target)
-    p = 1 / (1 + np.exp(-(_logit(mean) + openness[a].astype(float) + appeal[t])))
-    penalty = prior * mean * (1 - mean)
-    n = len(ids)
-    assert np.allclose(np.bincount(a, yes - p, n), penalty * openness, atol=1e-4)
-    assert np.allclose(np.bincount(t, yes - p, n), penalty * appeal, atol=1e-4)
 
 
 @settings(max_examples=40, deadline=None)
@@ -215,15 +151,12 @@ def test_removing_a_member_forgets_their_edges_and_counts():
     e._graph.compact()
     e.feedback(10, 2, liked=True)  # a recent change, not yet compacted
     e.interaction(11, 10, "like")
-    e.feedback(1, 11, liked=False)
     assert e.remove(10)
     g = e._graph
-    assert g.out_edges(1)[0].tolist() == [11] and len(g.in_edges(1)[0]) == 0
+    assert len(g.out_edges(1)[0]) == 0 and len(g.in_edges(1)[0]) == 0
     assert len(g.in_edges(2)[0]) == 0
     assert 10 not in g.out_edges(11)[0]
     assert g.rates.of(10, 10.0) == (0.0, 0.0)
-    # their answers left the joint fit (others are no longer measured against them)
-    assert [c.tolist() for c in g.rates.log] == [[1], [11], [False]]
     g.compact()  # the masked edges are dropped for good
     assert 10 not in g._out.keys and 10 not in g._out.nbr
     # a member who comes back starts afresh, and new answers count
