@@ -13,29 +13,8 @@ from hongniang.members.models import EventKind, Member, MemberEvent
 from hongniang.members.tests.helpers import add_member
 from hongniang.sales import selectors, services
 from hongniang.sales.models import FollowUp
-from hongniang.staff.tests.factories import StaffFactory, role_with
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def crew(org):
-    role = role_with(
-        "members.view",
-        "members.add",
-        "members.edit",
-        "presales.view",
-        "presales.add",
-        "aftersales.view",
-        "aftersales.add",
-    )
-    for key in ("aa1", "aa2", "bb1", "mgr1", "mgr2"):
-        org[key].role = role
-        org[key].save()
-    org["viewer_only"] = StaffFactory(
-        role=role_with("members.view"), store=org["store_a"], supervisor=org["mgr1"]
-    )
-    return org
 
 
 def record(actor, member, remark="第一次联系，价格觉得比较高", tags=("价格高",), **fields):

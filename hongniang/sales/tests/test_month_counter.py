@@ -20,29 +20,11 @@ from hongniang.sales.models import FollowUp
 from hongniang.sales.services import contact_month
 from hongniang.sales.tests.test_follow_ups import record
 from hongniang.staff.models import Staff
-from hongniang.staff.tests.factories import role_with
 
 pytestmark = pytest.mark.django_db
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 12, 10, 0, tzinfo=SHANGHAI)
-
-
-@pytest.fixture
-def crew(org):
-    role = role_with(
-        "members.view",
-        "members.add",
-        "members.edit",
-        "presales.view",
-        "presales.add",
-        "aftersales.view",
-        "aftersales.add",
-    )
-    for key in ("aa1", "bb1", "mgr1", "mgr2"):
-        org[key].role = role
-        org[key].save()
-    return org
 
 
 def expected(member) -> tuple:
